@@ -1,0 +1,2 @@
+#include "CLabSpawn.h"
+int clabspawn_version(void) { return 1; }

@@ -1,0 +1,2 @@
+// LabControl: the control plane as a library.
+import LabKit

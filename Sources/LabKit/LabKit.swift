@@ -1,0 +1,2 @@
+// LabKit: what every lab service shares. See DESIGN.md.
+@_exported import Telemetry

@@ -1,0 +1,2 @@
+// Labs: one folder per lab with that lab's services.
+import LabKit

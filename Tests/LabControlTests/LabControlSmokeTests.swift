@@ -1,0 +1,6 @@
+import XCTest
+@testable import LabControl
+
+final class LabControlSmokeTests: XCTestCase {
+    func testModuleLinks() {}
+}

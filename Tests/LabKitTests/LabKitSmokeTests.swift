@@ -1,0 +1,6 @@
+import XCTest
+@testable import LabKit
+
+final class LabKitSmokeTests: XCTestCase {
+    func testModuleLinks() {}
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import Labs
+
+final class LabsSmokeTests: XCTestCase {
+    func testModuleLinks() {}
+}

@@ -1,0 +1,22 @@
+# One image for every lab: it holds `labsvc` (any lab service, the fault proxy, the load generator)
+# and `labctl` (the scenario runner). Multi-stage: build with the Swift toolchain, run on slim Debian.
+FROM swift:6.1-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends libhiredis-dev pkg-config \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+# Resolve dependencies first so that source edits reuse this layer.
+COPY Package.swift ./
+RUN swift package resolve
+COPY Sources ./Sources
+RUN swift build -c release --static-swift-stdlib --product labsvc \
+    && swift build -c release --static-swift-stdlib --product labctl \
+    && mkdir /out && cp .build/release/labsvc .build/release/labctl /out/
+
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends libhiredis0.14 ca-certificates wget \
+    && rm -rf /var/lib/apt/lists/*
+COPY --from=build /out/labsvc /out/labctl /usr/local/bin/
+COPY labs /labs
+ENV LAB_LABS_DIR=/labs HOST=0.0.0.0
+EXPOSE 8080
+ENTRYPOINT ["labsvc"]

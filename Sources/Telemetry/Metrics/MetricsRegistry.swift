@@ -1,0 +1,215 @@
+import Logging
+import Synchronization
+
+/// Holds every metric family of a process and renders them for Prometheus.
+///
+/// ```swift
+/// let registry = MetricsRegistry()
+/// let requests = registry.counter("http_requests_total", help: "Requests served.", labels: [("route", "/items")])
+/// requests.increment()            // keep `requests`; looking it up again takes the registry lock
+/// let (contentType, body) = registry.exposition(accept: request.headers[.accept])
+/// ```
+///
+/// A family has one name, one type, HELP text and one set of label names. Asking for an existing name
+/// with a different type or different label names is a programming error, but it must not take the
+/// service down: the caller gets a working series that is simply not exported, and the conflict is
+/// logged once and listed in `conflicts`.
+public final class MetricsRegistry: Sendable {
+    /// Buckets in seconds for request durations: 5 ms … 10 s (the Prometheus client default).
+    public static let defaultBuckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+    private let state = Mutex(State())
+    private let now: @Sendable () -> Double
+    private let logger = Logger(label: "telemetry.metrics")
+
+    private struct State {
+        var families: [String: Family] = [:]
+        var bucketOverrides: [String: [Double]] = [:]
+        var collectors: [@Sendable () -> [MetricFamilySnapshot]] = []
+        var conflicts: [String] = []
+    }
+
+    private struct Family {
+        let name: String
+        let type: MetricType
+        var help: String
+        let labelNames: [String]
+        let buckets: [Double]
+        /// Keyed by label values in `labelNames` order.
+        var series: [[String]: AnySeries] = [:]
+    }
+
+    enum AnySeries {
+        case counter(CounterSeries)
+        case gauge(GaugeSeries)
+        case histogram(HistogramSeries)
+    }
+
+    /// - Parameter now: Unix time in seconds, stamped on exemplars (tests pass a fixed clock).
+    public init(now: @escaping @Sendable () -> Double = WallClock.unixSeconds) {
+        self.now = now
+    }
+
+    // MARK: Registering
+
+    /// The counter series of family `name` with these labels. A trailing `_total` on `name` is optional:
+    /// `http_requests` and `http_requests_total` are the same family, exposed as `http_requests_total`.
+    public func counter(_ name: String, help: String = "", labels: [(String, String)] = []) -> CounterSeries {
+        let base = Self.counterBaseName(PrometheusNames.metricName(name))
+        guard case .counter(let c) = series(base, .counter, help, labels, buckets: nil) else { fatalError("unreachable") }
+        return c
+    }
+
+    public func gauge(_ name: String, help: String = "", labels: [(String, String)] = []) -> GaugeSeries {
+        guard case .gauge(let g) = series(PrometheusNames.metricName(name), .gauge, help, labels, buckets: nil) else {
+            fatalError("unreachable")
+        }
+        return g
+    }
+
+    /// A histogram series. `buckets` applies when the family is first created; otherwise the family keeps
+    /// its buckets (from `configureBuckets(forMetric:_:)`, the first registration, or `defaultBuckets`).
+    public func histogram(
+        _ name: String, help: String = "", labels: [(String, String)] = [], buckets: [Double]? = nil
+    ) -> HistogramSeries {
+        guard case .histogram(let h) = series(PrometheusNames.metricName(name), .histogram, help, labels, buckets: buckets)
+        else { fatalError("unreachable") }
+        return h
+    }
+
+    /// Sets the buckets a histogram family gets when it is created later (e.g. before swift-metrics
+    /// objects are made). Bounds are sorted, de-duplicated, and non-finite ones dropped.
+    public func configureBuckets(forMetric name: String, _ buckets: [Double]) {
+        let cleaned = Self.cleanBuckets(buckets)
+        state.withLock { $0.bucketOverrides[PrometheusNames.metricName(name)] = cleaned }
+    }
+
+    /// Adds a source of families computed at scrape time (process metrics, pool sizes, …).
+    public func addCollector(_ collector: @escaping @Sendable () -> [MetricFamilySnapshot]) {
+        state.withLock { $0.collectors.append(collector) }
+    }
+
+    /// Registration conflicts so far, one human-readable line each.
+    public var conflicts: [String] { state.withLock { $0.conflicts } }
+
+    // MARK: Scraping
+
+    /// Every family, registered and collected, sorted by name, each family's series sorted by label values.
+    public func snapshot() -> [MetricFamilySnapshot] {
+        // Copy the structure under the lock; read the values (atomics, per-series locks) outside it.
+        let (families, collectors) = state.withLock { s in (Array(s.families.values), s.collectors) }
+        var result: [MetricFamilySnapshot] = families.map { family in
+            let rows = family.series.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+            let series = rows.map { values, live in
+                SeriesSnapshot(labels: zip(family.labelNames, values).map { (name: $0, value: $1) }, value: live.snapshotValue)
+            }
+            return MetricFamilySnapshot(name: family.name, type: family.type, help: family.help, series: series)
+        }
+        for collect in collectors { result += collect() }
+        return result.sorted { $0.name < $1.name }
+    }
+
+    /// Renders every family in `format`.
+    public func render(_ format: ExpositionFormat) -> String {
+        ExpositionWriter.write(snapshot(), format: format)
+    }
+
+    /// What a `/metrics` handler returns: the format the `Accept` header prefers (OpenMetrics when
+    /// asked for, else Prometheus text 0.0.4), its `Content-Type`, and the body.
+    public func exposition(accept: String?) -> (contentType: String, body: String) {
+        let format = ExpositionFormat.negotiate(accept: accept)
+        return (format.contentType, render(format))
+    }
+
+    // MARK: Internals
+
+    private func series(
+        _ name: String, _ type: MetricType, _ help: String, _ rawLabels: [(String, String)], buckets: [Double]?
+    ) -> AnySeries {
+        var labels = Self.sanitisedLabels(rawLabels)
+        // `le` is the histogram's own bucket label; a user label of that name is renamed.
+        if type == .histogram {
+            labels = labels.map { $0.0 == "le" ? ("le_", $0.1) : $0 }
+        }
+        let names = labels.map(\.0)
+        let result: (AnySeries, String?) = state.withLock { s in
+            if var family = s.families[name] {
+                let sameNames = family.labelNames.count == names.count && Set(family.labelNames) == Set(names)
+                guard family.type == type, sameNames else {
+                    let conflict = "metric '\(name)': registered as \(family.type) with labels \(family.labelNames), "
+                        + "requested as \(type) with labels \(names); the new series is not exported"
+                    let isNew = !s.conflicts.contains(conflict)
+                    if isNew && s.conflicts.count < 100 { s.conflicts.append(conflict) }
+                    return (makeSeries(type, buckets: Self.cleanBuckets(buckets ?? Self.defaultBuckets)), isNew ? conflict : nil)
+                }
+                let values = family.labelNames.map { n in labels.first { $0.0 == n }!.1 }
+                if family.help.isEmpty && !help.isEmpty {  // the first non-empty HELP wins
+                    family.help = help
+                    s.families[name] = family
+                }
+                if let existing = family.series[values] { return (existing, nil) }
+                let created = makeSeries(type, buckets: family.buckets)
+                family.series[values] = created
+                s.families[name] = family
+                return (created, nil)
+            }
+            let familyBuckets = s.bucketOverrides[name] ?? Self.cleanBuckets(buckets ?? Self.defaultBuckets)
+            var family = Family(name: name, type: type, help: help, labelNames: names, buckets: familyBuckets)
+            let created = makeSeries(type, buckets: familyBuckets)
+            family.series[labels.map(\.1)] = created
+            s.families[name] = family
+            return (created, nil)
+        }
+        if let conflict = result.1 { logger.warning("\(conflict)") }
+        return result.0
+    }
+
+    private func makeSeries(_ type: MetricType, buckets: [Double]) -> AnySeries {
+        switch type {
+        case .counter: .counter(CounterSeries())
+        case .gauge: .gauge(GaugeSeries())
+        case .histogram: .histogram(HistogramSeries(upperBounds: buckets, now: now))
+        }
+    }
+
+    /// Removes one series (swift-metrics' `destroy`), so it disappears from the exposition.
+    func remove(_ name: String, labels rawLabels: [(String, String)], type: MetricType) {
+        var labels = Self.sanitisedLabels(rawLabels)
+        if type == .histogram { labels = labels.map { $0.0 == "le" ? ("le_", $0.1) : $0 } }
+        state.withLock { s in
+            guard var family = s.families[name], family.type == type else { return }
+            guard family.labelNames.allSatisfy({ n in labels.contains { $0.0 == n } }) else { return }
+            family.series[family.labelNames.map { n in labels.first { $0.0 == n }!.1 }] = nil
+            s.families[name] = family
+        }
+    }
+
+    /// Sanitised label names; a later label whose sanitised name repeats an earlier one is dropped.
+    static func sanitisedLabels(_ raw: [(String, String)]) -> [(String, String)] {
+        var seen = Set<String>()
+        var out: [(String, String)] = []
+        for (name, value) in raw {
+            let clean = PrometheusNames.labelName(name)
+            if seen.insert(clean).inserted { out.append((clean, value)) }
+        }
+        return out
+    }
+
+    static func counterBaseName(_ name: String) -> String {
+        name.hasSuffix("_total") && name != "_total" ? String(name.dropLast(6)) : name
+    }
+
+    static func cleanBuckets(_ buckets: [Double]) -> [Double] {
+        Array(Set(buckets.filter(\.isFinite))).sorted()
+    }
+}
+
+extension MetricsRegistry.AnySeries {
+    var snapshotValue: SeriesSnapshot.Value {
+        switch self {
+        case .counter(let c): .counter(c.value)
+        case .gauge(let g): .gauge(g.value)
+        case .histogram(let h): .histogram(h.snapshot())
+        }
+    }
+}

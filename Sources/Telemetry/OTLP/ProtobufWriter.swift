@@ -1,0 +1,107 @@
+/// Appends protobuf fields to a byte buffer. The field methods follow proto3: a scalar equal to its
+/// default (0, "", empty bytes, false) is omitted unless `always` is set — which OTLP needs for the
+/// members of the `AnyValue` oneof, whose presence is the information (`int_value = 0` is a value).
+struct ProtobufWriter {
+    private(set) var bytes: [UInt8] = []
+
+    init() {}
+
+    // MARK: primitives
+
+    mutating func writeVarint(_ value: UInt64) {
+        var v = value
+        while v >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
+    }
+
+    mutating func writeTag(_ field: Int, _ wireType: WireType) {
+        writeVarint(UInt64(field) << 3 | UInt64(wireType.rawValue))
+    }
+
+    mutating func writeFixed32(_ value: UInt32) {
+        for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
+    }
+
+    mutating func writeFixed64(_ value: UInt64) {
+        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+    }
+
+    mutating func writeLengthDelimited(_ payload: some Collection<UInt8>) {
+        writeVarint(UInt64(payload.count))
+        bytes.append(contentsOf: payload)
+    }
+
+    // MARK: fields
+
+    mutating func uint64(_ field: Int, _ value: UInt64, always: Bool = false) {
+        guard always || value != 0 else { return }
+        writeTag(field, .varint)
+        writeVarint(value)
+    }
+
+    /// int64 is a plain varint of the two's-complement bits, so negative values take 10 bytes.
+    mutating func int64(_ field: Int, _ value: Int64, always: Bool = false) {
+        uint64(field, UInt64(bitPattern: value), always: always)
+    }
+
+    mutating func uint32(_ field: Int, _ value: UInt32) {
+        uint64(field, UInt64(value))
+    }
+
+    /// int32 and enums are sign-extended to 64 bits before varint encoding (protobuf's rule).
+    mutating func int32(_ field: Int, _ value: Int32) {
+        uint64(field, UInt64(bitPattern: Int64(value)))
+    }
+
+    mutating func bool(_ field: Int, _ value: Bool, always: Bool = false) {
+        uint64(field, value ? 1 : 0, always: always)
+    }
+
+    mutating func fixed32(_ field: Int, _ value: UInt32) {
+        guard value != 0 else { return }
+        writeTag(field, .fixed32)
+        writeFixed32(value)
+    }
+
+    mutating func fixed64(_ field: Int, _ value: UInt64) {
+        guard value != 0 else { return }
+        writeTag(field, .fixed64)
+        writeFixed64(value)
+    }
+
+    /// A double is its IEEE-754 bits as fixed64; `always` keeps 0.0 (and -0.0 is never dropped).
+    mutating func double(_ field: Int, _ value: Double, always: Bool = false) {
+        guard always || value.bitPattern != 0 else { return }
+        writeTag(field, .fixed64)
+        writeFixed64(value.bitPattern)
+    }
+
+    mutating func string(_ field: Int, _ value: String, always: Bool = false) {
+        guard always || !value.isEmpty else { return }
+        writeTag(field, .lengthDelimited)
+        writeLengthDelimited(value.utf8)
+    }
+
+    mutating func bytes(_ field: Int, _ value: [UInt8], always: Bool = false) {
+        guard always || !value.isEmpty else { return }
+        writeTag(field, .lengthDelimited)
+        writeLengthDelimited(value)
+    }
+
+    /// An embedded message. Singular message fields are omitted when they encode to nothing (the
+    /// default message); repeated elements and oneof members must pass `always: true` so they are kept.
+    mutating func message(_ field: Int, _ value: some ProtobufMessage, always: Bool = false) {
+        var nested = ProtobufWriter()
+        value.encode(to: &nested)
+        guard always || !nested.bytes.isEmpty else { return }
+        writeTag(field, .lengthDelimited)
+        writeLengthDelimited(nested.bytes)
+    }
+
+    mutating func repeated(_ field: Int, _ values: [some ProtobufMessage]) {
+        for value in values { message(field, value, always: true) }
+    }
+}

@@ -1,0 +1,65 @@
+import XCTest
+@testable import Telemetry
+
+/// Every message goes through our encoder and back through our decoder unchanged.
+final class OTLPRoundTripTests: XCTestCase {
+    func testFullRequestRoundTrips() throws {
+        let request = OTLPFixtures.fullRequest
+        let decoded = try OTLP.ExportTraceServiceRequest(protobuf: request.protobufBytes())
+        XCTAssertTrue(OTLPComparison.identical(decoded, request), "decoded request differs from the original")
+    }
+
+    func testEmptyRequestIsZeroBytes() throws {
+        XCTAssertEqual(OTLP.ExportTraceServiceRequest().protobufBytes(), [])
+        XCTAssertEqual(try OTLP.ExportTraceServiceRequest(protobuf: [UInt8]()), OTLP.ExportTraceServiceRequest())
+    }
+
+    func testResponseRoundTrips() throws {
+        XCTAssertEqual(OTLP.ExportTraceServiceResponse().protobufBytes(), [])
+        for response in [
+            OTLP.ExportTraceServiceResponse(),
+            .init(rejectedSpans: 3, errorMessage: "3 spans had no trace id"),
+            .init(rejectedSpans: .min, errorMessage: ""),
+            .init(rejectedSpans: 0, errorMessage: "warning only"),
+        ] {
+            XCTAssertEqual(try OTLP.ExportTraceServiceResponse(protobuf: response.protobufBytes()), response)
+        }
+    }
+}
+
+/// Structural equality that compares doubles by bit pattern, so NaN equals NaN and -0.0 differs from 0.0.
+enum OTLPComparison {
+    static func identical(_ a: OTLP.ExportTraceServiceRequest, _ b: OTLP.ExportTraceServiceRequest) -> Bool {
+        normalize(a) == normalize(b)
+    }
+
+    /// Replaces each double by its bit pattern (as an int inside a marker kvlist) so `==` is exact.
+    static func normalize(_ r: OTLP.ExportTraceServiceRequest) -> OTLP.ExportTraceServiceRequest {
+        var r = r
+        for i in r.resourceSpans.indices {
+            r.resourceSpans[i].resource.attributes = r.resourceSpans[i].resource.attributes.map(normalize)
+            for j in r.resourceSpans[i].scopeSpans.indices {
+                r.resourceSpans[i].scopeSpans[j].scope.attributes = r.resourceSpans[i].scopeSpans[j].scope.attributes.map(normalize)
+                for k in r.resourceSpans[i].scopeSpans[j].spans.indices {
+                    var s = r.resourceSpans[i].scopeSpans[j].spans[k]
+                    s.attributes = s.attributes.map(normalize)
+                    s.events = s.events.map { var e = $0; e.attributes = e.attributes.map(normalize); return e }
+                    s.links = s.links.map { var l = $0; l.attributes = l.attributes.map(normalize); return l }
+                    r.resourceSpans[i].scopeSpans[j].spans[k] = s
+                }
+            }
+        }
+        return r
+    }
+
+    static func normalize(_ kv: OTLP.KeyValue) -> OTLP.KeyValue { .init(kv.key, normalize(kv.value)) }
+
+    static func normalize(_ v: OTLP.AnyValue) -> OTLP.AnyValue {
+        switch v {
+        case .double(let d): .kvlist([.init("double-bits", .int(Int64(bitPattern: d.bitPattern)))])
+        case .array(let values): .array(values.map(normalize))
+        case .kvlist(let values): .kvlist(values.map(normalize))
+        default: v
+        }
+    }
+}

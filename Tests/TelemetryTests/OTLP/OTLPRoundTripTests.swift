@@ -9,6 +9,38 @@ final class OTLPRoundTripTests: XCTestCase {
         XCTAssertTrue(OTLPComparison.identical(decoded, request), "decoded request differs from the original")
     }
 
+    func testEveryMessageAloneRoundTrips() throws {
+        let full = OTLPFixtures.fullRequest
+        let span = full.resourceSpans[0].scopeSpans[0].spans[0]
+        func check<M: ProtobufMessage & Equatable>(_ value: M, line: UInt = #line) throws {
+            let decoded = try M(serialized: value.serialized())
+            XCTAssertEqual(decoded.serialized(), value.serialized(), line: line)
+        }
+        try check(full.resourceSpans[0])
+        try check(full.resourceSpans[0].resource)
+        try check(full.resourceSpans[0].scopeSpans[0])
+        try check(full.resourceSpans[0].scopeSpans[0].scope)
+        try check(span)
+        try check(span.events[0])
+        try check(span.links[0])
+        try check(span.status)
+        for attribute in OTLPFixtures.everyKindOfAttribute { try check(attribute) }
+        try check(OTLP.Span(kind: -5))  // negative enum values: 10-byte varints, kept as-is
+        XCTAssertEqual(try OTLP.Span(serialized: OTLP.Span(kind: -5).serialized()).kind, -5)
+    }
+
+    func testHugeAttributesRoundTrip() throws {
+        let megabyte = String(repeating: "ü✓🎉x", count: 1 << 18)  // 2.5 MB of UTF-8, 1 M characters
+        let blob = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let request = OTLP.ExportTraceServiceRequest(resourceSpans: [.init(scopeSpans: [.init(spans: [
+            OTLP.Span(name: megabyte, attributes: [.init(megabyte, .string(megabyte)), .init("blob", .bytes(blob)),
+                                                   .init("many", .array((0..<10_000).map { .int(Int64($0)) }))]),
+        ])])])
+        let bytes = request.protobufBytes()
+        XCTAssertGreaterThan(bytes.count, 3 * megabyte.utf8.count)
+        XCTAssertEqual(try OTLP.ExportTraceServiceRequest(protobuf: bytes), request)
+    }
+
     func testEmptyRequestIsZeroBytes() throws {
         XCTAssertEqual(OTLP.ExportTraceServiceRequest().protobufBytes(), [])
         XCTAssertEqual(try OTLP.ExportTraceServiceRequest(protobuf: [UInt8]()), OTLP.ExportTraceServiceRequest())

@@ -24,7 +24,11 @@ public final class MetricsRegistry: Sendable {
 
     private struct State {
         var families: [String: Family] = [:]
+        /// Every sample name the families write (`x_total`, `h_bucket`, …) → its family, to catch
+        /// families whose samples would collide (a counter `x` and a gauge `x_total`).
+        var sampleNames: [String: String] = [:]
         var bucketOverrides: [String: [Double]] = [:]
+        var helpOverrides: [String: String] = [:]
         var collectors: [@Sendable () -> [MetricFamilySnapshot]] = []
         var conflicts: [String] = []
     }
@@ -84,6 +88,16 @@ public final class MetricsRegistry: Sendable {
         state.withLock { $0.bucketOverrides[PrometheusNames.metricName(name)] = cleaned }
     }
 
+    /// Sets the HELP text of family `name` (counters: with or without `_total`), now or for when it is
+    /// created; it replaces any HELP given at registration (e.g. the generic text swift-metrics objects get).
+    public func describe(_ name: String, help: String) {
+        let clean = PrometheusNames.metricName(name)
+        state.withLock { s in
+            s.helpOverrides[clean] = help
+            s.helpOverrides[Self.counterBaseName(clean)] = help
+        }
+    }
+
     /// Adds a source of families computed at scrape time (process metrics, pool sizes, …).
     public func addCollector(_ collector: @escaping @Sendable () -> [MetricFamilySnapshot]) {
         state.withLock { $0.collectors.append(collector) }
@@ -97,13 +111,14 @@ public final class MetricsRegistry: Sendable {
     /// Every family, registered and collected, sorted by name, each family's series sorted by label values.
     public func snapshot() -> [MetricFamilySnapshot] {
         // Copy the structure under the lock; read the values (atomics, per-series locks) outside it.
-        let (families, collectors) = state.withLock { s in (Array(s.families.values), s.collectors) }
+        let (families, collectors, helpOverrides) = state.withLock { s in (Array(s.families.values), s.collectors, s.helpOverrides) }
         var result: [MetricFamilySnapshot] = families.map { family in
             let rows = family.series.sorted { $0.key.lexicographicallyPrecedes($1.key) }
             let series = rows.map { values, live in
                 SeriesSnapshot(labels: zip(family.labelNames, values).map { (name: $0, value: $1) }, value: live.snapshotValue)
             }
-            return MetricFamilySnapshot(name: family.name, type: family.type, help: family.help, series: series)
+            let help = helpOverrides[family.name] ?? family.help
+            return MetricFamilySnapshot(name: family.name, type: family.type, help: help, series: series)
         }
         for collect in collectors { result += collect() }
         return result.sorted { $0.name < $1.name }
@@ -133,14 +148,17 @@ public final class MetricsRegistry: Sendable {
         }
         let names = labels.map(\.0)
         let result: (AnySeries, String?) = state.withLock { s in
+            // A detached series works for its caller but is never exported; the conflict is reported once.
+            func conflict(_ message: String) -> (AnySeries, String?) {
+                let isNew = !s.conflicts.contains(message)
+                if isNew && s.conflicts.count < 100 { s.conflicts.append(message) }
+                return (makeSeries(type, buckets: Self.cleanBuckets(buckets ?? Self.defaultBuckets)), isNew ? message : nil)
+            }
             if var family = s.families[name] {
                 let sameNames = family.labelNames.count == names.count && Set(family.labelNames) == Set(names)
                 guard family.type == type, sameNames else {
-                    let conflict = "metric '\(name)': registered as \(family.type) with labels \(family.labelNames), "
-                        + "requested as \(type) with labels \(names); the new series is not exported"
-                    let isNew = !s.conflicts.contains(conflict)
-                    if isNew && s.conflicts.count < 100 { s.conflicts.append(conflict) }
-                    return (makeSeries(type, buckets: Self.cleanBuckets(buckets ?? Self.defaultBuckets)), isNew ? conflict : nil)
+                    return conflict("metric '\(name)': registered as \(family.type) with labels \(family.labelNames), "
+                        + "requested as \(type) with labels \(names); the new series is not exported")
                 }
                 let values = family.labelNames.map { n in labels.first { $0.0 == n }!.1 }
                 if family.help.isEmpty && !help.isEmpty {  // the first non-empty HELP wins
@@ -153,6 +171,12 @@ public final class MetricsRegistry: Sendable {
                 s.families[name] = family
                 return (created, nil)
             }
+            let ownSamples = Self.sampleNames(name, type)
+            if let clash = ownSamples.first(where: { s.sampleNames[$0] != nil }) {
+                return conflict("metric '\(name)' (\(type)): its sample '\(clash)' collides with family "
+                    + "'\(s.sampleNames[clash]!)'; the new series is not exported")
+            }
+            for sample in ownSamples { s.sampleNames[sample] = name }
             let familyBuckets = s.bucketOverrides[name] ?? Self.cleanBuckets(buckets ?? Self.defaultBuckets)
             var family = Family(name: name, type: type, help: help, labelNames: names, buckets: familyBuckets)
             let created = makeSeries(type, buckets: familyBuckets)
@@ -193,6 +217,15 @@ public final class MetricsRegistry: Sendable {
             if seen.insert(clean).inserted { out.append((clean, value)) }
         }
         return out
+    }
+
+    /// The sample names a family writes in either format.
+    static func sampleNames(_ name: String, _ type: MetricType) -> [String] {
+        switch type {
+        case .counter: [name + "_total"]
+        case .gauge: [name]
+        case .histogram: [name + "_bucket", name + "_sum", name + "_count"]
+        }
     }
 
     static func counterBaseName(_ name: String) -> String {

@@ -27,6 +27,17 @@ public struct PrometheusMetricsFactory: MetricsFactory {
         registry.configureBuckets(forMetric: Self.timerName(label), buckets)
     }
 
+    /// HELP text for the family made from this swift-metrics label (the facade has no descriptions).
+    /// Without it, families get a generic HELP naming the swift-metrics object they came from.
+    public func describe(_ label: String, help: String) {
+        registry.describe(Self.recorderName(label), help: help)
+        registry.describe(Self.timerName(label), help: help)
+    }
+
+    private static func defaultHelp(_ kind: String, _ label: String) -> String {
+        "swift-metrics \(kind) \"\(label)\"."
+    }
+
     static func recorderName(_ label: String) -> String { PrometheusNames.metricName(label) }
 
     static func timerName(_ label: String) -> String {
@@ -37,29 +48,29 @@ public struct PrometheusMetricsFactory: MetricsFactory {
     // MARK: MetricsFactory
 
     public func makeCounter(label: String, dimensions: [(String, String)]) -> CounterHandler {
-        CounterBox(registry.counter(label, labels: dimensions), ref: .init(registry, label, dimensions, .counter))
+        CounterBox(registry.counter(label, help: Self.defaultHelp("Counter", label), labels: dimensions), ref: .init(registry, label, dimensions, .counter))
     }
 
     public func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> FloatingPointCounterHandler {
-        CounterBox(registry.counter(label, labels: dimensions), ref: .init(registry, label, dimensions, .counter))
+        CounterBox(registry.counter(label, help: Self.defaultHelp("FloatingPointCounter", label), labels: dimensions), ref: .init(registry, label, dimensions, .counter))
     }
 
     public func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> RecorderHandler {
         if aggregate {
             let name = Self.recorderName(label)
-            return HistogramBox(registry.histogram(name, labels: dimensions), scale: 1,
+            return HistogramBox(registry.histogram(name, help: Self.defaultHelp("Recorder", label), labels: dimensions), scale: 1,
                                 ref: .init(registry, name, dimensions, .histogram))
         }
-        return GaugeBox(registry.gauge(label, labels: dimensions), ref: .init(registry, label, dimensions, .gauge))
+        return GaugeBox(registry.gauge(label, help: Self.defaultHelp("Gauge", label), labels: dimensions), ref: .init(registry, label, dimensions, .gauge))
     }
 
     public func makeMeter(label: String, dimensions: [(String, String)]) -> MeterHandler {
-        GaugeBox(registry.gauge(label, labels: dimensions), ref: .init(registry, label, dimensions, .gauge))
+        GaugeBox(registry.gauge(label, help: Self.defaultHelp("Meter", label), labels: dimensions), ref: .init(registry, label, dimensions, .gauge))
     }
 
     public func makeTimer(label: String, dimensions: [(String, String)]) -> TimerHandler {
         let name = Self.timerName(label)
-        return HistogramBox(registry.histogram(name, labels: dimensions), scale: 1e-9,
+        return HistogramBox(registry.histogram(name, help: Self.defaultHelp("Timer", label) + " In seconds.", labels: dimensions), scale: 1e-9,
                             ref: .init(registry, name, dimensions, .histogram))
     }
 

@@ -1,0 +1,181 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real PostgreSQL server on 127.0.0.1 with a fresh cluster in `directory/data`.
+///
+/// initdb (trust authentication: loopback only, for labs and tests), then `postgres` runs in the
+/// foreground as our child (not pg_ctl's daemon, so the parent-death signal reaches it), then
+/// the lab role and database are created and `initSQL` is applied with psql.
+/// PostgreSQL refuses to run as root: as root, the cluster belongs to the `postgres` user and
+/// initdb/postgres run as that user.
+public final class PostgresServer: Sendable {
+    public let port: Int
+    public let database: String
+    public let user: String
+    public let directory: URL
+    /// Where the Unix socket lives (psql -h <socketDirectory>).
+    public let socketDirectory: URL
+    public let process: ChildProcess
+    /// postgres://lab@127.0.0.1:P/lab (no password: trust on loopback).
+    public var url: String { "postgres://\(user)@127.0.0.1:\(port)/\(database)" }
+
+    private let ownsSocketDirectory: Bool
+
+    private init(port: Int, database: String, user: String, directory: URL, socketDirectory: URL,
+                 ownsSocketDirectory: Bool, process: ChildProcess) {
+        self.port = port
+        self.database = database
+        self.user = user
+        self.directory = directory
+        self.socketDirectory = socketDirectory
+        self.ownsSocketDirectory = ownsSocketDirectory
+        self.process = process
+    }
+
+    public static func start(
+        directory: URL,
+        database: String = "lab",
+        user: String = "lab",
+        initSQL: String? = nil,
+        locator: ProgramLocator = .standard,
+        timeout: Duration = .seconds(60)
+    ) async throws -> PostgresServer {
+        let initdb = try locator.find("initdb")
+        let postgres = try locator.find("postgres")
+        let psql = try locator.find("psql")
+        let runAs = try serverUser()
+        let files = FileManager.default
+
+        try files.createDirectory(at: directory, withIntermediateDirectories: true)
+        let data = directory.appendingPathComponent("data")
+        if files.fileExists(atPath: data.path) { try files.removeItem(at: data) }   // always a fresh cluster
+        try files.createDirectory(at: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let (socketDirectory, ownsSocketDirectory) = try makeSocketDirectory(in: directory)
+        if let runAs {
+            for url in [directory, data, socketDirectory] { try chown(url, to: runAs) }
+            try makeTraversable(directory)
+            try makeTraversable(socketDirectory)
+        }
+        let environment = ChildProcess.minimalEnvironment(home: directory.path)
+
+        try await ChildProcess.run(
+            name: "initdb", executable: initdb,
+            arguments: ["-D", data.path, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"],
+            environment: environment, directory: directory,
+            logFile: directory.appendingPathComponent("initdb.log"), user: runAs)
+
+        do {
+            return try await withFreePortRetry { port in
+                let process = try ChildProcess.spawn(
+                    name: "postgres", executable: postgres,
+                    arguments: [
+                        "-D", data.path, "-k", socketDirectory.path, "-p", "\(port)",
+                        "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200",
+                        // A lab database holds nothing worth a disk flush.
+                        "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+                    ],
+                    environment: environment, directory: directory,
+                    logFile: directory.appendingPathComponent("postgres.log"), user: runAs,
+                    deathSignal: SIGQUIT)   // immediate shutdown; backends follow the postmaster
+                let server = PostgresServer(
+                    port: port, database: database, user: user, directory: directory,
+                    socketDirectory: socketDirectory, ownsSocketDirectory: ownsSocketDirectory, process: process)
+                do {
+                    try await Readiness.wait(for: process, what: "postgres on port \(port)", timeout: timeout, interval: .milliseconds(100)) {
+                        (try? await server.psql(psql, database: "postgres", role: "postgres", arguments: ["-c", "SELECT 1"], log: "ready.log")) != nil
+                    }
+                    try await server.createRoleAndDatabase(psql)
+                    if let initSQL {
+                        let file = directory.appendingPathComponent("init.sql")
+                        try initSQL.write(to: file, atomically: true, encoding: .utf8)
+                        try await server.psql(psql, database: database, role: user, arguments: ["-f", file.path], log: "init-sql.log")
+                    }
+                } catch {
+                    await process.stop(signal: SIGQUIT, grace: .seconds(5))
+                    throw error
+                }
+                return server
+            }
+        } catch {
+            if ownsSocketDirectory { try? files.removeItem(at: socketDirectory) }
+            throw error
+        }
+    }
+
+    /// Fast shutdown (SIGINT: roll back open transactions, disconnect clients, stop).
+    public func stop() async {
+        await process.stop(signal: SIGINT, grace: .seconds(15))
+        if ownsSocketDirectory { try? FileManager.default.removeItem(at: socketDirectory) }
+    }
+
+    // MARK: - steps
+
+    private func createRoleAndDatabase(_ program: URL) async throws {
+        var statements: [String] = []
+        if user != "postgres" { statements.append("CREATE ROLE \(quoted(user)) LOGIN SUPERUSER") }
+        if database != "postgres" { statements.append("CREATE DATABASE \(quoted(database)) OWNER \(quoted(user))") }
+        for statement in statements {
+            try await psql(program, database: "postgres", role: "postgres", arguments: ["-c", statement], log: "setup.log")
+        }
+    }
+
+    /// Runs psql over the Unix socket, stopping at the first error.
+    @discardableResult
+    private func psql(_ program: URL, database: String, role: String, arguments: [String], log: String) async throws -> ChildProcess {
+        try await ChildProcess.run(
+            name: "psql", executable: program,
+            arguments: ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", socketDirectory.path, "-p", "\(port)",
+                        "-U", role, "-d", database] + arguments,
+            environment: ChildProcess.minimalEnvironment(home: directory.path),
+            directory: directory, logFile: directory.appendingPathComponent(log), timeout: .seconds(60))
+    }
+
+    private func quoted(_ identifier: String) -> String {
+        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// The account the server runs as: nil (ourselves) unless we are root.
+    private static func serverUser() throws -> SystemUser? {
+        guard geteuid() == 0 else { return nil }
+        guard let user = SystemUser.named("postgres") else {
+            throw ServerStartError(
+                server: "postgres", reason: "PostgreSQL refuses to run as root and there is no 'postgres' user "
+                    + "to run it as: install the Debian package 'postgresql' (apt-get install postgresql)", logTail: "")
+        }
+        return user
+    }
+
+    /// Unix socket paths are limited to 107 bytes; when `directory` is deep, use a short one in /tmp.
+    private static func makeSocketDirectory(in directory: URL) throws -> (URL, owned: Bool) {
+        let nearby = directory.appendingPathComponent("socket")
+        if nearby.path.utf8.count + "/.s.PGSQL.65535".utf8.count < 100 {
+            try FileManager.default.createDirectory(at: nearby, withIntermediateDirectories: true)
+            return (nearby, false)
+        }
+        var template = Array("/tmp/labpg-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw SystemCallError(call: "mkdtemp", errno: errno) }
+        return (URL(fileURLWithPath: String(cString: made), isDirectory: true), true)
+    }
+
+    private static func chown(_ url: URL, to user: SystemUser) throws {
+        guard Glibc.chown(url.path, user.uid, user.gid) == 0 else { throw SystemCallError(call: "chown \(url.path)", errno: errno) }
+    }
+
+    /// The postgres user must be able to reach its directory: add o+x (search only, not read)
+    /// to each ancestor that lacks it.
+    private static func makeTraversable(_ url: URL) throws {
+        var current = url.deletingLastPathComponent()
+        while current.path != "/" && !current.path.isEmpty {
+            var info = stat()
+            if stat(current.path, &info) == 0, info.st_mode & S_IXOTH == 0 {
+                guard chmod(current.path, (info.st_mode & 0o7777) | S_IXOTH) == 0 else {
+                    throw SystemCallError(call: "chmod o+x \(current.path)", errno: errno)
+                }
+            }
+            current = current.deletingLastPathComponent()
+        }
+    }
+}

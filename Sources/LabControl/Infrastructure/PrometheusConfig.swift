@@ -1,0 +1,73 @@
+import Foundation
+
+/// A prometheus.yml for the native runtime and for `labctl gen`: one scrape job per lab service.
+///
+/// Rendered by hand (stable key order, every string JSON-quoted, which is valid YAML) so that
+/// generated files are byte-for-byte reproducible and `labctl gen --check` can compare them.
+public struct PrometheusConfig: Sendable, Equatable {
+    public var scrapeInterval: String
+    public var evaluationInterval: String
+    public var jobs: [PrometheusScrapeJob]
+    public var ruleFiles: [String]
+    /// Adds `scrape_protocols` (OpenMetrics first); Prometheus 2.49+ only.
+    public var offerScrapeProtocols: Bool
+    /// A comment written at the top of the file.
+    public var header: String?
+
+    public init(scrapeInterval: String = "1s", evaluationInterval: String? = nil, jobs: [PrometheusScrapeJob],
+                ruleFiles: [String] = [], offerScrapeProtocols: Bool = false, header: String? = nil) {
+        self.scrapeInterval = scrapeInterval
+        self.evaluationInterval = evaluationInterval ?? scrapeInterval
+        self.jobs = jobs
+        self.ruleFiles = ruleFiles
+        self.offerScrapeProtocols = offerScrapeProtocols
+        self.header = header
+    }
+
+    public func render() -> String {
+        var lines: [String] = []
+        if let header { lines += header.split(separator: "\n", omittingEmptySubsequences: false).map { "# \($0)" } }
+        lines += [
+            "global:",
+            "  scrape_interval: \(quote(scrapeInterval))",
+            "  evaluation_interval: \(quote(evaluationInterval))",
+        ]
+        if offerScrapeProtocols {
+            lines.append("  scrape_protocols: [\"OpenMetricsText1.0.0\", \"OpenMetricsText0.0.1\", \"PrometheusText0.0.4\"]")
+        }
+        if !ruleFiles.isEmpty {
+            lines.append("rule_files:")
+            lines += ruleFiles.map { "  - \(quote($0))" }
+        }
+        lines.append("scrape_configs:")
+        if jobs.isEmpty { lines[lines.count - 1] += " []" }
+        for job in jobs {
+            lines += [
+                "  - job_name: \(quote(job.name))",
+                "    metrics_path: \(quote(job.metricsPath))",
+                "    static_configs:",
+                "      - targets: [\(job.targets.map(quote).joined(separator: ", "))]",
+            ]
+            if !job.labels.isEmpty {
+                lines.append("        labels:")
+                lines += job.labels.sorted { $0.key < $1.key }.map { "          \($0.key): \(quote($0.value))" }
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func quote(_ string: String) -> String {
+        var out = "\""
+        for scalar in string.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,122 @@
+import Synchronization
+import Tracing
+
+/// A span of our tracer. Its mutable parts live behind a `Mutex`, so it can be shared across tasks
+/// and threads (swift-distributed-tracing requires `Span: Sendable`). An unsampled span is a
+/// *non-recording* span: it carries a context for propagation and ignores every mutation.
+/// `end()` hands the finished span, in OTLP form, to the span processor exactly once.
+public final class TelemetrySpan: Tracing.Span, Sendable {
+    /// The parent's service context with this span's `spanContext`; use it to start children.
+    public let context: ServiceContext
+    public let spanContext: SpanContext
+    public let isRecording: Bool
+    public let kind: SpanKind
+    let parent: SpanContext?
+    let startNanoseconds: UInt64
+    private let state: Mutex<State>
+    private let sink: SpanSink?
+
+    /// What changes while the span runs.
+    struct State {
+        var name: String
+        var attributes = SpanAttributes()
+        var events: [SpanEvent] = []
+        var droppedEvents: UInt32 = 0
+        var links: [SpanLink] = []
+        var droppedLinks: UInt32 = 0
+        var status: SpanStatus?
+        var ended = false
+    }
+
+    init(
+        name: String, kind: SpanKind, context: ServiceContext, spanContext: SpanContext, parent: SpanContext?,
+        startNanoseconds: UInt64, isRecording: Bool, sink: SpanSink?
+    ) {
+        self.context = context
+        self.spanContext = spanContext
+        self.kind = kind
+        self.parent = parent
+        self.startNanoseconds = startNanoseconds
+        self.isRecording = isRecording
+        self.sink = isRecording ? sink : nil
+        self.state = Mutex(State(name: name))
+    }
+
+    public var operationName: String {
+        get { state.withLock { $0.name } }
+        set { mutate { $0.name = newValue } }
+    }
+
+    public var attributes: SpanAttributes {
+        get { state.withLock { $0.attributes } }
+        set { mutate { $0.attributes = newValue } }
+    }
+
+    /// OpenTelemetry's rule: `ok` is final; `error` replaces an earlier `error` but never `ok`.
+    public func setStatus(_ status: SpanStatus) {
+        mutate { state in
+            if state.status?.code == .ok { return }
+            state.status = status
+        }
+    }
+
+    public func addEvent(_ event: SpanEvent) {
+        let limit = sink?.limits.maxEvents ?? 0
+        mutate { state in
+            if state.events.count < limit { state.events.append(event) } else { state.droppedEvents += 1 }
+        }
+    }
+
+    /// Records the error as an `exception` event with `exception.type` and `exception.message`
+    /// (OpenTelemetry semantic conventions); `attributes` are added to the event.
+    public func recordError<Instant: TracerInstant>(_ error: Error, attributes: SpanAttributes, at instant: @autoclosure () -> Instant) {
+        guard isRecording else { return }
+        var eventAttributes = attributes
+        eventAttributes["exception.type"] = String(reflecting: type(of: error))
+        eventAttributes["exception.message"] = String(describing: error)
+        addEvent(SpanEvent(name: "exception", at: instant(), attributes: eventAttributes))
+    }
+
+    public func addLink(_ link: SpanLink) {
+        let limit = sink?.limits.maxLinks ?? 0
+        mutate { state in
+            if state.links.count < limit { state.links.append(link) } else { state.droppedLinks += 1 }
+        }
+    }
+
+    public func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
+        guard let sink else { return }
+        let finished: State? = state.withLock { state in
+            guard !state.ended else { return nil }
+            state.ended = true
+            return state
+        }
+        guard let finished else { return }  // a second end() is ignored
+        sink.processor.onEnd(otlpSpan(finished, endNanoseconds: instant().nanosecondsSinceEpoch, limits: sink.limits))
+    }
+
+    /// Runs `change` on the state unless the span is non-recording or already ended.
+    private func mutate(_ change: (inout State) -> Void) {
+        guard isRecording else { return }
+        state.withLock { state in
+            guard !state.ended else { return }
+            change(&state)
+        }
+    }
+}
+
+/// Where a recording span goes when it ends, and the limits it obeys (OTEL_SPAN_*_COUNT_LIMIT).
+struct SpanSink: Sendable {
+    let processor: any SpanProcessor
+    let limits: SpanLimits
+}
+
+/// Caps on what one span may hold; what is over the cap is dropped and counted in the OTLP
+/// `dropped_*_count` fields (the spec's defaults: 128 each).
+public struct SpanLimits: Sendable, Equatable {
+    public var maxAttributes = 128
+    public var maxEvents = 128
+    public var maxLinks = 128
+    public var maxAttributesPerEventOrLink = 128
+    public init() {}
+}

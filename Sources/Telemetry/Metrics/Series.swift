@@ -66,7 +66,8 @@ public final class HistogramSeries: Sendable {
     private struct State {
         /// Non-cumulative counts; index `upperBounds.count` is the `+Inf` bucket.
         var counts: [UInt64]
-        var exemplars: [Exemplar?]
+        /// Kept as raw ids; hex strings are made only at scrape time (keeps `observe` cheap).
+        var exemplars: [RawExemplar?]
         var count: UInt64 = 0
         var sum: Double = 0
     }
@@ -82,9 +83,9 @@ public final class HistogramSeries: Sendable {
         let index = bucketIndex(value)
         // Read the task-local span context outside the lock; only sampled spans make exemplars
         // (an unsampled trace id would point at a trace nobody stored).
-        var exemplar: Exemplar?
+        var exemplar: RawExemplar?
         if let span = ServiceContext.current?.spanContext, span.isSampled, span.traceID.isValid {
-            exemplar = Exemplar(traceID: span.traceID.hex, spanID: span.spanID.hex, value: value, timestamp: now())
+            exemplar = RawExemplar(traceID: span.traceID, spanID: span.spanID, value: value, timestamp: now())
         }
         state.withLock { s in
             s.counts[index] &+= 1
@@ -112,11 +113,20 @@ public final class HistogramSeries: Sendable {
             buckets.reserveCapacity(upperBounds.count)
             for (i, bound) in upperBounds.enumerated() {
                 cumulative &+= s.counts[i]
-                buckets.append(.init(upperBound: bound, cumulativeCount: cumulative, exemplar: s.exemplars[i]))
+                buckets.append(.init(upperBound: bound, cumulativeCount: cumulative, exemplar: s.exemplars[i]?.exemplar))
             }
-            return HistogramSnapshot(buckets: buckets, infExemplar: s.exemplars[upperBounds.count], count: s.count, sum: s.sum)
+            return HistogramSnapshot(buckets: buckets, infExemplar: s.exemplars[upperBounds.count]?.exemplar, count: s.count, sum: s.sum)
         }
     }
+}
+
+struct RawExemplar {
+    var traceID: TraceID
+    var spanID: SpanID
+    var value: Double
+    var timestamp: Double
+
+    var exemplar: Exemplar { Exemplar(traceID: traceID.hex, spanID: spanID.hex, value: value, timestamp: timestamp) }
 }
 
 /// A `Double` in an `Atomic<UInt64>` (its bit pattern); read-modify-write is a compare-exchange loop.

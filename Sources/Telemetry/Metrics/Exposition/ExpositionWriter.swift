@@ -16,23 +16,25 @@ enum ExpositionWriter {
             }
             out += "# TYPE \(metadataName) \(family.type.rawValue)\n"
             for series in family.series {
-                let labels = series.labels
+                // The series' labels, escaped once and reused by every line of the series.
+                let labels = series.labels.map { $0.name + "=\"" + PrometheusNames.escapeLabelValue($0.value) + "\"" }
+                    .joined(separator: ",")
                 switch series.value {
                 case .counter(let v):
-                    sample(&out, family.name + "_total", labels, v)
+                    sample(&out, family.name, "_total", labels, v)
                 case .gauge(let v):
-                    sample(&out, family.name, labels, v)
+                    sample(&out, family.name, "", labels, v)
                 case .histogram(let h):
+                    let bucketLabels = labels.isEmpty ? "le=\"" : labels + ",le=\""
                     for bucket in h.buckets {
-                        sample(&out, family.name + "_bucket", labels, Double(bucket.cumulativeCount),
-                               le: PrometheusNumber.bucketBound(bucket.upperBound),
-                               exemplar: openMetrics ? bucket.exemplar : nil)
+                        sample(&out, family.name, "_bucket", bucketLabels + PrometheusNumber.bucketBound(bucket.upperBound) + "\"",
+                               Double(bucket.cumulativeCount), exemplar: openMetrics ? bucket.exemplar : nil)
                     }
                     // The +Inf bucket counts every observation, so it always equals _count.
-                    sample(&out, family.name + "_bucket", labels, Double(h.count), le: "+Inf",
+                    sample(&out, family.name, "_bucket", bucketLabels + "+Inf\"", Double(h.count),
                            exemplar: openMetrics ? h.infExemplar : nil)
-                    sample(&out, family.name + "_sum", labels, h.sum)
-                    sample(&out, family.name + "_count", labels, Double(h.count))
+                    sample(&out, family.name, "_sum", labels, h.sum)
+                    sample(&out, family.name, "_count", labels, Double(h.count))
                 }
             }
         }
@@ -40,26 +42,19 @@ enum ExpositionWriter {
         return out
     }
 
+    /// One line: `name+suffix{labels} value[ exemplar]`.
     private static func sample(
-        _ out: inout String, _ name: String, _ labels: [(name: String, value: String)], _ value: Double,
-        le: String? = nil, exemplar: Exemplar? = nil
+        _ out: inout String, _ name: String, _ suffix: String, _ labels: String, _ value: Double, exemplar: Exemplar? = nil
     ) {
         out += name
-        if !labels.isEmpty || le != nil {
+        out += suffix
+        if !labels.isEmpty {
             out += "{"
-            var first = true
-            for label in labels {
-                if !first { out += "," }
-                first = false
-                out += label.name + "=\"" + PrometheusNames.escapeLabelValue(label.value) + "\""
-            }
-            if let le {
-                if !first { out += "," }
-                out += "le=\"" + le + "\""
-            }
+            out += labels
             out += "}"
         }
-        out += " " + PrometheusNumber.format(value)
+        out += " "
+        out += PrometheusNumber.format(value)
         if let exemplar, let text = exemplarText(exemplar) { out += text }
         out += "\n"
     }

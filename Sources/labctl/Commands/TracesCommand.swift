@@ -1,9 +1,66 @@
 import ArgumentParser
+import Foundation
+import LabControl
 
+/// `labctl traces`: what the embedded receiver stored, as a table or one trace as a waterfall.
 struct TracesCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "traces", abstract: "Show stored traces: recent, slowest, or one as a waterfall.")
-    @Option(help: "Only traces of this lab.") var lab: String?
+    static let configuration = CommandConfiguration(
+        commandName: "traces",
+        abstract: "Show stored traces: recent, slowest, or one as a waterfall.",
+        discussion: """
+            Traces come from the embedded OTLP receiver that `labctl up`/`run` start, stored under
+            .lab/traces. Examples:
+              labctl traces                       recent traces, newest first
+              labctl traces --slowest 5 --lab 7   the five slowest traces of week 7
+              labctl traces --trace 4bf92f35      one trace as a waterfall (an id prefix is enough),
+                                                  with the service where the time went
+              labctl traces --trace 4bf92f35 --export trace.json
+                                                  OTLP/JSON that Jaeger's UI opens (Search → JSON File)
+            """
+    )
+
+    @Option(help: "Only traces of this lab (7, week07 or its slug).") var lab: String?
     @Option(help: "Show the N slowest traces.") var slowest: Int?
-    @Option(help: "Print this trace as a waterfall.") var trace: String?
-    func run() async throws { throw NotImplementedYet(command: "traces") }
+    @Option(help: "Print this trace (id or unambiguous prefix) as a waterfall.") var trace: String?
+    @Option(help: "Only traces with spans from this service.") var service: String?
+    @Option(help: "Write the selected traces as OTLP/JSON to this file (Jaeger's UI can open it).") var export: String?
+    @Option(help: "How many recent traces to list.") var limit: Int = 20
+    @Option(help: "The trace store directory.") var store: String = ".lab/traces"
+
+    func validate() throws {
+        if let slowest, slowest <= 0 { throw ValidationError("--slowest must be a positive number") }
+        if limit <= 0 { throw ValidationError("--limit must be a positive number") }
+    }
+
+    func run() async throws {
+        // Read-only: a running lab may be writing to the same store.
+        let traceStore = try TraceStore(directory: store, readOnly: true)
+        for note in traceStore.statistics.recoveryNotes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+        let query = TraceQuery(service: service, namespace: lab)
+
+        if let trace {
+            let id = try traceStore.resolve(idPrefix: trace)
+            guard let found = try traceStore.trace(id) else { throw ValidationError("no stored trace has id \(trace)") }
+            print(WaterfallRenderer().render(found), terminator: "")
+            try exportIfAsked([found])
+            return
+        }
+
+        let summaries = slowest.map { traceStore.slowest($0, query) } ?? traceStore.recent(limit: limit, query)
+        if summaries.isEmpty {
+            print("no traces stored in \(store)\(lab.map { " for lab \($0)" } ?? "")\(service.map { " for service \($0)" } ?? "")")
+            print("(run a lab with `labctl up` or `labctl run`; its services send traces to the embedded receiver)")
+        } else {
+            print(TraceTableRenderer().render(summaries), terminator: "")
+            print("\(summaries.count) trace(s) shown; `labctl traces --trace ID` draws one as a waterfall")
+        }
+        try exportIfAsked(try summaries.compactMap { try traceStore.trace($0.traceID) })
+    }
+
+    private func exportIfAsked(_ traces: [Trace]) throws {
+        guard let export else { return }
+        try Data(OTLPJSON.encode(traces: traces)).write(to: URL(fileURLWithPath: export))
+        let spanCount = traces.reduce(0) { $0 + $1.spans.count }
+        print("wrote \(traces.count) trace(s), \(spanCount) span(s) as OTLP/JSON to \(export)")
+    }
 }

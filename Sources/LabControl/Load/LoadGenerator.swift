@@ -1,0 +1,239 @@
+// The load generator engine: plays a `LoadPlan` against an HTTP target and reports what happened.
+//
+// Open loop: one pacing loop walks the arrival schedule. It sleeps until the next request is due,
+// then fires every request whose time has come (a late wake-up catches up, but nothing is ever
+// sent before its time). Each request runs in its own child task, so a slow server never holds
+// the schedule back, and its latency is measured from the *scheduled* time — a server stall shows
+// in the percentiles instead of being hidden by a generator that waited (coordinated omission).
+// Closed loop: N virtual users, each sending, waiting and thinking in turn.
+
+import AsyncHTTPClient
+import CoreMetrics
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceContextModule
+import Synchronization
+import Tracing
+
+public final class LoadGenerator: Sendable {
+    public let plan: LoadPlan
+    private let target: String
+    private let suppliedClient: HTTPClient?
+    private let metricsFactory: any MetricsFactory
+    private let tracer: any Tracer
+    private let inFlight = Atomic<Int>(0)
+    private let recorder = Mutex<LoadRecorder?>(nil)
+
+    /// - Parameters:
+    ///   - httpClient: a client to send with; by default the generator makes one sized for the
+    ///     plan (HTTP/1.1 keep-alive, a pool of `maxInFlight` connections, no redirects followed,
+    ///     connection failures reported at once) and shuts it down after the run.
+    ///   - metricsFactory: where `loadgen_*` metrics go; default `MetricsSystem.factory`.
+    ///   - tracer: makes the client spans and injects `traceparent`; default
+    ///     `InstrumentationSystem.tracer` (the bootstrapped instrument).
+    /// - Throws: `LoadPlanError` naming the first invalid field.
+    public init(
+        plan: LoadPlan,
+        httpClient: HTTPClient? = nil,
+        metricsFactory: (any MetricsFactory)? = nil,
+        tracer: (any Tracer)? = nil
+    ) throws {
+        try plan.validate()
+        self.plan = plan
+        target = plan.target.hasSuffix("/") ? String(plan.target.dropLast()) : plan.target
+        suppliedClient = httpClient
+        self.metricsFactory = metricsFactory ?? MetricsSystem.factory
+        self.tracer = tracer ?? InstrumentationSystem.tracer
+    }
+
+    /// The HTTP client configuration the generator uses when it makes its own client.
+    public static func clientConfiguration(maxInFlight: Int) -> HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration()
+        configuration.httpVersion = .http1Only
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maxInFlight)
+        // A refused connection is an outcome to count now, not something to retry until the timeout.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.redirectConfiguration = .disallow
+        configuration.tracing.tracer = nil  // the generator makes its own client spans
+        return configuration
+    }
+
+    /// The live view of the current (or last) run; `nil` before the first run starts.
+    public func snapshot() -> LoadSnapshot? {
+        guard let recorder = recorder.withLock({ $0 }) else { return nil }
+        return recorder.snapshot(now: .now, inFlight: inFlight.load(ordering: .relaxed))
+    }
+
+    /// Runs the whole plan: every phase in turn, then waits for the requests still in flight.
+    /// Cancelling the calling task stops the run and throws `CancellationError`.
+    public func run() async throws -> LoadReport {
+        let client = suppliedClient
+            ?? HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+                          configuration: Self.clientConfiguration(maxInFlight: plan.maxInFlight))
+        let report: LoadReport
+        do {
+            report = try await play(client: client)
+        } catch {
+            if suppliedClient == nil { try? await client.shutdown() }
+            throw error
+        }
+        if suppliedClient == nil { try await client.shutdown() }
+        return report
+    }
+
+    private func play(client: HTTPClient) async throws -> LoadReport {
+        let seed = plan.seed ?? UInt64.random(in: .min ... .max)
+        let phases = prepare()
+        let start = ContinuousClock.now
+        let recorder = LoadRecorder(plan: plan, start: start)
+        self.recorder.withLock { $0 = recorder }
+
+        await withDiscardingTaskGroup { group in
+            var phaseStart = start
+            for (index, phase) in phases.enumerated() {
+                var rng = SplitMix64(seed: seed &+ UInt64(index) &* 0x9E37_79B9)
+                switch phase.arrivals {
+                case .openLoop(let profile):
+                    var schedule = ArrivalSchedule(profile: profile, duration: phase.duration)
+                    while let offset = schedule.next() {
+                        let due = phaseStart + offset
+                        if due > .now {
+                            do { try await Task.sleep(until: due, clock: .continuous) } catch { return }
+                        }
+                        let kind = phase.kinds[phase.picker.pick(using: &rng)]
+                        let request = kind.render(using: &rng)
+                        // The cap is checked when the request is due: over it, the request is
+                        // dropped and counted, never queued (queueing would hide the overload).
+                        guard inFlight.add(1, ordering: .relaxed).newValue <= plan.maxInFlight else {
+                            inFlight.subtract(1, ordering: .relaxed)
+                            recorder.finished(phase: index, kind: kind.index, outcome: .dropped, latency: nil, at: due)
+                            kind.metrics.record(.dropped, latency: nil)
+                            continue
+                        }
+                        group.addTask {
+                            await self.send(
+                                request, kind: kind, phase: index, scheduled: due, measureLag: true,
+                                client: client, recorder: recorder)
+                        }
+                    }
+                case .closedLoop(let users, let thinkTime):
+                    let end = phaseStart + phase.duration
+                    for user in 0..<users {
+                        let userSeed = rng.next() &+ UInt64(user)
+                        group.addTask {
+                            var rng = SplitMix64(seed: userSeed)
+                            while ContinuousClock.now < end, !Task.isCancelled {
+                                let kind = phase.kinds[phase.picker.pick(using: &rng)]
+                                let request = kind.render(using: &rng)
+                                self.inFlight.add(1, ordering: .relaxed)
+                                await self.send(
+                                    request, kind: kind, phase: index, scheduled: .now, measureLag: false,
+                                    client: client, recorder: recorder)
+                                if thinkTime > .zero {
+                                    try? await Task.sleep(for: thinkTime)
+                                }
+                            }
+                        }
+                    }
+                }
+                phaseStart += phase.duration
+                // The next phase starts on the timeline, not when this one's requests are done.
+                if phaseStart > .now {
+                    do { try await Task.sleep(until: phaseStart, clock: .continuous) } catch { return }
+                }
+            }
+        }
+        try Task.checkCancellation()
+        return recorder.finish(at: .now)
+    }
+
+    /// A phase made ready to run: kinds prepared, metric handles made once per kind name.
+    struct PreparedPhase: Sendable {
+        let duration: Duration
+        let arrivals: ArrivalModel
+        let kinds: [PreparedKind]
+        let picker: KindPicker
+    }
+
+    private func prepare() -> [PreparedPhase] {
+        var metricsByName: [String: KindMetrics] = [:]
+        return plan.phases.map { phase in
+            let kinds = phase.requests.enumerated().map { index, kind in
+                let metrics = metricsByName[kind.name] ?? KindMetrics(kind: kind.name, factory: metricsFactory)
+                metricsByName[kind.name] = metrics
+                return PreparedKind(kind, index: index, defaultTimeout: plan.defaultTimeout, metrics: metrics)
+            }
+            return PreparedPhase(
+                duration: phase.duration, arrivals: phase.arrivals, kinds: kinds,
+                picker: KindPicker(weights: phase.requests.map(\.weight)))
+        }
+    }
+}
+
+extension LoadGenerator {
+    /// Sends one request and records how it ended: in the report, in metrics, in a client span.
+    /// The caller has already counted it in `inFlight`; this releases it.
+    fileprivate func send(
+        _ rendered: RenderedRequest, kind: PreparedKind, phase: Int, scheduled: ContinuousClock.Instant,
+        measureLag: Bool, client: HTTPClient, recorder: LoadRecorder
+    ) async {
+        defer { inFlight.subtract(1, ordering: .relaxed) }
+        let sentAt = ContinuousClock.now
+        recorder.sent(phase: phase, lag: measureLag ? sentAt - scheduled : nil, at: sentAt)
+
+        var request = HTTPClientRequest(url: target + rendered.path)
+        request.method = HTTPMethod(rawValue: kind.method)
+        for (name, value) in rendered.headers { request.headers.add(name: name, value: value) }
+        if let body = rendered.body { request.body = .bytes(ByteBuffer(string: body)) }
+
+        // Every request is the root of its own trace (not a child of whatever the caller runs in).
+        let span = tracer.startSpan(kind.spanName, context: .topLevel, ofKind: .client)
+        span.updateAttributes { attributes in
+            attributes["http.request.method"] = kind.method
+            attributes["url.full"] = request.url
+            attributes["url.template"] = kind.pathTemplate
+            attributes["loadgen.kind"] = kind.name
+        }
+        tracer.inject(span.context, into: &request.headers, using: HTTPHeadersInjector())
+
+        let outcome: RequestOutcome
+        do {
+            let response = try await client.execute(request, timeout: .nanoseconds(kind.timeout.microseconds * 1_000))
+            for try await _ in response.body {}  // read to the end so the connection is reused
+            let status = Int(response.status.code)
+            outcome = RequestOutcome(status: status)
+            span.attributes["http.response.status_code"] = status
+            if status >= 500 { span.setStatus(SpanStatus(code: .error)) }
+        } catch {
+            outcome = Self.classify(error)
+            span.attributes["error.type"] = outcome.label
+            span.recordError(error)
+            span.setStatus(SpanStatus(code: .error))
+        }
+        span.end()
+
+        let finishedAt = ContinuousClock.now
+        let latency = outcome.hasResponse ? finishedAt - scheduled : nil
+        recorder.finished(phase: phase, kind: kind.index, outcome: outcome, latency: latency, at: finishedAt)
+        kind.metrics.record(outcome, latency: latency)
+    }
+
+    /// Timeouts (of the whole request, or of connect/read/write) versus every other failure.
+    static func classify(_ error: any Error) -> RequestOutcome {
+        if let error = error as? HTTPClientError,
+            [.deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout, .getConnectionFromPoolTimeout]
+                .contains(error)
+        {
+            return .timeout
+        }
+        return .connectionError
+    }
+}
+
+extension RequestOutcome {
+    /// Whether a response (of any status) came back.
+    var hasResponse: Bool { rawValue <= RequestOutcome.status5xx.rawValue }
+}

@@ -13,7 +13,8 @@ import Synchronization
 ///   stop loses nothing.
 ///
 /// Metrics (swift-metrics facade, created from the factory given at init — bootstrap metrics first):
-/// `telemetry_spans_exported_total`, `telemetry_spans_dropped_total{reason="queue_full"|"export_failed"|"shutdown"}`,
+/// `telemetry_spans_exported_total`,
+/// `telemetry_spans_dropped_total{reason="queue_full"|"export_failed"|"rejected"|"shutdown"}`,
 /// `telemetry_export_failures_total`.
 public final class BatchSpanProcessor: SpanProcessor {
     public let configuration: BatchConfiguration
@@ -36,9 +37,11 @@ public final class BatchSpanProcessor: SpanProcessor {
         public var droppedQueueFull = 0
         public var droppedExportFailed = 0
         public var droppedAfterShutdown = 0
+        /// Refused by the collector in a partial success.
+        public var rejectedByCollector = 0
         public var exportFailures = 0
         public var exportCalls = 0
-        public var droppedSpans: Int { droppedQueueFull + droppedExportFailed + droppedAfterShutdown }
+        public var droppedSpans: Int { droppedQueueFull + droppedExportFailed + droppedAfterShutdown + rejectedByCollector }
     }
 
     private struct Metrics {
@@ -46,6 +49,7 @@ public final class BatchSpanProcessor: SpanProcessor {
         let droppedQueueFull: Counter
         let droppedExportFailed: Counter
         let droppedShutdown: Counter
+        let rejected: Counter
         let failures: Counter
 
         init(factory: any MetricsFactory) {
@@ -53,6 +57,7 @@ public final class BatchSpanProcessor: SpanProcessor {
             droppedQueueFull = Counter(label: "telemetry_spans_dropped_total", dimensions: [("reason", "queue_full")], factory: factory)
             droppedExportFailed = Counter(label: "telemetry_spans_dropped_total", dimensions: [("reason", "export_failed")], factory: factory)
             droppedShutdown = Counter(label: "telemetry_spans_dropped_total", dimensions: [("reason", "shutdown")], factory: factory)
+            rejected = Counter(label: "telemetry_spans_dropped_total", dimensions: [("reason", "rejected")], factory: factory)
             failures = Counter(label: "telemetry_export_failures_total", factory: factory)
         }
     }
@@ -158,6 +163,9 @@ public final class BatchSpanProcessor: SpanProcessor {
                 s.statistics.exportCalls += 1
                 switch result {
                 case .success: s.statistics.exportedSpans += batch.count
+                case .partialSuccess(let rejected, _):
+                    s.statistics.exportedSpans += batch.count - rejected
+                    s.statistics.rejectedByCollector += rejected
                 case .failure:
                     s.statistics.exportFailures += 1
                     s.statistics.droppedExportFailed += batch.count
@@ -165,6 +173,9 @@ public final class BatchSpanProcessor: SpanProcessor {
             }
             switch result {
             case .success: metrics.exported.increment(by: batch.count)
+            case .partialSuccess(let rejected, _):
+                metrics.exported.increment(by: batch.count - rejected)
+                metrics.rejected.increment(by: rejected)
             case .failure:
                 metrics.failures.increment()
                 metrics.droppedExportFailed.increment(by: batch.count)

@@ -57,7 +57,7 @@ public final class OTLPHTTPSpanExporter: SpanExporter {
                 let response = try await withDeadline(remaining) {
                     try await transport.post(url: endpoint, body: body, contentType: Self.contentType, timeout: remaining)
                 }
-                if (200..<300).contains(response.statusCode) { return .success }
+                if (200..<300).contains(response.statusCode) { return Self.outcome(of: response, batchSize: spans.count) }
                 guard RetryPolicy.retryableStatusCodes.contains(response.statusCode) else {
                     return .failure("HTTP \(response.statusCode) from \(endpoint) (not retryable)")
                 }
@@ -81,4 +81,14 @@ public final class OTLPHTTPSpanExporter: SpanExporter {
     }
 
     public func shutdown() async {}
+
+    /// A 2xx body may carry `partial_success` (some spans rejected, e.g. invalid); an undecodable body
+    /// still means the request was accepted.
+    static func outcome(of response: OTLPTransportResponse, batchSize: Int) -> SpanExportResult {
+        guard !response.body.isEmpty,
+              let decoded = try? OTLP.ExportTraceServiceResponse(protobuf: response.body),
+              decoded.rejectedSpans > 0
+        else { return .success }
+        return .partialSuccess(rejected: Int(min(decoded.rejectedSpans, Int64(batchSize))), message: decoded.errorMessage)
+    }
 }

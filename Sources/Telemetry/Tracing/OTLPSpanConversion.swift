@@ -21,7 +21,7 @@ extension TelemetrySpan {
             droppedLinksCount: state.droppedLinks
         )
         span.events = state.events.map { event in
-            let (attributes, dropped) = Self.otlpAttributes(event.attributes, limit: limits.maxAttributesPerEventOrLink)
+            let (attributes, dropped) = Self.otlpAttributes(event.attributes, limit: limits.maxAttributesPerEvent)
             return OTLP.Event(timeUnixNano: event.nanosecondsSinceEpoch, name: event.name, attributes: attributes,
                               droppedAttributesCount: dropped)
         }
@@ -30,7 +30,7 @@ extension TelemetrySpan {
                 span.droppedLinksCount += 1  // a link needs a span context to point at
                 continue
             }
-            let (attributes, dropped) = Self.otlpAttributes(link.attributes, limit: limits.maxAttributesPerEventOrLink)
+            let (attributes, dropped) = Self.otlpAttributes(link.attributes, limit: limits.maxAttributesPerLink)
             span.links.append(OTLP.Link(
                 traceID: target.traceID.bytes, spanID: target.spanID.bytes, traceState: target.traceState,
                 attributes: attributes, droppedAttributesCount: dropped,

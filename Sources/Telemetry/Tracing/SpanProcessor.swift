@@ -18,6 +18,8 @@ public protocol SpanExporter: Sendable {
 
 public enum SpanExportResult: Sendable, Equatable {
     case success
+    /// Accepted, except `rejected` spans the collector refused (OTLP partial success); not retried.
+    case partialSuccess(rejected: Int, message: String)
     /// The spans are lost; the reason is for logs and tests.
     case failure(String)
 }

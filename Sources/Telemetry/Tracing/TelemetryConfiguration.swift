@@ -22,6 +22,9 @@ public struct TelemetryConfiguration: Sendable {
     public var tracesEndpoint: String
     public var sampler: any Sampler
     public var batch: BatchConfiguration
+    /// OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT (or OTEL_ATTRIBUTE_COUNT_LIMIT), OTEL_SPAN_EVENT_COUNT_LIMIT,
+    /// OTEL_SPAN_LINK_COUNT_LIMIT, OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT, OTEL_LINK_ATTRIBUTE_COUNT_LIMIT.
+    public var spanLimits = SpanLimits()
     /// OTEL_SDK_DISABLED=true: spans are neither recorded nor exported (context still propagates).
     public var isDisabled: Bool
     /// OTEL_TRACES_EXPORTER=none: record (for local use) but never export.
@@ -84,6 +87,14 @@ public struct TelemetryConfiguration: Sendable {
             batch.maxExportBatchSize = batch.maxQueueSize
         }
 
+        var limits = SpanLimits()
+        let generalAttributeLimit = integer("OTEL_ATTRIBUTE_COUNT_LIMIT", env, &warnings)
+        limits.maxAttributes = integer("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", env, &warnings) ?? generalAttributeLimit ?? limits.maxAttributes
+        limits.maxEvents = integer("OTEL_SPAN_EVENT_COUNT_LIMIT", env, &warnings) ?? limits.maxEvents
+        limits.maxLinks = integer("OTEL_SPAN_LINK_COUNT_LIMIT", env, &warnings) ?? limits.maxLinks
+        limits.maxAttributesPerEvent = integer("OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", env, &warnings) ?? generalAttributeLimit ?? limits.maxAttributesPerEvent
+        limits.maxAttributesPerLink = integer("OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", env, &warnings) ?? generalAttributeLimit ?? limits.maxAttributesPerLink
+
         var configuration = TelemetryConfiguration(
             serviceName: serviceName,
             resourceAttributes: resourceAttributes,
@@ -93,6 +104,7 @@ public struct TelemetryConfiguration: Sendable {
             isDisabled: env["OTEL_SDK_DISABLED"]?.withoutSurroundingWhitespace.lowercased() == "true",
             isExportDisabled: env["OTEL_TRACES_EXPORTER"]?.withoutSurroundingWhitespace.lowercased() == "none"
         )
+        configuration.spanLimits = limits
         configuration.warnings = warnings
         return configuration
     }

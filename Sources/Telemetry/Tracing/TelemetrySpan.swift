@@ -117,6 +117,7 @@ public struct SpanLimits: Sendable, Equatable {
     public var maxAttributes = 128
     public var maxEvents = 128
     public var maxLinks = 128
-    public var maxAttributesPerEventOrLink = 128
+    public var maxAttributesPerEvent = 128
+    public var maxAttributesPerLink = 128
     public init() {}
 }

@@ -63,6 +63,6 @@ public enum TracingSystem {
     /// nothing is recorded, but W3C context still propagates.
     public static func makeTracer(configuration: TelemetryConfiguration, processor: any SpanProcessor) -> TracerHandle {
         let sampler: any Sampler = configuration.isDisabled ? AlwaysOffSampler() : configuration.sampler
-        return TracerHandle(tracer: TelemetryTracer(sampler: sampler, processor: processor), configuration: configuration)
+        return TracerHandle(tracer: TelemetryTracer(sampler: sampler, processor: processor, limits: configuration.spanLimits), configuration: configuration)
     }
 }

@@ -110,6 +110,18 @@ final class BatchSpanProcessorTests: XCTestCase {
         XCTAssertEqual(processor.statistics.exportedSpans, 110)
     }
 
+    func testPartialSuccessCountsRejectedSpans() async throws {
+        let transport = ScriptedTransport([.partialSuccess(rejected: 2, message: "2 spans without a name")])
+        let (processor, metrics) = pipeline(transport, queue: 100, batch: 10)
+        for i in 0..<10 { processor.onEnd(makeSpan(i)) }
+        await processor.shutdown()
+        XCTAssertEqual(transport.requests.count, 1, "a partial success is not retried")
+        XCTAssertEqual(processor.statistics.exportedSpans, 8)
+        XCTAssertEqual(processor.statistics.rejectedByCollector, 2)
+        XCTAssertEqual(metrics.value("telemetry_spans_dropped_total", [("reason", "rejected")]), 2)
+        XCTAssertEqual(metrics.value("telemetry_spans_exported_total"), 8)
+    }
+
     func testThroughTheTracerAndBootstrapPipeline() async throws {
         let transport = ScriptedTransport()
         var configuration = TelemetryConfiguration.fromEnvironment([

@@ -6,6 +6,7 @@ import Synchronization
 final class ScriptedTransport: OTLPTransport {
     enum Answer: Sendable {
         case status(Int, retryAfter: String? = nil)
+        case partialSuccess(rejected: Int64, message: String)
         case connectionRefused
     }
 
@@ -41,6 +42,8 @@ final class ScriptedTransport: OTLPTransport {
         }
         switch answer {
         case .status(let code, let retryAfter): return OTLPTransportResponse(statusCode: code, retryAfter: retryAfter)
+        case .partialSuccess(let rejected, let message):
+            return OTLPTransportResponse(statusCode: 200, body: OTLP.ExportTraceServiceResponse(rejectedSpans: rejected, errorMessage: message).protobufBytes())
         case .connectionRefused: throw ConnectionRefused()
         }
     }

@@ -82,6 +82,32 @@ final class TelemetryConfigurationTests: XCTestCase {
         XCTAssertEqual(bad.warnings.count, 3)
     }
 
+    func testSpanLimitsFromEnvironmentReachTheTracer() throws {
+        let c = TelemetryConfiguration.fromEnvironment([
+            "OTEL_ATTRIBUTE_COUNT_LIMIT": "4", "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT": "2", "OTEL_SPAN_EVENT_COUNT_LIMIT": "1",
+            "OTEL_SPAN_LINK_COUNT_LIMIT": "0", "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT": "3",
+        ])
+        XCTAssertEqual(c.spanLimits.maxAttributes, 2)
+        XCTAssertEqual(c.spanLimits.maxEvents, 1)
+        XCTAssertEqual(c.spanLimits.maxLinks, 0)
+        XCTAssertEqual(c.spanLimits.maxAttributesPerEvent, 4, "falls back to OTEL_ATTRIBUTE_COUNT_LIMIT")
+        XCTAssertEqual(c.spanLimits.maxAttributesPerLink, 3)
+        let recorder = InMemorySpanProcessor()
+        let tracer = TracingSystem.makeTracer(configuration: c, processor: recorder).tracer
+        tracer.withSpan("limited", context: .topLevel) { span in
+            span.attributes["a"] = 1
+            span.attributes["b"] = 2
+            span.attributes["c"] = 3
+            span.addEvent("one")
+            span.addEvent("two")
+        }
+        let span = try XCTUnwrap(recorder.finishedSpans.first)
+        XCTAssertEqual(span.attributes.count, 2)
+        XCTAssertEqual(span.droppedAttributesCount, 1)
+        XCTAssertEqual(span.events.count, 1)
+        XCTAssertEqual(span.droppedEventsCount, 1)
+    }
+
     func testProcessEnvironmentIsRead() {
         let env = TelemetryConfiguration.processEnvironment()
         XCTAssertNotNil(env["PATH"])

@@ -52,8 +52,10 @@ public struct TelemetryConfiguration: Sendable {
     }
 
     /// Reads the configuration from `env`; pass `TelemetryConfiguration.processEnvironment()` for the
-    /// real process environment.
-    public static func fromEnvironment(_ env: [String: String]) -> TelemetryConfiguration {
+    /// real process environment. The service name is OTEL_SERVICE_NAME, else `service.name` in
+    /// OTEL_RESOURCE_ATTRIBUTES, else `defaultServiceName` (the program's own idea), else
+    /// "unknown_service".
+    public static func fromEnvironment(_ env: [String: String], defaultServiceName: String? = nil) -> TelemetryConfiguration {
         var warnings: [String] = []
 
         var resourceAttributes: [OTLP.KeyValue] = []
@@ -67,6 +69,7 @@ public struct TelemetryConfiguration: Sendable {
         }
         let serviceName = nonEmpty(env["OTEL_SERVICE_NAME"])
             ?? resourceAttributes.last(where: { $0.key == "service.name" }).flatMap { if case .string(let s) = $0.value { s } else { nil } }
+            ?? nonEmpty(defaultServiceName)
             ?? "unknown_service"
         resourceAttributes.removeAll { $0.key == "service.name" }
 

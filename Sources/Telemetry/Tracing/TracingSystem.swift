@@ -32,12 +32,16 @@ public final class TracerHandle: Sendable {
 /// tracing rule). `makeTracer` builds the same pipeline without touching globals (for tests, or
 /// to run several services in one process).
 public enum TracingSystem {
+    /// - Parameter additionalProcessors: also receive every finished span (e.g. an
+    ///   `InMemorySpanProcessor` a test inspects, or an in-process trace store).
     public static func bootstrap(
         configuration: TelemetryConfiguration,
         transport: any OTLPTransport,
-        metricsFactory: any MetricsFactory = MetricsSystem.factory
+        metricsFactory: any MetricsFactory = MetricsSystem.factory,
+        additionalProcessors: [any SpanProcessor] = []
     ) -> TracerHandle {
-        let handle = makeTracer(configuration: configuration, transport: transport, metricsFactory: metricsFactory)
+        let handle = makeTracer(configuration: configuration, transport: transport, metricsFactory: metricsFactory,
+                                additionalProcessors: additionalProcessors)
         InstrumentationSystem.bootstrap(handle.tracer)
         return handle
     }
@@ -56,7 +60,8 @@ public enum TracingSystem {
                 timeout: configuration.batch.exportTimeout)
             processors.insert(BatchSpanProcessor(exporter: exporter, configuration: configuration.batch, metricsFactory: metricsFactory), at: 0)
         }
-        return makeTracer(configuration: configuration, processor: processors.count == 1 ? processors[0] : MultiSpanProcessor(processors))
+        let processor: any SpanProcessor = processors.count == 1 ? processors[0] : MultiSpanProcessor(processors)
+        return makeTracer(configuration: configuration, processor: processor)
     }
 
     /// A tracer over any processor (e.g. `InMemorySpanProcessor` in tests). With `OTEL_SDK_DISABLED`

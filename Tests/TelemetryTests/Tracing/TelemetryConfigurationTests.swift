@@ -30,6 +30,8 @@ final class TelemetryConfigurationTests: XCTestCase {
         XCTAssertEqual(fromAttributes.serviceName, "payments")
         XCTAssertEqual(fromAttributes.resource.attributes.filter { $0.key == "service.name" }.count, 1)
         XCTAssertEqual(string(fromAttributes.resource, "team"), "core")
+        XCTAssertEqual(TelemetryConfiguration.fromEnvironment([:], defaultServiceName: "week07-client").serviceName, "week07-client")
+        XCTAssertEqual(TelemetryConfiguration.fromEnvironment(["OTEL_SERVICE_NAME": "env"], defaultServiceName: "code").serviceName, "env")
     }
 
     func testResourceAttributesArePercentDecoded() {

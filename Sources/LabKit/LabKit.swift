@@ -1,2 +1,13 @@
 // LabKit: what every lab service shares. See DESIGN.md.
+//
+//   Service/       LabService (the Hummingbird app), LabRequestContext, LabConfig, LabServiceRegistry
+//   Faults/        the /admin/faults and /admin/config API and the middleware that applies faults
+//   HTTP/          PeerClient: traced, timed, deadline-aware calls to other services
+//   Postgres/      LabPostgres: a PostgresNIO pool with query spans and pool metrics
+//   TelemetryGlue/ the concrete Telemetry backends behind the tracing/metrics/logging facades
 @_exported import Telemetry
+@_exported import Hummingbird
+@_exported import Logging
+@_exported import Tracing
+@_exported import Metrics
+@_exported import PostgresNIO

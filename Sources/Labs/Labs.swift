@@ -1,2 +1,9 @@
 // Labs: one folder per lab with that lab's services.
 import LabKit
+
+/// Every lab's services, for `labsvc <lab> <role>` and the control plane.
+public enum Labs {
+    public static let registry = LabServiceRegistry([
+        SelfTestLab.lab
+    ])
+}

@@ -1,0 +1,110 @@
+import Foundation
+
+/// A JSON value as plain Swift data, so admin bodies can be validated field by field
+/// (and errors can name the field at fault) instead of failing a whole `Codable` decode.
+public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        // Bool first: JSONDecoder refuses to read a number as a Bool, so `1` stays a number.
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let d = try? c.decode(Double.self) { self = .number(d) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .number(let d):
+            // Whole numbers print without ".0" so `{"retries": 3}` round-trips as written.
+            if d.rounded() == d, abs(d) < 1e15 { try c.encode(Int64(d)) } else { try c.encode(d) }
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+
+    /// Parses a request body; a syntax error becomes a readable message.
+    public static func parse(_ bytes: some Collection<UInt8>) throws(JSONFieldError) -> JSONValue {
+        do {
+            return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        } catch {
+            throw JSONFieldError("body is not valid JSON")
+        }
+    }
+
+    public func encodedString() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "null"
+    }
+
+    public var description: String {
+        switch self {
+        case .string(let s): return s
+        default: return encodedString()
+        }
+    }
+}
+
+/// A validation failure that names the field at fault, e.g. `field 'latency.fixed_ms': expected a number`.
+public struct JSONFieldError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public init(field: String, _ problem: String) { self.message = "field '\(field)': \(problem)" }
+    public var description: String { message }
+}
+
+/// Reads typed fields from a JSON object, reporting errors by dotted path.
+struct JSONObjectReader {
+    let path: String
+    let fields: [String: JSONValue]
+
+    init(_ value: JSONValue, path: String) throws(JSONFieldError) {
+        guard case .object(let fields) = value else {
+            throw path.isEmpty ? JSONFieldError("body: expected a JSON object") : JSONFieldError(field: path, "expected an object")
+        }
+        self.path = path
+        self.fields = fields
+    }
+
+    func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    /// Rejects keys the schema does not know, so a typo (`fixed_sm`) is an error, not a silent no-op.
+    func allowOnly(_ keys: Set<String>) throws(JSONFieldError) {
+        if let unknown = fields.keys.sorted().first(where: { !keys.contains($0) }) {
+            throw JSONFieldError(field: name(unknown), "unknown field (expected one of: \(keys.sorted().joined(separator: ", ")))")
+        }
+    }
+
+    func number(_ key: String, default value: Double? = nil, in range: ClosedRange<Double>, expected: String) throws(JSONFieldError) -> Double {
+        switch fields[key] {
+        case nil, .null?:
+            if let value { return value }
+            throw JSONFieldError(field: name(key), "required, expected \(expected)")
+        case .number(let d)? where range.contains(d):
+            return d
+        default:
+            throw JSONFieldError(field: name(key), "expected \(expected)")
+        }
+    }
+
+    func optionalString(_ key: String) throws(JSONFieldError) -> String? {
+        switch fields[key] {
+        case nil, .null?: return nil
+        case .string(let s)? where !s.isEmpty: return s
+        default: throw JSONFieldError(field: name(key), "expected a non-empty string")
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// Builds and runs one lab service: a Hummingbird app with the standard routes and middleware
+/// already installed; the lab adds its own routes to `router`.
+///
+/// ```swift
+/// let service = try LabService(name: "shop-frontend")
+/// let backend = try service.context.peer("backend")
+/// service.router.get("/hello") { _, _ in try await backend.get("/work").json }
+/// try await service.run()
+/// ```
+/// Installed for you: `/healthz`, `/readyz`, `/metrics`, `/admin/faults`, `/admin/config` (these are not
+/// traced and not faulted), then for every lab route a server span + duration histogram and the
+/// fault middleware. Listens on `HOST`:`PORT` (default 127.0.0.1:8080); SIGTERM/SIGINT drain in-flight
+/// requests, stop added services (database pools…), then flush spans.
+public final class LabService {
+    public let context: LabContext
+    public let router: Router<LabRequestContext>
+    public let telemetry: LabTelemetry
+    public private(set) var host: String
+    public private(set) var port: Int
+    private var services: [any Service] = []
+    private var onServerRunning: [@Sendable (Int) async -> Void] = []
+
+    public init(name: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        self.telemetry = LabTelemetry.bootstrap(serviceName: name, environment: environment)
+        var logger = Logger(label: name)
+        logger.logLevel = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        self.context = try LabContext(serviceName: name, environment: environment, logger: logger)
+        self.host = environment["HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
+        self.port = try context.integer("PORT", default: 8080)
+        guard port <= 65535 else { throw LabStartupError("PORT=\(port): expected 0...65535") }
+
+        let router = Router(context: LabRequestContext.self)
+        router.add(middleware: AttachServiceMiddleware(service: context))
+        BuiltinRoutes.install(on: router, service: context, telemetry: telemetry)
+        AdminRoutes.install(on: router, service: context)
+        // Middleware only wraps routes added after it: the lab's routes, not the built-in ones.
+        router.add(middleware: ServerTelemetryMiddleware())
+        router.add(middleware: FaultMiddleware(faults: context.faults))
+        self.router = router
+    }
+
+    /// `/readyz` answers 503 naming this check while it throws.
+    public func addReadinessCheck(_ name: String, _ check: @escaping ReadinessChecks.Check) {
+        context.readiness.add(name, check)
+    }
+
+    /// A background service (a client pool, a worker loop) started with the server and stopped after it.
+    public func addService(_ service: any Service) {
+        services.append(service)
+    }
+
+    /// Called with the bound port once the server listens (useful with `PORT=0`).
+    public func onRunning(_ body: @escaping @Sendable (Int) async -> Void) {
+        onServerRunning.append(body)
+    }
+
+    /// The Hummingbird application (tests run it with HummingbirdTesting).
+    public func makeApplication() -> some ApplicationProtocol {
+        let hooks = onServerRunning
+        let logger = context.logger
+        let name = context.serviceName
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: name),
+            services: [TelemetryFlushService(telemetry: telemetry)] + services,
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                logger.info("listening", metadata: ["service": "\(name)", "address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+                for hook in hooks { await hook(port) }
+            },
+            logger: logger
+        )
+    }
+
+    /// Runs until SIGTERM/SIGINT; in-flight requests finish first.
+    public func run() async throws {
+        let app = makeApplication()
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [app],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: context.logger
+            )
+        )
+        try await group.run()
+    }
+}
+
+/// Flushes spans when the service group shuts down. Listed first among the app's services, so the
+/// group stops it last — after the server has drained and the other services have stopped.
+struct TelemetryFlushService: Service {
+    let telemetry: LabTelemetry
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await telemetry.flush()
+    }
+}

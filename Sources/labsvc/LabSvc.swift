@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import LabKit
+import Labs
+
+/// `labsvc`: one binary that runs any service of any lab (`labsvc week07 client`).
+@main
+struct LabSvc: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "labsvc",
+        abstract: "Run one service of a Distributed Lab lab.",
+        discussion: """
+            Configuration comes from the environment: HOST, PORT, <PEER>_URL, REDIS_URL, DATABASE_URL,
+            DB_POOL_SIZE, DB_ACQUIRE_TIMEOUT_MS, LAB_CONFIG (JSON knobs), LAB_ADMIN_TOKEN, and the
+            standard OTEL_* variables (OTEL_SERVICE_NAME, OTEL_EXPORTER_OTLP_ENDPOINT, ...).
+            """,
+        subcommands: LabSvc.extraSubcommands
+    )
+
+    @Argument(help: "The lab (week number, weekNN or slug).") var lab: String?
+    @Argument(help: "The service role within the lab.") var role: String?
+    @Flag(help: "List every lab and its service roles.") var list = false
+
+    func run() async throws {
+        let registry = Labs.registry
+        if list {
+            print(registry.listing)
+            return
+        }
+        guard let lab, let role else {
+            fail("usage: labsvc <lab> <role> (labsvc --list shows them)", code: 2)
+        }
+        do {
+            let service = try await registry.makeService(lab: lab, role: role, environment: ProcessInfo.processInfo.environment)
+            try await service.run()
+        } catch let error as LabServiceRegistry.LookupError {
+            fail("labsvc: \(error)", code: 2)
+        } catch let error as LabStartupError {
+            fail("labsvc: \(error)", code: 1)
+        }
+    }
+
+    private func fail(_ message: String, code: Int32) -> Never {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+        LabSvc.exit(withError: ExitCode(code))
+    }
+}

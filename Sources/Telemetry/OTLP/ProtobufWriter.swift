@@ -93,12 +93,26 @@ struct ProtobufWriter {
 
     /// An embedded message. Singular message fields are omitted when they encode to nothing (the
     /// default message); repeated elements and oneof members must pass `always: true` so they are kept.
+    ///
+    /// The message is written in place after a one-byte length placeholder — most nested messages
+    /// (attributes, values) are shorter than 128 bytes, so the placeholder is simply filled in; a longer
+    /// message gets its varint length spliced in (one move of its bytes, no extra buffer).
     mutating func message(_ field: Int, _ value: some ProtobufMessage, always: Bool = false) {
-        var nested = ProtobufWriter()
-        value.encode(to: &nested)
-        guard always || !nested.bytes.isEmpty else { return }
+        let tagStart = bytes.count
         writeTag(field, .lengthDelimited)
-        writeLengthDelimited(nested.bytes)
+        let placeholder = bytes.count
+        bytes.append(0)
+        value.encode(to: &self)
+        let length = bytes.count - placeholder - 1
+        if length == 0 && !always {
+            bytes.removeSubrange(tagStart...)
+        } else if length < 0x80 {
+            bytes[placeholder] = UInt8(length)
+        } else {
+            var prefix = ProtobufWriter()
+            prefix.writeVarint(UInt64(length))
+            bytes.replaceSubrange(placeholder...placeholder, with: prefix.bytes)
+        }
     }
 
     mutating func repeated(_ field: Int, _ values: [some ProtobufMessage]) {

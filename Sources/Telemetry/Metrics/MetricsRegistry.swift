@@ -141,11 +141,7 @@ public final class MetricsRegistry: Sendable {
     private func series(
         _ name: String, _ type: MetricType, _ help: String, _ rawLabels: [(String, String)], buckets: [Double]?
     ) -> AnySeries {
-        var labels = Self.sanitisedLabels(rawLabels)
-        // `le` is the histogram's own bucket label; a user label of that name is renamed.
-        if type == .histogram {
-            labels = labels.map { $0.0 == "le" ? ("le_", $0.1) : $0 }
-        }
+        let labels = Self.normalisedLabels(rawLabels, type)
         let names = labels.map(\.0)
         let result: (AnySeries, String?) = state.withLock { s in
             // A detached series works for its caller but is never exported; the conflict is reported once.
@@ -154,21 +150,19 @@ public final class MetricsRegistry: Sendable {
                 if isNew && s.conflicts.count < 100 { s.conflicts.append(message) }
                 return (makeSeries(type, buckets: Self.cleanBuckets(buckets ?? Self.defaultBuckets)), isNew ? message : nil)
             }
-            if var family = s.families[name] {
-                let sameNames = family.labelNames.count == names.count && Set(family.labelNames) == Set(names)
-                guard family.type == type, sameNames else {
-                    return conflict("metric '\(name)': registered as \(family.type) with labels \(family.labelNames), "
+            // Only the family's metadata is copied out here: holding a copy of the family would make the
+            // in-place insert below copy its whole series dictionary.
+            let existingFamily = s.families[name].map { ($0.type, $0.labelNames, $0.buckets, !$0.help.isEmpty) }
+            if let (familyType, familyLabels, familyBuckets, hasHelp) = existingFamily {
+                guard familyType == type, familyLabels.count == names.count, Set(familyLabels) == Set(names) else {
+                    return conflict("metric '\(name)': registered as \(familyType) with labels \(familyLabels), "
                         + "requested as \(type) with labels \(names); the new series is not exported")
                 }
-                let values = family.labelNames.map { n in labels.first { $0.0 == n }!.1 }
-                if family.help.isEmpty && !help.isEmpty {  // the first non-empty HELP wins
-                    family.help = help
-                    s.families[name] = family
-                }
-                if let existing = family.series[values] { return (existing, nil) }
-                let created = makeSeries(type, buckets: family.buckets)
-                family.series[values] = created
-                s.families[name] = family
+                if !hasHelp && !help.isEmpty { s.families[name]!.help = help }  // the first non-empty HELP wins
+                let values = familyLabels.map { n in labels.first { $0.0 == n }!.1 }
+                if let existing = s.families[name]!.series[values] { return (existing, nil) }
+                let created = makeSeries(type, buckets: familyBuckets)
+                s.families[name]!.series[values] = created
                 return (created, nil)
             }
             let ownSamples = Self.sampleNames(name, type)
@@ -178,10 +172,10 @@ public final class MetricsRegistry: Sendable {
             }
             for sample in ownSamples { s.sampleNames[sample] = name }
             let familyBuckets = s.bucketOverrides[name] ?? Self.cleanBuckets(buckets ?? Self.defaultBuckets)
-            var family = Family(name: name, type: type, help: help, labelNames: names, buckets: familyBuckets)
             let created = makeSeries(type, buckets: familyBuckets)
-            family.series[labels.map(\.1)] = created
-            s.families[name] = family
+            s.families[name] = Family(
+                name: name, type: type, help: help, labelNames: names, buckets: familyBuckets,
+                series: [labels.map(\.1): created])
             return (created, nil)
         }
         if let conflict = result.1 { logger.warning("\(conflict)") }
@@ -198,23 +192,24 @@ public final class MetricsRegistry: Sendable {
 
     /// Removes one series (swift-metrics' `destroy`), so it disappears from the exposition.
     func remove(_ name: String, labels rawLabels: [(String, String)], type: MetricType) {
-        var labels = Self.sanitisedLabels(rawLabels)
-        if type == .histogram { labels = labels.map { $0.0 == "le" ? ("le_", $0.1) : $0 } }
+        let labels = Self.normalisedLabels(rawLabels, type)
         state.withLock { s in
-            guard var family = s.families[name], family.type == type else { return }
-            guard family.labelNames.allSatisfy({ n in labels.contains { $0.0 == n } }) else { return }
-            family.series[family.labelNames.map { n in labels.first { $0.0 == n }!.1 }] = nil
-            s.families[name] = family
+            guard let familyLabels = s.families[name].flatMap({ $0.type == type ? $0.labelNames : nil }),
+                familyLabels.allSatisfy({ n in labels.contains { $0.0 == n } })
+            else { return }
+            s.families[name]!.series[familyLabels.map { n in labels.first { $0.0 == n }!.1 }] = nil
         }
     }
 
-    /// Sanitised label names; a later label whose sanitised name repeats an earlier one is dropped.
-    static func sanitisedLabels(_ raw: [(String, String)]) -> [(String, String)] {
+    /// Sanitised label names; a later label whose sanitised name repeats an earlier one is dropped, and
+    /// on a histogram a user label `le` (the bucket label) is renamed `le_`.
+    static func normalisedLabels(_ raw: [(String, String)], _ type: MetricType) -> [(String, String)] {
         var seen = Set<String>()
         var out: [(String, String)] = []
         for (name, value) in raw {
             let clean = PrometheusNames.labelName(name)
-            if seen.insert(clean).inserted { out.append((clean, value)) }
+            let name = type == .histogram && clean == "le" ? "le_" : clean
+            if seen.insert(name).inserted { out.append((name, value)) }
         }
         return out
     }

@@ -1,0 +1,242 @@
+/// A lab as its `labs/<NN>-<slug>/lab.yaml` describes it: the single source of truth from which
+/// the native runtime starts the lab, `labctl gen` writes derived files, and the scenario runner
+/// drives load, faults and measurements. The schema is documented for lab authors in labs/README.md.
+public struct LabManifest: Sendable, Equatable {
+    /// The curriculum week (0 for labs outside the curriculum, such as the self-test).
+    public var week: Int
+    /// kebab-case name, also the second half of the directory name (`07-circuit-breakers`).
+    public var slug: String
+    /// The name `labsvc` knows the lab by (`labsvc <id> <role>`); `week07` unless set.
+    public var id: String
+    public var title: String
+    public var summary: String
+    public var services: [ServiceSpec]
+    public var infrastructure: [InfrastructureSpec]
+    /// By name; `before` and `after` always exist.
+    public var variants: [String: VariantSpec]
+    public var scenario: ScenarioSpec?
+    public var dashboard: [DashboardPanel]
+    public var measurements: [MeasurementSpec]
+    public var expectations: [ExpectationSpec]
+
+    public func service(_ role: String) -> ServiceSpec? { services.first { $0.role == role } }
+    /// The service load is sent to: the one marked `entry: true`, else the first.
+    public var entryService: ServiceSpec? { services.first { $0.entry } ?? services.first }
+    public var variantNames: [String] { variants.keys.sorted { variantOrder($0) < variantOrder($1) } }
+
+    private func variantOrder(_ name: String) -> (Int, String) {
+        (name == "before" ? 0 : name == "after" ? 1 : 2, name)
+    }
+}
+
+/// One lab service, run as `labsvc <lab id> <role>`.
+public struct ServiceSpec: Sendable, Equatable {
+    public var role: String
+    public var replicas: Int
+    /// Environment for every replica (the variant's env is applied on top).
+    public var env: [String: String]
+    /// Roles this service calls; each becomes `<ROLE>_URL` in its environment and is started first.
+    public var dependsOn: [String]
+    /// The service the load generator targets.
+    public var entry: Bool
+    /// The name of its HTTP port in endpoints and generated files.
+    public var portName: String
+    /// An optional command-line override: extra arguments after `labsvc <lab> <role>`.
+    public var arguments: [String]
+
+    /// `ROLE_URL` for a role: upper-cased, `-` → `_`.
+    public static func urlVariable(for role: String) -> String {
+        role.uppercased().replacingOccurrences(of: "-", with: "_") + "_URL"
+    }
+}
+
+/// A piece of infrastructure a lab needs.
+public struct InfrastructureSpec: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable, CustomStringConvertible {
+        case redis, postgres, prometheus
+        /// Parsed and listed, but not started natively yet (rabbitmq, nginx, etcd, kafka, …).
+        case other(String)
+
+        public init(_ name: String) {
+            switch name {
+            case "redis": self = .redis
+            case "postgres", "postgresql": self = .postgres
+            case "prometheus": self = .prometheus
+            default: self = .other(name)
+            }
+        }
+        public var description: String {
+            switch self {
+            case .redis: "redis"
+            case .postgres: "postgres"
+            case .prometheus: "prometheus"
+            case .other(let name): name
+            }
+        }
+        /// Whether the native runtime can start this kind.
+        public var runsNatively: Bool { if case .other = self { false } else { true } }
+        /// The programs the native runtime needs for it.
+        public var programs: [String] {
+            switch self {
+            case .redis: ["redis-server"]
+            case .postgres: ["initdb", "postgres", "psql"]
+            case .prometheus: ["prometheus"]
+            case .other(let name): [name == "rabbitmq" ? "rabbitmq-server" : name]
+            }
+        }
+    }
+
+    public var kind: Kind
+    /// Unique within the lab; defaults to the kind. Services get `<NAME>_URL`.
+    public var name: String
+    /// postgres: SQL file (relative to the lab directory) applied after the database is created.
+    public var initSQL: String?
+    /// prometheus: rule files (relative to the repository root or the lab directory).
+    public var rules: [String]
+    /// Whether a fault-injecting TCP proxy sits in front of it (named like the infrastructure).
+    public var proxied: Bool
+}
+
+/// A variant of the lab (`before`, `after`, …): environment and configuration on top of the base.
+public struct VariantSpec: Sendable, Equatable {
+    public var name: String
+    public var description: String
+    /// For every service.
+    public var env: [String: String]
+    /// Per role: extra environment and admin-API configuration knobs.
+    public var services: [String: ServiceOverride]
+
+    public struct ServiceOverride: Sendable, Equatable {
+        public var env: [String: String]
+        public var config: [String: JSONValue]
+    }
+
+    /// The environment a role gets in this variant (variant-wide, then role-specific).
+    public func env(for role: String) -> [String: String] {
+        env.merging(services[role]?.env ?? [:]) { _, specific in specific }
+    }
+}
+
+/// The timeline a run follows: load phases and actions at given offsets.
+public struct ScenarioSpec: Sendable, Equatable {
+    /// The role load is sent to (defaults to the manifest's entry service).
+    public var target: String?
+    public var phases: [PhaseSpec]
+    /// The default request mix (a phase may replace it).
+    public var requests: [RequestSpec]
+    public var actions: [ActionSpec]
+
+    public var totalSeconds: Double { phases.reduce(0) { $0 + $1.durationSeconds } }
+    /// Seconds from the scenario start to the start of `phase`.
+    public func startOffset(ofPhase name: String) -> Double? {
+        var offset = 0.0
+        for phase in phases {
+            if phase.name == name { return offset }
+            offset += phase.durationSeconds
+        }
+        return nil
+    }
+}
+
+public struct PhaseSpec: Sendable, Equatable {
+    public var name: String
+    /// As written ("10s").
+    public var duration: String
+    public var durationSeconds: Double
+    public var load: LoadSpec
+    /// Replaces the scenario's request mix during this phase.
+    public var requests: [RequestSpec]?
+}
+
+public enum LoadSpec: Sendable, Equatable {
+    /// Open loop: requests per second, whatever the latency.
+    case rate(Double)
+    /// Closed loop: this many concurrent users, each waiting `thinkSeconds` between requests.
+    case users(Int, thinkSeconds: Double)
+    /// No load (a quiet phase).
+    case idle
+}
+
+public struct RequestSpec: Sendable, Equatable {
+    public var name: String
+    public var method: String
+    /// May contain `{id}`, replaced by a key drawn from `keys`.
+    public var path: String
+    public var weight: Double
+    public var headers: [String: String]
+    public var body: String?
+    public var keys: KeyDistribution
+}
+
+public struct KeyDistribution: Sendable, Equatable {
+    public enum Shape: Sendable, Equatable {
+        case uniform
+        /// Zipf with exponent s (s > 0; ~1 means a few hot keys take most requests).
+        case zipf(s: Double)
+    }
+    public var shape: Shape
+    /// Keys are 1...count.
+    public var count: Int
+
+    public static let `default` = KeyDistribution(shape: .uniform, count: 1000)
+}
+
+/// Something the scenario does at a moment: faults, process control, configuration.
+public struct ActionSpec: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        case setFault(service: String, fault: JSONValue)
+        case clearFault(service: String)
+        case proxyToxic(proxy: String, toxic: JSONValue)
+        case kill(service: String)
+        case stop(service: String)
+        case restart(service: String)
+        case setConfig(service: String, knobs: [String: JSONValue])
+    }
+    /// Seconds from the scenario start.
+    public var atSeconds: Double
+    /// As written, with the phase it counts from if any ("5s into 'fault'").
+    public var at: String
+    public var phase: String?
+    public var kind: Kind
+}
+
+public struct DashboardPanel: Sendable, Equatable {
+    public var title: String
+    public var promql: String
+    /// Grafana unit: s, ms, reqps, percentunit, short, bytes, …
+    public var unit: String
+    public var description: String?
+}
+
+/// A number taken from each run, compared across variants by expectations.
+public struct MeasurementSpec: Sendable, Equatable {
+    public enum Source: Sendable, Equatable {
+        /// A PromQL query evaluated at the end of the window (`$window` is replaced by its length, e.g. `30s`).
+        case promql(String)
+        /// A load-generator statistic, optionally for one request name.
+        case loadgen(stat: String, request: String?)
+        /// A fact computed from the stored traces (named; the trace store defines them).
+        case trace(String)
+    }
+    public var name: String
+    public var source: Source
+    /// The phase whose time window the measurement covers (nil: the whole scenario).
+    public var phase: String?
+    public var unit: String?
+    public var description: String?
+
+    /// The statistics the load generator reports.
+    public static let loadgenStats: [String] = [
+        "requests", "errors", "error_rate", "success_rate", "throughput", "timeouts",
+        "p50", "p90", "p95", "p99", "p999", "mean", "max",
+    ]
+}
+
+/// A claim about a measurement across variants, e.g. `after < before / 3`.
+public struct ExpectationSpec: Sendable, Equatable {
+    public var measurement: String
+    /// As written.
+    public var check: String
+    public var parsed: ExpectationExpression
+    public var why: String?
+}

@@ -1,0 +1,222 @@
+import Foundation
+import Yams
+
+/// Reads lab.yaml into a `LabManifest`, checking every field: unknown keys (with a did-you-mean),
+/// wrong types, missing required fields and references that point nowhere are `ManifestError`s
+/// naming the line and the field.
+public enum ManifestParser {
+    /// Parses a manifest. `file` is the name used in error messages; `labDirectory`, when given,
+    /// is where referenced files (init SQL, rules) must exist.
+    public static func parse(yaml: String, file: String = "lab.yaml", labDirectory: URL? = nil) throws -> LabManifest {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: yaml) else {
+                throw ManifestError(file: file, line: 1, field: "", message: "the file is empty")
+            }
+            root = node
+        } catch let error as YamlError {
+            throw syntaxError(error, file: file)
+        }
+        var context = Context(file: file, labDirectory: labDirectory)
+        return try context.manifest(NodeReader(node: root, path: "", file: file))
+    }
+
+    public static func load(_ url: URL, displayName: String? = nil) throws -> LabManifest {
+        let text = try String(contentsOf: url, encoding: .utf8)
+        return try parse(yaml: text, file: displayName ?? url.path, labDirectory: url.deletingLastPathComponent())
+    }
+
+    static func syntaxError(_ error: YamlError, file: String) -> ManifestError {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            return ManifestError(file: file, line: mark.line, field: "", message: "YAML syntax error: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return ManifestError(file: file, line: context.mark.line, field: "", message: "duplicate keys: \(duplicates.joined(separator: ", "))")
+        default:
+            return ManifestError(file: file, line: 1, field: "", message: "YAML error: \(error)")
+        }
+    }
+
+    static let topLevelKeys = [
+        "week", "slug", "id", "title", "summary", "services", "infrastructure", "variants", "scenario",
+        "dashboard", "measurements", "expectations",
+    ]
+
+    /// Parsing state: the file and what earlier sections declared, for cross-references.
+    struct Context {
+        let file: String
+        let labDirectory: URL?
+        var roles: [String: ServiceSpec] = [:]
+        var infrastructureNames: [String: InfrastructureSpec] = [:]
+        var phaseNames: Set<String> = []
+        var requestNames: Set<String> = []
+        var variantNames: Set<String> = []
+        var measurementNames: Set<String> = []
+
+        mutating func manifest(_ root: NodeReader) throws -> LabManifest {
+            let top = try root.mapping(allowed: ManifestParser.topLevelKeys)
+            let weekReader = try top.required("week")
+            let week = try weekReader.int()
+            guard (0...99).contains(week) else { throw weekReader.error("must be between 0 and 99, found \(week)") }
+            let slugReader = try top.required("slug")
+            let slug = try slugReader.identifier()
+            let id = try top.optional("id")?.identifier() ?? String(format: "week%02d", week)
+            let title = try top.required("title").nonEmptyString()
+            let summary = try top.optional("summary")?.string() ?? ""
+
+            let services = try self.services(try top.required("services"))
+            var infrastructure: [InfrastructureSpec] = []
+            if let reader = top.optional("infrastructure") { infrastructure = try self.infrastructure(reader) }
+            try checkDependencies(services, top.required("services"))
+            let variants = try self.variants(try top.required("variants"))
+            var scenario: ScenarioSpec?
+            if let reader = top.optional("scenario") { scenario = try self.scenario(reader) }
+            let dashboard = try top.optional("dashboard").map(self.dashboard) ?? []
+            var measurements: [MeasurementSpec] = []
+            if let reader = top.optional("measurements") { measurements = try self.measurements(reader) }
+            let expectations = try top.optional("expectations").map(self.expectations) ?? []
+
+            return LabManifest(
+                week: week, slug: slug, id: id, title: title, summary: summary, services: services,
+                infrastructure: infrastructure, variants: variants, scenario: scenario, dashboard: dashboard,
+                measurements: measurements, expectations: expectations)
+        }
+
+        // MARK: services
+
+        mutating func services(_ reader: NodeReader) throws -> [ServiceSpec] {
+            let items = try reader.sequence()
+            guard !items.isEmpty else { throw reader.error("a lab needs at least one service") }
+            var services: [ServiceSpec] = []
+            var entryCount = 0
+            for item in items {
+                let fields = try item.mapping(allowed: ["role", "replicas", "env", "depends_on", "entry", "port_name", "args"])
+                let roleReader = try fields.required("role")
+                let role = try roleReader.identifier()
+                guard roles[role] == nil else { throw roleReader.error("role '\(role)' is declared twice") }
+                var replicas = 1
+                if let replicasReader = fields.optional("replicas") {
+                    replicas = try replicasReader.int()
+                    guard (1...32).contains(replicas) else { throw replicasReader.error("must be between 1 and 32, found \(replicas)") }
+                }
+                let entry = try fields.optional("entry")?.bool() ?? false
+                if entry { entryCount += 1 }
+                if entry && entryCount > 1 { throw try fields.required("entry").error("only one service can be the entry point") }
+                let service = ServiceSpec(
+                    role: role, replicas: replicas,
+                    env: try fields.optional("env")?.stringMap() ?? [:],
+                    dependsOn: try fields.optional("depends_on")?.stringList() ?? [],
+                    entry: entry,
+                    portName: try fields.optional("port_name")?.identifier() ?? "http",
+                    arguments: try fields.optional("args")?.stringList() ?? [])
+                roles[role] = service
+                services.append(service)
+            }
+            return services
+        }
+
+        /// Dependencies name declared roles and form no cycle.
+        func checkDependencies(_ services: [ServiceSpec], _ reader: NodeReader) throws {
+            let items = try reader.sequence()
+            for (service, item) in zip(services, items) {
+                let fields = try item.anyMapping()
+                guard let dependsReader = fields.optional("depends_on") else { continue }
+                let elements = (try? dependsReader.sequence()) ?? [dependsReader]
+                for (dependency, element) in zip(service.dependsOn, elements) {
+                    if dependency == service.role { throw element.error("'\(service.role)' cannot depend on itself") }
+                    guard roles[dependency] != nil else {
+                        throw element.error("unknown service '\(dependency)'\(hint(dependency, Array(roles.keys)))")
+                    }
+                }
+            }
+            if let cycle = ServiceOrder.cycle(in: services) {
+                let index = services.firstIndex { $0.role == cycle[0] } ?? 0
+                let item = items[index]
+                let line = (try? item.anyMapping())?.optional("depends_on")?.line ?? item.line
+                throw ManifestError(file: file, line: line, field: "services[\(index)].depends_on",
+                                    message: "dependency cycle: \(cycle.joined(separator: " → "))")
+            }
+        }
+
+        // MARK: infrastructure
+
+        mutating func infrastructure(_ reader: NodeReader) throws -> [InfrastructureSpec] {
+            var specs: [InfrastructureSpec] = []
+            for item in try reader.sequence() {
+                let fields = try item.mapping(allowed: ["kind", "name", "init_sql", "rules", "proxied"])
+                let kindReader = try fields.required("kind")
+                let kind = InfrastructureSpec.Kind(try kindReader.identifier())
+                let nameReader = fields.optional("name")
+                let name = try nameReader?.identifier() ?? kind.description
+                guard infrastructureNames[name] == nil else {
+                    throw (nameReader ?? kindReader).error("infrastructure '\(name)' is declared twice (give one a 'name')")
+                }
+                let initSQL = try fields.optional("init_sql").map { reader -> String in
+                    guard kind == .postgres else { throw reader.error("only postgres takes init_sql") }
+                    let path = try reader.nonEmptyString()
+                    try checkFileExists(path, reader)
+                    return path
+                }
+                let rules = try fields.optional("rules").map { reader -> [String] in
+                    guard kind == .prometheus else { throw reader.error("only prometheus takes rules") }
+                    return try reader.stringList()
+                } ?? []
+                let spec = InfrastructureSpec(
+                    kind: kind, name: name, initSQL: initSQL, rules: rules,
+                    proxied: try fields.optional("proxied")?.bool() ?? false)
+                infrastructureNames[name] = spec
+                specs.append(spec)
+            }
+            return specs
+        }
+
+        func checkFileExists(_ path: String, _ reader: NodeReader) throws {
+            guard let labDirectory else { return }
+            let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : labDirectory.appendingPathComponent(path)
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw reader.error("file '\(path)' does not exist (paths are relative to the lab directory)")
+            }
+        }
+
+        // MARK: variants
+
+        mutating func variants(_ reader: NodeReader) throws -> [String: VariantSpec] {
+            let byName = try reader.anyMapping()
+            var variants: [String: VariantSpec] = [:]
+            for entry in byName.entries {
+                let name = try entry.keyReader.identifier()
+                let fields: MappingReader
+                if entry.value.isNull {
+                    fields = MappingReader(owner: entry.value, entries: [])
+                } else {
+                    fields = try entry.value.mapping(allowed: ["description", "env", "services"])
+                }
+                var overrides: [String: VariantSpec.ServiceOverride] = [:]
+                if let servicesReader = fields.optional("services") {
+                    for service in try servicesReader.anyMapping().entries {
+                        guard roles[service.key] != nil else {
+                            throw service.keyReader.error("unknown service '\(service.key)'\(hint(service.key, Array(roles.keys)))")
+                        }
+                        let override = try service.value.mapping(allowed: ["env", "config"])
+                        overrides[service.key] = VariantSpec.ServiceOverride(
+                            env: try override.optional("env")?.stringMap() ?? [:],
+                            config: try override.optional("config")?.jsonObject() ?? [:])
+                    }
+                }
+                variants[name] = VariantSpec(
+                    name: name, description: try fields.optional("description")?.string() ?? "",
+                    env: try fields.optional("env")?.stringMap() ?? [:], services: overrides)
+            }
+            for required in ["before", "after"] where variants[required] == nil {
+                throw reader.error("variant '\(required)' is required (every lab has 'before' and 'after')")
+            }
+            variantNames = Set(variants.keys)
+            return variants
+        }
+
+        /// "; did you mean 'x'?" or "" when nothing is close.
+        func hint(_ word: String, _ candidates: [String]) -> String {
+            DidYouMean.suggestion(for: word, among: candidates).map { "; did you mean '\($0)'?" } ?? ""
+        }
+    }
+}

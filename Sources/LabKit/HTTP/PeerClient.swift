@@ -54,7 +54,7 @@ public struct PeerClient: Sendable {
         var budget = timeout ?? defaultTimeout
         let deadline = RequestDeadline.current
         if let deadline {
-            let remaining = deadline.remaining()
+            let remaining = deadline.remaining
             guard remaining > .zero else { throw PeerError.deadlineExceeded(peer: name) }
             budget = min(budget, remaining)
         }
@@ -73,7 +73,7 @@ public struct PeerClient: Sendable {
             if let body { request.body = .bytes(body) }
             InstrumentationSystem.instrument.inject(ServiceContext.current ?? .topLevel, into: &request.headers, using: HTTPHeadersInjector())
             if deadline != nil {
-                request.headers.replaceOrAdd(name: RequestDeadline.headerName, value: String(max(1, budget.milliseconds)))
+                request.headers.replaceOrAdd(name: RequestTimeoutHeader.name, value: RequestTimeoutHeader.format(budget))
             }
 
             var statusLabel = "error"

@@ -1,39 +1,31 @@
 import HTTPTypes
 import ServiceContextModule
 
-// SEAM: the resilience helper's `Deadline` (Sources/LabKit/Resilience) owns deadline propagation;
-// until it lands, this one small type is the whole of our deadline handling.
+/// The deadline of the request this task is serving, carried in the task's ServiceContext.
+///
+/// The server middleware reads the caller's `x-request-timeout-ms` (the resilience `RequestTimeoutHeader`
+/// rules) into a `Deadline`; `PeerClient` caps each call's timeout by what is left and forwards the
+/// remainder, so every hop spends only what is left of the first caller's budget.
+public typealias RequestDeadline = Deadline<ContinuousClock>
 
-/// The time by which the caller wants an answer, from the incoming `x-request-timeout-ms` header.
-/// The server middleware puts it into the task's ServiceContext; `PeerClient` caps its call timeouts
-/// by what is left and forwards the remainder.
-public struct RequestDeadline: Sendable, Equatable {
-    public static let headerName = "x-request-timeout-ms"
-    public let instant: ContinuousClock.Instant
-
-    public init(_ instant: ContinuousClock.Instant) { self.instant = instant }
-
-    public init(timeout: Duration, now: ContinuousClock.Instant = .now) { self.instant = now + timeout }
-
-    /// Reads the header (whole non-negative milliseconds); anything else is ignored.
-    public init?(headers: HTTPFields, now: ContinuousClock.Instant = .now) {
-        guard let raw = headers[HTTPField.Name(Self.headerName)!], let ms = Int64(raw.trimmingCharacters(in: .whitespaces)), ms >= 0 else { return nil }
-        self.init(timeout: .milliseconds(ms), now: now)
-    }
-
-    public func remaining(now: ContinuousClock.Instant = .now) -> Duration { instant - now }
-
+extension Deadline where C == ContinuousClock {
     /// The deadline of the request this task is serving, if its caller set one.
-    public static var current: RequestDeadline? { ServiceContext.current?[RequestDeadlineKey.self] }
+    public static var current: Deadline? { ServiceContext.current?.requestDeadline }
+
+    /// Reads `x-request-timeout-ms`; a missing or malformed header means no deadline.
+    init?(requestHeaders headers: HTTPFields) {
+        guard let raw = headers[HTTPField.Name(RequestTimeoutHeader.name)!], let budget = RequestTimeoutHeader.parse(raw) else { return nil }
+        self = .after(budget)
+    }
 }
 
 enum RequestDeadlineKey: ServiceContextKey {
-    typealias Value = RequestDeadline
+    typealias Value = Deadline<ContinuousClock>
     static var nameOverride: String? { "dlab-request-deadline" }
 }
 
 extension ServiceContext {
-    public var requestDeadline: RequestDeadline? {
+    public var requestDeadline: Deadline<ContinuousClock>? {
         get { self[RequestDeadlineKey.self] }
         set { self[RequestDeadlineKey.self] = newValue }
     }

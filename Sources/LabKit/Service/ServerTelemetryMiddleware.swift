@@ -19,7 +19,7 @@ struct ServerTelemetryMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: LabRequestContext, next: (Request, LabRequestContext) async throws -> Response) async throws -> Response {
         var parent = ServiceContext.current ?? .topLevel
         InstrumentationSystem.instrument.extract(request.headers, into: &parent, using: HTTPFieldsExtractor())
-        if let deadline = RequestDeadline(headers: request.headers) { parent.requestDeadline = deadline }
+        if let deadline = RequestDeadline(requestHeaders: request.headers) { parent.requestDeadline = deadline }
 
         // The router resolved the route before running middleware; unmatched paths have none.
         let route = context.endpointPath

@@ -1,9 +1,15 @@
 import Logging
+import Metrics
 import Synchronization
+import Telemetry
+import Tracing
 
-/// Wires the concrete Telemetry backends (our OTLP tracer, our Prometheus metrics registry, the
-/// trace-id log metadata provider) behind the swift-distributed-tracing / swift-metrics / swift-log
-/// facades, once per process. Everything else in LabKit talks only to the facades.
+/// Wires the concrete Telemetry backends behind the facades, once per process:
+/// - swift-metrics → our Prometheus `MetricsRegistry` (what `/metrics` serves, with trace exemplars);
+/// - swift-distributed-tracing → our `TelemetryTracer` exporting OTLP/HTTP over AsyncHTTPClient
+///   (configured by the standard `OTEL_*` variables);
+/// - swift-log → stderr lines stamped with `trace_id`/`span_id`.
+/// Everything else in LabKit talks only to the facades.
 public final class LabTelemetry: Sendable {
     /// What `GET /metrics` answers.
     public struct Exposition: Sendable {
@@ -12,21 +18,34 @@ public final class LabTelemetry: Sendable {
     }
 
     public let serviceName: String
+    public let registry: MetricsRegistry
+    public let tracing: TracerHandle
 
-    private init(serviceName: String) {
+    private init(serviceName: String, registry: MetricsRegistry, tracing: TracerHandle) {
         self.serviceName = serviceName
+        self.registry = registry
+        self.tracing = tracing
     }
 
     private static let installed = Mutex<LabTelemetry?>(nil)
 
     /// Bootstraps the facades on first call; later calls (several services in one test process)
-    /// return the same instance.
-    public static func bootstrap(serviceName: String, environment: [String: String]) -> LabTelemetry {
+    /// return the first instance. `additionalProcessors` also receive every finished span (tests
+    /// pass an `InMemorySpanProcessor`).
+    public static func bootstrap(
+        serviceName: String, environment: [String: String], additionalProcessors: [any SpanProcessor] = []
+    ) -> LabTelemetry {
         installed.withLock { current in
             if let current { return current }
-            let telemetry = LabTelemetry(serviceName: serviceName)
-            // SEAM: tracer + metrics registry + log metadata provider bootstrap goes here once
-            // Sources/Telemetry/{Tracing,Metrics,Logging} publish their bootstrap APIs.
+            LoggingSystem.bootstrap(StreamLogHandler.standardError, metadataProvider: .traceContext)
+            let registry = MetricsRegistry.bootstrapGlobal()
+            describeStandardMetrics(registry)
+            let configuration = TelemetryConfiguration.fromEnvironment(environment, defaultServiceName: serviceName)
+            let tracing = TracingSystem.bootstrap(
+                configuration: configuration, transport: AsyncHTTPClientOTLPTransport(), additionalProcessors: additionalProcessors)
+            let logger = Logger(label: serviceName)
+            for warning in configuration.warnings { logger.warning("telemetry configuration: \(warning)") }
+            let telemetry = LabTelemetry(serviceName: serviceName, registry: registry, tracing: tracing)
             current = telemetry
             return telemetry
         }
@@ -35,14 +54,29 @@ public final class LabTelemetry: Sendable {
     /// The process's telemetry if bootstrapped.
     public static var current: LabTelemetry? { installed.withLock { $0 } }
 
-    /// Prometheus text or OpenMetrics, chosen from the scraper's `Accept` header.
+    /// Prometheus text 0.0.4 or OpenMetrics (with exemplars), chosen from the scraper's `Accept` header.
     public func exposition(accept: String?) -> Exposition {
-        // SEAM: replaced by the Telemetry metrics registry's exposition.
-        Exposition(contentType: "text/plain; version=0.0.4; charset=utf-8", body: "")
+        let (contentType, body) = registry.exposition(accept: accept)
+        return Exposition(contentType: contentType, body: body)
     }
 
-    /// Flushes buffered spans; called once the HTTP server has drained at shutdown.
+    /// Exports the spans ended so far; called once the HTTP server has drained at shutdown.
+    /// (Not `shutdown()`: in a test process several services share the one tracer.)
     public func flush() async {
-        // SEAM: the tracer's shutdown/flush handle.
+        await tracing.forceFlush()
+    }
+
+    private static func describeStandardMetrics(_ registry: MetricsRegistry) {
+        let help = [
+            "http_server_request_duration_seconds": "Duration of HTTP requests this service answered.",
+            "http_client_request_duration_seconds": "Duration of HTTP calls this service made to peers.",
+            "fault_injection_active": "1 while a fault of this kind is injected through /admin/faults.",
+            "lab_config_value": "Numeric and boolean lab knobs set through LAB_CONFIG or /admin/config.",
+            "lab_config_info": "String lab knobs: 1 for the current value of each key.",
+            "db_client_connections_in_use": "Database connections leased by this service right now.",
+            "db_client_connections_pending_requests": "Callers waiting for a database connection.",
+            "db_client_connection_acquire_duration_seconds": "Time callers waited for a database connection.",
+        ]
+        for (name, text) in help { registry.describe(name, help: text) }
     }
 }

@@ -1,0 +1,17 @@
+/// What the scenario runner needs from a running lab: where things are, and process control.
+/// The native runtime conforms; so could a compose deployment.
+public protocol LabTarget: Sendable {
+    /// Base URLs (`http://127.0.0.1:PORT`) of a service: every replica for a role (`backend`),
+    /// or the one replica named (`backend-2`). Empty when unknown.
+    func serviceURLs(_ service: String) -> [String]
+    /// The admin API base URL of the fault proxy in front of the infrastructure `name`.
+    func proxyAdminURL(_ name: String) -> String?
+    /// The lab's Prometheus, if it runs one.
+    var prometheusURL: String? { get }
+    /// SIGKILL the service (every replica, or the one named).
+    func kill(_ service: String) async throws
+    /// SIGSTOP the service: it stays alive but answers nothing (a hang).
+    func stop(_ service: String) async throws
+    /// Start the service again (after kill or stop), waiting until it is ready.
+    func restart(_ service: String) async throws
+}

@@ -1,0 +1,48 @@
+import Foundation
+
+/// What one run of a scenario produced: when each phase ran, what the load generator saw, which
+/// actions happened when, and a per-second timeline for the report's charts.
+public struct ScenarioRun: Sendable {
+    public var variant: String
+    /// Unix seconds at which the first phase started.
+    public var startTime: Double
+    public var phases: [PhaseWindow]
+    public var load: LoadReport
+    public var actions: [ActionRecord]
+    public var timeline: [TimelinePoint]
+
+    /// One phase's wall-clock window (unix seconds).
+    public struct PhaseWindow: Sendable, Codable, Equatable {
+        public var name: String
+        public var start: Double
+        public var end: Double
+        public var seconds: Double { end - start }
+    }
+
+    /// An action as it happened: seconds from the start, what, and the error if it failed.
+    public struct ActionRecord: Sendable, Codable, Equatable {
+        public var offset: Double
+        public var description: String
+        public var error: String?
+    }
+
+    /// The load generator's view of one second.
+    public struct TimelinePoint: Sendable, Codable, Equatable {
+        public var offset: Double
+        public var phase: String
+        public var sentPerSecond: Double
+        public var responsesPerSecond: Double
+        public var errorRate: Double
+        /// Over the last second; nil when nothing completed.
+        public var p99Seconds: Double?
+        public var inFlight: Int
+    }
+
+    public func window(_ phase: String?) -> PhaseWindow? {
+        guard let phase else {
+            guard let first = phases.first, let last = phases.last else { return nil }
+            return PhaseWindow(name: "all", start: first.start, end: last.end)
+        }
+        return phases.first { $0.name == phase }
+    }
+}

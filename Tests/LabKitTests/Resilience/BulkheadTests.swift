@@ -33,7 +33,7 @@ final class BulkheadTests: XCTestCase {
         clock.advance(by: .milliseconds(1999))
         XCTAssertEqual(bulkhead.waiting, 1, "still within its wait")
         clock.advance(by: .milliseconds(1))
-        let result = await waiter.result
+        let result = await boundedResult(waiter)
         XCTAssertThrowsError(try result.get()) { XCTAssertEqual(($0 as? BulkheadFullError)?.reason, .waitTimedOut) }
         XCTAssertEqual(bulkhead.waiting, 0)
         XCTAssertEqual(bulkhead.inUse, 1)
@@ -55,7 +55,7 @@ final class BulkheadTests: XCTestCase {
             try await eventually { bulkhead.waiting == index }  // queue them in a known order
         }
         bulkhead.release(holder)
-        for waiter in waiters { try await waiter.value }
+        for waiter in waiters { try await boundedValue(waiter) }
         XCTAssertEqual(order.value, [1, 2, 3], "FIFO")
         XCTAssertEqual(bulkhead.inUse, 0)
         XCTAssertEqual(bulkhead.waiting, 0)
@@ -75,7 +75,7 @@ final class BulkheadTests: XCTestCase {
             XCTAssertEqual(error.reason, .queueFull)
         }
         bulkhead.release(holder)
-        _ = try await queued.value
+        _ = try await boundedValue(queued)
         XCTAssertEqual(bulkhead.inUse, 1)
     }
 
@@ -90,7 +90,7 @@ final class BulkheadTests: XCTestCase {
             XCTFail("expected rejection")
         } catch is BulkheadFullError {}
         clock.advance(by: .seconds(1))
-        for task in running { try await task.value }
+        for task in running { try await boundedValue(task) }
         do { try await bulkhead.execute { throw ResilienceTestError() } } catch is ResilienceTestError {}
         XCTAssertEqual(bulkhead.inUse, 0, "the failed call gave its slot back")
     }
@@ -102,7 +102,7 @@ final class BulkheadTests: XCTestCase {
         let waiter = Task { try await bulkhead.acquire() }
         try await eventually { bulkhead.waiting == 1 }
         waiter.cancel()
-        let result = await waiter.result
+        let result = await boundedResult(waiter)
         XCTAssertThrowsError(try result.get()) { XCTAssertTrue($0 is CancellationError) }
         XCTAssertEqual(bulkhead.waiting, 0)
         bulkhead.release(holder)

@@ -24,7 +24,7 @@ final class ManualClockTests: XCTestCase {
         XCTAssertEqual(clock.sleeperCount, 1, "9 s of a 10 s sleep: still asleep")
         XCTAssertFalse(woke.value)
         clock.advance(by: .seconds(1))
-        try await sleeper.value
+        try await boundedValue(sleeper)
         XCTAssertTrue(woke.value)
         XCTAssertEqual(clock.sleeperCount, 0)
     }
@@ -40,11 +40,11 @@ final class ManualClockTests: XCTestCase {
         }
         await clock.waitForSleepers(count: 3)
         clock.advance(by: .seconds(1))
-        try await tasks[2].value
+        try await boundedValue(tasks[2])
         clock.advance(by: .seconds(1))
-        try await tasks[1].value
+        try await boundedValue(tasks[1])
         clock.advance(by: .seconds(5))
-        try await tasks[0].value
+        try await boundedValue(tasks[0])
         XCTAssertEqual(order.value, [1, 2, 3])
     }
 
@@ -61,7 +61,7 @@ final class ManualClockTests: XCTestCase {
         await clock.waitForSleepers(count: 1)
         sleeper.cancel()
         do {
-            try await sleeper.value
+            try await boundedValue(sleeper)
             XCTFail("a cancelled sleep must throw")
         } catch {
             XCTAssertTrue(error is CancellationError)
@@ -75,7 +75,7 @@ final class ManualClockTests: XCTestCase {
             withUnsafeCurrentTask { $0?.cancel() }
             try await clock.sleep(for: .seconds(60))
         }
-        let result = await sleeper.result
+        let result = await boundedResult(sleeper)
         XCTAssertThrowsError(try result.get()) { XCTAssertTrue($0 is CancellationError) }
         XCTAssertEqual(clock.sleeperCount, 0)
     }

@@ -100,3 +100,22 @@ final class ResilienceBox<Value: Sendable>: Sendable {
     var value: Value { storage.withLock { $0 } }
     func update<R>(_ change: (inout Value) -> R) -> R { storage.withLock { change(&$0) } }
 }
+
+/// The result of `task`, cancelling it (and failing the test) if it has not finished within 5 s of
+/// real time, so that a broken pattern makes a test fail instead of hang.
+func boundedResult<T: Sendable>(_ task: Task<T, any Error>, file: StaticString = #filePath, line: UInt = #line) async -> Result<T, any Error> {
+    let watchdog = Task {
+        try await Task.sleep(for: .seconds(5))
+        task.cancel()
+        return true
+    }
+    let result = await task.result
+    watchdog.cancel()
+    if (try? await watchdog.value) == true { XCTFail("the task did not finish within 5 s", file: file, line: line) }
+    return result
+}
+
+/// The value of `task`, bounded like ``boundedResult(_:file:line:)``.
+func boundedValue<T: Sendable>(_ task: Task<T, any Error>, file: StaticString = #filePath, line: UInt = #line) async throws -> T {
+    try await boundedResult(task, file: file, line: line).get()
+}

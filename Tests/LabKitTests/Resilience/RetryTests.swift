@@ -25,7 +25,7 @@ final class RetryTests: XCTestCase {
         try await eventually { attemptTimes.value.count == 2 }
         try await awaitSleepers(clock, 1)
         clock.advance(by: .milliseconds(200))
-        let result = try await call.value
+        let result = try await boundedValue(call)
         XCTAssertEqual(result, "ok after 3")
         XCTAssertEqual(attemptTimes.value, [.zero, .milliseconds(100), .milliseconds(300)])
         XCTAssertEqual(metrics.counter("retry_attempts_total", ["name": "db", "attempt_kind": "first"]), 1)
@@ -44,7 +44,7 @@ final class RetryTests: XCTestCase {
             try await awaitSleepers(clock, 1)
             clock.advance(by: .seconds(1))
         }
-        let result = await call.result
+        let result = await boundedResult(call)
         XCTAssertThrowsError(try result.get()) { XCTAssertEqual($0 as? ResilienceTestError, ResilienceTestError(code: 3)) }
         XCTAssertEqual(metrics.counter("retry_attempts_total", ["name": "svc", "attempt_kind": "retry"]), 2)
         XCTAssertEqual(metrics.counter("retry_calls_total", ["name": "svc", "outcome": "exhausted"]), 1)
@@ -92,7 +92,7 @@ final class RetryTests: XCTestCase {
             clock.advance(by: expected[retry - 1])
             try await eventually { attemptTimes.value.count == retry + 1 }
         }
-        let attempts = try await call.value
+        let attempts = try await boundedValue(call)
         XCTAssertEqual(attempts, 4)
         let times = attemptTimes.value
         XCTAssertEqual((1...3).map { times[$0 - 1].duration(to: times[$0]) }, expected)
@@ -116,7 +116,7 @@ final class RetryTests: XCTestCase {
             try await awaitSleepers(clock, 1)
             clock.advance(by: .seconds(10))
         }
-        let result = await call.result
+        let result = await boundedResult(call)
         XCTAssertThrowsError(try result.get())
         XCTAssertEqual(attempts.value, 5)
         XCTAssertEqual(budget.tokens, 5)
@@ -136,7 +136,7 @@ final class RetryTests: XCTestCase {
         }
         try await awaitSleepers(clock, 1)
         call.cancel()
-        let result = await call.result
+        let result = await boundedResult(call)
         XCTAssertThrowsError(try result.get()) { XCTAssertTrue($0 is CancellationError) }
         XCTAssertEqual(attempts.value, 1)
     }

@@ -1,0 +1,115 @@
+import XCTest
+@testable import LabKit
+
+final class HedgingTests: XCTestCase {
+    func testFastFirstAttemptSendsNoHedge() async throws {
+        let clock = ManualClock()
+        let metrics = ResilienceTestMetrics()
+        let hedger = Hedger(name: "h", policy: HedgingPolicy(hedgeDelay: .milliseconds(100), maxAttempts: 3), clock: clock, metricsFactory: metrics)
+        let value = try await hedger.execute { attempt in attempt }
+        XCTAssertEqual(value, 1)
+        XCTAssertEqual(metrics.counter("hedging_attempts_total", ["name": "h", "attempt_kind": "hedge"]), 0)
+        XCTAssertEqual(metrics.counter("hedging_wins_total", ["name": "h", "attempt_kind": "first"]), 1)
+    }
+
+    func testSendsTheHedgeOnlyAfterTheDelayAndCancelsTheLoser() async throws {
+        let clock = ManualClock()
+        let metrics = ResilienceTestMetrics()
+        let hedger = Hedger(name: "h", policy: HedgingPolicy(hedgeDelay: .milliseconds(100), maxAttempts: 2), clock: clock, metricsFactory: metrics)
+        let started = ResilienceBox<[Int]>([])
+        let cancelled = ResilienceBox<[Int]>([])
+        let call = Task {
+            try await hedger.execute { attempt -> String in
+                started.update { $0.append(attempt) }
+                do {
+                    // Attempt 1 is stuck for 10 s; the hedge answers in 20 ms.
+                    try await clock.sleep(for: attempt == 1 ? .seconds(10) : .milliseconds(20))
+                } catch {
+                    cancelled.update { $0.append(attempt) }
+                    throw error
+                }
+                return "answer from \(attempt)"
+            }
+        }
+        try await awaitSleepers(clock, 2)  // attempt 1 and the hedge timer
+        clock.advance(by: .milliseconds(99))
+        XCTAssertEqual(started.value, [1], "no hedge before the delay")
+        clock.advance(by: .milliseconds(1))
+        try await eventually { started.value == [1, 2] }
+        try await awaitSleepers(clock, 2)  // attempt 1 still stuck, attempt 2 working
+        clock.advance(by: .milliseconds(20))
+        let answer = try await boundedValue(call)
+        XCTAssertEqual(answer, "answer from 2")
+        XCTAssertEqual(cancelled.value, [1], "the loser was cancelled")
+        XCTAssertEqual(clock.sleeperCount, 0)
+        XCTAssertEqual(metrics.counter("hedging_attempts_total", ["name": "h", "attempt_kind": "first"]), 1)
+        XCTAssertEqual(metrics.counter("hedging_attempts_total", ["name": "h", "attempt_kind": "hedge"]), 1)
+        XCTAssertEqual(metrics.counter("hedging_wins_total", ["name": "h", "attempt_kind": "hedge"]), 1)
+    }
+
+    func testNeverMoreThanMaxAttempts() async throws {
+        let clock = ManualClock()
+        let hedger = Hedger(name: "h", policy: HedgingPolicy(hedgeDelay: .milliseconds(10), maxAttempts: 3), clock: clock, metricsFactory: ResilienceTestMetrics())
+        let started = ResilienceBox(0)
+        let call = Task {
+            try await hedger.execute { attempt -> Int in
+                started.update { $0 += 1 }
+                try await clock.sleep(for: .seconds(1))
+                return attempt
+            }
+        }
+        // Attempts start at 0, 10 and 20 ms; after the third there is no hedge timer any more.
+        for expected in 1...3 {
+            try await eventually { started.value == expected }
+            try await awaitSleepers(clock, expected < 3 ? expected + 1 : expected)
+            clock.advance(by: .milliseconds(10))
+        }
+        clock.advance(by: .milliseconds(500))
+        XCTAssertEqual(started.value, 3)
+        XCTAssertEqual(clock.sleeperCount, 3, "three attempts in flight, no further timer")
+        clock.advance(by: .milliseconds(470))  // t = 1 s: only attempt 1 is done
+        let winner = try await boundedValue(call)
+        XCTAssertEqual(winner, 1, "the first attempt (started earliest) answers first")
+    }
+
+    func testRetryableFailureSendsTheNextAttemptAtOnce() async throws {
+        let clock = ManualClock()
+        let hedger = Hedger(name: "h", policy: HedgingPolicy(hedgeDelay: .seconds(5), maxAttempts: 3), clock: clock, metricsFactory: ResilienceTestMetrics())
+        // No time passes at all: attempt 1 fails, attempt 2 is sent without waiting the 5 s delay.
+        let value = try await hedger.execute { attempt -> Int in
+            if attempt == 1 { throw ResilienceTestError(code: 503) }
+            return attempt
+        }
+        XCTAssertEqual(value, 2)
+    }
+
+    func testAllAttemptsFailingThrowsTheLastError() async {
+        let clock = ManualClock()
+        let hedger = Hedger(name: "h", policy: HedgingPolicy(hedgeDelay: .seconds(5), maxAttempts: 3), clock: clock, metricsFactory: ResilienceTestMetrics())
+        do {
+            _ = try await hedger.execute { attempt -> Int in throw ResilienceTestError(code: attempt) }
+            XCTFail("expected an error")
+        } catch {
+            XCTAssertEqual(error as? ResilienceTestError, ResilienceTestError(code: 3))
+        }
+    }
+
+    func testNonRetryableFailureEndsTheCall() async {
+        let clock = ManualClock()
+        let hedger = Hedger(
+            name: "h", policy: HedgingPolicy(hedgeDelay: .seconds(5), maxAttempts: 3, isRetryable: { _ in false }),
+            clock: clock, metricsFactory: ResilienceTestMetrics()
+        )
+        let started = ResilienceBox(0)
+        do {
+            _ = try await hedger.execute { attempt -> Int in
+                started.update { $0 += 1 }
+                throw ResilienceTestError(code: 400)
+            }
+            XCTFail("expected an error")
+        } catch {
+            XCTAssertEqual(error as? ResilienceTestError, ResilienceTestError(code: 400))
+        }
+        XCTAssertEqual(started.value, 1)
+    }
+}

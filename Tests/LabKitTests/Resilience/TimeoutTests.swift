@@ -1,0 +1,103 @@
+import XCTest
+@testable import LabKit
+
+final class TimeoutTests: XCTestCase {
+    func testFinishesInTimeReturnsTheResult() async throws {
+        let clock = ManualClock()
+        let value = try await withTimeout(.seconds(1), clock: clock) { 7 }
+        XCTAssertEqual(value, 7)
+        XCTAssertEqual(clock.sleeperCount, 0, "the timer is cancelled")
+    }
+
+    func testTimeoutCancelsTheOperationAndThrows() async throws {
+        let clock = ManualClock()
+        let metrics = ResilienceTestMetrics()
+        let sawCancellation = ResilienceBox(false)
+        let call = Task {
+            try await withTimeout(.seconds(2), clock: clock, name: "slow", metricsFactory: metrics) {
+                do {
+                    try await clock.sleep(for: .seconds(10))  // the slow dependency
+                } catch is CancellationError {
+                    sawCancellation.update { $0 = true }
+                    throw CancellationError()
+                }
+                return "too late"
+            }
+        }
+        try await awaitSleepers(clock, 2)  // the operation and the timer
+        clock.advance(by: .milliseconds(1999))
+        XCTAssertFalse(sawCancellation.value)
+        clock.advance(by: .milliseconds(1))
+        let result = await boundedResult(call)
+        XCTAssertThrowsError(try result.get()) { XCTAssertEqual(($0 as? DeadlineExceededError)?.timeout, .seconds(2)) }
+        XCTAssertTrue(sawCancellation.value, "the operation was cancelled, not abandoned")
+        XCTAssertEqual(metrics.counter("timeouts_total", ["name": "slow"]), 1)
+    }
+
+    func testOperationErrorsPassThrough() async {
+        do {
+            _ = try await withTimeout(.seconds(1), clock: ManualClock()) { () -> Int in throw ResilienceTestError(code: 5) }
+            XCTFail("expected the error")
+        } catch {
+            XCTAssertEqual(error as? ResilienceTestError, ResilienceTestError(code: 5))
+        }
+    }
+
+    func testExpiredDeadlineDoesNotStartTheOperation() async {
+        let clock = ManualClock()
+        let deadline = Deadline.after(.seconds(1), clock: clock)
+        clock.advance(by: .seconds(1))
+        XCTAssertTrue(deadline.hasExpired)
+        let ran = ResilienceBox(false)
+        do {
+            try await withDeadline(deadline) { ran.update { $0 = true } }
+            XCTFail("expected DeadlineExceededError")
+        } catch {
+            XCTAssertTrue(error is DeadlineExceededError)
+        }
+        XCTAssertFalse(ran.value)
+    }
+
+    func testDeadlineRemainingAndCapping() {
+        let clock = ManualClock()
+        let deadline = Deadline.after(.seconds(5), clock: clock)
+        clock.advance(by: .seconds(2))
+        XCTAssertEqual(deadline.remaining, .seconds(3))
+        XCTAssertEqual(deadline.capped(by: .seconds(1)).remaining, .seconds(1), "a shorter own timeout wins")
+        XCTAssertEqual(deadline.capped(by: .seconds(10)).remaining, .seconds(3), "a longer one never extends the budget")
+        clock.advance(by: .seconds(10))
+        XCTAssertEqual(deadline.remaining, .zero, "never negative")
+    }
+
+    func testHeaderFormat() {
+        XCTAssertEqual(RequestTimeoutHeader.name, "x-request-timeout-ms")
+        XCTAssertEqual(RequestTimeoutHeader.format(.milliseconds(1500)), "1500")
+        XCTAssertEqual(RequestTimeoutHeader.format(.microseconds(1999)), "1", "rounded down: the callee must not think it has more time")
+        XCTAssertEqual(RequestTimeoutHeader.format(.microseconds(999)), "0")
+        XCTAssertEqual(RequestTimeoutHeader.format(.seconds(-3)), "0")
+        XCTAssertEqual(RequestTimeoutHeader.format(.seconds(1_000_000)), "99999999", "clamped to 8 digits")
+    }
+
+    func testHeaderParse() {
+        XCTAssertEqual(RequestTimeoutHeader.parse("250"), .milliseconds(250))
+        XCTAssertEqual(RequestTimeoutHeader.parse(" 250\t"), .milliseconds(250))
+        XCTAssertEqual(RequestTimeoutHeader.parse("0"), .zero)
+        XCTAssertEqual(RequestTimeoutHeader.parse("99999999"), .milliseconds(99_999_999))
+        for bad in ["", " ", "-5", "+5", "1.5", "10ms", "1e3", "0x10", "123456789", "١٢٣", "5 5"] {
+            XCTAssertNil(RequestTimeoutHeader.parse(bad), "'\(bad)' must be ignored")
+        }
+    }
+
+    func testHeaderRoundTripCarriesTheRemainingBudget() {
+        let clock = ManualClock()
+        let deadline = Deadline.after(.milliseconds(800), clock: clock)
+        clock.advance(by: .milliseconds(300))
+        let header = RequestTimeoutHeader.format(deadline.remaining)
+        XCTAssertEqual(header, "500")
+        // The callee (its own clock, any skew) rebuilds a deadline from the relative budget.
+        let calleeClock = ManualClock()
+        calleeClock.advance(by: .seconds(12345))
+        let received = Deadline.after(RequestTimeoutHeader.parse(header)!, clock: calleeClock)
+        XCTAssertEqual(received.remaining, .milliseconds(500))
+    }
+}

@@ -140,4 +140,29 @@ final class RetryTests: XCTestCase {
         XCTAssertThrowsError(try result.get()) { XCTAssertTrue($0 is CancellationError) }
         XCTAssertEqual(attempts.value, 1)
     }
+
+    func testNoRetryWhoseBackoffWouldOutliveTheDeadline() async throws {
+        let clock = ManualClock()
+        let metrics = ResilienceTestMetrics()
+        let retrier = Retrier(name: "d", policy: RetryPolicy(maxAttempts: 10, backoff: fixedBackoff), clock: clock, metricsFactory: metrics)
+        // Backoffs 100, 200, 400 ms: with 500 ms of budget the retries at 100 and 300 ms fit; the next
+        // would wake at 700 ms, past the deadline.
+        let deadline = Deadline.after(.milliseconds(500), clock: clock)
+        let attempts = ResilienceBox(0)
+        let call = Task {
+            try await retrier.execute(deadline: deadline) { attempt -> Int in
+                attempts.update { $0 = attempt }
+                throw ResilienceTestError(code: attempt)
+            }
+        }
+        try await awaitSleepers(clock)
+        clock.advance(by: .milliseconds(100))
+        try await eventually { attempts.value == 2 }
+        try await awaitSleepers(clock)
+        clock.advance(by: .milliseconds(200))
+        let result = await boundedResult(call)
+        XCTAssertThrowsError(try result.get()) { XCTAssertEqual($0 as? ResilienceTestError, ResilienceTestError(code: 3)) }
+        XCTAssertEqual(attempts.value, 3)
+        XCTAssertEqual(metrics.counter("retry_calls_total", ["name": "d", "outcome": "deadline"]), 1)
+    }
 }

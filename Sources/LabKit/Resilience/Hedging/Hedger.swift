@@ -24,6 +24,10 @@ public struct HedgingPolicy: Sendable {
 
 /// Runs operations under a ``HedgingPolicy`` on a clock.
 ///
+/// The attempts are child tasks of the call (structured concurrency): the winner's result is returned
+/// once the losers have reacted to their cancellation. Operations that honour cancellation (HTTP client
+/// requests, `Task.sleep`, clock sleeps) stop at once; one that ignores it would hold the call open.
+///
 /// Metrics (labelled `name`): `hedging_attempts_total{attempt_kind="first|hedge"}` (hedge / first is
 /// the extra load), `hedging_wins_total{attempt_kind="first|hedge"}` (how often a hedge paid off).
 public final class Hedger<C: Clock<Duration>>: Sendable {

@@ -30,8 +30,8 @@ public struct RetryPolicy: Sendable {
 /// Metrics (labelled `name`):
 /// - `retry_attempts_total{attempt_kind="first|retry"}`: every attempt; `retry / first` is the load
 ///   amplification retries cause.
-/// - `retry_calls_total{outcome="success|not_retryable|exhausted|budget_denied"}`: one per `execute`,
-///   with why it ended.
+/// - `retry_calls_total{outcome="success|not_retryable|exhausted|budget_denied|deadline"}`: one per
+///   `execute`, with why it ended.
 public final class Retrier<C: Clock<Duration>>: Sendable {
     public let name: String
     public let policy: RetryPolicy
@@ -43,7 +43,7 @@ public final class Retrier<C: Clock<Duration>>: Sendable {
     private let outcomes: [Outcome: Counter]
 
     enum Outcome: String, CaseIterable {
-        case success, notRetryable = "not_retryable", exhausted, budgetDenied = "budget_denied"
+        case success, notRetryable = "not_retryable", exhausted, budgetDenied = "budget_denied", deadline
     }
 
     public init(
@@ -69,9 +69,11 @@ public final class Retrier<C: Clock<Duration>>: Sendable {
     }
 
     /// Runs `operation` (given the 1-based attempt number) until it succeeds, fails with an error the
-    /// policy does not retry, runs out of attempts, or the budget refuses a retry.
+    /// policy does not retry, runs out of attempts, the budget refuses a retry, or (with a `deadline`)
+    /// the next backoff would not end before the deadline: a retry with no time left only adds load.
     /// Cancellation of the calling task interrupts the backoff sleep and is rethrown.
     nonisolated(nonsending) public func execute<R>(
+        deadline: Deadline<C>? = nil,
         _ operation: nonisolated(nonsending) (_ attempt: Int) async throws -> R
     ) async throws -> R {
         budget?.recordRequest()
@@ -94,12 +96,16 @@ public final class Retrier<C: Clock<Duration>>: Sendable {
                     outcomes[.exhausted]?.increment()
                     throw error
                 }
+                let delay = generator.withLock { generator in
+                    policy.backoff.delay(retry: attempt, previous: previousDelay, using: &generator)
+                }
+                if let deadline, delay >= deadline.remaining {
+                    outcomes[.deadline]?.increment()
+                    throw error
+                }
                 if let budget, !budget.tryAcquireRetry() {
                     outcomes[.budgetDenied]?.increment()
                     throw error
-                }
-                let delay = generator.withLock { generator in
-                    policy.backoff.delay(retry: attempt, previous: previousDelay, using: &generator)
                 }
                 previousDelay = delay
                 try await clock.sleep(for: delay)

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import LabKit
 
 final class AdaptiveConcurrencyLimiterTests: XCTestCase {
@@ -7,17 +8,25 @@ final class AdaptiveConcurrencyLimiterTests: XCTestCase {
         let fast = ConcurrencySample(rtt: .milliseconds(10), inFlight: 10, didDrop: false)
         XCTAssertEqual(aimd.update(limit: 10, sample: fast), 11, "additive increase")
         XCTAssertEqual(aimd.update(limit: 12, sample: fast), 12, "capped at maxLimit")
-        XCTAssertEqual(aimd.update(limit: 10, sample: ConcurrencySample(rtt: .milliseconds(10), inFlight: 4, didDrop: false)), 10, "not growing while the limit is not in use")
-        XCTAssertEqual(aimd.update(limit: 10, sample: ConcurrencySample(rtt: .milliseconds(10), inFlight: 10, didDrop: true)), 5, "multiplicative decrease on a drop")
-        XCTAssertEqual(aimd.update(limit: 10, sample: ConcurrencySample(rtt: .milliseconds(1001), inFlight: 10, didDrop: false)), 5, "too slow counts as a drop")
-        XCTAssertEqual(aimd.update(limit: 3, sample: ConcurrencySample(rtt: .zero, inFlight: 3, didDrop: true)), 2, "floored at minLimit")
+        XCTAssertEqual(
+            aimd.update(limit: 10, sample: ConcurrencySample(rtt: .milliseconds(10), inFlight: 4, didDrop: false)), 10,
+            "not growing while the limit is not in use")
+        XCTAssertEqual(
+            aimd.update(limit: 10, sample: ConcurrencySample(rtt: .milliseconds(10), inFlight: 10, didDrop: true)), 5,
+            "multiplicative decrease on a drop")
+        XCTAssertEqual(
+            aimd.update(limit: 10, sample: ConcurrencySample(rtt: .milliseconds(1001), inFlight: 10, didDrop: false)), 5,
+            "too slow counts as a drop")
+        XCTAssertEqual(
+            aimd.update(limit: 3, sample: ConcurrencySample(rtt: .zero, inFlight: 3, didDrop: true)), 2, "floored at minLimit")
     }
 
     func testLimiterRejectsAtTheLimitAndAdaptsFromSamples() async throws {
         let clock = ManualClock()
         let metrics = ResilienceTestMetrics()
         let limiter = AdaptiveConcurrencyLimiter(
-            name: "svc", algorithm: .aimd(AIMDLimit(initialLimit: 4, minLimit: 1, maxLimit: 100, backoffRatio: 0.5, timeout: .seconds(1))),
+            name: "svc",
+            algorithm: .aimd(AIMDLimit(initialLimit: 4, minLimit: 1, maxLimit: 100, backoffRatio: 0.5, timeout: .seconds(1))),
             clock: clock, metricsFactory: metrics
         )
         var permits = (1...4).compactMap { _ in limiter.tryAcquire() }
@@ -81,18 +90,27 @@ final class AdaptiveConcurrencyLimiterTests: XCTestCase {
         let noQueue = ConcurrencySample(rtt: .milliseconds(10), inFlight: 100, didDrop: false)
         XCTAssertEqual(vegas.update(limit: 100, rttNoLoad: .milliseconds(10), sample: noQueue), 112, "queue 0 <= 2: + beta")
         let smallQueue = ConcurrencySample(rtt: .milliseconds(10) * 100 / 96, inFlight: 100, didDrop: false)  // queue 4
-        XCTAssertEqual(vegas.update(limit: 100, rttNoLoad: .milliseconds(10), sample: smallQueue), 102, "queue 4 < alpha: + log10")
+        XCTAssertEqual(
+            vegas.update(limit: 100, rttNoLoad: .milliseconds(10), sample: smallQueue), 102, "queue 4 < alpha: + log10")
         let bigQueue = ConcurrencySample(rtt: .milliseconds(20), inFlight: 100, didDrop: false)  // queue 50
         XCTAssertEqual(vegas.update(limit: 100, rttNoLoad: .milliseconds(10), sample: bigQueue), 98, "queue 50 > beta: - log10")
         let steady = ConcurrencySample(rtt: .milliseconds(10) * 100 / 92, inFlight: 100, didDrop: false)  // queue 8
-        XCTAssertEqual(vegas.update(limit: 100, rttNoLoad: .milliseconds(10), sample: steady), 100, "alpha <= queue <= beta: hold")
-        XCTAssertEqual(vegas.update(limit: 100, rttNoLoad: .milliseconds(10), sample: ConcurrencySample(rtt: .milliseconds(10), inFlight: 100, didDrop: true)), 98)
-        XCTAssertEqual(vegas.update(limit: 100, rttNoLoad: .milliseconds(10), sample: ConcurrencySample(rtt: .milliseconds(10), inFlight: 30, didDrop: false)), 100, "idle: hold")
+        XCTAssertEqual(
+            vegas.update(limit: 100, rttNoLoad: .milliseconds(10), sample: steady), 100, "alpha <= queue <= beta: hold")
+        XCTAssertEqual(
+            vegas.update(
+                limit: 100, rttNoLoad: .milliseconds(10),
+                sample: ConcurrencySample(rtt: .milliseconds(10), inFlight: 100, didDrop: true)), 98)
+        XCTAssertEqual(
+            vegas.update(
+                limit: 100, rttNoLoad: .milliseconds(10),
+                sample: ConcurrencySample(rtt: .milliseconds(10), inFlight: 30, didDrop: false)), 100, "idle: hold")
     }
 
     func testVegasLimiterLearnsTheNoLoadLatency() {
         let clock = ManualClock()
-        let limiter = AdaptiveConcurrencyLimiter(name: "v", algorithm: .vegas(VegasLimit(initialLimit: 10)), clock: clock, metricsFactory: ResilienceTestMetrics())
+        let limiter = AdaptiveConcurrencyLimiter(
+            name: "v", algorithm: .vegas(VegasLimit(initialLimit: 10)), clock: clock, metricsFactory: ResilienceTestMetrics())
         func run(taking rtt: Duration, concurrently count: Int) {
             let permits = (0..<count).compactMap { _ in limiter.tryAcquire() }
             clock.advance(by: rtt)

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import LabKit
 
 final class BackoffTests: XCTestCase {
@@ -7,7 +8,10 @@ final class BackoffTests: XCTestCase {
         var rng = SeededRandomNumberGenerator(seed: 1)
         XCTAssertEqual(
             backoff.delays(count: 7, using: &rng),
-            [.milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(800), .seconds(1), .seconds(1), .seconds(1)]
+            [
+                .milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(800), .seconds(1), .seconds(1),
+                .seconds(1),
+            ]
         )
     }
 

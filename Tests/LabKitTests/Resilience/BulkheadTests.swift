@@ -1,10 +1,12 @@
 import XCTest
+
 @testable import LabKit
 
 final class BulkheadTests: XCTestCase {
     func testRejectsAtOnceWhenFullAndWaitingIsNotAllowed() async throws {
         let metrics = ResilienceTestMetrics()
-        let bulkhead = Bulkhead(name: "db", configuration: .init(maxConcurrentCalls: 2), clock: ManualClock(), metricsFactory: metrics)
+        let bulkhead = Bulkhead(
+            name: "db", configuration: .init(maxConcurrentCalls: 2), clock: ManualClock(), metricsFactory: metrics)
         let first = try await bulkhead.acquire()
         _ = try await bulkhead.acquire()
         XCTAssertEqual(bulkhead.inUse, 2)
@@ -24,7 +26,9 @@ final class BulkheadTests: XCTestCase {
     func testWaiterIsRejectedAfterMaxWaitDuration() async throws {
         let clock = ManualClock()
         let metrics = ResilienceTestMetrics()
-        let bulkhead = Bulkhead(name: "db", configuration: .init(maxConcurrentCalls: 1, maxWaitDuration: .seconds(2)), clock: clock, metricsFactory: metrics)
+        let bulkhead = Bulkhead(
+            name: "db", configuration: .init(maxConcurrentCalls: 1, maxWaitDuration: .seconds(2)), clock: clock,
+            metricsFactory: metrics)
         _ = try await bulkhead.acquire()
         let waiter = Task { try await bulkhead.acquire() }
         try await awaitSleepers(clock)  // the waiter's timeout timer
@@ -42,16 +46,19 @@ final class BulkheadTests: XCTestCase {
 
     func testReleaseHandsTheSlotToTheLongestWaiter() async throws {
         let clock = ManualClock()
-        let bulkhead = Bulkhead(name: "db", configuration: .init(maxConcurrentCalls: 1, maxWaitDuration: .seconds(60)), clock: clock, metricsFactory: ResilienceTestMetrics())
+        let bulkhead = Bulkhead(
+            name: "db", configuration: .init(maxConcurrentCalls: 1, maxWaitDuration: .seconds(60)), clock: clock,
+            metricsFactory: ResilienceTestMetrics())
         let holder = try await bulkhead.acquire()
         let order = ResilienceBox<[Int]>([])
         var waiters: [Task<Void, any Error>] = []
         for index in 1...3 {
-            waiters.append(Task {
-                let permit = try await bulkhead.acquire()
-                order.update { $0.append(index) }
-                bulkhead.release(permit)
-            })
+            waiters.append(
+                Task {
+                    let permit = try await bulkhead.acquire()
+                    order.update { $0.append(index) }
+                    bulkhead.release(permit)
+                })
             try await eventually { bulkhead.waiting == index }  // queue them in a known order
         }
         bulkhead.release(holder)
@@ -64,7 +71,9 @@ final class BulkheadTests: XCTestCase {
 
     func testQueueLengthIsBounded() async throws {
         let clock = ManualClock()
-        let bulkhead = Bulkhead(name: "q", configuration: .init(maxConcurrentCalls: 1, maxWaitDuration: .seconds(5), maxQueueLength: 1), clock: clock, metricsFactory: ResilienceTestMetrics())
+        let bulkhead = Bulkhead(
+            name: "q", configuration: .init(maxConcurrentCalls: 1, maxWaitDuration: .seconds(5), maxQueueLength: 1), clock: clock,
+            metricsFactory: ResilienceTestMetrics())
         let holder = try await bulkhead.acquire()
         let queued = Task { try await bulkhead.acquire() }
         try await eventually { bulkhead.waiting == 1 }
@@ -81,7 +90,8 @@ final class BulkheadTests: XCTestCase {
 
     func testExecuteLimitsConcurrencyAndReleasesOnError() async throws {
         let clock = ManualClock()
-        let bulkhead = Bulkhead(name: "x", configuration: .init(maxConcurrentCalls: 2), clock: clock, metricsFactory: ResilienceTestMetrics())
+        let bulkhead = Bulkhead(
+            name: "x", configuration: .init(maxConcurrentCalls: 2), clock: clock, metricsFactory: ResilienceTestMetrics())
         // Two calls park on the clock inside the bulkhead; a third is rejected.
         let running = (1...2).map { _ in Task { try await bulkhead.execute { try await clock.sleep(for: .seconds(1)) } } }
         try await awaitSleepers(clock, 2)
@@ -97,7 +107,9 @@ final class BulkheadTests: XCTestCase {
 
     func testCancelledWaiterLeavesTheQueue() async throws {
         let clock = ManualClock()
-        let bulkhead = Bulkhead(name: "c", configuration: .init(maxConcurrentCalls: 1, maxWaitDuration: .seconds(5)), clock: clock, metricsFactory: ResilienceTestMetrics())
+        let bulkhead = Bulkhead(
+            name: "c", configuration: .init(maxConcurrentCalls: 1, maxWaitDuration: .seconds(5)), clock: clock,
+            metricsFactory: ResilienceTestMetrics())
         let holder = try await bulkhead.acquire()
         let waiter = Task { try await bulkhead.acquire() }
         try await eventually { bulkhead.waiting == 1 }

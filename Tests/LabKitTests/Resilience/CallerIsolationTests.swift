@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import LabKit
 
 /// The `execute` APIs of retry, circuit breaker, bulkhead and adaptive limiter run the operation on the
@@ -15,8 +16,11 @@ private actor InventoryService {
     init(clock: ManualClock, metrics: ResilienceTestMetrics) {
         self.clock = clock
         let backoff = Backoff(base: .milliseconds(10), cap: .seconds(1), jitter: .none)
-        retrier = Retrier(name: "inventory", policy: RetryPolicy(maxAttempts: 3, backoff: backoff), clock: clock, metricsFactory: metrics)
-        breaker = CircuitBreaker(name: "inventory", configuration: CircuitBreakerConfiguration(minimumNumberOfCalls: 10), clock: clock, metricsFactory: metrics)
+        retrier = Retrier(
+            name: "inventory", policy: RetryPolicy(maxAttempts: 3, backoff: backoff), clock: clock, metricsFactory: metrics)
+        breaker = CircuitBreaker(
+            name: "inventory", configuration: CircuitBreakerConfiguration(minimumNumberOfCalls: 10), clock: clock,
+            metricsFactory: metrics)
         bulkhead = Bulkhead(name: "inventory", configuration: .init(maxConcurrentCalls: 4), clock: clock, metricsFactory: metrics)
         limiter = AdaptiveConcurrencyLimiter(name: "inventory", clock: clock, metricsFactory: metrics)
     }

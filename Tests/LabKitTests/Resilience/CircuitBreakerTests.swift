@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import LabKit
 
 final class CircuitBreakerTests: XCTestCase {
@@ -253,7 +254,9 @@ final class CircuitBreakerTests: XCTestCase {
         let seen = ResilienceBox<[String]>([])
         let breaker = CircuitBreaker(
             name: "dep",
-            configuration: CircuitBreakerConfiguration(slidingWindow: .countBased(size: 2), minimumNumberOfCalls: 2, waitDurationInOpenState: .seconds(1), permittedNumberOfCallsInHalfOpenState: 1),
+            configuration: CircuitBreakerConfiguration(
+                slidingWindow: .countBased(size: 2), minimumNumberOfCalls: 2, waitDurationInOpenState: .seconds(1),
+                permittedNumberOfCallsInHalfOpenState: 1),
             clock: clock, metricsFactory: metrics,
             onTransition: { from, to in seen.update { $0.append("\(from)->\(to)") } }
         )

@@ -1,11 +1,14 @@
 import XCTest
+
 @testable import LabKit
 
 final class HedgingTests: XCTestCase {
     func testFastFirstAttemptSendsNoHedge() async throws {
         let clock = ManualClock()
         let metrics = ResilienceTestMetrics()
-        let hedger = Hedger(name: "h", policy: HedgingPolicy(hedgeDelay: .milliseconds(100), maxAttempts: 3), clock: clock, metricsFactory: metrics)
+        let hedger = Hedger(
+            name: "h", policy: HedgingPolicy(hedgeDelay: .milliseconds(100), maxAttempts: 3), clock: clock,
+            metricsFactory: metrics)
         let value = try await hedger.execute { attempt in attempt }
         XCTAssertEqual(value, 1)
         XCTAssertEqual(metrics.counter("hedging_attempts_total", ["name": "h", "attempt_kind": "hedge"]), 0)
@@ -15,7 +18,9 @@ final class HedgingTests: XCTestCase {
     func testSendsTheHedgeOnlyAfterTheDelayAndCancelsTheLoser() async throws {
         let clock = ManualClock()
         let metrics = ResilienceTestMetrics()
-        let hedger = Hedger(name: "h", policy: HedgingPolicy(hedgeDelay: .milliseconds(100), maxAttempts: 2), clock: clock, metricsFactory: metrics)
+        let hedger = Hedger(
+            name: "h", policy: HedgingPolicy(hedgeDelay: .milliseconds(100), maxAttempts: 2), clock: clock,
+            metricsFactory: metrics)
         let started = ResilienceBox<[Int]>([])
         let cancelled = ResilienceBox<[Int]>([])
         let call = Task {
@@ -49,7 +54,9 @@ final class HedgingTests: XCTestCase {
 
     func testNeverMoreThanMaxAttempts() async throws {
         let clock = ManualClock()
-        let hedger = Hedger(name: "h", policy: HedgingPolicy(hedgeDelay: .milliseconds(10), maxAttempts: 3), clock: clock, metricsFactory: ResilienceTestMetrics())
+        let hedger = Hedger(
+            name: "h", policy: HedgingPolicy(hedgeDelay: .milliseconds(10), maxAttempts: 3), clock: clock,
+            metricsFactory: ResilienceTestMetrics())
         let started = ResilienceBox(0)
         let call = Task {
             try await hedger.execute { attempt -> Int in
@@ -74,7 +81,9 @@ final class HedgingTests: XCTestCase {
 
     func testRetryableFailureSendsTheNextAttemptAtOnce() async throws {
         let clock = ManualClock()
-        let hedger = Hedger(name: "h", policy: HedgingPolicy(hedgeDelay: .seconds(5), maxAttempts: 3), clock: clock, metricsFactory: ResilienceTestMetrics())
+        let hedger = Hedger(
+            name: "h", policy: HedgingPolicy(hedgeDelay: .seconds(5), maxAttempts: 3), clock: clock,
+            metricsFactory: ResilienceTestMetrics())
         // No time passes at all: attempt 1 fails, attempt 2 is sent without waiting the 5 s delay.
         let value = try await hedger.execute { attempt -> Int in
             if attempt == 1 { throw ResilienceTestError(code: 503) }
@@ -85,7 +94,9 @@ final class HedgingTests: XCTestCase {
 
     func testAllAttemptsFailingThrowsTheLastError() async {
         let clock = ManualClock()
-        let hedger = Hedger(name: "h", policy: HedgingPolicy(hedgeDelay: .seconds(5), maxAttempts: 3), clock: clock, metricsFactory: ResilienceTestMetrics())
+        let hedger = Hedger(
+            name: "h", policy: HedgingPolicy(hedgeDelay: .seconds(5), maxAttempts: 3), clock: clock,
+            metricsFactory: ResilienceTestMetrics())
         do {
             _ = try await hedger.execute { attempt -> Int in throw ResilienceTestError(code: attempt) }
             XCTFail("expected an error")

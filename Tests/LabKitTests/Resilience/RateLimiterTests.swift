@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import LabKit
 
 final class RateLimiterTests: XCTestCase {
@@ -10,7 +11,8 @@ final class RateLimiterTests: XCTestCase {
     func testTokenBucketAdmitsTheBurstThenTheRate() {
         let clock = ManualClock()
         let metrics = ResilienceTestMetrics()
-        let bucket = TokenBucketRateLimiter(name: "api", capacity: 5, permitsPerPeriod: 10, period: .seconds(1), clock: clock, metricsFactory: metrics)
+        let bucket = TokenBucketRateLimiter(
+            name: "api", capacity: 5, permitsPerPeriod: 10, period: .seconds(1), clock: clock, metricsFactory: metrics)
         // A full bucket: exactly 5 at once.
         XCTAssertEqual((1...8).filter { _ in bucket.tryAcquire(at: at(0)) }.count, 5)
         // One token every 100 ms.
@@ -23,12 +25,18 @@ final class RateLimiterTests: XCTestCase {
         XCTAssertTrue(bucket.tryAcquire(at: at(400)))
         // A long quiet spell refills only up to the capacity.
         XCTAssertEqual(bucket.availableTokens(at: at(60_000)), 5)
-        XCTAssertEqual(metrics.counter("rate_limiter_requests_total", ["name": "api", "algorithm": "token_bucket", "outcome": "admitted"]), 9)
-        XCTAssertEqual(metrics.counter("rate_limiter_requests_total", ["name": "api", "algorithm": "token_bucket", "outcome": "rejected"]), 9)
+        XCTAssertEqual(
+            metrics.counter("rate_limiter_requests_total", ["name": "api", "algorithm": "token_bucket", "outcome": "admitted"]), 9
+        )
+        XCTAssertEqual(
+            metrics.counter("rate_limiter_requests_total", ["name": "api", "algorithm": "token_bucket", "outcome": "rejected"]), 9
+        )
     }
 
     func testTokenBucketSustainedRateOverTenSeconds() {
-        let bucket = TokenBucketRateLimiter(name: "r", capacity: 1, permitsPerPeriod: 50, period: .seconds(1), clock: ManualClock(), metricsFactory: ResilienceTestMetrics())
+        let bucket = TokenBucketRateLimiter(
+            name: "r", capacity: 1, permitsPerPeriod: 50, period: .seconds(1), clock: ManualClock(),
+            metricsFactory: ResilienceTestMetrics())
         // Offer a request every millisecond for 10 s: 1 (the starting token) + 50/s * 10 s.
         let admitted = (0..<10_000).filter { bucket.tryAcquire(at: at($0)) }.count
         XCTAssertEqual(admitted, 1 + 499)  // t = 0 (full), then every 20 ms up to 9980 ms
@@ -36,7 +44,9 @@ final class RateLimiterTests: XCTestCase {
 
     func testTokenBucketUsesItsClock() {
         let clock = ManualClock()
-        let bucket = TokenBucketRateLimiter(name: "c", capacity: 1, permitsPerPeriod: 1, period: .seconds(1), clock: clock, metricsFactory: ResilienceTestMetrics())
+        let bucket = TokenBucketRateLimiter(
+            name: "c", capacity: 1, permitsPerPeriod: 1, period: .seconds(1), clock: clock,
+            metricsFactory: ResilienceTestMetrics())
         XCTAssertTrue(bucket.tryAcquire())
         XCTAssertFalse(bucket.tryAcquire())
         clock.advance(by: .seconds(1))
@@ -66,7 +76,9 @@ final class RateLimiterTests: XCTestCase {
     func testGCRAMatchesTheLeakyBucketDefinitionOnRandomArrivals() {
         var rng = SeededRandomNumberGenerator(seed: 2024)
         for (rate, burst) in [(10, 1), (10, 3), (7, 5), (1000, 20)] {
-            let gcra = GCRARateLimiter(name: "g", permitsPerPeriod: rate, period: .seconds(1), burst: burst, clock: ManualClock(), metricsFactory: ResilienceTestMetrics())
+            let gcra = GCRARateLimiter(
+                name: "g", permitsPerPeriod: rate, period: .seconds(1), burst: burst, clock: ManualClock(),
+                metricsFactory: ResilienceTestMetrics())
             let interval = Duration.seconds(1) / rate
             var reference = LeakyBucketReference(increment: interval.attoseconds, limit: (interval * (burst - 1)).attoseconds)
             var now = Duration.zero
@@ -84,7 +96,9 @@ final class RateLimiterTests: XCTestCase {
     }
 
     func testGCRABurstAndRetryAfter() {
-        let gcra = GCRARateLimiter(name: "g", permitsPerPeriod: 10, period: .seconds(1), burst: 3, clock: ManualClock(), metricsFactory: ResilienceTestMetrics())
+        let gcra = GCRARateLimiter(
+            name: "g", permitsPerPeriod: 10, period: .seconds(1), burst: 3, clock: ManualClock(),
+            metricsFactory: ResilienceTestMetrics())
         XCTAssertEqual((1...5).filter { _ in gcra.tryAcquire(at: at(0)) }.count, 3, "burst of 3 at once")
         // TAT is now 300 ms; tau = 200 ms: the next conforms at 100 ms.
         XCTAssertEqual(gcra.retryAfter(at: at(40)), .milliseconds(60))
@@ -96,8 +110,12 @@ final class RateLimiterTests: XCTestCase {
     func testTokenBucketAndGCRADecideIdentically() {
         // Same parameters, same arrivals: the two formulations are the same algorithm.
         var rng = SeededRandomNumberGenerator(seed: 77)
-        let bucket = TokenBucketRateLimiter(name: "t", capacity: 4, permitsPerPeriod: 20, period: .seconds(1), clock: ManualClock(), metricsFactory: ResilienceTestMetrics())
-        let gcra = GCRARateLimiter(name: "g", permitsPerPeriod: 20, period: .seconds(1), burst: 4, clock: ManualClock(), metricsFactory: ResilienceTestMetrics())
+        let bucket = TokenBucketRateLimiter(
+            name: "t", capacity: 4, permitsPerPeriod: 20, period: .seconds(1), clock: ManualClock(),
+            metricsFactory: ResilienceTestMetrics())
+        let gcra = GCRARateLimiter(
+            name: "g", permitsPerPeriod: 20, period: .seconds(1), burst: 4, clock: ManualClock(),
+            metricsFactory: ResilienceTestMetrics())
         var now = Duration.zero
         for _ in 0..<5000 {
             now += uniformRandomDuration(in: .zero...(.milliseconds(100)), using: &rng)
@@ -110,7 +128,9 @@ final class RateLimiterTests: XCTestCase {
 
     func testSlidingLogNeverAdmitsMoreThanTheLimitInAnyWindow() {
         var rng = SeededRandomNumberGenerator(seed: 3)
-        let limiter = SlidingWindowRateLimiter(name: "s", limit: 5, window: .seconds(1), algorithm: .log, clock: ManualClock(), metricsFactory: ResilienceTestMetrics())
+        let limiter = SlidingWindowRateLimiter(
+            name: "s", limit: 5, window: .seconds(1), algorithm: .log, clock: ManualClock(),
+            metricsFactory: ResilienceTestMetrics())
         var admittedAt: [Duration] = []
         var now = Duration.zero
         for _ in 0..<3000 {
@@ -125,7 +145,9 @@ final class RateLimiterTests: XCTestCase {
     }
 
     func testSlidingLogAdmitsAgainExactlyAWindowLater() {
-        let limiter = SlidingWindowRateLimiter(name: "s", limit: 3, window: .seconds(1), algorithm: .log, clock: ManualClock(), metricsFactory: ResilienceTestMetrics())
+        let limiter = SlidingWindowRateLimiter(
+            name: "s", limit: 3, window: .seconds(1), algorithm: .log, clock: ManualClock(),
+            metricsFactory: ResilienceTestMetrics())
         XCTAssertTrue(limiter.tryAcquire(at: at(0)))
         XCTAssertTrue(limiter.tryAcquire(at: at(400)))
         XCTAssertTrue(limiter.tryAcquire(at: at(800)))
@@ -137,7 +159,9 @@ final class RateLimiterTests: XCTestCase {
 
     func testSlidingWindowCounterWeightsThePreviousWindow() {
         let metrics = ResilienceTestMetrics()
-        let limiter = SlidingWindowRateLimiter(name: "c", limit: 10, window: .seconds(1), algorithm: .approximateCounter, clock: ManualClock(), metricsFactory: metrics)
+        let limiter = SlidingWindowRateLimiter(
+            name: "c", limit: 10, window: .seconds(1), algorithm: .approximateCounter, clock: ManualClock(),
+            metricsFactory: metrics)
         XCTAssertEqual((1...15).filter { _ in limiter.tryAcquire(at: at(500)) }.count, 10)
         // At 1.25 s the previous window's 10 count for 75%: 7.5, so 2 more fit (9.5 <= 10), not 3.
         XCTAssertEqual((1...5).filter { _ in limiter.tryAcquire(at: at(1250)) }.count, 2)
@@ -145,6 +169,8 @@ final class RateLimiterTests: XCTestCase {
         XCTAssertEqual((1...10).filter { _ in limiter.tryAcquire(at: at(1800)) }.count, 6)
         // Two windows later the old counts are gone entirely.
         XCTAssertEqual((1...15).filter { _ in limiter.tryAcquire(at: at(3100)) }.count, 10)
-        XCTAssertEqual(metrics.counter("rate_limiter_requests_total", ["name": "c", "algorithm": "sliding_window_counter", "outcome": "admitted"]), 28)
+        XCTAssertEqual(
+            metrics.counter(
+                "rate_limiter_requests_total", ["name": "c", "algorithm": "sliding_window_counter", "outcome": "admitted"]), 28)
     }
 }

@@ -1,7 +1,8 @@
 import CoreMetrics
-@testable import LabKit
 import Synchronization
 import XCTest
+
+@testable import LabKit
 
 /// An in-memory swift-metrics backend for the resilience tests: counters sum, gauges keep their last
 /// value, looked up by label and dimensions. Each test makes its own, so tests never share state and
@@ -38,9 +39,13 @@ final class ResilienceTestMetrics: MetricsFactory, Sendable {
     }
 
     func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler { create(label, dimensions) }
-    func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler { create(label, dimensions) }
+    func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
+        create(label, dimensions)
+    }
     func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler { create(label, dimensions) }
-    func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler { create(label, dimensions) }
+    func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
+        create(label, dimensions)
+    }
     func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler { create(label, dimensions) }
     func destroyCounter(_ handler: any CounterHandler) {}
     func destroyFloatingPointCounter(_ handler: any FloatingPointCounterHandler) {}
@@ -48,7 +53,9 @@ final class ResilienceTestMetrics: MetricsFactory, Sendable {
     func destroyRecorder(_ handler: any RecorderHandler) {}
     func destroyTimer(_ handler: any TimerHandler) {}
 
-    fileprivate final class Handler: CounterHandler, FloatingPointCounterHandler, MeterHandler, RecorderHandler, TimerHandler, Sendable {
+    fileprivate final class Handler: CounterHandler, FloatingPointCounterHandler, MeterHandler, RecorderHandler, TimerHandler,
+        Sendable
+    {
         let key: String
         let metrics: ResilienceTestMetrics
         init(key: String, metrics: ResilienceTestMetrics) {
@@ -86,7 +93,9 @@ func eventually(
 
 /// Waits until at least `count` tasks sleep on `clock` (the code under test reached its wait).
 func awaitSleepers(_ clock: ManualClock, _ count: Int = 1, file: StaticString = #filePath, line: UInt = #line) async throws {
-    try await eventually("expected \(count) sleeper(s), have \(clock.sleeperCount)", file: file, line: line) { clock.sleeperCount >= count }
+    try await eventually("expected \(count) sleeper(s), have \(clock.sleeperCount)", file: file, line: line) {
+        clock.sleeperCount >= count
+    }
 }
 
 struct ResilienceTestError: Error, Equatable {
@@ -103,7 +112,9 @@ final class ResilienceBox<Value: Sendable>: Sendable {
 
 /// The result of `task`, cancelling it (and failing the test) if it has not finished within 5 s of
 /// real time, so that a broken pattern makes a test fail instead of hang.
-func boundedResult<T: Sendable>(_ task: Task<T, any Error>, file: StaticString = #filePath, line: UInt = #line) async -> Result<T, any Error> {
+func boundedResult<T: Sendable>(_ task: Task<T, any Error>, file: StaticString = #filePath, line: UInt = #line) async -> Result<
+    T, any Error
+> {
     let watchdog = Task {
         try await Task.sleep(for: .seconds(5))
         task.cancel()

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import LabKit
 
 final class RetryBudgetTests: XCTestCase {
@@ -17,7 +18,8 @@ final class RetryBudgetTests: XCTestCase {
     }
 
     func testThrottlingRecoversWithSuccesses() {
-        let budget = RetryBudget(name: "b", throttling: .init(maxTokens: 10, tokenRatio: 0.1), metricsFactory: ResilienceTestMetrics())
+        let budget = RetryBudget(
+            name: "b", throttling: .init(maxTokens: 10, tokenRatio: 0.1), metricsFactory: ResilienceTestMetrics())
         for _ in 1...20 { budget.recordFailure() }
         XCTAssertEqual(budget.tokens, 0, "tokens never go below zero")
         XCTAssertFalse(budget.tryAcquireRetry())
@@ -33,7 +35,8 @@ final class RetryBudgetTests: XCTestCase {
     }
 
     func testPercentageBudgetCapsRetriesAtAFractionOfRequests() {
-        let budget = RetryBudget(name: "p", throttling: nil, percentage: .init(ratio: 0.2, burst: 2), metricsFactory: ResilienceTestMetrics())
+        let budget = RetryBudget(
+            name: "p", throttling: nil, percentage: .init(ratio: 0.2, burst: 2), metricsFactory: ResilienceTestMetrics())
         // The starting balance is the burst.
         XCTAssertTrue(budget.tryAcquireRetry())
         XCTAssertTrue(budget.tryAcquireRetry())
@@ -50,7 +53,9 @@ final class RetryBudgetTests: XCTestCase {
     }
 
     func testBothBudgetsMustAgree() {
-        let budget = RetryBudget(name: "both", throttling: .init(maxTokens: 4, tokenRatio: 1), percentage: .init(ratio: 0.5, burst: 1), metricsFactory: ResilienceTestMetrics())
+        let budget = RetryBudget(
+            name: "both", throttling: .init(maxTokens: 4, tokenRatio: 1), percentage: .init(ratio: 0.5, burst: 1),
+            metricsFactory: ResilienceTestMetrics())
         XCTAssertTrue(budget.tryAcquireRetry())
         XCTAssertFalse(budget.tryAcquireRetry(), "percentage balance spent")
         budget.recordRequest()

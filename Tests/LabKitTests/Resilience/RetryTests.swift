@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import LabKit
 
 final class RetryTests: XCTestCase {
@@ -7,7 +8,8 @@ final class RetryTests: XCTestCase {
     func testRetriesUntilSuccessSleepingTheBackoffBetweenAttempts() async throws {
         let clock = ManualClock()
         let metrics = ResilienceTestMetrics()
-        let retrier = Retrier(name: "db", policy: RetryPolicy(maxAttempts: 5, backoff: fixedBackoff), clock: clock, metricsFactory: metrics)
+        let retrier = Retrier(
+            name: "db", policy: RetryPolicy(maxAttempts: 5, backoff: fixedBackoff), clock: clock, metricsFactory: metrics)
         let attemptTimes = ResilienceBox<[Duration]>([])
         let start = clock.now
         let call = Task {
@@ -36,7 +38,8 @@ final class RetryTests: XCTestCase {
     func testGivesUpAfterMaxAttemptsWithTheLastError() async throws {
         let clock = ManualClock()
         let metrics = ResilienceTestMetrics()
-        let retrier = Retrier(name: "svc", policy: RetryPolicy(maxAttempts: 3, backoff: fixedBackoff), clock: clock, metricsFactory: metrics)
+        let retrier = Retrier(
+            name: "svc", policy: RetryPolicy(maxAttempts: 3, backoff: fixedBackoff), clock: clock, metricsFactory: metrics)
         let call = Task {
             try await retrier.execute { attempt -> Int in throw ResilienceTestError(code: attempt) }
         }
@@ -53,7 +56,8 @@ final class RetryTests: XCTestCase {
     func testNonRetryableErrorsAreNotRetried() async {
         let clock = ManualClock()
         let metrics = ResilienceTestMetrics()
-        let policy = RetryPolicy(maxAttempts: 5, backoff: fixedBackoff, isRetryable: { ($0 as? ResilienceTestError)?.code != 400 })
+        let policy = RetryPolicy(
+            maxAttempts: 5, backoff: fixedBackoff, isRetryable: { ($0 as? ResilienceTestError)?.code != 400 })
         let retrier = Retrier(name: "api", policy: policy, clock: clock, metricsFactory: metrics)
         let attempts = ResilienceBox(0)
         do {
@@ -103,7 +107,9 @@ final class RetryTests: XCTestCase {
         let metrics = ResilienceTestMetrics()
         // 10 tokens; retries need > 5. Every failed attempt costs one token.
         let budget = RetryBudget(name: "svc", throttling: .init(maxTokens: 10, tokenRatio: 0.1), metricsFactory: metrics)
-        let retrier = Retrier(name: "svc", policy: RetryPolicy(maxAttempts: 10, backoff: fixedBackoff), budget: budget, clock: clock, metricsFactory: metrics)
+        let retrier = Retrier(
+            name: "svc", policy: RetryPolicy(maxAttempts: 10, backoff: fixedBackoff), budget: budget, clock: clock,
+            metricsFactory: metrics)
         let attempts = ResilienceBox(0)
         let call = Task {
             try await retrier.execute { _ -> Int in
@@ -126,7 +132,9 @@ final class RetryTests: XCTestCase {
 
     func testCancellationDuringBackoffStopsRetrying() async throws {
         let clock = ManualClock()
-        let retrier = Retrier(name: "c", policy: RetryPolicy(maxAttempts: 5, backoff: fixedBackoff), clock: clock, metricsFactory: ResilienceTestMetrics())
+        let retrier = Retrier(
+            name: "c", policy: RetryPolicy(maxAttempts: 5, backoff: fixedBackoff), clock: clock,
+            metricsFactory: ResilienceTestMetrics())
         let attempts = ResilienceBox(0)
         let call = Task {
             try await retrier.execute { _ -> Int in
@@ -144,7 +152,8 @@ final class RetryTests: XCTestCase {
     func testNoRetryWhoseBackoffWouldOutliveTheDeadline() async throws {
         let clock = ManualClock()
         let metrics = ResilienceTestMetrics()
-        let retrier = Retrier(name: "d", policy: RetryPolicy(maxAttempts: 10, backoff: fixedBackoff), clock: clock, metricsFactory: metrics)
+        let retrier = Retrier(
+            name: "d", policy: RetryPolicy(maxAttempts: 10, backoff: fixedBackoff), clock: clock, metricsFactory: metrics)
         // Backoffs 100, 200, 400 ms: with 500 ms of budget the retries at 100 and 300 ms fit; the next
         // would wake at 700 ms, past the deadline.
         let deadline = Deadline.after(.milliseconds(500), clock: clock)

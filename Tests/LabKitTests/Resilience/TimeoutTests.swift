@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import LabKit
 
 final class TimeoutTests: XCTestCase {
@@ -72,7 +73,8 @@ final class TimeoutTests: XCTestCase {
     func testHeaderFormat() {
         XCTAssertEqual(RequestTimeoutHeader.name, "x-request-timeout-ms")
         XCTAssertEqual(RequestTimeoutHeader.format(.milliseconds(1500)), "1500")
-        XCTAssertEqual(RequestTimeoutHeader.format(.microseconds(1999)), "1", "rounded down: the callee must not think it has more time")
+        XCTAssertEqual(
+            RequestTimeoutHeader.format(.microseconds(1999)), "1", "rounded down: the callee must not think it has more time")
         XCTAssertEqual(RequestTimeoutHeader.format(.microseconds(999)), "0")
         XCTAssertEqual(RequestTimeoutHeader.format(.seconds(-3)), "0")
         XCTAssertEqual(RequestTimeoutHeader.format(.seconds(1_000_000)), "99999999", "clamped to 8 digits")

@@ -64,7 +64,11 @@ public final class Bulkhead<C: Clock<Duration>>: Sendable {
         }
     }
 
-    private enum Admission { case now, wait(UInt64), reject }
+    private enum Admission {
+        case now
+        case wait(UInt64)
+        case reject
+    }
 
     private struct State {
         var inUse = 0
@@ -82,15 +86,18 @@ public final class Bulkhead<C: Clock<Duration>>: Sendable {
     private let rejectedQueueFull: Counter
     private let rejectedTimeout: Counter
 
-    public init(name: String, configuration: Configuration, clock: C, metricsFactory: any MetricsFactory = MetricsSystem.factory) {
+    public init(name: String, configuration: Configuration, clock: C, metricsFactory: any MetricsFactory = MetricsSystem.factory)
+    {
         self.name = name
         self.configuration = configuration
         self.clock = clock
         let dimensions = [("name", name)]
         inUseGauge = Gauge(label: "bulkhead_in_use", dimensions: dimensions, factory: metricsFactory)
         waitingGauge = Gauge(label: "bulkhead_waiting", dimensions: dimensions, factory: metricsFactory)
-        rejectedQueueFull = Counter(label: "bulkhead_rejected_total", dimensions: dimensions + [("reason", "queue_full")], factory: metricsFactory)
-        rejectedTimeout = Counter(label: "bulkhead_rejected_total", dimensions: dimensions + [("reason", "wait_timeout")], factory: metricsFactory)
+        rejectedQueueFull = Counter(
+            label: "bulkhead_rejected_total", dimensions: dimensions + [("reason", "queue_full")], factory: metricsFactory)
+        rejectedTimeout = Counter(
+            label: "bulkhead_rejected_total", dimensions: dimensions + [("reason", "wait_timeout")], factory: metricsFactory)
         inUseGauge.record(0)
         waitingGauge.record(0)
     }
@@ -216,7 +223,9 @@ public final class Bulkhead<C: Clock<Duration>>: Sendable {
 }
 
 extension Bulkhead where C == ContinuousClock {
-    public convenience init(name: String, configuration: Configuration, metricsFactory: any MetricsFactory = MetricsSystem.factory) {
+    public convenience init(
+        name: String, configuration: Configuration, metricsFactory: any MetricsFactory = MetricsSystem.factory
+    ) {
         self.init(name: name, configuration: configuration, clock: ContinuousClock(), metricsFactory: metricsFactory)
     }
 }

@@ -83,7 +83,9 @@ public final class CircuitBreaker<C: Clock<Duration>>: Sendable {
         stateGauge.record(CircuitBreakerState.closed.rawValue)
         // Create every series up front so dashboards see zeros rather than gaps.
         var transitions: [String: Counter] = [:]
-        for (from, to) in [(CircuitBreakerState.closed, CircuitBreakerState.open), (.open, .halfOpen), (.halfOpen, .open), (.halfOpen, .closed)] {
+        for (from, to) in [
+            (CircuitBreakerState.closed, CircuitBreakerState.open), (.open, .halfOpen), (.halfOpen, .open), (.halfOpen, .closed),
+        ] {
             transitions["\(from)>\(to)"] = Counter(
                 label: "circuit_breaker_transitions_total",
                 dimensions: [("name", name), ("from", from.description), ("to", to.description)],
@@ -93,7 +95,8 @@ public final class CircuitBreaker<C: Clock<Duration>>: Sendable {
         transitionCounters = transitions
         var calls: [String: Counter] = [:]
         for outcome in ["success", "slow", "failure", "rejected", "ignored"] {
-            calls[outcome] = Counter(label: "circuit_breaker_calls_total", dimensions: [("name", name), ("outcome", outcome)], factory: metricsFactory)
+            calls[outcome] = Counter(
+                label: "circuit_breaker_calls_total", dimensions: [("name", name), ("outcome", outcome)], factory: metricsFactory)
         }
         callCounters = calls
     }
@@ -249,6 +252,8 @@ extension CircuitBreaker where C == ContinuousClock {
         metricsFactory: any MetricsFactory = MetricsSystem.factory,
         onTransition: TransitionHandler? = nil
     ) {
-        self.init(name: name, configuration: configuration, clock: ContinuousClock(), metricsFactory: metricsFactory, onTransition: onTransition)
+        self.init(
+            name: name, configuration: configuration, clock: ContinuousClock(), metricsFactory: metricsFactory,
+            onTransition: onTransition)
     }
 }

@@ -71,7 +71,10 @@ public final class ManualClock: Clock, Sendable {
                 // Registration and the cancellation handler both run under the lock. Task cancellation
                 // sets the flag before running handlers, so either we see the flag here or the handler
                 // finds the registered sleeper: a cancelled sleep can never be lost.
-                enum Action { case resume, cancel, slept([CheckedContinuation<Void, Never>]) }
+                enum Action {
+                    case resume, cancel
+                    case slept([CheckedContinuation<Void, Never>])
+                }
                 let action = state.withLock { state -> Action in
                     if Task.isCancelled { return .cancel }
                     if deadline <= state.now { return .resume }

@@ -14,7 +14,10 @@ public struct HedgingPolicy: Sendable {
     public var maxAttempts: Int
     public var isRetryable: @Sendable (any Error) -> Bool
 
-    public init(hedgeDelay: Duration, maxAttempts: Int = 2, isRetryable: @escaping @Sendable (any Error) -> Bool = { !($0 is CancellationError) }) {
+    public init(
+        hedgeDelay: Duration, maxAttempts: Int = 2,
+        isRetryable: @escaping @Sendable (any Error) -> Bool = { !($0 is CancellationError) }
+    ) {
         precondition(hedgeDelay >= .zero && maxAttempts >= 1)
         self.hedgeDelay = hedgeDelay
         self.maxAttempts = maxAttempts

@@ -46,20 +46,28 @@ public final class AdaptiveConcurrencyLimiter<C: Clock<Duration>>: Sendable {
     private let admitted: Counter
     private let rejected: Counter
 
-    public init(name: String, algorithm: Algorithm = .aimd(AIMDLimit()), clock: C, metricsFactory: any MetricsFactory = MetricsSystem.factory) {
+    public init(
+        name: String, algorithm: Algorithm = .aimd(AIMDLimit()), clock: C,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
+    ) {
         self.name = name
         self.algorithm = algorithm
         self.clock = clock
-        let initial = switch algorithm {
-        case .aimd(let aimd): aimd.initialLimit
-        case .vegas(let vegas): vegas.initialLimit
-        }
+        let initial =
+            switch algorithm {
+            case .aimd(let aimd): aimd.initialLimit
+            case .vegas(let vegas): vegas.initialLimit
+            }
         state = Mutex(State(limit: Double(initial)))
         let dimensions = [("name", name)]
         limitGauge = Gauge(label: "adaptive_concurrency_limit", dimensions: dimensions, factory: metricsFactory)
         inFlightGauge = Gauge(label: "adaptive_concurrency_in_flight", dimensions: dimensions, factory: metricsFactory)
-        admitted = Counter(label: "adaptive_concurrency_requests_total", dimensions: dimensions + [("outcome", "admitted")], factory: metricsFactory)
-        rejected = Counter(label: "adaptive_concurrency_requests_total", dimensions: dimensions + [("outcome", "rejected")], factory: metricsFactory)
+        admitted = Counter(
+            label: "adaptive_concurrency_requests_total", dimensions: dimensions + [("outcome", "admitted")],
+            factory: metricsFactory)
+        rejected = Counter(
+            label: "adaptive_concurrency_requests_total", dimensions: dimensions + [("outcome", "rejected")],
+            factory: metricsFactory)
         limitGauge.record(initial)
         inFlightGauge.record(0)
     }
@@ -115,7 +123,8 @@ public final class AdaptiveConcurrencyLimiter<C: Clock<Duration>>: Sendable {
     }
 
     private func complete(_ permit: Permit, didDrop: Bool) {
-        let sample = ConcurrencySample(rtt: permit.startedAt.duration(to: clock.now), inFlight: permit.inFlightAtStart, didDrop: didDrop)
+        let sample = ConcurrencySample(
+            rtt: permit.startedAt.duration(to: clock.now), inFlight: permit.inFlightAtStart, didDrop: didDrop)
         state.withLock { state in
             state.inFlight -= 1
             switch algorithm {
@@ -135,7 +144,9 @@ public final class AdaptiveConcurrencyLimiter<C: Clock<Duration>>: Sendable {
 }
 
 extension AdaptiveConcurrencyLimiter where C == ContinuousClock {
-    public convenience init(name: String, algorithm: Algorithm = .aimd(AIMDLimit()), metricsFactory: any MetricsFactory = MetricsSystem.factory) {
+    public convenience init(
+        name: String, algorithm: Algorithm = .aimd(AIMDLimit()), metricsFactory: any MetricsFactory = MetricsSystem.factory
+    ) {
         self.init(name: name, algorithm: algorithm, clock: ContinuousClock(), metricsFactory: metricsFactory)
     }
 }

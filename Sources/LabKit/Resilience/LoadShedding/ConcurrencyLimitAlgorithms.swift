@@ -28,7 +28,10 @@ public struct AIMDLimit: Sendable {
     public var backoffRatio: Double
     public var timeout: Duration
 
-    public init(initialLimit: Int = 20, minLimit: Int = 1, maxLimit: Int = 200, backoffRatio: Double = 0.9, timeout: Duration = .seconds(5)) {
+    public init(
+        initialLimit: Int = 20, minLimit: Int = 1, maxLimit: Int = 200, backoffRatio: Double = 0.9,
+        timeout: Duration = .seconds(5)
+    ) {
         precondition(minLimit >= 1 && minLimit <= initialLimit && initialLimit <= maxLimit)
         precondition(backoffRatio > 0 && backoffRatio < 1)
         self.initialLimit = initialLimit

@@ -19,7 +19,10 @@ public final class GCRARateLimiter<C: Clock<Duration>>: RateLimiter {
     private let theoreticalArrival: Mutex<C.Instant>
     private let counters: RateLimiterCounters
 
-    public init(name: String, permitsPerPeriod: Int, period: Duration = .seconds(1), burst: Int = 1, clock: C, metricsFactory: any MetricsFactory = MetricsSystem.factory) {
+    public init(
+        name: String, permitsPerPeriod: Int, period: Duration = .seconds(1), burst: Int = 1, clock: C,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
+    ) {
         precondition(permitsPerPeriod >= 1 && period > .zero && burst >= 1)
         self.name = name
         emissionInterval = period / permitsPerPeriod
@@ -33,11 +36,12 @@ public final class GCRARateLimiter<C: Clock<Duration>>: RateLimiter {
 
     /// Decides as of `now`.
     public func tryAcquire(at now: C.Instant) -> Bool {
-        counters.count(theoreticalArrival.withLock { tat in
-            guard now >= tat.advanced(by: .zero - tolerance) else { return false }
-            tat = max(tat, now).advanced(by: emissionInterval)
-            return true
-        })
+        counters.count(
+            theoreticalArrival.withLock { tat in
+                guard now >= tat.advanced(by: .zero - tolerance) else { return false }
+                tat = max(tat, now).advanced(by: emissionInterval)
+                return true
+            })
     }
 
     /// How long a request at `now` would have to wait to conform (zero if it conforms now).
@@ -48,7 +52,12 @@ public final class GCRARateLimiter<C: Clock<Duration>>: RateLimiter {
 }
 
 extension GCRARateLimiter where C == ContinuousClock {
-    public convenience init(name: String, permitsPerPeriod: Int, period: Duration = .seconds(1), burst: Int = 1, metricsFactory: any MetricsFactory = MetricsSystem.factory) {
-        self.init(name: name, permitsPerPeriod: permitsPerPeriod, period: period, burst: burst, clock: ContinuousClock(), metricsFactory: metricsFactory)
+    public convenience init(
+        name: String, permitsPerPeriod: Int, period: Duration = .seconds(1), burst: Int = 1,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
+    ) {
+        self.init(
+            name: name, permitsPerPeriod: permitsPerPeriod, period: period, burst: burst, clock: ContinuousClock(),
+            metricsFactory: metricsFactory)
     }
 }

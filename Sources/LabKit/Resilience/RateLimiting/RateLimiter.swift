@@ -15,8 +15,10 @@ struct RateLimiterCounters: Sendable {
 
     init(name: String, algorithm: String, factory: any MetricsFactory) {
         let dimensions = [("name", name), ("algorithm", algorithm)]
-        admitted = Counter(label: "rate_limiter_requests_total", dimensions: dimensions + [("outcome", "admitted")], factory: factory)
-        rejected = Counter(label: "rate_limiter_requests_total", dimensions: dimensions + [("outcome", "rejected")], factory: factory)
+        admitted = Counter(
+            label: "rate_limiter_requests_total", dimensions: dimensions + [("outcome", "admitted")], factory: factory)
+        rejected = Counter(
+            label: "rate_limiter_requests_total", dimensions: dimensions + [("outcome", "rejected")], factory: factory)
     }
 
     /// Counts the decision and passes it through.

@@ -39,7 +39,10 @@ public final class SlidingWindowRateLimiter<C: Clock<Duration>>: RateLimiter {
     private let state = Mutex(State())
     private let counters: RateLimiterCounters
 
-    public init(name: String, limit: Int, window: Duration, algorithm: Algorithm = .log, clock: C, metricsFactory: any MetricsFactory = MetricsSystem.factory) {
+    public init(
+        name: String, limit: Int, window: Duration, algorithm: Algorithm = .log, clock: C,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
+    ) {
         precondition(limit >= 1 && window > .zero)
         self.name = name
         self.limit = limit
@@ -47,19 +50,21 @@ public final class SlidingWindowRateLimiter<C: Clock<Duration>>: RateLimiter {
         self.algorithm = algorithm
         self.clock = clock
         origin = clock.now
-        counters = RateLimiterCounters(name: name, algorithm: algorithm == .log ? "sliding_log" : "sliding_window_counter", factory: metricsFactory)
+        counters = RateLimiterCounters(
+            name: name, algorithm: algorithm == .log ? "sliding_log" : "sliding_window_counter", factory: metricsFactory)
     }
 
     public func tryAcquire() -> Bool { tryAcquire(at: clock.now) }
 
     /// Decides as of `now` (which must not go backwards).
     public func tryAcquire(at now: C.Instant) -> Bool {
-        counters.count(state.withLock { state in
-            switch algorithm {
-            case .log: admitByLog(&state, now: now)
-            case .approximateCounter: admitByCounter(&state, now: now)
-            }
-        })
+        counters.count(
+            state.withLock { state in
+                switch algorithm {
+                case .log: admitByLog(&state, now: now)
+                case .approximateCounter: admitByCounter(&state, now: now)
+                }
+            })
     }
 
     private func admitByLog(_ state: inout State, now: C.Instant) -> Bool {
@@ -91,7 +96,12 @@ public final class SlidingWindowRateLimiter<C: Clock<Duration>>: RateLimiter {
 }
 
 extension SlidingWindowRateLimiter where C == ContinuousClock {
-    public convenience init(name: String, limit: Int, window: Duration, algorithm: Algorithm = .log, metricsFactory: any MetricsFactory = MetricsSystem.factory) {
-        self.init(name: name, limit: limit, window: window, algorithm: algorithm, clock: ContinuousClock(), metricsFactory: metricsFactory)
+    public convenience init(
+        name: String, limit: Int, window: Duration, algorithm: Algorithm = .log,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
+    ) {
+        self.init(
+            name: name, limit: limit, window: window, algorithm: algorithm, clock: ContinuousClock(),
+            metricsFactory: metricsFactory)
     }
 }

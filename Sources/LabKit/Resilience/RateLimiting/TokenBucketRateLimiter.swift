@@ -28,7 +28,10 @@ public final class TokenBucketRateLimiter<C: Clock<Duration>>: RateLimiter {
     private let counters: RateLimiterCounters
     private let tokensGauge: Gauge
 
-    public init(name: String, capacity: Int, permitsPerPeriod: Int, period: Duration = .seconds(1), clock: C, metricsFactory: any MetricsFactory = MetricsSystem.factory) {
+    public init(
+        name: String, capacity: Int, permitsPerPeriod: Int, period: Duration = .seconds(1), clock: C,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
+    ) {
         precondition(capacity >= 1 && permitsPerPeriod >= 1 && period > .zero)
         self.name = name
         self.capacity = capacity
@@ -44,13 +47,14 @@ public final class TokenBucketRateLimiter<C: Clock<Duration>>: RateLimiter {
 
     /// Decides as of `now` (which must not go backwards).
     public func tryAcquire(at now: C.Instant) -> Bool {
-        counters.count(state.withLock { state in
-            refill(&state, now: now)
-            defer { tokensGauge.record(state.tokens) }
-            guard state.tokens > 0 else { return false }
-            state.tokens -= 1
-            return true
-        })
+        counters.count(
+            state.withLock { state in
+                refill(&state, now: now)
+                defer { tokensGauge.record(state.tokens) }
+                guard state.tokens > 0 else { return false }
+                state.tokens -= 1
+                return true
+            })
     }
 
     /// Tokens available at `now` (refilling first).
@@ -80,7 +84,12 @@ public final class TokenBucketRateLimiter<C: Clock<Duration>>: RateLimiter {
 }
 
 extension TokenBucketRateLimiter where C == ContinuousClock {
-    public convenience init(name: String, capacity: Int, permitsPerPeriod: Int, period: Duration = .seconds(1), metricsFactory: any MetricsFactory = MetricsSystem.factory) {
-        self.init(name: name, capacity: capacity, permitsPerPeriod: permitsPerPeriod, period: period, clock: ContinuousClock(), metricsFactory: metricsFactory)
+    public convenience init(
+        name: String, capacity: Int, permitsPerPeriod: Int, period: Duration = .seconds(1),
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
+    ) {
+        self.init(
+            name: name, capacity: capacity, permitsPerPeriod: permitsPerPeriod, period: period, clock: ContinuousClock(),
+            metricsFactory: metricsFactory)
     }
 }

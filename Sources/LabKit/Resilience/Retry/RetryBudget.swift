@@ -76,7 +76,8 @@ public final class RetryBudget: Sendable {
         depositMilli = Int(((percentage?.ratio ?? 0) * Double(Self.milli)).rounded())
         state = Mutex(State(throttlingTokens: maxThrottlingTokens, percentageBalance: (percentage?.burst ?? 0) * Self.milli))
         deniedCounter = Counter(label: "retry_budget_denied_total", dimensions: [("name", name)], factory: metricsFactory)
-        tokensGauge = throttling == nil ? nil : Gauge(label: "retry_budget_tokens", dimensions: [("name", name)], factory: metricsFactory)
+        tokensGauge =
+            throttling == nil ? nil : Gauge(label: "retry_budget_tokens", dimensions: [("name", name)], factory: metricsFactory)
         tokensGauge?.record(Double(maxThrottlingTokens) / Double(Self.milli))
     }
 

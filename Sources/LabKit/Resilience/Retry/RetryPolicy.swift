@@ -43,7 +43,11 @@ public final class Retrier<C: Clock<Duration>>: Sendable {
     private let outcomes: [Outcome: Counter]
 
     enum Outcome: String, CaseIterable {
-        case success, notRetryable = "not_retryable", exhausted, budgetDenied = "budget_denied", deadline
+        case success
+        case notRetryable = "not_retryable"
+        case exhausted
+        case budgetDenied = "budget_denied"
+        case deadline
     }
 
     public init(
@@ -59,11 +63,14 @@ public final class Retrier<C: Clock<Duration>>: Sendable {
         self.budget = budget
         self.clock = clock
         generator = Mutex(randomNumberGenerator)
-        firstAttempts = Counter(label: "retry_attempts_total", dimensions: [("name", name), ("attempt_kind", "first")], factory: metricsFactory)
-        retryAttempts = Counter(label: "retry_attempts_total", dimensions: [("name", name), ("attempt_kind", "retry")], factory: metricsFactory)
+        firstAttempts = Counter(
+            label: "retry_attempts_total", dimensions: [("name", name), ("attempt_kind", "first")], factory: metricsFactory)
+        retryAttempts = Counter(
+            label: "retry_attempts_total", dimensions: [("name", name), ("attempt_kind", "retry")], factory: metricsFactory)
         var outcomes: [Outcome: Counter] = [:]
         for outcome in Outcome.allCases {
-            outcomes[outcome] = Counter(label: "retry_calls_total", dimensions: [("name", name), ("outcome", outcome.rawValue)], factory: metricsFactory)
+            outcomes[outcome] = Counter(
+                label: "retry_calls_total", dimensions: [("name", name), ("outcome", outcome.rawValue)], factory: metricsFactory)
         }
         self.outcomes = outcomes
     }
@@ -117,7 +124,9 @@ public final class Retrier<C: Clock<Duration>>: Sendable {
 
 extension Retrier where C == ContinuousClock {
     /// A retrier on the real clock with system randomness.
-    public convenience init(name: String, policy: RetryPolicy, budget: RetryBudget? = nil, metricsFactory: any MetricsFactory = MetricsSystem.factory) {
+    public convenience init(
+        name: String, policy: RetryPolicy, budget: RetryBudget? = nil, metricsFactory: any MetricsFactory = MetricsSystem.factory
+    ) {
         self.init(name: name, policy: policy, budget: budget, clock: ContinuousClock(), metricsFactory: metricsFactory)
     }
 }

@@ -51,7 +51,8 @@ public enum RequestTimeoutHeader {
     /// The remaining budget a header value carries, or nil if the value is malformed.
     public static func parse(_ value: some StringProtocol) -> Duration? {
         let trimmed = value.utf8.drop(while: isBlank).reversed().drop(while: isBlank).reversed()
-        guard (1...maxDigits).contains(trimmed.count), trimmed.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+        guard (1...maxDigits).contains(trimmed.count), trimmed.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+        else {
             return nil
         }
         let milliseconds = trimmed.reduce(Int64(0)) { $0 * 10 + Int64($1 - UInt8(ascii: "0")) }

@@ -64,5 +64,6 @@ public func withDeadline<C: Clock<Duration>, R: Sendable>(
     metricsFactory: any MetricsFactory = MetricsSystem.factory,
     operation: @escaping @Sendable () async throws -> R
 ) async throws -> R {
-    try await withTimeout(deadline.remaining, clock: deadline.clock, name: name, metricsFactory: metricsFactory, operation: operation)
+    try await withTimeout(
+        deadline.remaining, clock: deadline.clock, name: name, metricsFactory: metricsFactory, operation: operation)
 }

@@ -147,6 +147,10 @@ public final class BatchSpanProcessor: SpanProcessor {
         }
     }
 
+    /// Exports batches until the queue is empty (`drainAll`) or holds less than a full batch.
+    /// Once shutdown has begun, a failed export (all its retries spent) means the collector is down:
+    /// the rest of the queue is dropped and counted instead of making shutdown wait a full export
+    /// timeout per remaining batch.
     private func exportQueued(drainAll: Bool) async {
         while true {
             let batch: [OTLP.Span] = state.withLock { s in
@@ -179,8 +183,19 @@ public final class BatchSpanProcessor: SpanProcessor {
             case .failure:
                 metrics.failures.increment()
                 metrics.droppedExportFailed.increment(by: batch.count)
+                if state.withLock({ $0.isShutdown }) { return dropQueueAfterFailedExport() }
             }
         }
+    }
+
+    private func dropQueueAfterFailedExport() {
+        let dropped = state.withLock { s in
+            let n = s.queue.count
+            s.queue.removeAll()
+            s.statistics.droppedExportFailed += n
+            return n
+        }
+        if dropped > 0 { metrics.droppedExportFailed.increment(by: dropped) }
     }
 }
 

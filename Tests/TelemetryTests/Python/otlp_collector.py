@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
+sys.dont_write_bytecode = True  # keep __pycache__ out of the Swift test target's folder
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from otlp_peer import request as canonical  # noqa: E402
 

@@ -91,6 +91,35 @@ final class BatchSpanProcessorTests: XCTestCase {
         XCTAssertGreaterThan(transport.requests.count, 0)
     }
 
+    func testShutdownWithTheCollectorDownDoesNotRetryEveryBatch() async throws {
+        // The first export hangs; meanwhile 900 more spans queue up; then shutdown begins and the
+        // collector turns out to be down (connection refused, 2 attempts per export).
+        let transport = HangingTransport(answerAfterRelease: .connectionRefused)
+        let (processor, metrics) = pipeline(transport, queue: 2_000, batch: 100)
+        for i in 0..<1_000 { processor.onEnd(makeSpan(i)) }
+        let stuck = await eventually { transport.calls == 1 }
+        XCTAssertTrue(stuck)
+        let stopping = Task { await processor.shutdown() }
+        // Shutdown has begun once new spans are refused (probes sent before that were queued).
+        var probes = 0
+        let began = await eventually {
+            processor.onEnd(makeSpan(-1))
+            probes += 1
+            return processor.statistics.droppedAfterShutdown > 0
+        }
+        XCTAssertTrue(began)
+        transport.release()
+        await stopping.value
+
+        let stats = processor.statistics
+        XCTAssertEqual(stats.exportFailures, 1, "one failed export, not one per remaining batch")
+        XCTAssertEqual(transport.calls, 2, "the failed export's two attempts, nothing more")
+        let queuedProbes = probes - stats.droppedAfterShutdown
+        XCTAssertEqual(stats.droppedExportFailed, 1_000 + queuedProbes, "the failed batch and all queued behind it, counted")
+        XCTAssertEqual(metrics.value("telemetry_spans_dropped_total", [("reason", "export_failed")]), Double(1_000 + queuedProbes))
+        XCTAssertEqual(processor.queuedCount, 0)
+    }
+
     func testOnEndNeverWaitsForAHungTransport() async throws {
         let transport = HangingTransport()
         let (processor, metrics) = pipeline(transport, queue: 100, batch: 10, exportTimeout: .seconds(3600))

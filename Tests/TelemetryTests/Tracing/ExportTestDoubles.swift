@@ -49,10 +49,15 @@ final class ScriptedTransport: OTLPTransport {
     }
 }
 
-/// A collector that accepts the connection and never answers, ignoring cancellation too.
-/// `release()` lets the stuck calls finish at the end of the test.
+/// A collector that accepts the connection and never answers, ignoring cancellation too, until
+/// `release()`; then every stuck and later call gets `answerAfterRelease`.
 final class HangingTransport: OTLPTransport {
     private let waiting = Mutex<(calls: Int, continuations: [CheckedContinuation<Void, Never>], released: Bool)>((0, [], false))
+    private let answerAfterRelease: ScriptedTransport.Answer
+
+    init(answerAfterRelease: ScriptedTransport.Answer = .status(200)) {
+        self.answerAfterRelease = answerAfterRelease
+    }
 
     var calls: Int { waiting.withLock { $0.calls } }
 
@@ -65,7 +70,11 @@ final class HangingTransport: OTLPTransport {
             }
             if released { continuation.resume() }
         }
-        return OTLPTransportResponse(statusCode: 200)
+        switch answerAfterRelease {
+        case .connectionRefused: throw ScriptedTransport.ConnectionRefused()
+        case .status(let code, let retryAfter): return OTLPTransportResponse(statusCode: code, retryAfter: retryAfter)
+        case .partialSuccess: return OTLPTransportResponse(statusCode: 200)
+        }
     }
 
     func release() {

@@ -5,7 +5,7 @@ public struct OTLPDecodingError: Error, CustomStringConvertible, Equatable, Send
     public enum Reason: Equatable, Sendable {
         /// The input ended in the middle of a tag or value.
         case truncated
-        /// A varint ran past 10 bytes or past 64 bits.
+        /// A varint ran past 10 bytes.
         case malformedVarint
         /// A length prefix points past the end of its enclosing message.
         case lengthOutOfBounds(length: UInt64, remaining: Int)
@@ -45,7 +45,7 @@ public struct OTLPDecodingError: Error, CustomStringConvertible, Equatable, Send
     private var reasonText: String {
         switch reason {
         case .truncated: "input ends in the middle of a value"
-        case .malformedVarint: "varint longer than 10 bytes or larger than 64 bits"
+        case .malformedVarint: "varint longer than 10 bytes"
         case .lengthOutOfBounds(let length, let remaining):
             "length \(length) exceeds the \(remaining) bytes left in the enclosing message"
         case .invalidFieldNumber(let n): "invalid field number \(n)"

@@ -38,8 +38,9 @@ struct ProtobufReader {
             guard position < end else { throw error(.truncated, at: start) }
             let byte = buffer[position]
             position += 1
-            // The 10th byte may only contribute the single remaining bit of a 64-bit value.
-            if shift == 63 && byte > 1 { throw error(.malformedVarint, at: start) }
+            // The 10th byte must end the varint. Only its lowest bit fits in 64 bits; like upb (the
+            // parser behind Python's protobuf) and C++ protobuf we drop the overflow bits.
+            if shift == 63 && byte >= 0x80 { throw error(.malformedVarint, at: start) }
             result |= UInt64(byte & 0x7F) << shift
             if byte < 0x80 { return result }
             shift += 7

@@ -30,6 +30,17 @@ enum OTLPFixtures {
         .init("", .string("empty key")),
     ]
 
+    /// A typical small export: one resource, one span with a few attributes and an event.
+    static var smallRequest: OTLP.ExportTraceServiceRequest {
+        .init(resourceSpans: [.init(
+            resource: .init(attributes: [.init("service.name", .string("svc"))]),
+            scopeSpans: [.init(scope: .init(name: "s"), spans: [
+                OTLP.Span(traceID: traceID, spanID: spanID, name: "op", kind: 2, startTimeUnixNano: 5, endTimeUnixNano: 9,
+                          attributes: [.init("n", .int(-2)), .init("a", .array([.bool(true), .double(1.5)]))],
+                          events: [.init(timeUnixNano: 7, name: "e")], status: .init(message: "m", code: 2)),
+            ])])])
+    }
+
     static var fullRequest: OTLP.ExportTraceServiceRequest {
         let span = OTLP.Span(
             traceID: traceID, spanID: spanID, traceState: "vendor=abc,other=1", parentSpanID: parentID,

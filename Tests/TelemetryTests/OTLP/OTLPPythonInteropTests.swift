@@ -111,3 +111,66 @@ final class OTLPPythonInteropTests: XCTestCase {
         XCTAssertTrue(diffs.isEmpty, "ours vs Python differ at:\n" + diffs.prefix(20).joined(separator: "\n"), file: file, line: line)
     }
 }
+
+/// Differential fuzzing: thousands of mutated requests decoded by our decoder and by Python's
+/// (upb). Both must accept or reject the same inputs and, when they accept, agree on every field.
+final class OTLPDifferentialDecodingTests: XCTestCase {
+    func testOurDecoderAgreesWithPythonOnMutatedInputs() throws {
+        var rng = SplitMix64(seed: 99)
+        let pythonBytes = try TemporaryFiles.make("seed.bin")
+        let seedRun = try PythonPeer.run("otlp_peer.py", ["make-request", pythonBytes.path, try TemporaryFiles.make("seed.json").path])
+        XCTAssertEqual(seedRun.status, 0, seedRun.stderr)
+        let seeds = [OTLPFixtures.fullRequest.protobufBytes(), OTLPFixtures.smallRequest.protobufBytes(),
+                     Array(try Data(contentsOf: pythonBytes))]
+        var inputs: [[UInt8]] = seeds
+        for i in 0..<4_000 {
+            var bytes = seeds[i % seeds.count]
+            switch i % 5 {
+            case 0:  // bit flips
+                for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                    let at = Int.random(in: 0..<bytes.count, using: &rng)
+                    bytes[at] ^= 1 << UInt8.random(in: 0...7, using: &rng)
+                }
+            case 1:  // truncation
+                bytes = Array(bytes.prefix(Int.random(in: 0..<bytes.count, using: &rng)))
+            case 2:  // a random byte replaced
+                bytes[Int.random(in: 0..<bytes.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+            case 3:  // a byte inserted
+                bytes.insert(UInt8.random(in: 0...255, using: &rng), at: Int.random(in: 0...bytes.count, using: &rng))
+            default:  // a slice duplicated (repeated fields, merged messages, dangling lengths)
+                let a = Int.random(in: 0..<bytes.count, using: &rng)
+                let b = min(bytes.count, a + Int.random(in: 1...40, using: &rng))
+                bytes.insert(contentsOf: bytes[a..<b], at: Int.random(in: 0...bytes.count, using: &rng))
+            }
+            inputs.append(bytes)
+        }
+        let input = try TemporaryFiles.make("many.json")
+        let output = try TemporaryFiles.make("many-out.json")
+        try JSONSerialization.data(withJSONObject: inputs.map(\.hexString)).write(to: input)
+        let run = try PythonPeer.run("otlp_peer.py", ["decode-many", input.path, output.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let theirs = try XCTUnwrap(CanonicalJSON.parse(output) as? [[String: Any]])
+        XCTAssertEqual(theirs.count, inputs.count)
+
+        var disagreements: [String] = []
+        var accepted = 0
+        for (bytes, python) in zip(inputs, theirs) {
+            let pythonOK = python["ok"] as? Bool ?? false
+            let ours: OTLP.ExportTraceServiceRequest?
+            var ourError = ""
+            do { ours = try OTLP.ExportTraceServiceRequest(protobuf: bytes) } catch { ours = nil; ourError = "\(error)" }
+            switch (ours, pythonOK) {
+            case (nil, false): break
+            case (let ours?, true):
+                accepted += 1
+                let diffs = CanonicalJSON.differences(ours.json, python["request"]!)
+                if !diffs.isEmpty { disagreements.append("\(bytes.hexString.prefix(60))…: fields differ: \(diffs.prefix(3))") }
+            case (nil, true): disagreements.append("\(bytes.hexString.prefix(60))…: we reject (\(ourError)), Python accepts")
+            case (_?, false): disagreements.append("\(bytes.hexString.prefix(60))…: we accept, Python rejects")
+            }
+        }
+        XCTAssertTrue(disagreements.isEmpty, "\(disagreements.count) disagreements:\n" + disagreements.prefix(8).joined(separator: "\n"))
+        XCTAssertGreaterThan(accepted, 200, "enough mutants decode to compare contents")
+        XCTAssertGreaterThan(inputs.count - accepted, 200, "enough mutants are rejected to compare errors")
+    }
+}

@@ -54,6 +54,9 @@ final class ProtobufWireTests: XCTestCase {
         XCTAssertThrowsError(try r.readVarint()) { error in
             XCTAssertEqual((error as? OTLPDecodingError)?.reason, .malformedVarint)
         }
+        // A 10th byte with more than the one bit that fits: the overflow is dropped, as upb does.
+        var overflowing = ProtobufReader([UInt8](repeating: 0xFF, count: 9) + [0x7F])
+        XCTAssertEqual(try overflowing.readVarint(), .max)
         var truncated = ProtobufReader([0x80, 0x80])
         XCTAssertThrowsError(try truncated.readVarint()) { error in
             XCTAssertEqual((error as? OTLPDecodingError)?.reason, .truncated)

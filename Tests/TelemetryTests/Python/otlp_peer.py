@@ -8,6 +8,8 @@
                                           BIN and its canonical JSON to JSON
     otlp_peer.py sdk-export BIN JSON      let the OpenTelemetry Python SDK record spans and encode them
                                           exactly as its OTLP/HTTP exporter would; BIN + canonical JSON
+    otlp_peer.py decode-many IN OUT       IN is a JSON list of hex-encoded requests; OUT gets, for each,
+                                          {"ok": true, "request": canonical JSON} or {"ok": false}
 
 Canonical JSON: every field by its proto name, every scalar as a string (ints in decimal, bytes in
 hex, doubles as the hex of their IEEE-754 bits so NaN compares exactly), AnyValue as
@@ -256,6 +258,16 @@ def main(argv):
             print("python protobuf rejected the input: %s" % e, file=sys.stderr)
             return 2
         out = request(message) if mode == "decode-request" else response(message)
+    elif mode == "decode-many":
+        results = []
+        for hex_bytes in json.load(open(argv[2], encoding="utf-8")):
+            message = trace_service_pb2.ExportTraceServiceRequest()
+            try:
+                message.ParseFromString(bytes.fromhex(hex_bytes))
+                results.append({"ok": True, "request": request(message)})
+            except DecodeError:
+                results.append({"ok": False})
+        out = results
     elif mode in ("make-request", "sdk-export"):
         message = every_field_request() if mode == "make-request" else sdk_export()
         open(argv[2], "wb").write(message.SerializeToString())

@@ -66,6 +66,8 @@ public final class BatchSpanProcessor: SpanProcessor {
         var configuration = configuration
         configuration.maxQueueSize = max(configuration.maxQueueSize, 1)
         configuration.maxExportBatchSize = min(max(configuration.maxExportBatchSize, 1), configuration.maxQueueSize)
+        // A zero delay would make the export loop spin; a millisecond is as good as "immediately".
+        configuration.scheduleDelay = max(configuration.scheduleDelay, .milliseconds(1))
         self.configuration = configuration
         self.exporter = exporter
         self.metrics = Metrics(factory: metricsFactory)

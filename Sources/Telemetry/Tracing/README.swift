@@ -1,0 +1,23 @@
+// How a span travels — a map of this folder.
+//
+//   withSpan("GET /orders")                      swift-distributed-tracing facade
+//        │
+//   TelemetryTracer.startSpan                    TelemetryTracer.swift
+//        │  parent = ServiceContext.spanContext (task-local, or extracted from `traceparent`)
+//        │  sampled? = Sampler (parent-based always-on unless OTEL_TRACES_SAMPLER says otherwise)
+//        ▼
+//   TelemetrySpan (Mutex-protected state)        TelemetrySpan.swift
+//        │  end() → OTLP.Span                    OTLPSpanConversion.swift
+//        ▼
+//   BatchSpanProcessor.onEnd                     BatchSpanProcessor.swift
+//        │  bounded queue; full → drop + count; never blocks
+//        ▼  one background task, batch by batch
+//   OTLPHTTPSpanExporter.export                  OTLPHTTPSpanExporter.swift
+//        │  ExportTraceServiceRequest → protobuf (../OTLP), retries 429/502/503/504 with backoff
+//        ▼
+//   OTLPTransport.post                           OTLPTransport.swift (LabKit supplies AsyncHTTPClient)
+//
+// Across processes the context travels as W3C headers: W3CTraceContextPropagator (W3CPropagation.swift)
+// writes `traceparent`/`tracestate` with TraceParent.swift's strict parser and formatter.
+// Configuration comes from OTEL_* variables (TelemetryConfiguration.swift); TracingSystem.swift wires
+// it all and installs the tracer; ../Logging stamps trace_id/span_id on log lines.

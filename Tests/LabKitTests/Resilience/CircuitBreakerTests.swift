@@ -266,4 +266,28 @@ final class CircuitBreakerTests: XCTestCase {
         try call(breaker, fails: false)
         XCTAssertEqual(seen.value, ["closed->open", "open->half_open", "half_open->closed"])
     }
+
+    func testTimeBasedWindowDropsCallsWithTheirOneSecondBucket() throws {
+        // Two failures are needed (minimum 2, threshold 100%); the first lands at t = 0.9 s, in the
+        // bucket of second 0, which leaves the 10 s window when second 10 begins.
+        for (secondFailureAt, expected) in [(Duration.milliseconds(9_999), CircuitBreakerState.open), (.seconds(10), .closed)] {
+            clock = ManualClock()
+            let breaker = makeBreaker(window: .timeBased(seconds: 10), minimumCalls: 2, failureRate: 100)
+            clock.advance(by: .milliseconds(900))
+            try call(breaker, fails: true)
+            clock.advance(to: ManualClock.Instant(offset: secondFailureAt))
+            try call(breaker, fails: true)
+            XCTAssertEqual(breaker.currentState, expected, "second failure at \(secondFailureAt)")
+        }
+    }
+
+    func testSlowFailuresCountAsFailuresAndAsSlow() throws {
+        let breaker = makeBreaker(minimumCalls: 2, failureRate: 100, slowRate: 50, slowAfter: .seconds(1))
+        try call(breaker, fails: false)
+        try call(breaker, fails: true, taking: .seconds(2))
+        XCTAssertEqual(breaker.currentState, .open, "1 slow of 2 = 50% slow, though only 50% failed")
+        XCTAssertEqual(callCount("failure"), 1)
+        XCTAssertEqual(callCount("slow"), 0, "slow is for slow successes; the slow failure is a failure")
+        XCTAssertEqual(callCount("success"), 1)
+    }
 }

@@ -123,4 +123,38 @@ final class HedgingTests: XCTestCase {
         }
         XCTAssertEqual(started.value, 1)
     }
+
+    func testAFailureRestartsTheHedgeTimer() async throws {
+        let clock = ManualClock()
+        let hedger = Hedger(
+            name: "h", policy: HedgingPolicy(hedgeDelay: .milliseconds(100), maxAttempts: 3), clock: clock,
+            metricsFactory: ResilienceTestMetrics())
+        let start = clock.now
+        let startedAt = ResilienceBox<[Duration]>([])
+        let call = Task {
+            try await hedger.execute { attempt -> Int in
+                startedAt.update { $0.append(start.duration(to: clock.now)) }
+                if attempt == 1 {
+                    try await clock.sleep(for: .milliseconds(50))
+                    throw ResilienceTestError(code: 503)
+                }
+                try await clock.sleep(for: .seconds(10))
+                return attempt
+            }
+        }
+        try await awaitSleepers(clock, 2)  // attempt 1 and the first timer
+        clock.advance(by: .milliseconds(50))  // attempt 1 fails: attempt 2 goes out at once
+        try await eventually { startedAt.value.count == 2 }
+        // Sleeping now: attempt 2, the stale timer (due at 100 ms) and attempt 2's timer (due at 150 ms).
+        try await awaitSleepers(clock, 3)
+        clock.advance(by: .milliseconds(50))
+        try await Task.sleep(for: .milliseconds(20))  // give a wrongly honoured stale timer time to act
+        XCTAssertEqual(startedAt.value.count, 2, "the timer from before the failure is stale")
+        clock.advance(by: .milliseconds(50))
+        try await eventually { startedAt.value.count == 3 }
+        XCTAssertEqual(startedAt.value, [.zero, .milliseconds(50), .milliseconds(150)])
+        clock.advance(by: .seconds(10))
+        let winner = try await boundedValue(call)
+        XCTAssertEqual(winner, 2)
+    }
 }

@@ -72,7 +72,8 @@ struct CallOutcomeWindow {
     }
 
     /// Time-based only: empties the slots of seconds that have left the window, i.e. seconds
-    /// `<= second - slots.count`, and claims the slot for `second`.
+    /// `<= second - slots.count`, and claims the slot for `second` (which is then empty, or already
+    /// holds `second`: no other second of the window maps to it).
     private mutating func expire(asOf second: Int64) {
         let count = Int64(slots.count)
         for index in slots.indices where slotSeconds[index] != -1 && slotSeconds[index] <= second - count {
@@ -80,11 +81,6 @@ struct CallOutcomeWindow {
             slots[index] = CallTally()
             slotSeconds[index] = -1
         }
-        let current = Int(second % count)
-        if slotSeconds[current] != second {
-            total.remove(slots[current])
-            slots[current] = CallTally()
-            slotSeconds[current] = second
-        }
+        slotSeconds[Int(second % count)] = second
     }
 }

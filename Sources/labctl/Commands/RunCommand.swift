@@ -1,10 +1,47 @@
 import ArgumentParser
+import Foundation
+import LabControl
 
 struct RunCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run one variant's scenario and print its measurements.")
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run one variant's scenario on a fresh start of the lab and print its measurements.")
+
     @Argument(help: "The lab: week number (7, week07) or slug.") var lab: String
     @Option(help: "The variant to run.") var variant: String = "before"
     @Option(name: .customLong("duration-scale"), help: "Multiply every phase duration by this factor.") var durationScale: Double = 1
     @Flag(help: "Print the results as JSON.") var json = false
-    func run() async throws { throw NotImplementedYet(command: "run") }
+    @Option(name: .customLong("labs-dir"), help: "Where the labs are (default: labs/ of this checkout).") var labsDir: String?
+
+    func validate() throws {
+        guard durationScale > 0, durationScale.isFinite else { throw ValidationError("--duration-scale must be a positive number") }
+    }
+
+    func run() async throws {
+        let entry = try Experiment.entry(lab, labsDir: labsDir)
+        guard entry.manifest.variants[variant] != nil else {
+            throw ValidationError("\(entry.manifest.id) has no variant '\(variant)' (variants: \(entry.manifest.variantNames.joined(separator: ", ")))")
+        }
+        let options = try Experiment.options(labsDir: labsDir, quiet: false)
+        let data = try await LabComparison(
+            entry: entry, options: options, durationScale: durationScale, variants: [variant],
+            progress: Experiment.progressPrinter(quiet: false)
+        ).run()
+        FileHandle.standardError.write(Data("\n".utf8))
+        if json {
+            try Experiment.printJSON(data.comparison.json())
+        } else {
+            // One variant: the table without the change column; expectations that need other
+            // variants cannot be decided from one run, so they are not shown.
+            let c = data.comparison
+            var rows = [["measurement", variant]]
+            for spec in entry.manifest.measurements {
+                rows.append([spec.name, Comparison.format(c.values[spec.name]?[variant] ?? .missing(""), unit: spec.unit)])
+            }
+            print(rows.map { $0[0].padding(toLength: 28, withPad: " ", startingAt: 0) + "  " + $0[1] }.joined(separator: "\n"))
+            if let run = c.runs.first, !run.actions.isEmpty {
+                print("\nactions:")
+                for a in run.actions { print(String(format: "  %6.1fs  ", a.offset) + a.description + (a.error.map { "  FAILED: \($0)" } ?? "")) }
+            }
+        }
+    }
 }

@@ -1,0 +1,45 @@
+import Foundation
+import LabControl
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What `labctl run` and `labctl compare` share: finding the lab, the runtime options, the live
+/// progress line, and printing the results.
+enum Experiment {
+    static func entry(_ name: String, labsDir: String?) throws -> LabCatalog.Entry {
+        try LabCatalog.load(root: LabCatalog.defaultRoot(override: labsDir)).resolve(name)
+    }
+
+    static func options(labsDir: String?, quiet: Bool) throws -> RuntimeOptions {
+        let root = LabCatalog.defaultRoot(override: labsDir)
+        let log: @Sendable (String) -> Void = { line in
+            if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        }
+        return RuntimeOptions(stateDirectory: RuntimeOptions.defaultStateDirectory(labsRoot: root), log: log)
+    }
+
+    /// On a terminal the progress line redraws in place; in a log it is printed every 5 seconds.
+    static func progressPrinter(quiet: Bool) -> (@Sendable (String) -> Void)? {
+        if quiet { return nil }
+        if isatty(STDERR_FILENO) == 1 {
+            return { line in FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line).utf8)) }
+        }
+        let counter = Counter()
+        return { line in
+            if counter.next() % 5 == 0 { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        }
+    }
+
+    static func printJSON(_ object: Any) throws {
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        FileHandle.standardOutput.write(data + Data("\n".utf8))
+    }
+
+    final class Counter: @unchecked Sendable {
+        private var value = 0
+        private let lock = NSLock()
+        func next() -> Int { lock.lock(); defer { lock.unlock() }; value += 1; return value - 1 }
+    }
+}

@@ -7,7 +7,9 @@ struct DeadlineExceeded: Error, CustomStringConvertible {
 
 /// Runs `operation` but returns (throwing `DeadlineExceeded`) after `timeout` even if the operation
 /// ignores cancellation — a hung transport must not hang the exporter, and so never `shutdown()`.
-/// The operation is cancelled when the deadline passes; a late result is discarded.
+/// The operation is cancelled when the deadline passes; a late result is discarded. (An operation
+/// that ignores cancellation keeps running in the background until it ends by itself — real
+/// transports honour their timeout, so this is a last line of defence, not the normal path.)
 func withDeadline<T: Sendable>(
     _ timeout: Duration, _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {

@@ -151,6 +151,18 @@ final class BatchSpanProcessorTests: XCTestCase {
         XCTAssertEqual(metrics.value("telemetry_spans_exported_total"), 8)
     }
 
+    func testTracesExporterNoneRecordsLocallyButNeverPosts() async throws {
+        let transport = ScriptedTransport()
+        let recorder = InMemorySpanProcessor()
+        let configuration = TelemetryConfiguration.fromEnvironment(["OTEL_TRACES_EXPORTER": "none"])
+        let handle = TracingSystem.makeTracer(configuration: configuration, transport: transport,
+                                              metricsFactory: RecordingMetricsFactory(), additionalProcessors: [recorder])
+        handle.tracer.withSpan("local only", context: .topLevel) { _ in }
+        await handle.shutdown()
+        XCTAssertEqual(recorder.finishedSpans.map(\.name), ["local only"])
+        XCTAssertTrue(transport.requests.isEmpty)
+    }
+
     func testThroughTheTracerAndBootstrapPipeline() async throws {
         let transport = ScriptedTransport()
         var configuration = TelemetryConfiguration.fromEnvironment([

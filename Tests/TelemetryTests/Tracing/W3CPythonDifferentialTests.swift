@@ -42,6 +42,33 @@ final class W3CPythonDifferentialTests: XCTestCase {
         XCTAssertGreaterThan(theirs.filter { ($0.tracestate ?? []).count > 0 }.count, 100)
     }
 
+    /// What we inject, Python extracts to the same trace id, span id, flags and tracestate.
+    func testPythonExtractsWhatWeInject() throws {
+        var rng = SplitMix64(seed: 5)
+        let tracer = TelemetryTracer(processor: InMemorySpanProcessor())
+        var expected: [Outcome] = []
+        var cases: [Case] = []
+        for i in 0..<500 {
+            var parent = ServiceContext.topLevel
+            parent.spanContext = SpanContext(
+                traceID: TraceID.random(using: &rng), spanID: SpanID.random(using: &rng),
+                traceFlags: UInt8(i % 2), traceState: i % 3 == 0 ? "" : "v\(i)=x,other@sys=\(i)", isRemote: true)
+            let span = tracer.startSpan("s", context: parent)
+            let headers = tracer.injected(span.context)
+            cases.append(Case(traceparent: headers["traceparent"], tracestate: headers["tracestate"]))
+            expected.append(extractOurs(cases.last!))
+            XCTAssertEqual(expected.last?.span_id, span.spanContext.spanID.hex)
+        }
+        let input = try TemporaryFiles.make("w3c-inject.json")
+        let output = try TemporaryFiles.make("w3c-inject-python.json")
+        try JSONEncoder().encode(cases).write(to: input)
+        let run = try PythonPeer.run("w3c_peer.py", [input.path, output.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let theirs = try JSONDecoder().decode([Outcome].self, from: Data(contentsOf: output))
+        XCTAssertEqual(theirs, expected)
+        XCTAssertTrue(theirs.allSatisfy(\.valid))
+    }
+
     private func extractOurs(_ c: Case) -> Outcome {
         var carrier: [String: String] = [:]
         carrier["traceparent"] = c.traceparent

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import Synchronization
 
 /// The embedded OTLP/HTTP trace receiver: `POST /v1/traces` on 127.0.0.1, into a `TraceStore`.
@@ -53,6 +54,13 @@ public final class OTLPReceiver: Sendable {
         public var forwardingDisabledReason: String?
     }
 
+    /// A listening server: the task running it, its service group (to shut it down gracefully), its port.
+    private struct Server: Sendable {
+        var task: Task<Void, Never>
+        var group: ServiceGroup
+        var port: Int
+    }
+
     public struct StartError: Error, CustomStringConvertible {
         public var description: String
     }
@@ -61,7 +69,7 @@ public final class OTLPReceiver: Sendable {
     public let configuration: Configuration
     private let ingest: OTLPIngest
     private let logger: Logger
-    private let running = Mutex<(task: Task<Void, Never>, port: Int)?>(nil)
+    private let running = Mutex<Server?>(nil)
     private let stats = Mutex(Statistics())
     private let forwardingEnabled = Mutex(false)
 
@@ -95,42 +103,41 @@ public final class OTLPReceiver: Sendable {
     @discardableResult
     public func start() async throws -> Int {
         if let port = self.port { return port }
-        let bound: (Task<Void, Never>, Int)
+        let server: Server
         do {
-            bound = try await launch(port: configuration.port)
+            server = try await launch(port: configuration.port)
         } catch where configuration.fallbackToFreePort && configuration.port != 0 {
             logger.notice("OTLP port \(configuration.port) unavailable (\(error)); using a free port")
-            bound = try await launch(port: 0)
+            server = try await launch(port: 0)
         }
-        running.withLock { $0 = (bound.0, bound.1) }
-        startForwarding(boundPort: bound.1)
-        return bound.1
+        running.withLock { $0 = server }
+        startForwarding(boundPort: server.port)
+        return server.port
     }
 
-    /// Stops serving (in-flight requests finish) and drains the forwarding queue briefly.
+    /// Stops serving: no new connections, in-flight requests finish (up to 5 s); then drains the
+    /// forwarding queue briefly.
     public func stop() async {
-        guard let (task, _) = running.withLock({ r -> (task: Task<Void, Never>, port: Int)? in
+        guard let server = running.withLock({ r -> Server? in
             defer { r = nil }
             return r
         }) else { return }
-        task.cancel()
-        await task.value
+        await server.group.triggerGracefulShutdown()
+        await server.task.value
         if forwardingEnabled.withLock({ $0 }) { await configuration.forwarder?.stop() }
     }
 
     /// Starts, then serves until the calling task is cancelled; then stops.
     public func run() async throws {
         try await start()
-        await withTaskCancellationHandler {
-            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
-        } onCancel: {}
+        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
         await stop()
     }
 
     // MARK: Serving
 
     /// Runs a Hummingbird application on `port` in a task; returns once it listens or has failed.
-    private func launch(port: Int) async throws -> (Task<Void, Never>, Int) {
+    private func launch(port: Int) async throws -> Server {
         let (events, event) = AsyncStream.makeStream(of: Result<Int, any Error>.self)
         let router = Router(context: BasicRequestContext.self)
         router.post("/v1/traces") { [self] request, _ in try await self.respond(to: request) }
@@ -140,18 +147,22 @@ public final class OTLPReceiver: Sendable {
             onServerRunning: { channel in event.yield(.success(channel.localAddress?.port ?? port)) },
             logger: logger
         )
+        var groupConfiguration = ServiceGroupConfiguration(services: [.init(service: app)], logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(5)
+        let group = ServiceGroup(configuration: groupConfiguration)
+        let host = configuration.host
         let task = Task {
             do {
-                try await app.run()
+                try await group.run()
                 event.yield(.failure(StartError(description: "OTLP receiver stopped before it started listening")))
             } catch {
-                event.yield(.failure(StartError(description: "OTLP receiver could not listen on \(self.configuration.host):\(port): \(error)")))
+                event.yield(.failure(StartError(description: "OTLP receiver could not listen on \(host):\(port): \(error)")))
             }
             event.finish()
         }
         for await result in events {
             switch result {
-            case .success(let bound): return (task, bound)
+            case .success(let bound): return Server(task: task, group: group, port: bound)
             case .failure(let error):
                 task.cancel()
                 throw error

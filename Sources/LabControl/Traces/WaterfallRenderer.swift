@@ -100,9 +100,12 @@ public struct WaterfallRenderer: Sendable {
     /// The span's interval on a `barWidth`-cell timeline of the whole trace; at least one cell.
     private func bar(_ s: TraceSpan, traceStart: UInt64, traceDuration: UInt64) -> String {
         guard traceDuration > 0 else { return String(repeating: "█", count: barWidth) }
-        let scale = Double(barWidth) / Double(traceDuration)
-        var first = Int((Double(s.startNanos - traceStart) * scale).rounded(.down))
-        var last = Int((Double(s.endNanos - traceStart) * scale).rounded(.up))
+        // Integer arithmetic so a span ending exactly on a cell boundary does not spill into the next.
+        let width = UInt64(barWidth)
+        let startOffset = min(s.startNanos - traceStart, traceDuration)
+        let endOffset = min(s.endNanos - traceStart, traceDuration)
+        var first = Int(startOffset.multipliedReportingOverflow(by: width).partialValue / traceDuration)
+        var last = Int((endOffset.multipliedReportingOverflow(by: width).partialValue + traceDuration - 1) / traceDuration)
         first = min(max(first, 0), barWidth - 1)
         last = min(max(last, first + 1), barWidth)
         return String(repeating: " ", count: first) + String(repeating: "█", count: last - first)

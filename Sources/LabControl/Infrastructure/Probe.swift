@@ -44,7 +44,18 @@ public enum Probe {
 
     /// GET http://127.0.0.1:`port``path`; the status code and body, or nil if nothing answered.
     public static func httpGet(port: Int, path: String, timeout: Duration = .seconds(2)) -> (status: Int, body: String)? {
-        let request = "GET \(path) HTTP/1.0\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n"
+        http(method: "GET", port: port, path: path, timeout: timeout)
+    }
+
+    /// One HTTP/1.0 request to 127.0.0.1:`port` (JSON body if any); the status code and body.
+    public static func http(method: String, port: Int, path: String, jsonBody: String? = nil,
+                            timeout: Duration = .seconds(2)) -> (status: Int, body: String)? {
+        var request = "\(method) \(path) HTTP/1.0\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
+        if let jsonBody {
+            request += "Content-Type: application/json\r\nContent-Length: \(jsonBody.utf8.count)\r\n\r\n\(jsonBody)"
+        } else {
+            request += "\r\n"
+        }
         guard let response = exchange(port: port, request: Array(request.utf8), timeout: timeout) else { return nil }
         let parts = response.components(separatedBy: "\r\n\r\n")
         let statusLine = parts.first?.split(separator: "\r\n").first ?? ""

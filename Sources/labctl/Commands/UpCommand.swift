@@ -1,8 +1,84 @@
 import ArgumentParser
+import Dispatch
+import Foundation
+import LabControl
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `labctl up <lab>`: start the lab natively and stay up until Ctrl-C, SIGTERM or `labctl down`.
 struct UpCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "up", abstract: "Start a lab and stay up (Ctrl-C stops everything).")
+    static let configuration = CommandConfiguration(
+        commandName: "up", abstract: "Start a lab and stay up (Ctrl-C stops everything).",
+        discussion: """
+            Starts the lab's infrastructure (redis-server, PostgreSQL, Prometheus) and services
+            (labsvc) on free 127.0.0.1 ports, prints where everything answers and writes
+            .lab/endpoints.json. In another terminal: labctl logs <service> -f,
+            labctl kill|stop|cont|restart <service>, labctl traces, labctl down.
+            """)
     @Argument(help: "The lab: week number (7, week07) or slug.") var lab: String
     @Option(help: "The variant to start.") var variant: String = "before"
-    func run() async throws { throw NotImplementedYet(command: "up") }
+    @Option(name: .customLong("otlp-port"), help: "Port of the embedded OTLP receiver (a free one if taken).") var otlpPort: Int = 4318
+    @OptionGroup var locations: LabLocations
+
+    func run() async throws {
+        let entry = try locations.catalog().resolve(lab)
+        // Ctrl-C and SIGTERM end the wait below instead of killing labctl outright.
+        let signals = ShutdownSignals()
+        let options = RuntimeOptions(
+            stateDirectory: locations.stateDirectory, variant: variant, otlp: .embedded(port: otlpPort), log: note)
+        let running: RunningLab
+        do {
+            running = try await LabRuntime.up(entry, options: options)
+        } catch let error as LabAlreadyRunningError {
+            throw Failure("\(error)")
+        }
+        print(Self.describe(running))
+        note("\n\(running.manifest.id) (\(running.variant)) is up. Ctrl-C or `labctl down` stops it.")
+
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await running.serveControlRequests() }
+            group.addTask { await signals.next() }
+            await group.next()
+            group.cancelAll()
+        }
+        note("stopping \(running.manifest.id)…")
+        await running.down()
+    }
+
+    static func describe(_ lab: RunningLab) -> String {
+        var rows: [[String]] = []
+        for instance in lab.instances {
+            rows.append([instance.name, instance.url, lab.endpoints.logs[instance.name] ?? ""])
+        }
+        for (name, url) in lab.endpoints.infrastructure.sorted(by: { $0.key < $1.key }) {
+            rows.append([name, url, lab.endpoints.logs[name] ?? ""])
+        }
+        if let otlp = lab.endpoints.otlp { rows.append(["otlp", otlp, "labctl traces"]) }
+        return table(["NAME", "URL", "LOG"], rows)
+    }
+}
+
+/// SIGINT/SIGTERM as an async event.
+/// @unchecked: `sources` is only kept alive after init, never touched again; `stream` is Sendable.
+final class ShutdownSignals: @unchecked Sendable {
+    private let stream: AsyncStream<Int32>
+    private let sources: [any DispatchSourceSignal]
+
+    init() {
+        let (stream, continuation) = AsyncStream<Int32>.makeStream()
+        self.stream = stream
+        sources = [SIGINT, SIGTERM, SIGHUP].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { continuation.yield(number) }
+            source.resume()
+            return source
+        }
+    }
+
+    func next() async {
+        for await _ in stream { return }
+    }
 }

@@ -1,0 +1,174 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A lab the native runtime started: its services, infrastructure and receiver, with process
+/// control for the scenario runner (kill, stop, continue, restart) and `down()`.
+public final class RunningLab: Sendable {
+    public let manifest: LabManifest
+    public let variant: String
+    public let stateDirectory: URL
+    /// `.lab/<lab id>/`
+    public let labDirectory: URL
+    /// In start order (dependencies first).
+    public let instances: [ServiceInstance]
+    public let endpoints: LabEndpoints
+    let labsvc: URL
+    let readyTimeout: Duration
+    let log: @Sendable (String) -> Void
+
+    private let processes: Mutex<[String: ChildProcess]>
+    private let infrastructure: Mutex<[InfrastructureHandle]>
+    private let isDown = Mutex(false)
+
+    init(manifest: LabManifest, variant: String, stateDirectory: URL, labDirectory: URL, instances: [ServiceInstance],
+         endpoints: LabEndpoints, labsvc: URL, readyTimeout: Duration, log: @escaping @Sendable (String) -> Void,
+         processes: [String: ChildProcess], infrastructure: [InfrastructureHandle]) {
+        self.manifest = manifest
+        self.variant = variant
+        self.stateDirectory = stateDirectory
+        self.labDirectory = labDirectory
+        self.instances = instances
+        self.endpoints = endpoints
+        self.labsvc = labsvc
+        self.readyTimeout = readyTimeout
+        self.log = log
+        self.processes = Mutex(processes)
+        self.infrastructure = Mutex(infrastructure)
+    }
+
+    /// The current process of an instance (it changes on restart).
+    public func process(of instance: String) -> ChildProcess? { processes.withLock { $0[instance] } }
+
+    /// The instances a name refers to: every replica of a role, or the one instance named.
+    public func instances(named service: String) throws -> [ServiceInstance] {
+        let matching = instances.filter { $0.role == service || $0.name == service }
+        guard !matching.isEmpty else {
+            throw RuntimeError("no service '\(service)' in \(manifest.id) (services: \(instances.map(\.name).joined(separator: ", ")))")
+        }
+        return matching
+    }
+
+    // MARK: process control
+
+    /// SIGKILL: the process dies at once, without cleanup (a crash).
+    public func kill(_ service: String) async throws {
+        for instance in try instances(named: service) {
+            guard let process = process(of: instance.name) else { continue }
+            process.send(SIGKILL, toGroup: true)
+            process.send(SIGCONT, toGroup: true)   // a stopped process dies only once continued
+            await process.waitForExit(timeout: .seconds(10))
+            log("killed \(instance.name) (pid \(process.pid))")
+        }
+    }
+
+    /// SIGSTOP: the process stays but answers nothing (a hang, a GC pause, a VM freeze).
+    public func stop(_ service: String) async throws {
+        for instance in try instances(named: service) {
+            process(of: instance.name)?.send(SIGSTOP, toGroup: true)
+            log("stopped (SIGSTOP) \(instance.name)")
+        }
+    }
+
+    /// SIGCONT: a stopped process runs again.
+    public func cont(_ service: String) async throws {
+        for instance in try instances(named: service) {
+            process(of: instance.name)?.send(SIGCONT, toGroup: true)
+            log("continued \(instance.name)")
+        }
+    }
+
+    /// Ends the instance's process if it still runs, starts it again on the same port and
+    /// waits until it is ready.
+    public func restart(_ service: String) async throws {
+        for instance in try instances(named: service) {
+            if let old = process(of: instance.name) {
+                old.send(SIGCONT, toGroup: true)
+                await old.stop(signal: SIGTERM, grace: .seconds(10))
+            }
+            let process = try spawn(instance)
+            processes.withLock { $0[instance.name] = process }
+            try await waitUntilReady(instance, process)
+            log("restarted \(instance.name) (pid \(process.pid))")
+        }
+        try? writeState()
+    }
+
+    // MARK: shutdown
+
+    /// Stops services (dependents first), then Prometheus and infrastructure, then the receiver.
+    /// Leaves no process; removes state.json and endpoints.json. Safe to call twice.
+    public func down() async {
+        guard isDown.withLock({ done in defer { done = true }; return !done }) else { return }
+        for instance in instances.reversed() {
+            guard let process = process(of: instance.name) else { continue }
+            process.send(SIGCONT, toGroup: true)
+            await process.stop(signal: SIGTERM, grace: .seconds(10))
+        }
+        let handles = infrastructure.withLock { $0 }
+        for handle in handles.reversed() {
+            await handle.stop()
+        }
+        LabState.remove(from: stateDirectory)
+        try? FileManager.default.removeItem(at: LabEndpoints.file(in: stateDirectory))
+        log("\(manifest.id) is down")
+    }
+
+    // MARK: internals shared with LabRuntime
+
+    func spawn(_ instance: ServiceInstance) throws -> ChildProcess {
+        try ChildProcess.spawn(
+            name: instance.name, executable: labsvc, arguments: [manifest.id, instance.role] + instance.arguments,
+            environment: instance.environment, directory: labDirectory, logFile: instance.logFile)
+    }
+
+    func waitUntilReady(_ instance: ServiceInstance, _ process: ChildProcess) async throws {
+        let port = instance.port
+        do {
+            try await Readiness.wait(for: process, what: "service \(instance.name)", timeout: readyTimeout, interval: .milliseconds(100)) {
+                Probe.httpGet(port: port, path: "/readyz")?.status == 200
+            }
+        } catch let error as ServerStartError {
+            let readiness = Probe.httpGet(port: port, path: "/readyz").map { " (/readyz answered \($0.status): \($0.body.prefix(200)))" } ?? ""
+            throw RuntimeError("\(error.server) failed to start: \(error.reason)\(readiness); last lines of \(instance.logFile.path):\n\(error.logTail)")
+        }
+    }
+
+    func writeState() throws {
+        let services = instances.compactMap { instance -> LabState.Process? in
+            guard let process = process(of: instance.name) else { return nil }
+            return .init(name: instance.name, kind: .service, pid: process.pid, pgid: process.pgid, log: instance.logFile.path)
+        }
+        let infra = infrastructure.withLock { $0 }.flatMap(\.stateProcesses)
+        try LabState(
+            lab: manifest.id, variant: variant, controllerPid: getpid(),
+            controllerCommandLine: ProcessTable.entry(getpid())?.commandLine ?? [],
+            labDirectory: labDirectory.path, startedAt: Date(), processes: infra + services
+        ).write(to: stateDirectory)
+    }
+}
+
+/// Something the runtime started besides the services (a server or the OTLP receiver).
+struct InfrastructureHandle: Sendable {
+    let name: String
+    let process: ChildProcess?
+    let stop: @Sendable () async -> Void
+
+    var stateProcesses: [LabState.Process] {
+        guard let process else { return [] }
+        return [.init(name: name, kind: .infrastructure, pid: process.pid, pgid: process.pgid, log: process.logFile.path)]
+    }
+}
+
+extension RunningLab: LabTarget {
+    public func serviceURLs(_ service: String) -> [String] {
+        ((try? instances(named: service)) ?? []).map(\.url)
+    }
+
+    public func proxyAdminURL(_ name: String) -> String? { nil }   // fault proxies are not native yet
+
+    public var prometheusURL: String? { endpoints.prometheus }
+}

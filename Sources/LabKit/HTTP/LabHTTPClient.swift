@@ -9,6 +9,10 @@ public enum LabHTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.tracing.tracer = nil
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        // A refused connection fails the call at once instead of being retried until the deadline:
+        // the labs' own retry policies and circuit breakers must see the failure, and see it fast.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(3)
         return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
     }()
 }

@@ -120,7 +120,11 @@ public final class MetricsRegistry: Sendable {
             let help = helpOverrides[family.name] ?? family.help
             return MetricFamilySnapshot(name: family.name, type: family.type, help: help, series: series)
         }
-        for collect in collectors { result += collect() }
+        // Collected families never shadow registered ones (a family name appears once in a scrape).
+        var names = Set(result.map(\.name))
+        for collect in collectors {
+            for family in collect() where names.insert(family.name).inserted { result.append(family) }
+        }
         return result.sorted { $0.name < $1.name }
     }
 

@@ -1,5 +1,6 @@
 import CoreMetrics
 import Metrics
+import Synchronization
 import XCTest
 
 @testable import Telemetry
@@ -100,4 +101,48 @@ final class MetricsRegistryTests: XCTestCase {
         XCTAssertTrue(text.contains("telemetry_tests_global_bootstrap_total{probe=\"1\"} 2\n"))
         XCTAssertTrue(text.contains("process_resident_memory_bytes "))
     }
+}
+
+final class MetricsRegistryCollectorTests: XCTestCase {
+    func testCollectorsRunAtEachScrapeAndNeverDuplicateAFamily() {
+        let registry = MetricsRegistry()
+        let scrapes = Counting()
+        registry.addCollector {
+            let n = scrapes.next()
+            return [
+                MetricFamilySnapshot(name: "pool_connections", type: .gauge, help: "Open connections.",
+                                     series: [SeriesSnapshot(labels: [(name: "pool", value: "db")], value: .gauge(Double(n)))]),
+                MetricFamilySnapshot(name: "registered", type: .gauge, help: "shadowed", series: []),
+            ]
+        }
+        registry.gauge("registered", help: "mine").set(1)
+        XCTAssertTrue(registry.render(.prometheusText).contains("pool_connections{pool=\"db\"} 1\n"))
+        let text = registry.render(.prometheusText)
+        XCTAssertTrue(text.contains("pool_connections{pool=\"db\"} 2\n"), "collectors run again on every scrape")
+        XCTAssertEqual(text.components(separatedBy: "# TYPE registered gauge").count, 2, "one family named 'registered'")
+        XCTAssertTrue(text.contains("# HELP registered mine\n"))
+    }
+
+    func testNaNObservationGoesToInfBucketOnly() {
+        let registry = MetricsRegistry()
+        let h = registry.histogram("h", buckets: [1])
+        h.observe(.nan)
+        let snap = h.snapshot()
+        XCTAssertEqual(snap.buckets.map(\.cumulativeCount), [0])
+        XCTAssertEqual(snap.count, 1)
+        XCTAssertTrue(snap.sum.isNaN)
+        XCTAssertTrue(registry.render(.prometheusText).contains("h_sum NaN\n"))
+    }
+
+    func testSampledSpanWithInvalidTraceIDMakesNoExemplar() {
+        let registry = MetricsRegistry(now: fixedNow)
+        let h = registry.histogram("h", buckets: [1])
+        inSpan(SpanContext(traceID: TraceID(high: 0, low: 0), spanID: SpanID(1), traceFlags: 1)) { h.observe(0.5) }
+        XCTAssertNil(h.snapshot().buckets[0].exemplar)
+    }
+}
+
+private final class Counting: Sendable {
+    private let value = Mutex(0)
+    func next() -> Int { value.withLock { $0 += 1; return $0 } }
 }

@@ -17,6 +17,7 @@ APT_PACKAGES=(
   docker-compose      # static validation of the compose path (no engine needed)
   python3-venv        # the virtualenv holding the independent test peers
   procps              # ps/pkill, used to check that nothing is left behind
+  chromium            # headless browser: the tests open the HTML report in it
 )
 
 missing=()

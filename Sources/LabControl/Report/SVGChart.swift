@@ -33,7 +33,9 @@ struct SVGChart {
         let xs = lines.flatMap { $0.points.map(\.x) } + markers.map(\.x) + bands.flatMap { [$0.from, $0.to] }
         let ys = lines.flatMap { $0.points.map(\.y) }.filter(\.isFinite)
         let minX = xs.min() ?? 0, maxX = max(xs.max() ?? 1, minX + 1)
-        let maxY = niceCeiling(max(ys.max() ?? 1, 1e-9))
+        // A flat zero line still gets a readable axis: up to 1% for ratios, up to 1 otherwise.
+        let floor = unit == "percentunit" || unit == "ratio" ? 0.01 : 1.0
+        let maxY = niceCeiling(max(ys.max() ?? floor, floor))
         func px(_ x: Double) -> Double { left + (x - minX) / (maxX - minX) * plotW }
         func py(_ y: Double) -> Double { top + plotH - y / maxY * plotH }
 

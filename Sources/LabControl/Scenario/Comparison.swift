@@ -43,8 +43,12 @@ public struct Comparison: Sendable {
             return Verdict(measurement: expectation.measurement, check: expectation.check, holds: false,
                            explanation: "no value — " + missing.joined(separator: "; "), why: expectation.why)
         }
-        let left = "\(expectation.parsed.left) = \(format(result.left))"
-        let right = "\(expectation.parsed.right) = \(format(result.right))"
+        func side(_ term: ExpectationExpression.Term, _ value: Double) -> String {
+            if case .number = term { return format(value) }
+            return "\(term) = \(format(value))"
+        }
+        let left = side(expectation.parsed.left, result.left)
+        let right = side(expectation.parsed.right, result.right)
         var explanation = "\(left) \(expectation.parsed.comparison.rawValue) \(right)"
         if !result.holds {
             // By how much it failed: the gap between the two sides, relative to the right side.

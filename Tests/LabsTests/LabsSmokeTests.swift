@@ -1,6 +1,0 @@
-import XCTest
-@testable import Labs
-
-final class LabsSmokeTests: XCTestCase {
-    func testModuleLinks() {}
-}

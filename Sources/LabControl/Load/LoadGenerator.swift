@@ -28,7 +28,7 @@ public final class LoadGenerator: Sendable {
 
     /// - Parameters:
     ///   - httpClient: a client to send with; by default the generator makes one sized for the
-    ///     plan (HTTP/1.1 keep-alive, a pool of `maxInFlight` connections, no redirects followed,
+    ///     plan (HTTP/1.1 keep-alive, a pool of `maxConnections` connections, no redirects followed,
     ///     connection failures reported at once) and shuts it down after the run.
     ///   - metricsFactory: where `loadgen_*` metrics go; default `MetricsSystem.factory`.
     ///   - tracer: makes the client spans and injects `traceparent`; default
@@ -49,11 +49,11 @@ public final class LoadGenerator: Sendable {
     }
 
     /// The HTTP client configuration the generator uses when it makes its own client.
-    public static func clientConfiguration(maxInFlight: Int) -> HTTPClient.Configuration {
+    public static func clientConfiguration(maxConnections: Int) -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
         configuration.httpVersion = .http1Only
         configuration.connectionPool = .init(
-            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maxInFlight)
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnections)
         // A refused connection is an outcome to count now, not something to retry until the timeout.
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.redirectConfiguration = .disallow
@@ -72,7 +72,7 @@ public final class LoadGenerator: Sendable {
     public func run() async throws -> LoadReport {
         let client = suppliedClient
             ?? HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-                          configuration: Self.clientConfiguration(maxInFlight: plan.maxInFlight))
+                          configuration: Self.clientConfiguration(maxConnections: min(plan.maxConnections, plan.maxInFlight)))
         let report: LoadReport
         do {
             report = try await play(client: client)
@@ -82,6 +82,28 @@ public final class LoadGenerator: Sendable {
         }
         if suppliedClient == nil { try await client.shutdown() }
         return report
+    }
+
+    /// Runs the plan and calls `onProgress` with a snapshot every `interval` while it runs
+    /// (for a live line: `ProgressLine.format(snapshot)`).
+    public func run(
+        progressEvery interval: Duration, onProgress: @escaping @Sendable (LoadSnapshot) -> Void
+    ) async throws -> LoadReport {
+        try await withThrowingTaskGroup(of: LoadReport?.self) { group in
+            group.addTask { try await self.run() }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    if let snapshot = self.snapshot() { onProgress(snapshot) }
+                }
+                return nil
+            }
+            defer { group.cancelAll() }
+            while let result = try await group.next() {
+                if let report = result { return report }
+            }
+            throw CancellationError()
+        }
     }
 
     private func play(client: HTTPClient) async throws -> LoadReport {

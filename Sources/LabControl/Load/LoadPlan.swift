@@ -10,6 +10,11 @@ public struct LoadPlan: Sendable {
     /// not sent and counts as `dropped` (client overload) — never silently delayed, which would
     /// hide the server's slowness the way coordinated omission does.
     public var maxInFlight: Int
+    /// Connections the generator may open to the target (HTTP/1.1 keep-alive, one request per
+    /// connection at a time). Requests beyond it wait for a free connection inside the client —
+    /// still in flight, their wait still counted in latency — instead of each opening a new
+    /// connection, which under a hiccup snowballs into thousands of connections.
+    public var maxConnections: Int
     /// Timeout for request kinds that set none.
     public var defaultTimeout: Duration
     /// Seeds the key and kind choices so two runs send the same sequence; `nil` = random.
@@ -19,12 +24,14 @@ public struct LoadPlan: Sendable {
         target: String,
         phases: [LoadPhase],
         maxInFlight: Int = 1_000,
+        maxConnections: Int = 256,
         defaultTimeout: Duration = .seconds(10),
         seed: UInt64? = nil
     ) {
         self.target = target
         self.phases = phases
         self.maxInFlight = maxInFlight
+        self.maxConnections = maxConnections
         self.defaultTimeout = defaultTimeout
         self.seed = seed
     }
@@ -133,6 +140,7 @@ extension LoadPlan {
             throw fail("target", "must start with http:// or https://, got \"\(target)\"")
         }
         guard maxInFlight > 0 else { throw fail("maxInFlight", "must be positive, got \(maxInFlight)") }
+        guard maxConnections > 0 else { throw fail("maxConnections", "must be positive, got \(maxConnections)") }
         guard defaultTimeout > .zero else { throw fail("defaultTimeout", "must be positive") }
         guard !phases.isEmpty else { throw fail("phases", "at least one phase is needed") }
         for (p, phase) in phases.enumerated() {

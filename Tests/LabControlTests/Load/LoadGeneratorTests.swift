@@ -1,6 +1,7 @@
 // The load generator against a real HTTP server: rate, coordinated omission, outcomes, request
 // mix, trace propagation and metrics. Timing assertions use wide margins (2 noisy cores).
 
+import Synchronization
 import XCTest
 @testable import LabControl
 
@@ -201,10 +202,14 @@ final class LoadGeneratorTests: XCTestCase {
             LoadPhase(name: "users", duration: .seconds(1), arrivals: .closedLoop(users: 2, thinkTime: .milliseconds(20)), requests: [kind]),
         ]))
         XCTAssertNil(generator.snapshot())
-        let run = Task { try await generator.run() }
-        try await Task.sleep(for: .milliseconds(2_000))
-        let mid = try XCTUnwrap(generator.snapshot())
-        let report = try await run.value
+        let lines = SnapshotLog()
+        let report = try await generator.run(progressEvery: .milliseconds(250)) { lines.append($0) }
+        // The snapshot taken about 2 s in: one second into "steady".
+        func distance(_ s: LoadSnapshot) -> Double { abs((s.phaseElapsed - .seconds(1)).seconds) }
+        let mid = try XCTUnwrap(lines.all.filter { $0.phaseIndex == 1 }.min { distance($0) < distance($1) })
+        // Snapshots arrived all along the 4 s timeline, through every phase.
+        XCTAssertGreaterThanOrEqual(lines.all.count, 10)
+        XCTAssertEqual(Set(lines.all.map(\.phaseName)), ["warmup", "steady", "users"])
 
         XCTAssertEqual(mid.phaseName, "steady")
         XCTAssertEqual(mid.phaseIndex, 1)
@@ -224,4 +229,10 @@ final class LoadGeneratorTests: XCTestCase {
         XCTAssertEqual(report.total.outcomes.errors, 0)
         XCTAssertEqual(generator.snapshot()?.draining, true)
     }
+}
+
+private final class SnapshotLog: Sendable {
+    private let entries = Mutex<[LoadSnapshot]>([])
+    func append(_ snapshot: LoadSnapshot) { entries.withLock { $0.append(snapshot) } }
+    var all: [LoadSnapshot] { entries.withLock { $0 } }
 }

@@ -3,10 +3,14 @@
 //   loadgen-bench serve                      start the target: GET /fast answers "ok"; prints the port
 //   loadgen-bench rate URL R1,R2,… SECONDS   open loop at each rate: achieved rate, lag, latency, CPU
 //   loadgen-bench max URL USERS SECONDS      closed loop, no think time: maximum responses per second
+//   loadgen-bench bare URL USERS SECONDS     the same with bare AsyncHTTPClient calls (engine overhead)
 
+import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import LabControl
+import NIOPosix
+import Synchronization
 
 func cpuSeconds() -> Double {
     var t = timespec()
@@ -36,6 +40,10 @@ func serve() async throws {
 
 func pad(_ s: String, _ width: Int) -> String { String(repeating: " ", count: Swift.max(0, width - s.count)) + s }
 
+func outcomeSummary(_ o: OutcomeCounts) -> String {
+    RequestOutcome.allCases.filter { o[$0] > 0 }.map { "\($0.label)=\(o[$0])" }.joined(separator: " ")
+}
+
 func kind() -> RequestKind { RequestKind(name: "fast", path: "/fast", timeout: .seconds(5)) }
 
 func rate(target: String, rates: [Double], seconds: Int) async throws {
@@ -57,6 +65,7 @@ func rate(target: String, rates: [Double], seconds: Int) async throws {
               pad(ms(p.sendLag.latency(atPercentile: 99)), 10), pad(ms(p.sendLag.latency(atPercentile: 100)), 10),
               pad(ms(p.stats.latency(atPercentile: 50)), 6), pad(ms(p.stats.latency(atPercentile: 99)), 6),
               pad(ms(p.stats.latency(atPercentile: 100)), 6), String(format: "%5.0f", cpu), separator: "  ")
+        if p.stats.outcomes.errors > 0 { print("            outcomes:", outcomeSummary(p.stats.outcomes)) }
     }
 }
 
@@ -71,6 +80,29 @@ func max(target: String, users: Int, seconds: Int) async throws {
           "p50_ms", ms(p.stats.latency(atPercentile: 50)), "p99_ms", ms(p.stats.latency(atPercentile: 99)))
 }
 
+/// The same closed loop with bare AsyncHTTPClient calls — no schedule, recorder, spans or metrics —
+/// to separate the engine's own cost from the HTTP client's.
+func bareClient(target: String, users: Int, seconds: Int) async throws {
+    let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+                            configuration: LoadGenerator.clientConfiguration(maxConnections: users))
+    final class Count: Sendable { let value = Atomic<Int>(0) }
+    let count = Count()
+    let end = ContinuousClock.now + .seconds(seconds)
+    await withDiscardingTaskGroup { group in
+        for _ in 0..<users {
+            group.addTask {
+                while ContinuousClock.now < end {
+                    let response = try? await client.execute(HTTPClientRequest(url: target + "/fast"), timeout: .seconds(5))
+                    if let response { _ = try? await response.body.collect(upTo: 1 << 20) }
+                    count.value.add(1, ordering: .relaxed)
+                }
+            }
+        }
+    }
+    try await client.shutdown()
+    print(String(format: "users %d  responses/s %.0f  (bare AsyncHTTPClient)", users, Double(count.value.load(ordering: .relaxed)) / Double(seconds)))
+}
+
 extension Duration {
     var secondsValue: Double { let (s, a) = components; return Double(s) + Double(a) / 1e18 }
 }
@@ -83,6 +115,8 @@ case "rate" where args.count == 4:
     try await rate(target: args[1], rates: args[2].split(separator: ",").map { Double($0)! }, seconds: Int(args[3])!)
 case "max" where args.count == 4:
     try await max(target: args[1], users: Int(args[2])!, seconds: Int(args[3])!)
+case "bare" where args.count == 4:
+    try await bareClient(target: args[1], users: Int(args[2])!, seconds: Int(args[3])!)
 default:
     FileHandle.standardError.write(Data("usage: loadgen-bench serve | rate URL R1,R2,… SECONDS | max URL USERS SECONDS\n".utf8))
     exit(2)

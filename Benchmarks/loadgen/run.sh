@@ -34,5 +34,7 @@ echo
 echo "### Maximum throughput, closed loop, $USERS connections, ${DURATION}s"
 echo -n "loadgen: "
 "$BIN" max "$URL" "$USERS" "$DURATION"
+echo -n "bare:    "
+"$BIN" bare "$URL" "$USERS" "$DURATION"
 echo -n "wrk:     "
 wrk -t2 -c"$USERS" -d"${DURATION}s" "$URL/fast" | awk '/Requests\/sec/{printf "responses/s %s  ", $2} /Latency/{printf "latency avg %s  ", $2} END{print ""}'

@@ -174,4 +174,33 @@ final class RetryTests: XCTestCase {
         XCTAssertEqual(attempts.value, 3)
         XCTAssertEqual(metrics.counter("retry_calls_total", ["name": "d", "outcome": "deadline"]), 1)
     }
+
+    func testServerRetryAfterHintStretchesTheBackoff() async throws {
+        let clock = ManualClock()
+        let policy = RetryPolicy(
+            maxAttempts: 3, backoff: fixedBackoff,
+            retryAfter: { ($0 as? ResilienceTestError)?.code == 429 ? .seconds(30) : nil })
+        let retrier = Retrier(name: "ra", policy: policy, clock: clock, metricsFactory: ResilienceTestMetrics())
+        let start = clock.now
+        let attemptTimes = ResilienceBox<[Duration]>([])
+        let call = Task {
+            try await retrier.execute { attempt -> Int in
+                attemptTimes.update { $0.append(start.duration(to: clock.now)) }
+                switch attempt {
+                case 1: throw ResilienceTestError(code: 429)  // "come back in 30 s", beyond the 10 s cap
+                case 2: throw ResilienceTestError(code: 503)  // no hint: the backoff's 200 ms
+                default: return attempt
+                }
+            }
+        }
+        try await awaitSleepers(clock)
+        clock.advance(by: .seconds(29))
+        XCTAssertEqual(attemptTimes.value.count, 1, "the hint is honoured over the 100 ms backoff")
+        clock.advance(by: .seconds(1))
+        try await eventually { attemptTimes.value.count == 2 }
+        try await awaitSleepers(clock)
+        clock.advance(by: .milliseconds(200))
+        _ = try await boundedValue(call)
+        XCTAssertEqual(attemptTimes.value, [.zero, .seconds(30), .seconds(30) + .milliseconds(200)])
+    }
 }

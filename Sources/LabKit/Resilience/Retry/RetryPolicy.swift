@@ -9,16 +9,21 @@ public struct RetryPolicy: Sendable {
     /// Which errors are worth another attempt (a timeout or 503 is; a 400 is not).
     /// The default retries everything except cancellation.
     public var isRetryable: @Sendable (any Error) -> Bool
+    /// The server's own hint from an error (an HTTP `Retry-After` on a 429 or 503): the retry waits at
+    /// least this long, even beyond the backoff cap. Nil (the default) means no hint.
+    public var retryAfter: @Sendable (any Error) -> Duration?
 
     public init(
         maxAttempts: Int = 3,
         backoff: Backoff = Backoff(),
-        isRetryable: @escaping @Sendable (any Error) -> Bool = { !($0 is CancellationError) }
+        isRetryable: @escaping @Sendable (any Error) -> Bool = { !($0 is CancellationError) },
+        retryAfter: @escaping @Sendable (any Error) -> Duration? = { _ in nil }
     ) {
         precondition(maxAttempts >= 1, "maxAttempts counts the first attempt, so it is at least 1")
         self.maxAttempts = maxAttempts
         self.backoff = backoff
         self.isRetryable = isRetryable
+        self.retryAfter = retryAfter
     }
 }
 
@@ -103,9 +108,10 @@ public final class Retrier<C: Clock<Duration>>: Sendable {
                     outcomes[.exhausted]?.increment()
                     throw error
                 }
-                let delay = generator.withLock { generator in
+                let backoff = generator.withLock { generator in
                     policy.backoff.delay(retry: attempt, previous: previousDelay, using: &generator)
                 }
+                let delay = max(backoff, policy.retryAfter(error) ?? .zero)
                 if let deadline, delay >= deadline.remaining {
                     outcomes[.deadline]?.increment()
                     throw error
@@ -114,7 +120,7 @@ public final class Retrier<C: Clock<Duration>>: Sendable {
                     outcomes[.budgetDenied]?.increment()
                     throw error
                 }
-                previousDelay = delay
+                previousDelay = backoff  // decorrelated jitter grows from its own delays, not the hints
                 try await clock.sleep(for: delay)
                 attempt += 1
             }

@@ -8,3 +8,7 @@ bin=.build/debug
 "$bin/labctl" --help >/dev/null
 "$bin/labsvc" --help >/dev/null
 echo "checks: CLI usage ok"
+
+# Files derived from lab manifests are up to date (every manifest parses, nothing is stale).
+"$bin/labctl" gen --check
+echo "checks: generated files ok"

@@ -35,6 +35,7 @@ struct UpCommand: AsyncParsableCommand {
             throw Failure("\(error)")
         }
         print(Self.describe(running))
+        fflush(nil)   // the table reaches a pipe or file now, not at exit
         note("\n\(running.manifest.id) (\(running.variant)) is up. Ctrl-C or `labctl down` stops it.")
 
         await withTaskGroup(of: Void.self) { group in

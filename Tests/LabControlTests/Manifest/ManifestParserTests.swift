@@ -184,6 +184,17 @@ final class ManifestParserTests: XCTestCase {
         XCTAssertEqual(try ManifestParser.parse(yaml: yaml, labDirectory: dir.url).infrastructure[1].initSQL, "schema.sql")
     }
 
+    func testTheSchemaExampleInLabsREADMEParses() throws {
+        let readme = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("labs/README.md"), encoding: .utf8)
+        let start = try XCTUnwrap(readme.range(of: "## The schema\n\n```yaml\n"))
+        let end = try XCTUnwrap(readme.range(of: "\n```", range: start.upperBound..<readme.endIndex))
+        let lab = try ManifestParser.parse(yaml: String(readme[start.upperBound..<end.lowerBound]), file: "labs/README.md")
+        XCTAssertEqual(lab.id, "week07")
+        XCTAssertEqual(lab.infrastructure.map(\.name), ["redis", "postgres", "prometheus", "queue"])
+        XCTAssertEqual(lab.scenario?.actions.count, 5)
+        XCTAssertEqual(lab.measurements.map(\.name), ["p99", "breaker_open", "slowest_span_service"])
+    }
+
     // MARK: pieces
 
     func testExpectationExpressions() throws {

@@ -5,8 +5,10 @@
 import Foundation
 import Hummingbird
 import LabControl
+import Logging
 import NIOCore
 import ServiceContextModule
+import ServiceLifecycle
 import Synchronization
 import Telemetry
 import XCTest
@@ -109,6 +111,7 @@ final class PrometheusScrapeTests: XCTestCase {
 /// A tiny Hummingbird app on a free loopback port serving a registry's exposition.
 private final class MetricsEndpoint: Sendable {
     let port: Int
+    private let group: ServiceGroup
     private let task: Task<Void, any Error>
     private let served: ServedLog
 
@@ -140,23 +143,26 @@ private final class MetricsEndpoint: Sendable {
                 continuation.yield(channel.localAddress?.port ?? 0)
                 continuation.finish()
             })
-        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        // Run in a ServiceGroup so that stop() is a graceful shutdown, not a cancellation.
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: Logger(label: "metrics-endpoint")))
+        let task = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next(), port > 0 else {
             task.cancel()
             throw TestError("the metrics endpoint did not start")
         }
-        return MetricsEndpoint(port: port, task: task, served: served)
+        return MetricsEndpoint(port: port, group: group, task: task, served: served)
     }
 
-    private init(port: Int, task: Task<Void, any Error>, served: ServedLog) {
+    private init(port: Int, group: ServiceGroup, task: Task<Void, any Error>, served: ServedLog) {
         self.port = port
+        self.group = group
         self.task = task
         self.served = served
     }
 
     func stop() async {
-        task.cancel()
+        await group.triggerGracefulShutdown()
         _ = try? await task.value
     }
 }

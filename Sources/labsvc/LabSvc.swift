@@ -10,8 +10,8 @@ struct LabSvc: AsyncParsableCommand {
         commandName: "labsvc",
         abstract: "Run one service of a Distributed Lab lab.",
         discussion: """
-            Configuration comes from the environment: HOST, PORT, <PEER>_URL, REDIS_URL, DATABASE_URL,
-            DB_POOL_SIZE, DB_ACQUIRE_TIMEOUT_MS, LAB_CONFIG (JSON knobs), LAB_ADMIN_TOKEN, and the
+            Configuration comes from the environment: HOST, PORT, <PEER>_URL, REDIS_URL, DATABASE_URL, \
+            DB_POOL_SIZE, DB_ACQUIRE_TIMEOUT_MS, LAB_CONFIG (JSON knobs), LAB_ADMIN_TOKEN, and the \
             standard OTEL_* variables (OTEL_SERVICE_NAME, OTEL_EXPORTER_OTLP_ENDPOINT, ...).
             """,
         subcommands: LabSvc.extraSubcommands
@@ -30,14 +30,16 @@ struct LabSvc: AsyncParsableCommand {
         guard let lab, let role else {
             fail("usage: labsvc <lab> <role> (labsvc --list shows them)", code: 2)
         }
+        let service: LabService
         do {
-            let service = try await registry.makeService(lab: lab, role: role, environment: ProcessInfo.processInfo.environment)
-            try await service.run()
+            service = try await registry.makeService(lab: lab, role: role, environment: ProcessInfo.processInfo.environment)
         } catch let error as LabServiceRegistry.LookupError {
             fail("labsvc: \(error)", code: 2)
-        } catch let error as LabStartupError {
-            fail("labsvc: \(error)", code: 1)
+        } catch {
+            // Configuration problems (a malformed URL, a missing <PEER>_URL): one line, no stack trace.
+            fail("labsvc \(lab) \(role): \(error)", code: 1)
         }
+        try await service.run()
     }
 
     private func fail(_ message: String, code: Int32) -> Never {

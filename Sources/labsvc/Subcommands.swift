@@ -1,7 +1,7 @@
 import ArgumentParser
 
 extension LabSvc {
-    /// Subcommands besides running a lab service. `proxy` (the fault-injecting TCP proxy) joins
-    /// here once Sources/labsvc/ProxyCommand.swift exists.
-    static var extraSubcommands: [any ParsableCommand.Type] { [] }
+    /// Subcommands besides running a lab service: `labsvc proxy …`, the fault-injecting TCP proxy
+    /// in front of infrastructure (ProxyCommand.swift).
+    static var extraSubcommands: [any ParsableCommand.Type] { [ProxyCommand.self] }
 }

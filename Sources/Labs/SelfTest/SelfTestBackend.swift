@@ -5,10 +5,14 @@ enum SelfTestBackend {
     static func build(_ service: LabService) async throws {
         let name = service.context.serviceName
         let db = try service.postgres()
+        let redis = try service.redis()
         let schema = SchemaOnce()
 
         service.router.get("/work") { _, _ -> Response in
             var reply: [String: JSONValue] = ["service": .string(name)]
+            if let redis {
+                reply["counter"] = .number(Double(try await redis.incr("selftest:work")))
+            }
             if let db {
                 try await schema.ensure(db)
                 try await db.query("INSERT INTO selftest_visits (service) VALUES (\(name))")

@@ -19,7 +19,7 @@ final class FaultInjectionTests: XCTestCase {
 
     func testLatencyIsAddedOnlyToTheChosenRoute() async throws {
         let svc = try await startTwoRouteService()
-        defer { Task { await svc.stop() } }
+        addTeardownBlock { await svc.stop() }
         let put = try await http(.PUT, svc.baseURL + "/admin/faults", body: #"{"latency":{"fixed_ms":800,"route":"/chosen"}}"#)
         XCTAssertEqual(put.status, 200, put.body)
 
@@ -42,7 +42,7 @@ final class FaultInjectionTests: XCTestCase {
 
     func testLatencyRouteMatchesARoutePatternToo() async throws {
         let svc = try await startTwoRouteService()
-        defer { Task { await svc.stop() } }
+        addTeardownBlock { await svc.stop() }
         _ = try await http(.PUT, svc.baseURL + "/admin/faults", body: #"{"latency":{"fixed_ms":600,"route":"/items/{id}"}}"#)
         let (_, seconds) = try await timed { try await http(.GET, svc.baseURL + "/items/7") }
         XCTAssertGreaterThanOrEqual(seconds, 0.6)
@@ -50,7 +50,7 @@ final class FaultInjectionTests: XCTestCase {
 
     func testErrorRateOneAnswersTheChosenStatusAndShowsAsAMetric() async throws {
         let svc = try await startTwoRouteService()
-        defer { Task { await svc.stop() } }
+        addTeardownBlock { await svc.stop() }
         let put = try await http(.PUT, svc.baseURL + "/admin/faults", body: #"{"error":{"rate":1.0,"status":503,"route":"/chosen"}}"#)
         XCTAssertEqual(put.status, 200, put.body)
         for _ in 0..<5 {
@@ -80,7 +80,7 @@ final class FaultInjectionTests: XCTestCase {
 
     func testErrorRateHalfFailsRoughlyHalf() async throws {
         let svc = try await startTwoRouteService()
-        defer { Task { await svc.stop() } }
+        addTeardownBlock { await svc.stop() }
         _ = try await http(.PUT, svc.baseURL + "/admin/faults", body: #"{"error":{"rate":0.5,"status":500}}"#)
         var failures = 0
         for _ in 0..<200 where try await http(.GET, svc.baseURL + "/other").status == 500 { failures += 1 }
@@ -89,7 +89,7 @@ final class FaultInjectionTests: XCTestCase {
 
     func testHangNeverAnswersUntilClearedThenReleasesTheRequest() async throws {
         let svc = try await startTwoRouteService()
-        defer { Task { await svc.stop() } }
+        addTeardownBlock { await svc.stop() }
         _ = try await http(.PUT, svc.baseURL + "/admin/faults", body: #"{"hang":{"route":"/chosen"}}"#)
 
         do {
@@ -111,7 +111,7 @@ final class FaultInjectionTests: XCTestCase {
 
     func testBadFaultBodiesAre400NamingTheField() async throws {
         let svc = try await startTwoRouteService()
-        defer { Task { await svc.stop() } }
+        addTeardownBlock { await svc.stop() }
         let cases: [(String, String)] = [
             (#"{"latency":{"fixed_ms":"slow"}}"#, "field 'latency.fixed_ms': expected a non-negative number"),
             (#"{"latency":{"fixed_ms":-5}}"#, "field 'latency.fixed_ms': expected a non-negative number"),
@@ -136,7 +136,7 @@ final class FaultInjectionTests: XCTestCase {
 
     func testPutReplacesTheWholeSetAndGetShowsIt() async throws {
         let svc = try await startTwoRouteService()
-        defer { Task { await svc.stop() } }
+        addTeardownBlock { await svc.stop() }
         _ = try await http(.PUT, svc.baseURL + "/admin/faults", body: #"{"latency":{"fixed_ms":10,"jitter_ms":5},"error":{"rate":0.1}}"#)
         let shown = try await http(.GET, svc.baseURL + "/admin/faults")
         XCTAssertEqual(
@@ -150,7 +150,7 @@ final class FaultInjectionTests: XCTestCase {
 
     func testBuiltinRoutesAreNeverFaulted() async throws {
         let svc = try await startTwoRouteService()
-        defer { Task { await svc.stop() } }
+        addTeardownBlock { await svc.stop() }
         _ = try await http(.PUT, svc.baseURL + "/admin/faults", body: #"{"error":{"rate":1,"status":500},"latency":{"fixed_ms":2000}}"#)
         let (health, seconds) = try await timed { try await http(.GET, svc.baseURL + "/healthz") }
         XCTAssertEqual(health.status, 200)
@@ -162,7 +162,7 @@ final class FaultInjectionTests: XCTestCase {
 
     func testAdminTokenIsRequiredWhenConfigured() async throws {
         let svc = try await startTwoRouteService(["LAB_ADMIN_TOKEN": "s3cret"])
-        defer { Task { await svc.stop() } }
+        addTeardownBlock { await svc.stop() }
         let anonymous = try await http(.PUT, svc.baseURL + "/admin/faults", body: #"{"error":{"rate":1}}"#)
         XCTAssertEqual(anonymous.status, 403, "even loopback callers need the token once it is set")
         let wrong = try await http(.GET, svc.baseURL + "/admin/config", headers: [("authorization", "Bearer nope")])
@@ -193,7 +193,7 @@ final class FaultInjectionTests: XCTestCase {
         let svc = try await RunningService.start(name: "faults-remote", environment: ["HOST": "0.0.0.0"]) { service in
             service.router.get("/x") { _, _ in "x" }
         }
-        defer { Task { await svc.stop() } }
+        addTeardownBlock { await svc.stop() }
         let remote = try await http(.GET, "http://\(external):\(svc.port)/admin/faults")
         XCTAssertEqual(remote.status, 403)
         let answer10 = try await http(.GET, "http://\(external):\(svc.port)/x")

@@ -27,7 +27,7 @@ final class PeerClientTests: XCTestCase {
 
     func testClientSpanIsTheParentOfTheCalleeViaTraceparent() async throws {
         let peer = try await startEchoPeer()
-        defer { Task { await peer.stop() } }
+        addTeardownBlock { await peer.stop() }
         let client = PeerClient(name: "echo", baseURL: peer.baseURL)
 
         let reply = try await withSpan("test-root") { _ in try await client.get("/echo", route: "/echo") }
@@ -60,7 +60,7 @@ final class PeerClientTests: XCTestCase {
 
     func testPerCallTimeoutIsHonoured() async throws {
         let peer = try await startEchoPeer()
-        defer { Task { await peer.stop() } }
+        addTeardownBlock { await peer.stop() }
         let client = PeerClient(name: "echo", baseURL: peer.baseURL)
         let (outcome, seconds) = await timed { () async -> Result<PeerResponse, any Error> in
             do { return .success(try await client.get("/slow", timeout: .milliseconds(400))) } catch { return .failure(error) }
@@ -73,7 +73,7 @@ final class PeerClientTests: XCTestCase {
 
     func testIncomingDeadlineCapsTheCallAndIsForwarded() async throws {
         let peer = try await startEchoPeer()
-        defer { Task { await peer.stop() } }
+        addTeardownBlock { await peer.stop() }
         let client = PeerClient(name: "echo", baseURL: peer.baseURL)
 
         var context = ServiceContext.topLevel
@@ -99,12 +99,12 @@ final class PeerClientTests: XCTestCase {
 
     func testDeadlineHeaderOnAnIncomingRequestFlowsToTheNextHop() async throws {
         let peer = try await startEchoPeer()
-        defer { Task { await peer.stop() } }
+        addTeardownBlock { await peer.stop() }
         let front = try await RunningService.start(name: "front", environment: ["ECHO_URL": peer.baseURL]) { service in
             let echo = try service.context.peer("echo")
             service.router.get("/relay") { _, _ in try await echo.get("/echo").json["timeout_ms"]?.stringValue ?? "" }
         }
-        defer { Task { await front.stop() } }
+        addTeardownBlock { await front.stop() }
         let answer = try await http(.GET, front.baseURL + "/relay", headers: [("x-request-timeout-ms", "1500")])
         let forwarded = try XCTUnwrap(Int(answer.body), answer.body)
         XCTAssert((300...1500).contains(forwarded), "\(forwarded)")

@@ -27,7 +27,7 @@ final class LabPostgresTests: XCTestCase {
 
     func testQueriesRunAndSpansCarryTheStatementNotTheValues() async throws {
         let (db, task) = try await makePool(poolName: "queries")
-        defer { task.cancel() }
+        addTeardownBlock { task.cancel() }
         try await db.query("CREATE TABLE IF NOT EXISTS people (id serial PRIMARY KEY, name text NOT NULL)")
         let secret = "Ada-\(UUID().uuidString)"
         try await db.query("INSERT INTO people (name) VALUES (\(secret))")
@@ -43,7 +43,7 @@ final class LabPostgresTests: XCTestCase {
 
     func testPoolMetricsShowWaitingWhenThePoolIsExhausted() async throws {
         let (db, task) = try await makePool(poolSize: 2, acquireTimeoutMs: 10_000, poolName: "exhaust")
-        defer { task.cancel() }
+        addTeardownBlock { task.cancel() }
         try await db.ping()
 
         // Two callers hold both connections; three more must wait.
@@ -73,7 +73,7 @@ final class LabPostgresTests: XCTestCase {
 
     func testAcquireTimeoutFailsInsteadOfQueueingForever() async throws {
         let (db, task) = try await makePool(poolSize: 1, acquireTimeoutMs: 300, poolName: "timeout")
-        defer { task.cancel() }
+        addTeardownBlock { task.cancel() }
         try await db.ping()
         let holder = Task { try await db.query("SELECT pg_sleep(2)") }
         try await Task.sleep(for: .milliseconds(300))
@@ -94,14 +94,14 @@ final class LabPostgresTests: XCTestCase {
         let svc = try await RunningService.start(name: "pg-ready", environment: ["DATABASE_URL": pg.url]) { service in
             _ = try service.postgres()
         }
-        defer { Task { await svc.stop() } }
+        addTeardownBlock { await svc.stop() }
         let answer1 = try await http(.GET, svc.baseURL + "/readyz")
         XCTAssertEqual(answer1.status, 200)
 
         let down = try await RunningService.start(name: "pg-down", environment: ["DATABASE_URL": "postgres://lab@127.0.0.1:1/lab"]) { service in
             _ = try service.postgres()
         }
-        defer { Task { await down.stop() } }
+        addTeardownBlock { await down.stop() }
         let answer = try await http(.GET, down.baseURL + "/readyz")
         XCTAssertEqual(answer.status, 503)
         XCTAssertEqual(answer.json["failed"], ["postgres"])

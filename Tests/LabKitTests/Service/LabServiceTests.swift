@@ -11,7 +11,7 @@ final class LabServiceTests: XCTestCase {
         let svc = try await RunningService.start(name: "span-test") { service in
             service.router.get("/items/{id}") { _, context in "item \(context.parameters.get("id") ?? "?")" }
         }
-        defer { Task { await svc.stop() } }
+        addTeardownBlock { await svc.stop() }
         let traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
         let parentID = "00f067aa0ba902b7"
         let answer = try await http(.GET, svc.baseURL + "/items/42", headers: [("traceparent", "00-\(traceID)-\(parentID)-01")])
@@ -33,7 +33,7 @@ final class LabServiceTests: XCTestCase {
             service.router.get("/metrics-test/{id}") { _, _ in "ok" }
             service.router.get("/metrics-test-fail") { _, _ -> String in throw HTTPError(.conflict) }
         }
-        defer { Task { await svc.stop() } }
+        addTeardownBlock { await svc.stop() }
         for i in 0..<3 { _ = try await http(.GET, svc.baseURL + "/metrics-test/\(i)") }
         _ = try await http(.GET, svc.baseURL + "/metrics-test-fail")
 
@@ -62,7 +62,7 @@ final class LabServiceTests: XCTestCase {
                 if !healthy.withLock({ $0 }) { throw Down() }
             }
         }
-        defer { Task { await svc.stop() } }
+        addTeardownBlock { await svc.stop() }
         let ready = try await http(.GET, svc.baseURL + "/readyz")
         XCTAssertEqual(ready.status, 200)
         XCTAssertEqual(ready.json["status"], "ready")
@@ -81,7 +81,7 @@ final class LabServiceTests: XCTestCase {
         let svc = try await RunningService.start(name: "ready-hang") { service in
             service.addReadinessCheck("stuck") { try await Task.sleep(for: .seconds(60)) }
         }
-        defer { Task { await svc.stop() } }
+        addTeardownBlock { await svc.stop() }
         let (answer, seconds) = try await timed { try await http(.GET, svc.baseURL + "/readyz") }
         XCTAssertEqual(answer.status, 503)
         XCTAssertEqual(answer.json["failed"], ["stuck"])
@@ -113,7 +113,7 @@ final class LabServiceTests: XCTestCase {
                 "\(context.config.string("strategy") ?? "none") \(context.config.int("retries") ?? -1) \(context.config.bool("cache", default: false)!)"
             }
         }
-        defer { Task { await svc.stop() } }
+        addTeardownBlock { await svc.stop() }
         var answer = try await http(.GET, svc.baseURL + "/strategy")
         XCTAssertEqual(answer.body, "before 1 false")
 

@@ -84,7 +84,12 @@ extension TraceStore {
 
         /// Scans one segment, truncates a damaged tail (unless read-only) and indexes its records.
         private mutating func load(sequence: Int, path: String, readOnly: Bool) throws(TraceStoreError) {
-            let bytes = try PosixFile.readAll(path)
+            let bytes: [UInt8]
+            do {
+                bytes = try PosixFile.readAll(path)
+            } catch .io(_, ENOENT) where readOnly {
+                return  // the writer deleted this (oldest) segment since we listed the directory
+            }
             var scan = TraceSegmentFile.scan(bytes)
             // A record whose checksum matches but which does not decode is damage too (a bug or an
             // editor); records after it are dropped with it so the file stays a clean prefix.
@@ -109,8 +114,12 @@ extension TraceStore {
             } else if scan.validLength < bytes.count {
                 let lost = bytes.count - scan.validLength
                 recoveredBytes += lost
-                let action = readOnly ? "skipped" : "truncated"
-                recoveryNotes.append("\(path): \(scan.damage ?? "damaged"); \(action) the last \(lost) bytes")
+                // A reader may see the record the writer is writing right now: incomplete, not damaged.
+                let inFlight = readOnly && scan.damage.map { $0.contains("cut short") || $0.contains("partial record header") } ?? false
+                if !inFlight {
+                    let action = readOnly ? "skipped" : "truncated"
+                    recoveryNotes.append("\(path): \(scan.damage ?? "damaged"); \(action) the last \(lost) bytes")
+                }
                 if !readOnly, truncate(path, off_t(scan.validLength)) != 0 { throw .io("truncate \(path)", errno) }
             }
             segments.append(Segment(sequence: sequence, path: path, size: scan.validLength, traceIDs: []))
@@ -218,15 +227,20 @@ extension TraceStore {
             guard let entry = index[id] else { return nil }
             var seen = Set<SpanID>()
             let spans = try spans(of: id, at: entry.locations).filter { s in s.spanID.map { seen.insert($0).inserted } ?? false }
-            return Trace(traceID: id, spans: spans)
+            return spans.isEmpty ? nil : Trace(traceID: id, spans: spans)
         }
 
         private func spans(of id: TraceID, at locations: [RecordLocation]) throws(TraceStoreError) -> [TraceSpan] {
             var out: [TraceSpan] = []
             for location in locations {
                 guard let segment = segments.first(where: { $0.sequence == location.segment }) else { continue }
-                let payload = try PosixFile.readRange(
-                    segment.path, offset: location.offset + TraceSegmentFile.recordHeaderSize, count: location.length)
+                let payload: [UInt8]
+                do {
+                    payload = try PosixFile.readRange(
+                        segment.path, offset: location.offset + TraceSegmentFile.recordHeaderSize, count: location.length)
+                } catch .io(_, ENOENT) {
+                    continue  // deleted by the size bound (a read-only view lags the writer)
+                }
                 let request: OTLP.ExportTraceServiceRequest
                 do {
                     request = try OTLP.ExportTraceServiceRequest(protobuf: payload)

@@ -77,6 +77,22 @@ final class TraceStoreTests: XCTestCase {
         XCTAssertEqual(Set(reopened.summaries().map(\.traceID)), kept)
     }
 
+    func testAReaderSurvivesTheWriterDeletingSegments() throws {
+        let writer = try TraceStore(directory: path, maxSegmentBytes: 1_000, maxTotalBytes: 3_000)
+        try writer.append(F.request(F.checkout(trace: 1)))
+        let reader = try TraceStore(directory: path, readOnly: true)
+        XCTAssertNotNil(try reader.trace(F.traceID(1)))
+        for i in 2...40 { try writer.append(F.request(F.checkout(trace: UInt64(i), offset: Double(i)))) }
+        XCTAssertNil(writer.summary(F.traceID(1)), "the writer dropped trace 1 with its segment")
+        // The reader's index is a snapshot: it still lists trace 1 but finds its file gone.
+        XCTAssertNotNil(reader.summary(F.traceID(1)))
+        XCTAssertNil(try reader.trace(F.traceID(1)))
+        // A fresh reader opens cleanly.
+        let fresh = try TraceStore(directory: path, readOnly: true)
+        XCTAssertEqual(Set(fresh.summaries().map(\.traceID)), Set(writer.summaries().map(\.traceID)))
+        XCTAssertEqual(fresh.statistics.recoveryNotes, [])
+    }
+
     func testATraceSpanningSegmentsShrinksWhenItsOldPartIsDropped() throws {
         let store = try TraceStore(directory: path, maxSegmentBytes: 1_000, maxTotalBytes: 2_500)
         let spans = F.checkout(trace: 7)

@@ -112,6 +112,7 @@ public final class LoadGenerator: Sendable {
         let start = ContinuousClock.now
         let recorder = LoadRecorder(plan: plan, start: start)
         self.recorder.withLock { $0 = recorder }
+        let run = RunContext(client: client, recorder: recorder)
 
         await withDiscardingTaskGroup { group in
             var phaseStart = start
@@ -119,47 +120,11 @@ public final class LoadGenerator: Sendable {
                 var rng = SplitMix64(seed: seed &+ UInt64(index) &* 0x9E37_79B9)
                 switch phase.arrivals {
                 case .openLoop(let profile):
-                    var schedule = ArrivalSchedule(profile: profile, duration: phase.duration)
-                    while let offset = schedule.next() {
-                        let due = phaseStart + offset
-                        if due > .now {
-                            do { try await Task.sleep(until: due, clock: .continuous) } catch { return }
-                        }
-                        let kind = phase.kinds[phase.picker.pick(using: &rng)]
-                        let request = kind.render(using: &rng)
-                        // The cap is checked when the request is due: over it, the request is
-                        // dropped and counted, never queued (queueing would hide the overload).
-                        guard inFlight.add(1, ordering: .relaxed).newValue <= plan.maxInFlight else {
-                            inFlight.subtract(1, ordering: .relaxed)
-                            recorder.finished(phase: index, kind: kind.index, outcome: .dropped, latency: nil, at: due)
-                            kind.metrics.record(.dropped, latency: nil)
-                            continue
-                        }
-                        group.addTask {
-                            await self.send(
-                                request, kind: kind, phase: index, scheduled: due, measureLag: true,
-                                client: client, recorder: recorder)
-                        }
-                    }
+                    let completed = await playOpenLoop(
+                        phase, index: index, profile: profile, start: phaseStart, rng: &rng, run: run, group: &group)
+                    if !completed { return }
                 case .closedLoop(let users, let thinkTime):
-                    let end = phaseStart + phase.duration
-                    for user in 0..<users {
-                        let userSeed = rng.next() &+ UInt64(user)
-                        group.addTask {
-                            var rng = SplitMix64(seed: userSeed)
-                            while ContinuousClock.now < end, !Task.isCancelled {
-                                let kind = phase.kinds[phase.picker.pick(using: &rng)]
-                                let request = kind.render(using: &rng)
-                                self.inFlight.add(1, ordering: .relaxed)
-                                await self.send(
-                                    request, kind: kind, phase: index, scheduled: .now, measureLag: false,
-                                    client: client, recorder: recorder)
-                                if thinkTime > .zero {
-                                    try? await Task.sleep(for: thinkTime)
-                                }
-                            }
-                        }
-                    }
+                    startUsers(users, thinkTime: thinkTime, phase, index: index, start: phaseStart, rng: &rng, run: run, group: &group)
                 }
                 phaseStart += phase.duration
                 // The next phase starts on the timeline, not when this one's requests are done.
@@ -167,9 +132,69 @@ public final class LoadGenerator: Sendable {
                     do { try await Task.sleep(until: phaseStart, clock: .continuous) } catch { return }
                 }
             }
+            // Leaving the group waits for the requests still in flight.
         }
         try Task.checkCancellation()
         return recorder.finish(at: .now)
+    }
+
+    /// What every request of a run needs.
+    fileprivate struct RunContext: Sendable {
+        let client: HTTPClient
+        let recorder: LoadRecorder
+    }
+
+    /// The pacing loop: sleeps until the next request is due, then starts every due request in its
+    /// own task. Returns `false` if the run was cancelled.
+    private func playOpenLoop(
+        _ phase: PreparedPhase, index: Int, profile: RateProfile, start: ContinuousClock.Instant,
+        rng: inout SplitMix64, run: RunContext, group: inout DiscardingTaskGroup
+    ) async -> Bool {
+        var schedule = ArrivalSchedule(profile: profile, duration: phase.duration)
+        while let offset = schedule.next() {
+            let due = start + offset
+            if due > .now {
+                do { try await Task.sleep(until: due, clock: .continuous) } catch { return false }
+            }
+            let kind = phase.kinds[phase.picker.pick(using: &rng)]
+            let request = kind.render(using: &rng)
+            // The cap is checked when the request is due: over it, the request is dropped and
+            // counted, never queued (queueing would hide the overload).
+            guard inFlight.add(1, ordering: .relaxed).newValue <= plan.maxInFlight else {
+                inFlight.subtract(1, ordering: .relaxed)
+                run.recorder.finished(phase: index, kind: kind.index, outcome: .dropped, latency: nil, at: due)
+                kind.metrics.record(.dropped, latency: nil)
+                continue
+            }
+            group.addTask {
+                await self.send(request, kind: kind, phase: index, scheduled: due, measureLag: true, run: run)
+            }
+        }
+        return true
+    }
+
+    /// Closed loop: each virtual user sends, waits for the response, thinks, and repeats until the
+    /// phase ends. The users run as tasks of the group while the timeline moves on.
+    private func startUsers(
+        _ users: Int, thinkTime: Duration, _ phase: PreparedPhase, index: Int, start: ContinuousClock.Instant,
+        rng: inout SplitMix64, run: RunContext, group: inout DiscardingTaskGroup
+    ) {
+        let end = start + phase.duration
+        for user in 0..<users {
+            let userSeed = rng.next() &+ UInt64(user)
+            group.addTask {
+                var rng = SplitMix64(seed: userSeed)
+                while ContinuousClock.now < end, !Task.isCancelled {
+                    let kind = phase.kinds[phase.picker.pick(using: &rng)]
+                    let request = kind.render(using: &rng)
+                    self.inFlight.add(1, ordering: .relaxed)
+                    await self.send(request, kind: kind, phase: index, scheduled: .now, measureLag: false, run: run)
+                    if thinkTime > .zero {
+                        try? await Task.sleep(for: thinkTime)
+                    }
+                }
+            }
+        }
     }
 
     /// A phase made ready to run: kinds prepared, metric handles made once per kind name.
@@ -200,8 +225,9 @@ extension LoadGenerator {
     /// The caller has already counted it in `inFlight`; this releases it.
     fileprivate func send(
         _ rendered: RenderedRequest, kind: PreparedKind, phase: Int, scheduled: ContinuousClock.Instant,
-        measureLag: Bool, client: HTTPClient, recorder: LoadRecorder
+        measureLag: Bool, run: RunContext
     ) async {
+        let recorder = run.recorder
         defer { inFlight.subtract(1, ordering: .relaxed) }
         let sentAt = ContinuousClock.now
         recorder.sent(phase: phase, lag: measureLag ? sentAt - scheduled : nil, at: sentAt)
@@ -223,7 +249,7 @@ extension LoadGenerator {
 
         let outcome: RequestOutcome
         do {
-            let response = try await client.execute(request, timeout: .nanoseconds(kind.timeout.microseconds * 1_000))
+            let response = try await run.client.execute(request, timeout: .nanoseconds(kind.timeout.microseconds * 1_000))
             for try await _ in response.body {}  // read to the end so the connection is reused
             let status = Int(response.status.code)
             outcome = RequestOutcome(status: status)

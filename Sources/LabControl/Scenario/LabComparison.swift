@@ -52,6 +52,9 @@ public struct LabComparison: Sendable {
         options.log("— variant \(variant): starting \(entry.manifest.id)")
         let lab = try await LabRuntime.up(entry, options: options)
         do {
+            if let url = lab.prometheusURL {
+                try await Self.waitForFirstScrape(PrometheusClient(baseURL: url), targets: lab.instances.count, log: options.log)
+            }
             let progress = self.progress
             let log = options.log
             let runner = ScenarioRunner(
@@ -82,6 +85,18 @@ public struct LabComparison: Sendable {
             await lab.down()
             throw error
         }
+    }
+
+    /// Prometheus only knows a service after its first scrape of it; a measurement over a window
+    /// before that has no data. So the scenario starts once every service has been scraped.
+    static func waitForFirstScrape(_ prometheus: PrometheusClient, targets: Int, log: @Sendable (String) -> Void) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            let up = (try? await prometheus.instant("count(up == 1)"))?.first?.value ?? 0
+            if Int(up) >= targets { return }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        log("warning: Prometheus has not scraped all \(targets) services after 60 s; PromQL measurements may lack data")
     }
 
     /// Two scrape intervals plus a second for the services' span batches (OTEL_BSP_SCHEDULE_DELAY).

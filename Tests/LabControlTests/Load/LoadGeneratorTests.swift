@@ -42,6 +42,25 @@ final class LoadGeneratorTests: XCTestCase {
         XCTAssertLessThanOrEqual(perSlice.max()!, 60, "per-100ms arrivals \(perSlice)")
     }
 
+    func testStepsAndRampsChangeTheRateTheServerSees() async throws {
+        server = try await LoadTestServer.start()
+        let kind = RequestKind(name: "fast", path: "/fast")
+        let report = try await LoadGenerator(plan: plan([
+            LoadPhase(name: "steps", duration: .seconds(2), arrivals: .openLoop(.steps([20, 100])), requests: [kind]),
+            LoadPhase(name: "down", duration: .seconds(1), arrivals: .openLoop(.ramp(from: 100, to: 0)), requests: [kind]),
+        ])).run()
+        XCTAssertEqual(report.phases.map(\.stats.outcomes.sent), [120, 50])
+
+        // Server-side arrivals per second of the timeline: 20, then 100, then the ramp's 50.
+        let arrivals = server.arrivals.map(\.at).sorted()
+        let first = arrivals[0]
+        var perSecond = [0, 0, 0]
+        for t in arrivals { perSecond[min(Int((t - first).seconds), 2)] += 1 }
+        XCTAssertEqual(perSecond[0], 20, accuracy: 5, "\(perSecond)")
+        XCTAssertEqual(perSecond[1], 100, accuracy: 10, "\(perSecond)")
+        XCTAssertEqual(perSecond[2], 50, accuracy: 10, "\(perSecond)")
+    }
+
     /// A 1 s whole-server stall at 100 rps. The open-loop generator keeps sending on schedule (~100
     /// requests pile up during the stall) and, measuring from the scheduled time, sees the stall
     /// in its tail. A closed-loop user sends one request, waits out the stall, and its percentiles

@@ -124,4 +124,12 @@ final class AdaptiveConcurrencyLimiterTests: XCTestCase {
         for _ in 1...5 { run(taking: .milliseconds(30), concurrently: limiter.limit) }
         XCTAssertLessThan(limiter.limit, grown)
     }
+
+    func testVegasLimiterShrinksOnADropEvenBeforeAnyLatencySample() throws {
+        let limiter = AdaptiveConcurrencyLimiter(
+            name: "v", algorithm: .vegas(VegasLimit(initialLimit: 100)), clock: ManualClock(),
+            metricsFactory: ResilienceTestMetrics())
+        limiter.onDropped(try XCTUnwrap(limiter.tryAcquire()))
+        XCTAssertEqual(limiter.limit, 98, "100 - log10(100)")
+    }
 }

@@ -131,10 +131,11 @@ public final class AdaptiveConcurrencyLimiter<C: Clock<Duration>>: Sendable {
             case .aimd(let aimd):
                 state.limit = Double(aimd.update(limit: Int(state.limit), sample: sample))
             case .vegas(let vegas):
-                // The lowest RTT seen is the latency without queueing. A zero RTT says nothing.
+                // The lowest RTT seen is the latency without queueing. A zero RTT says nothing (and a
+                // drop needs no RTT at all).
                 if sample.rtt > .zero, !didDrop { state.rttNoLoad = min(state.rttNoLoad ?? sample.rtt, sample.rtt) }
-                if let rttNoLoad = state.rttNoLoad, sample.rtt > .zero || didDrop {
-                    state.limit = vegas.update(limit: state.limit, rttNoLoad: rttNoLoad, sample: sample)
+                if didDrop || sample.rtt > .zero {
+                    state.limit = vegas.update(limit: state.limit, rttNoLoad: state.rttNoLoad ?? sample.rtt, sample: sample)
                 }
             }
             limitGauge.record(Int(state.limit))

@@ -68,6 +68,9 @@ public struct AIMDLimit: Sendable {
 ///
 /// with `alpha = 3 * log10(limit)`, `beta = 6 * log10(limit)`, and `log10` taken as at least 1 (so small
 /// limits still move). The limit is kept as a real number and reported rounded down.
+///
+/// `rttNoLoad` is the lowest RTT the limiter has seen and is never forgotten here; Netflix's version
+/// re-probes it periodically, which matters when the dependency's baseline latency shifts for good.
 public struct VegasLimit: Sendable {
     public var initialLimit: Int
     public var minLimit: Int

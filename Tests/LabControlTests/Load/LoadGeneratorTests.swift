@@ -71,9 +71,10 @@ final class LoadGeneratorTests: XCTestCase {
 
         let openGate = StallGate(after: .seconds(1), length: .seconds(1))
         server = try await LoadTestServer.start(gate: openGate)
+        let snapshots = SnapshotLog()
         let open = try await LoadGenerator(plan: plan([
             LoadPhase(name: "open", duration: .seconds(3), arrivals: .openLoop(.constant(100)), requests: [gated])
-        ])).run()
+        ])).run(progressEvery: .milliseconds(200)) { snapshots.append($0) }
         window = try XCTUnwrap(openGate.window)
         let openSentDuringStall = server.arrivals.filter { window.contains($0.at) }.count
         await server.stop()
@@ -92,6 +93,11 @@ final class LoadGeneratorTests: XCTestCase {
         XCTAssert((70...130).contains(openSentDuringStall), "open loop sent \(openSentDuringStall) during the stall")
         XCTAssertLessThanOrEqual(closedSentDuringStall, 2, "closed loop sent \(closedSentDuringStall) during the stall")
         XCTAssertEqual(openStats.outcomes[.status2xx], openStats.outcomes.sent)
+
+        // The live view saw it too: during the stall nothing completes, right after it the last
+        // second's p99 is the stall.
+        XCTAssert(snapshots.all.contains { $0.responsesPerSecond < 20 && $0.inFlight >= 30 }, "no stalled snapshot")
+        XCTAssert(snapshots.all.contains { ($0.p99 ?? .zero) >= .milliseconds(500) }, "no snapshot with the stall in p99")
 
         let openP99 = try XCTUnwrap(openStats.latency(atPercentile: 99))
         let openP90 = try XCTUnwrap(openStats.latency(atPercentile: 90))

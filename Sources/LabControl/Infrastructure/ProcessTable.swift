@@ -10,6 +10,8 @@ public enum ProcessTable {
         public let state: Character
         public let commandLine: [String]
         public let workingDirectory: String?
+        /// The program file (/proc/<pid>/exe), when readable.
+        public let executable: String?
         public var description: String { "pid \(pid) [\(state)] \(commandLine.joined(separator: " "))" }
     }
 
@@ -28,7 +30,8 @@ public enum ProcessTable {
         let raw = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))) ?? Data()
         let arguments = raw.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
         let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd")
-        return Entry(pid: pid, processGroup: group, state: state, commandLine: arguments, workingDirectory: cwd)
+        let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")
+        return Entry(pid: pid, processGroup: group, state: state, commandLine: arguments, workingDirectory: cwd, executable: exe)
     }
 
     /// Processes whose arguments or working directory mention `path` (excluding ourselves).
@@ -37,6 +40,17 @@ public enum ProcessTable {
         return entries().filter { entry in
             entry.pid != me
                 && (entry.commandLine.contains { $0.contains(path) } || entry.workingDirectory?.hasPrefix(path) == true)
+        }
+    }
+
+    /// Programs the runtime starts, working in `directory`: the strays a dead controller can leave.
+    /// (Narrow on purpose: a shell or an editor open in the lab's directory is not a stray.)
+    public static func labPrograms(workingIn directory: String) -> [Entry] {
+        // Debian's redis-server is a link to redis-check-rdb, which /proc/<pid>/exe shows.
+        let programs: Set<String> = ["labsvc", "redis-server", "redis-check-rdb", "postgres", "prometheus", "initdb", "psql"]
+        return processes(referencing: directory).filter { entry in
+            entry.workingDirectory?.hasPrefix(directory) == true
+                && programs.contains(URL(fileURLWithPath: entry.executable ?? "").lastPathComponent)
         }
     }
 

@@ -238,7 +238,7 @@ public enum LabRuntime {
             try? await Task.sleep(for: .milliseconds(100))
         }
         for process in state.liveProcesses { Glibc.kill(-process.pgid, SIGKILL) }
-        for stray in ProcessTable.processes(referencing: state.labDirectory) where stray.pid != getpid() {
+        for stray in ProcessTable.labPrograms(workingIn: state.labDirectory) where stray.pid != getpid() {
             Glibc.kill(stray.pid, SIGKILL)
         }
     }

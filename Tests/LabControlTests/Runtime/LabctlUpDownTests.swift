@@ -48,6 +48,12 @@ final class LabctlUpDownTests: XCTestCase {
         let frontend = try XCTUnwrap(URL(string: try XCTUnwrap(endpoints.instances["frontend"]))?.port)
         XCTAssertEqual(Probe.httpGet(port: frontend, path: "/hello", timeout: .seconds(10))?.status, 200)
 
+        let backendLog = try await labctl(["logs", "backend"])
+        XCTAssertTrue(backendLog.contains("listening"), backendLog)
+        let upOutput = try String(contentsOf: state.url.appendingPathComponent("up.log"), encoding: .utf8)
+        let frontendURL = try XCTUnwrap(endpoints.instances["frontend"])
+        XCTAssertTrue(upOutput.contains("frontend") && upOutput.contains(frontendURL), upOutput)
+
         // Process control goes through the supervising labctl.
         let restarted = try await labctl(["restart", "backend"])
         XCTAssertTrue(restarted.contains("restart: backend"), restarted)

@@ -135,6 +135,34 @@ final class NativeRuntimeTests: XCTestCase {
         XCTAssertNil(LabState.read(from: state.url))
     }
 
+    func testDownCleansUpAfterAControllerThatDied() async throws {
+        let labDirectory = state.url.appendingPathComponent("selftest")
+        try FileManager.default.createDirectory(at: labDirectory, withIntermediateDirectories: true)
+        func start(_ program: String, _ arguments: [String]) throws -> ChildProcess {
+            try ChildProcess.spawn(
+                name: program, executable: try ProgramLocator.standard.find(program), arguments: arguments,
+                environment: ChildProcess.minimalEnvironment(), directory: labDirectory,
+                logFile: labDirectory.appendingPathComponent("\(program).log"), deathSignal: 0)
+        }
+        let recorded = try start("sleep", ["300"])
+        let stray = try start("redis-server", ["--port", "\(try FreePort.next())", "--bind", "127.0.0.1", "--save", ""])
+        let bystander = try start("sleep", ["301"])   // e.g. a shell in .lab: not ours to kill
+        defer { Task { await bystander.stop(signal: SIGKILL) } }
+        try LabState(
+            lab: "selftest", variant: "before", controllerPid: 999_999, controllerCommandLine: ["gone"],
+            labDirectory: labDirectory.path, startedAt: Date(),
+            processes: [.init(name: "backend", kind: .service, pid: recorded.pid, pgid: recorded.pgid, log: "")]
+        ).write(to: state.url)
+
+        let stopped = await LabRuntime.down(stateDirectory: state.url)
+        XCTAssertEqual(stopped?.lab, "selftest")
+        XCTAssertEqual(recorded.exitStatus, .signaled(SIGTERM))
+        XCTAssertEqual(stray.exitStatus, .signaled(SIGKILL))
+        XCTAssertTrue(bystander.isRunning)
+        XCTAssertNil(LabState.read(from: state.url))
+        await bystander.stop(signal: SIGKILL)
+    }
+
     func testUnknownVariantIsAClearError() async throws {
         do {
             _ = try await LabRuntime.up(try selftest(), options: options(variant: "during"))

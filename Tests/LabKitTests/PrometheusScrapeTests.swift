@@ -26,7 +26,7 @@ final class PrometheusScrapeTests: XCTestCase {
         let span = SpanContext(traceID: .random(), spanID: .random(), traceFlags: 1)
         let latency = registry.histogram(
             "scrape_test_request_duration_seconds", help: "Latency of the scrape test's fake requests.",
-            labels: [("http_route", "/items/{id}")], buckets: [0.05, 0.1, 0.5])
+            labels: [("http_route", "/items/{id}")], buckets: [0.05, 0.1, 0.5, 1])
         var context = ServiceContext.topLevel
         context.spanContext = span
         ServiceContext.withValue(context) {
@@ -34,6 +34,7 @@ final class PrometheusScrapeTests: XCTestCase {
             latency.observe(0.3)  // exemplar on le="0.5"
         }
         latency.observe(0.02)  // outside any span: no exemplar on le="0.05"
+        latency.observe(0.75)  // le="1.0": whole bounds are written "1.0" in both formats, so the series match
         let awkward = "a \"quoted\" \\ value\nwith newline, ünïcode"
         registry.counter("scrape_test_jobs_total", help: "Jobs.", labels: [("queue", awkward)]).increment(by: 7)
         registry.gauge("scrape_test_temperature", help: "A gauge.").set(-2.5)
@@ -70,11 +71,11 @@ final class PrometheusScrapeTests: XCTestCase {
             for job in ["openmetrics", "text"] {
                 let buckets = try await api.vector("scrape_test_request_duration_seconds_bucket{job=\"\(job)\"}")
                 let byLE = Dictionary(uniqueKeysWithValues: buckets.map { ($0.metric["le"] ?? "?", $0.value) })
-                XCTAssertEqual(byLE, ["0.05": 1, "0.1": 2, "0.5": 3, "+Inf": 3], "job \(job)")
+                XCTAssertEqual(byLE, ["0.05": 1, "0.1": 2, "0.5": 3, "1.0": 4, "+Inf": 4], "job \(job)")
                 let count = try await api.vector("scrape_test_request_duration_seconds_count{job=\"\(job)\"}")
-                XCTAssertEqual(count.map(\.value), [3])
+                XCTAssertEqual(count.map(\.value), [4])
                 let sum = try await api.vector("scrape_test_request_duration_seconds_sum{job=\"\(job)\"}")
-                XCTAssertEqual(sum.first?.value ?? 0, 0.387, accuracy: 1e-9)
+                XCTAssertEqual(sum.first?.value ?? 0, 1.137, accuracy: 1e-9)
                 let gauge = try await api.vector("scrape_test_temperature{job=\"\(job)\"}")
                 XCTAssertEqual(gauge.map(\.value), [-2.5])
             }

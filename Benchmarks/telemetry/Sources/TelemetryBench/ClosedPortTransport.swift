@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import NIOCore
+import Synchronization
 import Telemetry
 #if canImport(Glibc)
 import Glibc
@@ -7,14 +8,34 @@ import Glibc
 
 /// The transport services use (LabKit's, over AsyncHTTPClient), re-stated here because the benchmark
 /// does not build LabKit: a real HTTP POST, so a dead collector costs what it costs in production.
-struct AsyncHTTPClientTransport: OTLPTransport {
+final class AsyncHTTPClientTransport: OTLPTransport {
+    private let client: HTTPClient
+    private let posts = Atomic<Int>(0)
+
+    /// - Parameter retryConnections: AsyncHTTPClient's `retryConnectionEstablishment`. When true (its
+    ///   default, and `HTTPClient.shared`'s), a refused connection is retried until the request's
+    ///   deadline; when false the POST fails at once and the exporter's own backoff takes over.
+    init(retryConnections: Bool = true) {
+        if retryConnections {
+            client = .shared
+        } else {
+            var configuration = HTTPClient.Configuration()
+            configuration.connectionPool.retryConnectionEstablishment = false
+            client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        }
+    }
+
+    /// POSTs attempted so far (each retry is one).
+    var attempts: Int { posts.load(ordering: .relaxed) }
+
     func post(url: String, body: [UInt8], contentType: String, timeout: Duration) async throws -> OTLPTransportResponse {
+        posts.wrappingAdd(1, ordering: .relaxed)
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "content-type", value: contentType)
         request.body = .bytes(ByteBuffer(bytes: body))
         let nanoseconds = Int64(clamping: Int(timeout.components.seconds) * 1_000_000_000 + Int(timeout.components.attoseconds / 1_000_000_000))
-        let response = try await HTTPClient.shared.execute(request, timeout: .nanoseconds(nanoseconds))
+        let response = try await client.execute(request, timeout: .nanoseconds(nanoseconds))
         let bytes = try await response.body.collect(upTo: 1024 * 1024)
         return OTLPTransportResponse(
             statusCode: Int(response.status.code), retryAfter: response.headers.first(name: "retry-after"),

@@ -15,6 +15,7 @@ struct TelemetryBench {
         var collectorDownSeconds = 60
         var collectorDownRate = 5_000
         var only: String?
+        var retryConnections = true
     }
 
     static func parse(_ arguments: [String]) -> Options {
@@ -35,6 +36,7 @@ struct TelemetryBench {
             case "--only":
                 options.only = rest.popFirst()
                 guard options.only == "ours" || options.only == "swift-otel" else { usage("--only takes ours or swift-otel") }
+            case "--no-connect-retry": options.retryConnections = false
             case "-h", "--help": usage(nil)
             default: usage("unknown argument \(argument)")
             }
@@ -49,7 +51,7 @@ struct TelemetryBench {
 
     static func usage(_ problem: String?) -> Never {
         if let problem { print("TelemetryBench: \(problem)") }
-        print("usage: TelemetryBench [--quick] [--runs N] [--spans N] [--down-seconds N] [--sections 1,2,3,4] [--only ours|swift-otel]")
+        print("usage: TelemetryBench [--quick] [--runs N] [--spans N] [--down-seconds N] [--sections 1,2,3,4] [--only ours|swift-otel] [--no-connect-retry]")
         exit(problem == nil ? 0 : 2)
     }
 
@@ -74,7 +76,8 @@ struct TelemetryBench {
                 + "(goal: no slower) — \(ours <= theirs ? "met" : "MISSED")")
         }
         if options.sections.contains(4) {
-            let result = await CollectorDownBench.run(duration: .seconds(options.collectorDownSeconds), rate: options.collectorDownRate)
+            let result = await CollectorDownBench.run(
+                duration: .seconds(options.collectorDownSeconds), rate: options.collectorDownRate, retryConnections: options.retryConnections)
             for table in result.tables { print(table.render()) }
             verdicts.append("collector down: memory \(result.bounded ? "bounded" : "NOT bounded"), no crash")
         }

@@ -24,8 +24,13 @@ final class RedisConnection: @unchecked Sendable {
 
     deinit { redisFree(context) }
 
+    /// hiredis writes with write(2), which raises SIGPIPE (default action: kill the process) when the
+    /// server has reset the connection. Servers ignore SIGPIPE and take the EPIPE error instead.
+    private static let ignoreSIGPIPE: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
+
     /// Connects, applies the command timeout to the socket, then authenticates and selects the database.
     static func open(_ configuration: RedisConfiguration) throws(RedisError) -> RedisConnection {
+        Self.ignoreSIGPIPE
         let endpoint = "\(configuration.host):\(configuration.port)"
         guard
             let context = redisConnectWithTimeout(

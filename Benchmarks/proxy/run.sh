@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Redis throughput direct vs through `labsvc proxy` (no toxics), both measured with redis-benchmark.
+# Goal: the proxy keeps >= 80% of direct throughput. See README.md for the figures and how to read them.
+#
+#   Benchmarks/proxy/run.sh                  # defaults below
+#   REQUESTS=200000 PIPELINE=16 ROUNDS=5 Benchmarks/proxy/run.sh
+#
+# Needs: redis-server, redis-benchmark, redis-cli (Debian: redis-server, redis-tools), python3, swift.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+REQUESTS=${REQUESTS:-100000}
+CLIENTS=${CLIENTS:-50}
+PIPELINE=${PIPELINE:-1}
+ROUNDS=${ROUNDS:-3}
+TESTS=${TESTS:-set,get,incr,lpush}
+GOAL=${GOAL:-0.80}
+# A separate build directory keeps the release build from queueing behind (or blocking) debug builds.
+BUILD_PATH=${BUILD_PATH:-$ROOT/.build-bench}
+
+for program in redis-server redis-benchmark redis-cli python3 swift; do
+    command -v "$program" >/dev/null || { echo "missing $program (Debian: redis-server / redis-tools / python3)" >&2; exit 2; }
+done
+
+echo "building labsvc (release) in $BUILD_PATH ..." >&2
+swift build -c release --product labsvc --package-path "$ROOT" --scratch-path "$BUILD_PATH" >&2
+LABSVC="$(swift build -c release --package-path "$ROOT" --scratch-path "$BUILD_PATH" --show-bin-path)/labsvc"
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_for_redis() {
+    for _ in $(seq 100); do
+        redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null | grep -q PONG && return 0
+        sleep 0.1
+    done
+    echo "nothing answers PING on port $1; logs in $WORK" >&2
+    exit 1
+}
+
+REDIS_PORT=$(free_port)
+PROXY_PORT=$(free_port)
+ADMIN_PORT=$(free_port)
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK" >"$WORK/redis.log" 2>&1 &
+PIDS+=($!)
+wait_for_redis "$REDIS_PORT"
+"$LABSVC" proxy --listen "127.0.0.1:$PROXY_PORT" --upstream "127.0.0.1:$REDIS_PORT" \
+    --admin "127.0.0.1:$ADMIN_PORT" >"$WORK/proxy.log" 2>&1 &
+PIDS+=($!)
+wait_for_redis "$PROXY_PORT"
+
+# One CSV per run: "test","rps",... (redis-benchmark --csv).
+bench() {
+    redis-benchmark -h 127.0.0.1 -p "$1" -t "$TESTS" -n "$REQUESTS" -c "$CLIENTS" -P "$PIPELINE" --csv 2>/dev/null \
+        | awk -F'","' 'NR > 1 { gsub(/"/, "", $1); gsub(/"/, "", $2); print $1, $2 }'
+}
+
+# Alternate direct and proxied runs so drift on the shared machine hits both alike.
+for round in $(seq "$ROUNDS"); do
+    bench "$REDIS_PORT" | sed "s/^/direct $round /" >>"$WORK/results"
+    bench "$PROXY_PORT" | sed "s/^/proxy $round /" >>"$WORK/results"
+done
+
+echo "redis-benchmark -t $TESTS -n $REQUESTS -c $CLIENTS -P $PIPELINE; median of $ROUNDS rounds (requests/s)"
+python3 - "$WORK/results" "$GOAL" <<'PY'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    target, _, test, rps = line.split()
+    runs.setdefault(test, {}).setdefault(target, []).append(float(rps))
+goal = float(sys.argv[2])
+print(f"{'test':<8}{'direct':>12}{'proxy':>12}{'ratio':>8}")
+ok = True
+for test, by in runs.items():
+    direct, proxy = statistics.median(by["direct"]), statistics.median(by["proxy"])
+    ratio = proxy / direct
+    ok &= ratio >= goal
+    print(f"{test:<8}{direct:>12.0f}{proxy:>12.0f}{ratio:>8.2f}")
+print(f"goal: proxy >= {goal:.0%} of direct: {'met' if ok else 'NOT met'}")
+sys.exit(0 if ok else 1)
+PY

@@ -6,21 +6,27 @@ import Telemetry
 import Glibc
 #endif
 
-/// The transport services use (LabKit's, over AsyncHTTPClient), re-stated here because the benchmark
-/// does not build LabKit: a real HTTP POST, so a dead collector costs what it costs in production.
+/// The transport services use — LabKit's `AsyncHTTPClientOTLPTransport` over `LabHTTPClient.shared` —
+/// re-stated here because the benchmark does not build LabKit: a real HTTP POST, so a dead collector
+/// costs what it costs in production.
 final class AsyncHTTPClientTransport: OTLPTransport {
     private let client: HTTPClient
     private let posts = Atomic<Int>(0)
 
-    /// - Parameter retryConnections: AsyncHTTPClient's `retryConnectionEstablishment`. When true (its
-    ///   default, and `HTTPClient.shared`'s), a refused connection is retried until the request's
-    ///   deadline; when false the POST fails at once and the exporter's own backoff takes over.
-    init(retryConnections: Bool = true) {
+    /// - Parameter retryConnections: AsyncHTTPClient's `retryConnectionEstablishment`. LabKit turns it
+    ///   off (a refused POST fails at once and the exporter's own backoff takes over); AsyncHTTPClient's
+    ///   default, and `HTTPClient.shared`'s, is on: a refused connection is retried until the request's
+    ///   deadline.
+    init(retryConnections: Bool = false) {
         if retryConnections {
             client = .shared
         } else {
+            // LabHTTPClient.shared's settings.
             var configuration = HTTPClient.Configuration()
+            configuration.tracing.tracer = nil
+            configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
             configuration.connectionPool.retryConnectionEstablishment = false
+            configuration.timeout.connect = .seconds(3)
             client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         }
     }

@@ -14,7 +14,7 @@ enum CollectorDownBench {
         var bounded: Bool
     }
 
-    static func run(duration: Duration, rate: Int, retryConnections: Bool = true) async -> Result {
+    static func run(duration: Duration, rate: Int, retryConnections: Bool = false) async -> Result {
         let batch = BatchConfiguration()  // the defaults a service gets: queue 2048, batch 512, 5 s, 30 s timeout
         let bytesPerQueuedSpan = bytesPerFinishedSpan()
         let queueBound = (batch.maxQueueSize + batch.maxExportBatchSize) * bytesPerQueuedSpan
@@ -73,7 +73,7 @@ enum CollectorDownBench {
 
         let growth = peak - baseline
         let bounded = growth <= queueBound + 8 * 1_048_576  // slack: HTTP client buffers, allocator granularity
-        var summary = Table(title: "4b. Collector down for \(fixed(duration.seconds, 0)) s at \(grouped(rate)) spans/s (closed loopback port\(retryConnections ? "" : ", connection retries off"))",
+        var summary = Table(title: "4b. Collector down for \(fixed(duration.seconds, 0)) s at \(grouped(rate)) spans/s (closed loopback port, \(retryConnections ? "AsyncHTTPClient's default connection retries" : "LabHTTPClient's settings"))",
                             columns: ["figure", "value"])
         summary.add("spans ended", grouped(made))
         summary.add("exported", grouped(final.exportedSpans))

@@ -15,7 +15,7 @@ struct TelemetryBench {
         var collectorDownSeconds = 60
         var collectorDownRate = 5_000
         var only: String?
-        var retryConnections = true
+        var retryConnections = false
     }
 
     static func parse(_ arguments: [String]) -> Options {
@@ -36,7 +36,7 @@ struct TelemetryBench {
             case "--only":
                 options.only = rest.popFirst()
                 guard options.only == "ours" || options.only == "swift-otel" else { usage("--only takes ours or swift-otel") }
-            case "--no-connect-retry": options.retryConnections = false
+            case "--connect-retry": options.retryConnections = true
             case "-h", "--help": usage(nil)
             default: usage("unknown argument \(argument)")
             }
@@ -51,7 +51,7 @@ struct TelemetryBench {
 
     static func usage(_ problem: String?) -> Never {
         if let problem { print("TelemetryBench: \(problem)") }
-        print("usage: TelemetryBench [--quick] [--runs N] [--spans N] [--down-seconds N] [--sections 1,2,3,4] [--only ours|swift-otel] [--no-connect-retry]")
+        print("usage: TelemetryBench [--quick] [--runs N] [--spans N] [--down-seconds N] [--sections 1,2,3,4] [--only ours|swift-otel] [--connect-retry]")
         exit(problem == nil ? 0 : 2)
     }
 

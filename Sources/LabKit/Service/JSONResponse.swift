@@ -41,3 +41,10 @@ extension JSONValue {
     public var intValue: Int? { doubleValue.map { Int($0) } }
     public var boolValue: Bool? { if case .bool(let b) = self { b } else { nil } }
 }
+
+/// Lets a handler return JSON directly: `router.get("/x") { _, _ -> JSONValue in ["ok": true] }`.
+extension JSONValue: ResponseGenerator {
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        .json(self)
+    }
+}

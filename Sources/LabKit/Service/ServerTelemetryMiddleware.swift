@@ -42,6 +42,10 @@ struct ServerTelemetryMiddleware: RouterMiddleware {
             } catch {
                 status = Int((error as? any HTTPResponseError)?.status.code ?? 500)
                 finish(span, status: status, method: method, route: route, start: start)
+                if status >= 500 {
+                    // Logged inside the span, so the line carries this request's trace_id/span_id.
+                    context.logger.error("request failed", metadata: ["http.route": "\(route ?? "unmatched")", "error": "\(error)"])
+                }
                 throw error
             }
         }

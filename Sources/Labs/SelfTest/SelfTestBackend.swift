@@ -8,7 +8,7 @@ enum SelfTestBackend {
         let redis = try service.redis()
         let schema = SchemaOnce()
 
-        service.router.get("/work") { _, _ -> Response in
+        service.router.get("/work") { _, _ -> JSONValue in
             var reply: [String: JSONValue] = ["service": .string(name)]
             if let redis {
                 reply["counter"] = .number(Double(try await redis.incr("selftest:work")))
@@ -20,7 +20,7 @@ enum SelfTestBackend {
                 let count = try rows.first?.decode(Int.self) ?? 0
                 reply["visits"] = .number(Double(count))
             }
-            return .json(.object(reply))
+            return .object(reply)
         }
     }
 }

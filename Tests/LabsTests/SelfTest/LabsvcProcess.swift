@@ -68,9 +68,12 @@ struct LabsvcProcess: @unchecked Sendable {
         try await send("GET", path, timeout: timeout)
     }
 
-    func send(_ method: String, _ path: String, body: String? = nil, timeout: TimeInterval = 10) async throws -> (status: Int, body: String) {
+    func send(
+        _ method: String, _ path: String, headers: [(String, String)] = [], body: String? = nil, timeout: TimeInterval = 10
+    ) async throws -> (status: Int, body: String) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = HTTPMethod(rawValue: method)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(string: body)) }
         let response = try await LabHTTPClient.shared.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
         let bytes = try await response.body.collect(upTo: 16 * 1024 * 1024)

@@ -1,5 +1,6 @@
 import Foundation
 import LabControl
+import Telemetry
 import XCTest
 
 /// The self-test lab end to end: two `labsvc` processes, a real Redis and a real PostgreSQL.
@@ -50,5 +51,85 @@ final class SelfTestLabTests: XCTestCase {
         let neither = try await backend.get("/readyz")
         XCTAssertEqual(neither.status, 503)
         XCTAssertTrue(neither.body.contains(#""failed":["postgres","redis"]"#), neither.body)
+    }
+}
+
+/// Spans leave each `labsvc` process over OTLP/HTTP (our AsyncHTTPClient transport) and arrive at
+/// the control plane's receiver as one trace spanning both services and their databases.
+final class SelfTestTracingTests: XCTestCase {
+    func testOneTraceSpansBothServicesAndTheirDatabases() async throws {
+        let dir = URL(fileURLWithPath: "/tmp/selftest-trace-\(UUID().uuidString.prefix(8))")
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        let store = try TraceStore(directory: dir.appendingPathComponent("traces").path)
+        let receiver = OTLPReceiver(store: store, configuration: .init(port: 0, forwarder: nil))
+        _ = try await receiver.start()
+        addTeardownBlock { await receiver.stop() }
+        let endpoint = try XCTUnwrap(receiver.endpoint)
+        let redis = try await RedisServer.start(directory: dir.appendingPathComponent("redis"))
+        let postgres = try await PostgresServer.start(directory: dir.appendingPathComponent("postgres"))
+        addTeardownBlock { await redis.stop(); await postgres.stop() }
+
+        let otel = ["OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "OTEL_TRACES_EXPORTER": "otlp", "OTEL_BSP_SCHEDULE_DELAY": "100"]
+        let backend = try await LabsvcProcess.start(
+            "selftest", "backend", port: try FreePort.next(),
+            environment: otel.merging(["REDIS_URL": redis.url, "DATABASE_URL": postgres.url]) { a, _ in a })
+        addTeardownBlock { await backend.stop() }
+        let frontend = try await LabsvcProcess.start(
+            "selftest", "frontend", port: try FreePort.next(), environment: otel.merging(["BACKEND_URL": backend.baseURL]) { a, _ in a })
+        addTeardownBlock { await frontend.stop() }
+
+        let traceID = TraceID.random()
+        let callerSpan = SpanID.random()
+        let reply = try await frontend.send("GET", "/hello", headers: [("traceparent", "00-\(traceID.hex)-\(callerSpan.hex)-01")])
+        XCTAssertEqual(reply.status, 200, reply.body)
+
+        var spans: [TraceSpan] = []
+        for _ in 0..<100 {
+            spans = try store.trace(traceID)?.spans ?? []
+            if spans.count >= 5 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        func find(_ name: String, _ service: String, kind: Int32) throws -> TraceSpan {
+            try XCTUnwrap(
+                spans.first { $0.span.name == name && $0.serviceName == service && $0.span.kind == kind },
+                "no \(name) span from \(service) in \(spans.map { "\($0.serviceName): \($0.span.name)" })")
+        }
+        let hello = try find("GET /hello", "selftest-frontend", kind: 2)
+        let call = try find("GET /work", "selftest-frontend", kind: 3)
+        let work = try find("GET /work", "selftest-backend", kind: 2)
+        let incr = try find("INCR", "selftest-backend", kind: 3)
+        let insert = try find("INSERT", "selftest-backend", kind: 3)
+        XCTAssertEqual(hello.parentSpanID, callerSpan, "the frontend continued our trace")
+        XCTAssertEqual(call.parentSpanID, hello.spanID)
+        XCTAssertEqual(work.parentSpanID, call.spanID, "traceparent crossed the process boundary")
+        XCTAssertEqual(incr.parentSpanID, work.spanID)
+        XCTAssertEqual(insert.parentSpanID, work.spanID)
+        XCTAssertEqual(insert.span.attributes.first { $0.key == "db.query.text" }?.value, .string("INSERT INTO selftest_visits (service) VALUES ($1)"))
+    }
+
+    func testSpansStillBufferedAtSIGTERMAreFlushedBeforeExit() async throws {
+        let dir = URL(fileURLWithPath: "/tmp/selftest-flush-\(UUID().uuidString.prefix(8))")
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        let store = try TraceStore(directory: dir.appendingPathComponent("traces").path)
+        let receiver = OTLPReceiver(store: store, configuration: .init(port: 0, forwarder: nil))
+        _ = try await receiver.start()
+        addTeardownBlock { await receiver.stop() }
+        // A one-minute batch delay: only the shutdown flush can deliver the span in time.
+        let backend = try await LabsvcProcess.start(
+            "selftest", "backend", port: try FreePort.next(),
+            environment: ["OTEL_EXPORTER_OTLP_ENDPOINT": try XCTUnwrap(receiver.endpoint), "OTEL_TRACES_EXPORTER": "otlp", "OTEL_BSP_SCHEDULE_DELAY": "60000"])
+        addTeardownBlock { await backend.stop() }
+
+        let traceID = TraceID.random()
+        let reply = try await backend.send("GET", "/work", headers: [("traceparent", "00-\(traceID.hex)-\(SpanID.random().hex)-01")])
+        XCTAssertEqual(reply.status, 200)
+        try await Task.sleep(for: .milliseconds(300))
+        XCTAssertNil(try store.trace(traceID), "still buffered in the batch processor")
+
+        backend.sigterm()
+        let exit = await backend.waitForExit()
+        XCTAssertEqual(exit.status, 0)
+        let spans = try store.trace(traceID)?.spans ?? []
+        XCTAssertEqual(spans.map(\.span.name), ["GET /work"], "flushed on the way out")
     }
 }

@@ -4,6 +4,7 @@ import LabKit
 /// Every lab's services, for `labsvc <lab> <role>` and the control plane.
 public enum Labs {
     public static let registry = LabServiceRegistry([
-        SelfTestLab.lab
+        SelfTestLab.lab,
+        CircuitBreakersLab.lab,
     ])
 }

@@ -15,6 +15,7 @@ public final class TelemetryTracer: Tracer, Sendable {
     public let processor: any SpanProcessor
     public let limits: SpanLimits
     private let propagator = W3CTraceContextPropagator()
+    private let ids = IDGenerator()
 
     public init(sampler: any Sampler = Samplers.default, processor: any SpanProcessor, limits: SpanLimits = SpanLimits()) {
         self.sampler = sampler
@@ -33,12 +34,11 @@ public final class TelemetryTracer: Tracer, Sendable {
     ) -> TelemetrySpan {
         var spanServiceContext = context()
         let parent = spanServiceContext.spanContext.flatMap { $0.traceID.isValid && $0.spanID.isValid ? $0 : nil }
-        var generator = SystemRandomNumberGenerator()
-        let traceID = parent?.traceID ?? TraceID.random(using: &generator)
+        let (traceID, spanID) = ids.ids(traceID: parent?.traceID)
         let sampled = sampler.shouldSample(traceID: traceID, parent: parent, operationName: operationName)
         let spanContext = SpanContext(
             traceID: traceID,
-            spanID: SpanID.random(using: &generator),
+            spanID: spanID,
             traceFlags: sampled ? 0x01 : 0x00,
             traceState: parent?.traceState ?? "",
             isRemote: false

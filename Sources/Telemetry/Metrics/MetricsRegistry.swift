@@ -19,6 +19,8 @@ public final class MetricsRegistry: Sendable {
     public static let defaultBuckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
     private let state = Mutex(State())
+    /// The size of the last rendered body: the next one reserves that much at once instead of growing.
+    private let lastBodySize = Atomic<Int>(0)
     private let now: @Sendable () -> Double
     private let logger = Logger(label: "telemetry.metrics")
 
@@ -40,7 +42,18 @@ public final class MetricsRegistry: Sendable {
         let labelNames: [String]
         let buckets: [Double]
         /// Keyed by label values in `labelNames` order.
-        var series: [[String]: AnySeries] = [:]
+        var series: [[String]: AnySeries] = [:] {
+            didSet { sortedSeries = nil }
+        }
+        /// `series` sorted by label values, with its labels as a snapshot writes them. Built by the first
+        /// scrape after a series is added or removed and reused by the scrapes after it.
+        var sortedSeries: [(labels: [(name: String, value: String)], series: AnySeries)]?
+
+        func sortSeries() -> [(labels: [(name: String, value: String)], series: AnySeries)] {
+            series.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { values, live in
+                (zip(labelNames, values).map { (name: $0, value: $1) }, live)
+            }
+        }
     }
 
     enum AnySeries {
@@ -111,12 +124,14 @@ public final class MetricsRegistry: Sendable {
     /// Every family, registered and collected, sorted by name, each family's series sorted by label values.
     public func snapshot() -> [MetricFamilySnapshot] {
         // Copy the structure under the lock; read the values (atomics, per-series locks) outside it.
-        let (families, collectors, helpOverrides) = state.withLock { s in (Array(s.families.values), s.collectors, s.helpOverrides) }
+        let (families, collectors, helpOverrides) = state.withLock { s in
+            let unsorted = s.families.compactMap { $0.value.sortedSeries == nil ? $0.key : nil }
+            for name in unsorted { s.families[name]!.sortedSeries = s.families[name]!.sortSeries() }
+            let families = s.families.values.map { (name: $0.name, type: $0.type, help: $0.help, series: $0.sortedSeries!) }
+            return (families, s.collectors, s.helpOverrides)
+        }
         var result: [MetricFamilySnapshot] = families.map { family in
-            let rows = family.series.sorted { $0.key.lexicographicallyPrecedes($1.key) }
-            let series = rows.map { values, live in
-                SeriesSnapshot(labels: zip(family.labelNames, values).map { (name: $0, value: $1) }, value: live.snapshotValue)
-            }
+            let series = family.series.map { SeriesSnapshot(labels: $0.labels, value: $0.series.snapshotValue) }
             let help = helpOverrides[family.name] ?? family.help
             return MetricFamilySnapshot(name: family.name, type: family.type, help: help, series: series)
         }
@@ -130,7 +145,9 @@ public final class MetricsRegistry: Sendable {
 
     /// Renders every family in `format`.
     public func render(_ format: ExpositionFormat) -> String {
-        ExpositionWriter.write(snapshot(), format: format)
+        let body = ExpositionWriter.write(snapshot(), format: format, capacityHint: lastBodySize.load(ordering: .relaxed))
+        lastBodySize.store(body.utf8.count + body.utf8.count / 16, ordering: .relaxed)  // a little room to grow
+        return body
     }
 
     /// What a `/metrics` handler returns: the format the `Accept` header prefers (OpenMetrics when

@@ -5,6 +5,7 @@ import LabKit
 public enum Labs {
     public static let registry = LabServiceRegistry([
         SelfTestLab.lab,
+        FindingSlowServiceLab.lab,
         CircuitBreakersLab.lab,
     ])
 }

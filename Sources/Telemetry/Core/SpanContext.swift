@@ -28,7 +28,7 @@ public struct TraceID: Hashable, Sendable, CustomStringConvertible {
     public var description: String { hex }
 
     /// The 16 bytes in network order, as OTLP carries them.
-    public var bytes: [UInt8] { Hex.bytes(high) + Hex.bytes(low) }
+    public var bytes: [UInt8] { Hex.bytes(high, low) }
 
     public init?(hex: Substring) {
         guard hex.count == 32, let h = Hex.decode(hex.prefix(16)), let l = Hex.decode(hex.suffix(16)) else { return nil }
@@ -141,8 +141,18 @@ enum Hex {
         return v
     }
 
-    static func bytes(_ v: UInt64) -> [UInt8] {
-        (0..<8).map { UInt8(truncatingIfNeeded: v >> (56 - 8 * UInt64($0))) }
+    /// The big-endian bytes of `first` then (for a trace id) `second`, in one exactly sized array:
+    /// a span's ids are converted for every exported span.
+    static func bytes(_ first: UInt64, _ second: UInt64? = nil) -> [UInt8] {
+        let count = second == nil ? 8 : 16
+        return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            for i in 0..<8 {
+                let shift = 56 - 8 * UInt64(i)
+                buffer[i] = UInt8(truncatingIfNeeded: first >> shift)
+                if let second { buffer[8 + i] = UInt8(truncatingIfNeeded: second >> shift) }
+            }
+            initialized = count
+        }
     }
 
     static func uint64(_ b: ArraySlice<UInt8>) -> UInt64 {

@@ -17,6 +17,11 @@ final class SpanContextTests: XCTestCase {
         XCTAssertEqual(SpanID(bytes: id.bytes), id)
     }
 
+    func testIdBytesAreBigEndianInNetworkOrder() {
+        XCTAssertEqual(TraceID(high: 0x0102_0304_0506_0708, low: 0x090a_0b0c_0d0e_0f10).bytes, Array(1...16))
+        XCTAssertEqual(SpanID(0xf1f2_f3f4_f5f6_f7f8).bytes, [0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8])
+    }
+
     func testRejectsMalformedHex() {
         XCTAssertNil(TraceID(hex: "0af7651916cd43dd8448eb211c80319"))  // 31 chars
         XCTAssertNil(TraceID(hex: "0af7651916cd43dd8448eb211c80319g"))  // not hex

@@ -13,6 +13,18 @@ import XCTest
 final class LabPostgresTests: XCTestCase {
     private static let server = PostgresOnce()
 
+    /// Stops the shared server and removes its cluster once the class is done. (tearDown runs on the
+    /// main thread, so waiting here does not block the tasks doing the work.)
+    override class func tearDown() {
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            await server.stopAndRemove()
+            done.signal()
+        }
+        done.wait()
+        super.tearDown()
+    }
+
     private func makePool(poolSize: Int = 4, acquireTimeoutMs: Int = 5000, poolName: String) async throws -> (LabPostgres, Task<Void, Never>) {
         _ = TestTelemetry.telemetry
         let pg = try await Self.server.get()
@@ -118,5 +130,12 @@ actor PostgresOnce {
         let started = try await PostgresServer.start(directory: dir)
         server = started
         return started
+    }
+
+    func stopAndRemove() async {
+        guard let server else { return }
+        await server.stop()
+        try? FileManager.default.removeItem(at: server.directory)
+        self.server = nil
     }
 }

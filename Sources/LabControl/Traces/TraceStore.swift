@@ -150,11 +150,12 @@ public final class TraceStore: Sendable {
 
     /// Full traces for every matching summary, newest first.
     public func traces(_ query: TraceQuery = TraceQuery()) throws(TraceStoreError) -> [Trace] {
-        var out: [Trace] = []
-        for s in summaries(query) {
-            if let t = try trace(s.traceID) { out.append(t) }
-        }
-        return out
+        try traces(summaries(query).map(\.traceID))
+    }
+
+    /// The stored traces among `ids`, in that order (ids the store no longer holds are left out).
+    public func traces(_ ids: [TraceID]) throws(TraceStoreError) -> [Trace] {
+        try state.withLock { state throws(TraceStoreError) in try state.readTraces(ids) }
     }
 
     /// The longest matching trace ("the slowest trace between t0 and t1").

@@ -224,13 +224,37 @@ extension TraceStore {
         // MARK: Reading
 
         func readTrace(_ id: TraceID) throws(TraceStoreError) -> Trace? {
-            guard let entry = index[id] else { return nil }
-            var seen = Set<SpanID>()
-            let spans = try spans(of: id, at: entry.locations).filter { s in s.spanID.map { seen.insert($0).inserted } ?? false }
-            return spans.isEmpty ? nil : Trace(traceID: id, spans: spans)
+            try readTraces([id]).first
+        }
+
+        /// Several traces at once, each record decoded once however many of the traces it holds
+        /// (a batch exporter mixes many traces in one request). Traces whose records are all gone
+        /// are left out; the order follows `ids`.
+        func readTraces(_ ids: [TraceID]) throws(TraceStoreError) -> [Trace] {
+            let wanted = Set(ids)
+            var locations: [RecordLocation] = []
+            var seenLocations = Set<RecordLocation>()
+            for id in ids {
+                for location in index[id]?.locations ?? [] where seenLocations.insert(location).inserted {
+                    locations.append(location)
+                }
+            }
+            locations.sort { ($0.segment, $0.offset) < ($1.segment, $1.offset) }
+            var spansByTrace: [TraceID: [TraceSpan]] = [:]
+            var seenSpans: [TraceID: Set<SpanID>] = [:]
+            for span in try spans(in: locations) {
+                guard let traceID = span.traceID, wanted.contains(traceID), let spanID = span.spanID else { continue }
+                if seenSpans[traceID, default: []].insert(spanID).inserted { spansByTrace[traceID, default: []].append(span) }
+            }
+            return ids.compactMap { id in spansByTrace[id].map { Trace(traceID: id, spans: $0) } }
         }
 
         private func spans(of id: TraceID, at locations: [RecordLocation]) throws(TraceStoreError) -> [TraceSpan] {
+            try spans(in: locations).filter { $0.traceID == id }
+        }
+
+        /// Every span of the given records (records in a deleted segment are skipped).
+        private func spans(in locations: [RecordLocation]) throws(TraceStoreError) -> [TraceSpan] {
             var out: [TraceSpan] = []
             for location in locations {
                 guard let segment = segments.first(where: { $0.sequence == location.segment }) else { continue }
@@ -247,7 +271,7 @@ extension TraceStore {
                 } catch {
                     throw .io("\(segment.path): record at byte \(location.offset) no longer decodes: \(error)", 0)
                 }
-                out += request.flattenedSpans.filter { $0.traceID == id }
+                out += request.flattenedSpans
             }
             return out
         }

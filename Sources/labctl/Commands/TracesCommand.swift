@@ -60,7 +60,7 @@ struct TracesCommand: AsyncParsableCommand {
             print(TraceTableRenderer().render(summaries), terminator: "")
             print("\(summaries.count) trace(s) shown; `labctl traces --trace ID` draws one as a waterfall")
         }
-        try exportIfAsked(try summaries.compactMap { try traceStore.trace($0.traceID) })
+        try exportIfAsked(try traceStore.traces(summaries.map(\.traceID)))
     }
 
     /// The runtime tags spans with the lab's id (`service.namespace`); a learner may name the lab by

@@ -7,5 +7,6 @@ public enum Labs {
         SelfTestLab.lab,
         FindingSlowServiceLab.lab,
         CircuitBreakersLab.lab,
+        RetryStormsLab.lab,
     ])
 }

@@ -1,0 +1,44 @@
+import LabKit
+
+/// The shared dependency with a hard capacity: `BACKEND_WORKERS` slots, each held for `BACKEND_WORK_MS`
+/// (a sleep, so the bound does not depend on CPU speed;
+/// the `work_ms` config knob overrides it at run time), and a FIFO wait queue of `BACKEND_QUEUE`.
+/// A request that finds the queue full gets 503 at once.
+///
+/// Like most servers it does not notice that a caller gave up: a request that waited in the queue
+/// longer than its caller's timeout is still served, and that slot time is wasted. Under overload the
+/// queue is always full, every request waits longer than the callers' timeouts, so every request
+/// fails, is retried, and keeps the queue full: the overload sustains itself after its cause is gone.
+enum CapacityBackend {
+    static func build(_ service: LabService) async throws {
+        let workers = try service.context.integer("BACKEND_WORKERS", default: 4)
+        let normalWorkMs = try service.context.integer("BACKEND_WORK_MS", default: 25)
+        let config = service.context.config
+        let queue = try service.context.integer("BACKEND_QUEUE", default: 32)
+        guard workers >= 1 else { throw LabStartupError("BACKEND_WORKERS must be at least 1") }
+        let slots = Bulkhead(
+            name: "backend",
+            configuration: .init(maxConcurrentCalls: workers, maxWaitDuration: .seconds(60), maxQueueLength: queue),
+            clock: ContinuousClock())
+
+        service.router.get("/work/:id") { _, context -> Response in
+            let id = context.parameters.get("id") ?? "0"
+            // The fault: the scenario sets `work_ms` (PUT /admin/config) to make every request hold its
+            // slot longer (a slow disk, a cold cache), so the real capacity drops for a while.
+            let workTime = Duration.milliseconds(config.int("work_ms", default: normalWorkMs) ?? normalWorkMs)
+            // An unstructured task: the work goes on even if the caller hangs up (see above).
+            let served = Task { () -> Bool in
+                do {
+                    try await slots.execute { try await Task.sleep(for: workTime) }
+                    return true
+                } catch {
+                    return false  // BulkheadFullError: the queue is full
+                }
+            }
+            guard await served.value else {
+                return .jsonError("backend overloaded: \(workers) workers busy and \(queue) waiting", status: .serviceUnavailable)
+            }
+            return .json(["id": .string(id), "served_by": "backend"])
+        }
+    }
+}

@@ -4,17 +4,29 @@ import LabKit
 import Labs
 
 /// `labsvc`: one binary that runs any service of any lab (`labsvc week07 client`).
+/// Running a service is the default subcommand, so `labsvc <lab> <role>` needs no verb, while
+/// `labsvc proxy …` reaches the fault proxy. (Positional arguments on the root command itself
+/// would swallow the word `proxy` as a lab name.)
 @main
 struct LabSvc: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "labsvc",
+        abstract: "Run one service of a Distributed Lab lab, or the fault proxy.",
+        subcommands: [ServiceCommand.self] + LabSvc.extraSubcommands,
+        defaultSubcommand: ServiceCommand.self
+    )
+}
+
+/// `labsvc <lab> <role>`: run one service of a lab.
+struct ServiceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "service",
         abstract: "Run one service of a Distributed Lab lab.",
         discussion: """
             Configuration comes from the environment: HOST, PORT, <PEER>_URL, REDIS_URL, DATABASE_URL, \
             DB_POOL_SIZE, DB_ACQUIRE_TIMEOUT_MS, LAB_CONFIG (JSON knobs), LAB_ADMIN_TOKEN, and the \
             standard OTEL_* variables (OTEL_SERVICE_NAME, OTEL_EXPORTER_OTLP_ENDPOINT, ...).
-            """,
-        subcommands: LabSvc.extraSubcommands
+            """
     )
 
     @Argument(help: "The lab (week number, weekNN or slug).") var lab: String?
@@ -44,6 +56,6 @@ struct LabSvc: AsyncParsableCommand {
 
     private func fail(_ message: String, code: Int32) -> Never {
         FileHandle.standardError.write(Data((message + "\n").utf8))
-        LabSvc.exit(withError: ExitCode(code))
+        ServiceCommand.exit(withError: ExitCode(code))
     }
 }

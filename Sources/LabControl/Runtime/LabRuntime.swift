@@ -61,6 +61,8 @@ public enum LabRuntime {
             // 2. Infrastructure.
             var infrastructureURLs: [String: String] = [:]
             var prometheusRules: [URL] = []
+            var proxyAdmins: [String: String] = [:]          // infrastructure name → fault proxy admin URL
+            var proxyScrapeTargets: [PrometheusScrapeJob] = []
             for item in manifest.infrastructure {
                 let directory = labDirectory.appendingPathComponent(item.name, isDirectory: true)
                 switch item.kind {
@@ -79,6 +81,20 @@ public enum LabRuntime {
                     prometheusRules += item.rules.map { ruleFile($0, lab: entry) }   // started last, below
                 case .other(let kind):
                     throw RuntimeError("\(kind) cannot run natively yet")
+                }
+                if item.proxied, let url = infrastructureURLs[item.name], let upstream = URLComponents(string: url)?.port {
+                    options.log("starting fault proxy in front of \(item.name)…")
+                    let proxy = try await FaultProxyProcess.start(
+                        name: item.name, upstreamPort: upstream, labsvc: labsvc,
+                        directory: directory.appendingPathComponent("proxy", isDirectory: true), readyTimeout: options.readyTimeout)
+                    infrastructureURLs[item.name] = FaultProxyProcess.rewrite(url, toPort: proxy.listenPort)
+                    proxyAdmins[item.name] = proxy.adminURL
+                    proxyScrapeTargets.append(PrometheusScrapeJob(
+                        name: "\(item.name)-proxy", targets: ["127.0.0.1:\(proxy.adminPort)"],
+                        labels: ["lab": manifest.id, "variant": variant.name]))
+                    started.append(InfrastructureHandle(name: "\(item.name)-proxy", process: proxy.process, stop: {
+                        await proxy.process.stop(signal: SIGTERM, grace: .seconds(5))
+                    }))
                 }
                 try writeProvisionalState(manifest, options, labDirectory, started, processes)
             }
@@ -112,6 +128,7 @@ public enum LabRuntime {
                 infrastructure: infrastructureURLs, prometheus: nil, otlp: otlpEndpoint,
                 logs: Dictionary(uniqueKeysWithValues: instances.map { ($0.name, $0.logFile.path) }))
             for handle in started { if let process = handle.process { endpoints.logs[handle.name] = process.logFile.path } }
+            for (name, admin) in proxyAdmins { endpoints.infrastructure["\(name)-proxy"] = admin }
 
             let lab = RunningLab(
                 manifest: manifest, variant: variant.name, stateDirectory: options.stateDirectory, labDirectory: labDirectory,
@@ -136,7 +153,7 @@ public enum LabRuntime {
             // 4. Prometheus scraping every service.
             if options.prometheus {
                 options.log("starting prometheus…")
-                let jobs = manifest.services.map { service in
+                let jobs = proxyScrapeTargets + manifest.services.map { service in
                     PrometheusScrapeJob(name: service.role, targets: instances.filter { $0.role == service.role }.map { "127.0.0.1:\($0.port)" },
                                         labels: ["lab": manifest.id, "variant": variant.name])
                 }

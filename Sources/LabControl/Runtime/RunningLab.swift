@@ -168,7 +168,8 @@ extension RunningLab: LabTarget {
         ((try? instances(named: service)) ?? []).map(\.url)
     }
 
-    public func proxyAdminURL(_ name: String) -> String? { nil }   // fault proxies are not native yet
+    /// The admin API of the fault proxy in front of `name` (infrastructure marked `proxied: true`).
+    public func proxyAdminURL(_ name: String) -> String? { endpoints.infrastructure["\(name)-proxy"] }
 
     public var prometheusURL: String? { endpoints.prometheus }
 }

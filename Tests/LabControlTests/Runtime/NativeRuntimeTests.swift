@@ -48,15 +48,15 @@ final class NativeRuntimeTests: XCTestCase {
         // The files other tools read.
         let state = try XCTUnwrap(LabState.read(from: self.state.url))
         XCTAssertEqual(state.lab, "selftest")
-        XCTAssertEqual(Set(state.processes.map(\.name)), ["redis", "postgres", "prometheus", "frontend", "backend"])
+        XCTAssertEqual(Set(state.processes.map(\.name)), ["redis", "redis-proxy", "postgres", "prometheus", "frontend", "backend"])
         XCTAssertEqual(LabEndpoints.read(from: self.state.url), lab.endpoints)
         XCTAssertTrue(FileManager.default.fileExists(atPath: lab.labDirectory.appendingPathComponent("logs/frontend.log").path))
 
-        // Prometheus scrapes both services.
+        // Prometheus scrapes both services and the fault proxy.
         let prometheus = try XCTUnwrap(lab.endpoints.prometheus.flatMap(URL.init(string:))?.port)
         try await waitUntil(timeout: .seconds(30)) {
             let answer = Probe.httpGet(port: prometheus, path: "/api/v1/query?query=sum(up%7Blab%3D%22selftest%22%7D)")
-            return answer?.body.contains(#","2"]"#) == true
+            return answer?.body.contains(#","3"]"#) == true
         }
 
         let pids = state.processes.map(\.pid)
@@ -65,6 +65,28 @@ final class NativeRuntimeTests: XCTestCase {
         for pid in pids { XCTAssertNil(ProcessTable.entry(pid), "pid \(pid) survived down()") }
         XCTAssertEqual(ProcessTable.processes(referencing: self.state.url.path), [])
         XCTAssertNil(LabState.read(from: self.state.url), "state.json is removed")
+    }
+
+    /// Redis is `proxied: true`: the backend reaches it through `labsvc proxy`, whose control API
+    /// cuts and restores the connection while redis-server itself stays up.
+    func testProxiedInfrastructureCanBeCutAndRestored() async throws {
+        let lab = try await LabRuntime.up(try selftest(), options: options())
+        defer { Task { [lab] in await lab.down() } }
+        let frontend = try XCTUnwrap(lab.instances.first { $0.role == "frontend" })
+        let backend = try XCTUnwrap(lab.instances.first { $0.role == "backend" })
+        let admin = try XCTUnwrap(lab.proxyAdminURL("redis").flatMap(URL.init(string:))?.port)
+        // The service's REDIS_URL is the proxy, not the server.
+        XCTAssertEqual(backend.environment["REDIS_URL"], lab.endpoints.infrastructure["redis"])
+
+        XCTAssertEqual(Probe.httpGet(port: frontend.port, path: "/hello", timeout: .seconds(10))?.status, 200)
+        XCTAssertEqual(Probe.http(method: "POST", port: admin, path: "/proxy/down", jsonBody: nil, timeout: .seconds(5))?.status, 200)
+        let cut = try XCTUnwrap(Probe.httpGet(port: frontend.port, path: "/hello", timeout: .seconds(10)))
+        XCTAssertNotEqual(cut.status, 200, "Redis is unreachable through the proxy: \(cut.body)")
+        XCTAssertEqual(Probe.httpGet(port: backend.port, path: "/readyz", timeout: .seconds(10))?.status, 503)
+        XCTAssertEqual(Probe.http(method: "POST", port: admin, path: "/proxy/up", jsonBody: nil, timeout: .seconds(5))?.status, 200)
+        try await waitUntil(timeout: .seconds(15)) {
+            Probe.httpGet(port: frontend.port, path: "/hello", timeout: .seconds(5))?.status == 200
+        }
     }
 
     func testKillStopAndRestartAService() async throws {
@@ -156,8 +178,11 @@ final class NativeRuntimeTests: XCTestCase {
 
         let stopped = await LabRuntime.down(stateDirectory: state.url)
         XCTAssertEqual(stopped?.lab, "selftest")
-        XCTAssertEqual(recorded.exitStatus, .signaled(SIGTERM))
-        XCTAssertEqual(stray.exitStatus, .signaled(SIGKILL))
+        // down() signals and returns; the exit statuses are reaped a moment later.
+        let recordedStatus = await recorded.waitForExit(timeout: .seconds(10))
+        let strayStatus = await stray.waitForExit(timeout: .seconds(10))
+        XCTAssertEqual(recordedStatus, .signaled(SIGTERM))
+        XCTAssertEqual(strayStatus, .signaled(SIGKILL))
         XCTAssertTrue(bystander.isRunning)
         XCTAssertNil(LabState.read(from: state.url))
         await bystander.stop(signal: SIGKILL)

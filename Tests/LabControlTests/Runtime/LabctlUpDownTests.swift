@@ -43,7 +43,7 @@ final class LabctlUpDownTests: XCTestCase {
     func testDownFromAnotherProcessStopsEverything() async throws {
         let up = try await startUp()
         let recorded = try XCTUnwrap(LabState.read(from: state.url)).processes
-        XCTAssertEqual(recorded.count, 5)
+        XCTAssertEqual(recorded.count, 6, "redis, its fault proxy, postgres, prometheus, frontend, backend")
         let endpoints = try XCTUnwrap(LabEndpoints.read(from: state.url))
         let frontend = try XCTUnwrap(URL(string: try XCTUnwrap(endpoints.instances["frontend"]))?.port)
         XCTAssertEqual(Probe.httpGet(port: frontend, path: "/hello", timeout: .seconds(10))?.status, 200)

@@ -1,3 +1,4 @@
+import LabKit
 import Foundation
 
 /// The scenario, dashboard, measurements and expectations sections of lab.yaml.
@@ -96,7 +97,7 @@ extension ManifestParser.Context {
             let weight = try fields.optional("weight")?.positiveDouble() ?? 1
             let body: String? = try fields.optional("body").map { reader in
                 if case .scalar = reader.node { return try reader.string() }
-                return try reader.json().jsonString
+                return try reader.json().encodedString()
             }
             return RequestSpec(
                 name: name, method: method, path: path, weight: weight,

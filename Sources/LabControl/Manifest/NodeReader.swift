@@ -1,3 +1,4 @@
+import LabKit
 import Yams
 
 /// Typed, line-aware access to one YAML node of a manifest. Every failure is a `ManifestError`

@@ -1,3 +1,4 @@
+import LabKit
 import Foundation
 
 #if canImport(Glibc)
@@ -189,7 +190,7 @@ public enum LabRuntime {
 
     /// PUT /admin/config with the variant's knobs.
     static func applyConfig(_ instance: ServiceInstance, _ knobs: [String: JSONValue]) throws {
-        let body = JSONValue.object(knobs).jsonString
+        let body = JSONValue.object(knobs).encodedString()
         guard let answer = Probe.http(method: "PUT", port: instance.port, path: "/admin/config", jsonBody: body, timeout: .seconds(5)),
               (200..<300).contains(answer.status)
         else {

@@ -1,3 +1,4 @@
+import LabKit
 import AsyncHTTPClient
 import Foundation
 import NIOCore

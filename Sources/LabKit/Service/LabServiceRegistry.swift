@@ -16,7 +16,8 @@ public struct LabServiceRegistry: Sendable {
             self.id = "week\(padded)"
             self.title = title
             self.week = week
-            self.aliases = Array(Set(["\(week)", padded, "week\(week)", slug])).sorted()
+            // From week 10 on, "week\(week)" is the id itself: an alias must not repeat it.
+            self.aliases = Array(Set(["\(week)", padded, "week\(week)", slug]).subtracting([id])).sorted()
             self.roles = roles
         }
 

@@ -8,5 +8,6 @@ public enum Labs {
         FindingSlowServiceLab.lab,
         CircuitBreakersLab.lab,
         RetryStormsLab.lab,
+        IdempotencyKeysLab.lab,
     ])
 }

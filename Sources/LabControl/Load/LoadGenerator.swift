@@ -7,7 +7,6 @@
 // in the percentiles instead of being hidden by a generator that waited (coordinated omission).
 // Closed loop: N virtual users, each sending, waiting and thinking in turn.
 
-import AsyncHTTPClient
 import CoreMetrics
 import Foundation
 import NIOCore
@@ -20,45 +19,30 @@ import Tracing
 public final class LoadGenerator: Sendable {
     public let plan: LoadPlan
     private let target: String
-    private let suppliedClient: HTTPClient?
     private let metricsFactory: any MetricsFactory
     private let tracer: any Tracer
     private let inFlight = Atomic<Int>(0)
     private let recorder = Mutex<LoadRecorder?>(nil)
 
+    /// Each run sends with its own `LoadHTTPClient`: HTTP/1.1 keep-alive, a pool of
+    /// `min(maxConnections, maxInFlight)` connections, no redirects followed, connection failures
+    /// reported at once (never retried), shut down after the run.
+    ///
     /// - Parameters:
-    ///   - httpClient: a client to send with; by default the generator makes one sized for the
-    ///     plan (HTTP/1.1 keep-alive, a pool of `maxConnections` connections, no redirects followed,
-    ///     connection failures reported at once) and shuts it down after the run.
     ///   - metricsFactory: where `loadgen_*` metrics go; default `MetricsSystem.factory`.
     ///   - tracer: makes the client spans and injects `traceparent`; default
     ///     `InstrumentationSystem.tracer` (the bootstrapped instrument).
     /// - Throws: `LoadPlanError` naming the first invalid field.
     public init(
         plan: LoadPlan,
-        httpClient: HTTPClient? = nil,
         metricsFactory: (any MetricsFactory)? = nil,
         tracer: (any Tracer)? = nil
     ) throws {
         try plan.validate()
         self.plan = plan
         target = plan.target.hasSuffix("/") ? String(plan.target.dropLast()) : plan.target
-        suppliedClient = httpClient
         self.metricsFactory = metricsFactory ?? MetricsSystem.factory
         self.tracer = tracer ?? InstrumentationSystem.tracer
-    }
-
-    /// The HTTP client configuration the generator uses when it makes its own client.
-    public static func clientConfiguration(maxConnections: Int) -> HTTPClient.Configuration {
-        var configuration = HTTPClient.Configuration()
-        configuration.httpVersion = .http1Only
-        configuration.connectionPool = .init(
-            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnections)
-        // A refused connection is an outcome to count now, not something to retry until the timeout.
-        configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.redirectConfiguration = .disallow
-        configuration.tracing.tracer = nil  // the generator makes its own client spans
-        return configuration
     }
 
     /// The live view of the current (or last) run; `nil` before the first run starts.
@@ -70,17 +54,15 @@ public final class LoadGenerator: Sendable {
     /// Runs the whole plan: every phase in turn, then waits for the requests still in flight.
     /// Cancelling the calling task stops the run and throws `CancellationError`.
     public func run() async throws -> LoadReport {
-        let client = suppliedClient
-            ?? HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-                          configuration: Self.clientConfiguration(maxConnections: min(plan.maxConnections, plan.maxInFlight)))
+        let client = try LoadHTTPClient(target: target, maxConnections: min(plan.maxConnections, plan.maxInFlight))
         let report: LoadReport
         do {
             report = try await play(client: client)
         } catch {
-            if suppliedClient == nil { try? await client.shutdown() }
+            await client.shutdown()
             throw error
         }
-        if suppliedClient == nil { try await client.shutdown() }
+        await client.shutdown()
         return report
     }
 
@@ -106,13 +88,15 @@ public final class LoadGenerator: Sendable {
         }
     }
 
-    private func play(client: HTTPClient) async throws -> LoadReport {
+    private func play(client: LoadHTTPClient) async throws -> LoadReport {
         let seed = plan.seed ?? UInt64.random(in: .min ... .max)
         let phases = prepare()
         let start = ContinuousClock.now
         let recorder = LoadRecorder(plan: plan, start: start)
         self.recorder.withLock { $0 = recorder }
-        let run = RunContext(client: client, recorder: recorder)
+        // Request tasks run on the event loops, spread round-robin (see LoadEventLoopExecutor).
+        let executors = MultiThreadedEventLoopGroup.singleton.makeIterator().map { LoadEventLoopExecutor($0) }
+        let run = RunContext(client: client, recorder: recorder, executors: executors)
 
         await withDiscardingTaskGroup { group in
             var phaseStart = start
@@ -140,8 +124,11 @@ public final class LoadGenerator: Sendable {
 
     /// What every request of a run needs.
     fileprivate struct RunContext: Sendable {
-        let client: HTTPClient
+        let client: LoadHTTPClient
         let recorder: LoadRecorder
+        let executors: [LoadEventLoopExecutor]
+
+        func executor(_ index: Int) -> LoadEventLoopExecutor { executors[index % executors.count] }
     }
 
     /// The pacing loop: sleeps until the next request is due, then starts every due request in its
@@ -151,6 +138,7 @@ public final class LoadGenerator: Sendable {
         rng: inout SplitMix64, run: RunContext, group: inout DiscardingTaskGroup
     ) async -> Bool {
         var schedule = ArrivalSchedule(profile: profile, duration: phase.duration)
+        var sent = 0
         while let offset = schedule.next() {
             let due = start + offset
             if due > .now {
@@ -166,8 +154,10 @@ public final class LoadGenerator: Sendable {
                 kind.metrics.record(.dropped, latency: nil)
                 continue
             }
-            group.addTask {
-                await self.send(request, kind: kind, phase: index, scheduled: due, measureLag: true, run: run)
+            let executor = run.executor(sent)
+            sent += 1
+            group.addTask(executorPreference: executor) {
+                await self.send(request, kind: kind, phase: index, scheduled: due, measureLag: true, run: run, on: executor)
             }
         }
         return true
@@ -182,13 +172,14 @@ public final class LoadGenerator: Sendable {
         let end = start + phase.duration
         for user in 0..<users {
             let userSeed = rng.next() &+ UInt64(user)
-            group.addTask {
+            let executor = run.executor(user)
+            group.addTask(executorPreference: executor) {
                 var rng = SplitMix64(seed: userSeed)
                 while ContinuousClock.now < end, !Task.isCancelled {
                     let kind = phase.kinds[phase.picker.pick(using: &rng)]
                     let request = kind.render(using: &rng)
                     self.inFlight.add(1, ordering: .relaxed)
-                    await self.send(request, kind: kind, phase: index, scheduled: .now, measureLag: false, run: run)
+                    await self.send(request, kind: kind, phase: index, scheduled: .now, measureLag: false, run: run, on: executor)
                     if thinkTime > .zero {
                         try? await Task.sleep(for: thinkTime)
                     }
@@ -225,33 +216,31 @@ extension LoadGenerator {
     /// The caller has already counted it in `inFlight`; this releases it.
     fileprivate func send(
         _ rendered: RenderedRequest, kind: PreparedKind, phase: Int, scheduled: ContinuousClock.Instant,
-        measureLag: Bool, run: RunContext
+        measureLag: Bool, run: RunContext, on executor: LoadEventLoopExecutor
     ) async {
         let recorder = run.recorder
         defer { inFlight.subtract(1, ordering: .relaxed) }
         let sentAt = ContinuousClock.now
         recorder.sent(phase: phase, lag: measureLag ? sentAt - scheduled : nil, at: sentAt)
 
-        var request = HTTPClientRequest(url: target + rendered.path)
-        request.method = HTTPMethod(rawValue: kind.method)
-        for (name, value) in rendered.headers { request.headers.add(name: name, value: value) }
-        if let body = rendered.body { request.body = .bytes(ByteBuffer(string: body)) }
+        var headers = HTTPHeaders()
+        for (name, value) in rendered.headers { headers.add(name: name, value: value) }
 
         // Every request is the root of its own trace (not a child of whatever the caller runs in).
         let span = tracer.startSpan(kind.spanName, context: .topLevel, ofKind: .client)
         span.updateAttributes { attributes in
             attributes["http.request.method"] = kind.method
-            attributes["url.full"] = request.url
+            attributes["url.full"] = self.target + rendered.path
             attributes["url.template"] = kind.pathTemplate
             attributes["loadgen.kind"] = kind.name
         }
-        tracer.inject(span.context, into: &request.headers, using: HTTPHeadersInjector())
+        tracer.inject(span.context, into: &headers, using: HTTPHeadersInjector())
 
         let outcome: RequestOutcome
         do {
-            let response = try await run.client.execute(request, timeout: .nanoseconds(kind.timeout.microseconds * 1_000))
-            for try await _ in response.body {}  // read to the end so the connection is reused
-            let status = Int(response.status.code)
+            let status = try await run.client.execute(
+                method: HTTPMethod(rawValue: kind.method), path: rendered.path, headers: headers, body: rendered.body,
+                timeout: .nanoseconds(kind.timeout.microseconds * 1_000), on: executor.loop)
             outcome = RequestOutcome(status: status)
             span.attributes["http.response.status_code"] = status
             if status >= 500 { span.setStatus(SpanStatus(code: .error)) }
@@ -269,15 +258,10 @@ extension LoadGenerator {
         kind.metrics.record(outcome, latency: latency)
     }
 
-    /// Timeouts (of the whole request, or of connect/read/write) versus every other failure.
+    /// Timeouts (of the whole request, connecting or waiting for a connection included) versus
+    /// every other failure.
     static func classify(_ error: any Error) -> RequestOutcome {
-        if let error = error as? HTTPClientError,
-            [.deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout, .getConnectionFromPoolTimeout]
-                .contains(error)
-        {
-            return .timeout
-        }
-        return .connectionError
+        error as? LoadHTTPClient.Failure == .timeout ? .timeout : .connectionError
     }
 }
 

@@ -136,8 +136,8 @@ extension LoadPlan {
         func fail(_ field: String, _ problem: String) -> LoadPlanError {
             LoadPlanError(field: field, problem: problem)
         }
-        guard target.hasPrefix("http://") || target.hasPrefix("https://") else {
-            throw fail("target", "must start with http:// or https://, got \"\(target)\"")
+        guard target.hasPrefix("http://") else {
+            throw fail("target", "must start with http:// (the load generator speaks plain HTTP/1.1), got \"\(target)\"")
         }
         guard maxInFlight > 0 else { throw fail("maxInFlight", "must be positive, got \(maxInFlight)") }
         guard maxConnections > 0 else { throw fail("maxConnections", "must be positive, got \(maxConnections)") }

@@ -96,7 +96,9 @@ final class LoadGeneratorTests: XCTestCase {
 
         // The live view saw it too: during the stall nothing completes, right after it the last
         // second's p99 is the stall.
-        XCTAssert(snapshots.all.contains { $0.responsesPerSecond < 20 && $0.inFlight >= 30 }, "no stalled snapshot")
+        // (The rate is over the last second, which still holds pre-stall responses until the stall's
+        // end: "under half the offered 100 rps" is true for the stall's second half, several samples.)
+        XCTAssert(snapshots.all.contains { $0.responsesPerSecond < 50 && $0.inFlight >= 30 }, "no stalled snapshot")
         XCTAssert(snapshots.all.contains { ($0.p99 ?? .zero) >= .milliseconds(500) }, "no snapshot with the stall in p99")
 
         let openP99 = try XCTUnwrap(openStats.latency(atPercentile: 99))

@@ -81,10 +81,15 @@ func max(target: String, users: Int, seconds: Int) async throws {
 }
 
 /// The same closed loop with bare AsyncHTTPClient calls — no schedule, recorder, spans or metrics —
-/// to separate the engine's own cost from the HTTP client's.
+/// the client the engine used before `LoadHTTPClient`, kept as a reference.
 func bareClient(target: String, users: Int, seconds: Int) async throws {
-    let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-                            configuration: LoadGenerator.clientConfiguration(maxConnections: users))
+    // The settings the engine used with AsyncHTTPClient before it got its own client.
+    var configuration = HTTPClient.Configuration()
+    configuration.httpVersion = .http1Only
+    configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: users)
+    configuration.connectionPool.retryConnectionEstablishment = false
+    configuration.redirectConfiguration = .disallow
+    let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
     final class Count: Sendable { let value = Atomic<Int>(0) }
     let count = Count()
     let end = ContinuousClock.now + .seconds(seconds)

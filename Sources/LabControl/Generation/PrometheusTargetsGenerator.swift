@@ -4,10 +4,11 @@
 /// `labctl gen` from labs/<NN>-<slug>/lab.yaml, and `labctl gen --check` fails when one is stale.
 ///
 /// In compose every lab service listens on port 8080 and is reachable by its instance name
-/// (`frontend`, `backend-1`). The native runtime does not read these files: its ports are free
+/// (`frontend`, `backend-1`); a fault proxy (`proxied: true`) is scraped on its admin port as job
+/// `<name>-proxy`, like the native runtime does. The native runtime does not read these files: its ports are free
 /// ports chosen at start, and it writes the equivalent prometheus.yml under .lab/<lab>/prometheus/.
 public struct PrometheusTargetsGenerator: Generator {
-    public static let composePort = 8080
+    public static let composePort = ComposeLayout.servicePort
     public var name: String { "prometheus targets" }
     public var ownedDirectories: [String] { ["prometheus/targets"] }
 
@@ -21,7 +22,7 @@ public struct PrometheusTargetsGenerator: Generator {
 
     func render(_ entry: LabCatalog.Entry) -> String {
         let lab = entry.manifest
-        let groups = lab.services.map { service in
+        var groups = lab.services.map { service in
             let targets = (1...service.replicas).map {
                 "\"\(ServiceInstance.name(role: service.role, replica: $0, replicas: service.replicas)):\(Self.composePort)\""
             }
@@ -31,6 +32,15 @@ public struct PrometheusTargetsGenerator: Generator {
                     "labels": {"job": "\(service.role)", "lab": "\(lab.id)"}
                   }
                 """
+        }
+        for item in lab.infrastructure where item.proxied && ComposeImages.image(for: item.kind) != nil {
+            let proxy = ComposeLayout.proxyName(item.name)
+            groups.append("""
+                  {
+                    "targets": ["\(proxy):\(ComposeLayout.proxyAdminPort)"],
+                    "labels": {"job": "\(proxy)", "lab": "\(lab.id)"}
+                  }
+                """)
         }
         return "[\n" + groups.joined(separator: ",\n") + "\n]\n"
     }

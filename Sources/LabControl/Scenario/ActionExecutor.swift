@@ -78,6 +78,7 @@ public struct ActionExecutor: Sendable {
     private func request(_ method: String, _ url: String, body: JSONValue?) async throws {
         var request = HTTPClientRequest(url: url)
         request.method = HTTPMethod(rawValue: method)
+        if let token = lab.adminToken { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(body)))

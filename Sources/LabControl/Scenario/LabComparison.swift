@@ -61,7 +61,7 @@ public struct LabComparison: Sendable {
                 manifest: entry.manifest, lab: lab, durationScale: durationScale,
                 progress: { line in progress?("[\(variant)] " + line) },
                 log: { line in log("[\(variant)] " + line) })
-            let run = try await runner.run(variant: variant)
+            var run = try await runner.run(variant: variant)
             // Let the last samples land: one more scrape, one more span export.
             try await Task.sleep(for: .seconds(Self.settleSeconds(options.scrapeInterval)))
 
@@ -74,6 +74,10 @@ public struct LabComparison: Sendable {
                 values[spec.name] = await evaluator.evaluate(spec, in: run)
             }
             let panels = await Self.panelSeries(entry.manifest.dashboard, prometheus: prometheus, run: run)
+            run.panelsWithoutData = ScenarioRun.panelsWithoutData(panels)
+            if !run.panelsWithoutData.isEmpty {
+                options.log("[\(variant)] dashboard panels without data: \(run.panelsWithoutData.joined(separator: "; "))")
+            }
             var slowest: Trace?
             if let traces, let window = run.window(nil) {
                 slowest = try? traces.slowestTrace(TraceQuery(

@@ -8,10 +8,17 @@ public protocol LabTarget: Sendable {
     func proxyAdminURL(_ name: String) -> String?
     /// The lab's Prometheus, if it runs one.
     var prometheusURL: String? { get }
+    /// Sent as `Authorization: Bearer <token>` to the admin APIs (nil: none; the native lab's
+    /// admin APIs answer loopback callers, a compose lab's answer the scenario container's token).
+    var adminToken: String? { get }
     /// SIGKILL the service (every replica, or the one named).
     func kill(_ service: String) async throws
     /// SIGSTOP the service: it stays alive but answers nothing (a hang).
     func stop(_ service: String) async throws
     /// Start the service again (after kill or stop), waiting until it is ready.
     func restart(_ service: String) async throws
+}
+
+extension LabTarget {
+    public var adminToken: String? { nil }
 }

@@ -10,6 +10,9 @@ public struct ScenarioRun: Sendable {
     public var load: LoadReport
     public var actions: [ActionRecord]
     public var timeline: [TimelinePoint]
+    /// Titles of the lab's dashboard panels whose query returned no data over this run (no series,
+    /// or only NaN): set after the run, when the panels are evaluated against the lab's Prometheus.
+    public var panelsWithoutData: [String] = []
 
     /// One phase's wall-clock window (unix seconds).
     public struct PhaseWindow: Sendable, Codable, Equatable {
@@ -36,6 +39,13 @@ public struct ScenarioRun: Sendable {
         /// Over the last second; nil when nothing completed.
         public var p99Seconds: Double?
         public var inFlight: Int
+    }
+
+    /// The panels without data, from the panels' series over the run.
+    public static func panelsWithoutData(_ panels: [ReportData.PanelSeries]) -> [String] {
+        panels.filter { panel in
+            !panel.series.contains { series in series.points.contains { !$0.value.isNaN } }
+        }.map(\.title)
     }
 
     public func window(_ phase: String?) -> PhaseWindow? {

@@ -13,6 +13,8 @@ struct CompareCommand: AsyncParsableCommand {
     @Option(name: .customLong("variants"), help: "Only these variants, comma-separated, in order.") var variantList: String?
     @Flag(help: "Print the results as JSON.") var json = false
     @Option(name: .customLong("labs-dir"), help: "Where the labs are (default: labs/ of this checkout).") var labsDir: String?
+    @Option(name: .customLong("from-results"), help: "Run nothing: compare the <variant>.json files `labctl run --results-dir` wrote there (the Docker path).")
+    var fromResults: String?
 
     func validate() throws {
         guard durationScale > 0, durationScale.isFinite else { throw ValidationError("--duration-scale must be a positive number") }
@@ -20,6 +22,15 @@ struct CompareCommand: AsyncParsableCommand {
 
     func run() async throws {
         let entry = try Experiment.entry(lab, labsDir: labsDir)
+        if let fromResults {
+            let comparison = try ComposeResults.comparison(for: entry.manifest, directory: URL(fileURLWithPath: fromResults, isDirectory: true))
+            if json { try Experiment.printJSON(comparison.json()) } else {
+                print("\nWeek \(entry.manifest.week) — \(entry.manifest.title)\n")
+                print(comparison.table())
+            }
+            if !comparison.holds { throw ExitCode(1) }
+            return
+        }
         let options = try Experiment.options(labsDir: labsDir, quiet: false)
         let variants = variantList.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
         if let variants, let unknown = variants.first(where: { entry.manifest.variants[$0] == nil }) {

@@ -11,6 +11,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("duration-scale"), help: "Multiply every phase duration by this factor.") var durationScale: Double = 1
     @Flag(help: "Print the results as JSON.") var json = false
     @Option(name: .customLong("labs-dir"), help: "Where the labs are (default: labs/ of this checkout).") var labsDir: String?
+    @Option(help: "native: start the lab here, run, stop it. compose: run against the lab compose deployed (from the scenario container on the lab network).")
+    var target: RunTarget = .native
+    @Option(name: .customLong("results-dir"), help: "Also write the results (JSON) to <dir>/<variant>.json, for `labctl compare --from-results`.")
+    var resultsDir: String?
+
+    enum RunTarget: String, ExpressibleByArgument, CaseIterable { case native, compose }
 
     func validate() throws {
         guard durationScale > 0, durationScale.isFinite else { throw ValidationError("--duration-scale must be a positive number") }
@@ -21,18 +27,35 @@ struct RunCommand: AsyncParsableCommand {
         guard entry.manifest.variants[variant] != nil else {
             throw ValidationError("\(entry.manifest.id) has no variant '\(variant)' (variants: \(entry.manifest.variantNames.joined(separator: ", ")))")
         }
-        let options = try Experiment.options(labsDir: labsDir, quiet: false)
-        let data = try await LabComparison(
-            entry: entry, options: options, durationScale: durationScale, variants: [variant],
-            progress: Experiment.progressPrinter(quiet: false)
-        ).run()
+        let comparison: Comparison
+        switch target {
+        case .native:
+            let options = try Experiment.options(labsDir: labsDir, quiet: false)
+            comparison = try await LabComparison(
+                entry: entry, options: options, durationScale: durationScale, variants: [variant],
+                progress: Experiment.progressPrinter(quiet: false)
+            ).run().comparison
+        case .compose:
+            let environment = ProcessInfo.processInfo.environment
+            comparison = try await ComposeScenario(
+                manifest: entry.manifest, variant: variant,
+                target: ComposeTarget(manifest: entry.manifest, adminToken: environment["LAB_ADMIN_TOKEN"]),
+                durationScale: durationScale, log: { note($0) }, progress: Experiment.progressPrinter(quiet: false)
+            ).run()
+        }
         FileHandle.standardError.write(Data("\n".utf8))
+        if let resultsDir {
+            let directory = URL(fileURLWithPath: resultsDir, isDirectory: true)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let data = try JSONSerialization.data(withJSONObject: comparison.json(), options: [.prettyPrinted, .sortedKeys])
+            try data.write(to: ComposeResults.file(in: directory, variant: variant))
+        }
         if json {
-            try Experiment.printJSON(data.comparison.json())
+            try Experiment.printJSON(comparison.json())
         } else {
             // One variant: the table without the change column; expectations that need other
             // variants cannot be decided from one run, so they are not shown.
-            let c = data.comparison
+            let c = comparison
             var rows = [["measurement", variant]]
             for spec in entry.manifest.measurements {
                 rows.append([spec.name, Comparison.format(c.values[spec.name]?[variant] ?? .missing(""), unit: spec.unit)])
@@ -41,6 +64,9 @@ struct RunCommand: AsyncParsableCommand {
             if let run = c.runs.first, !run.actions.isEmpty {
                 print("\nactions:")
                 for a in run.actions { print(String(format: "  %6.1fs  ", a.offset) + a.description + (a.error.map { "  FAILED: \($0)" } ?? "")) }
+            }
+            if let run = c.runs.first, !run.panelsWithoutData.isEmpty {
+                print("\ndashboard panels without data: " + run.panelsWithoutData.joined(separator: "; "))
             }
         }
     }

@@ -12,7 +12,12 @@ final class GenerationTests: XCTestCase {
         let generation = Generation.standard
 
         let first = try generation.run(catalog: catalog, repositoryRoot: repo.url, check: true)
-        XCTAssertEqual(first.changed, ["prometheus/targets/00-selftest.json", "prometheus/targets/12-message-queues.json"])
+        XCTAssertEqual(first.changed.filter { $0.hasPrefix("prometheus/") }, ["prometheus/targets/00-selftest.json", "prometheus/targets/12-message-queues.json"])
+        for path in ["labs/00-selftest/compose.yaml", "labs/00-selftest/compose/before/backend.env", "labs/00-selftest/compose/after/frontend.env",
+                     "grafana/dashboards/00-selftest/00-selftest.json", "grafana/dashboards/12-message-queues/12-message-queues.json",
+                     "grafana/dashboards/home.json", "labs/12-message-queues/compose.yaml"] {
+            XCTAssertTrue(first.changed.contains(path), "\(path) is generated")
+        }
         XCTAssertFalse(first.isUpToDate)
         XCTAssertFalse(FileManager.default.fileExists(atPath: repo.url.appendingPathComponent("prometheus").path), "check writes nothing")
 
@@ -27,6 +32,10 @@ final class GenerationTests: XCTestCase {
               {
                 "targets": ["backend:8080"],
                 "labels": {"job": "backend", "lab": "selftest"}
+              },
+              {
+                "targets": ["redis-proxy:8474"],
+                "labels": {"job": "redis-proxy", "lab": "selftest"}
               }
             ]
 
@@ -43,6 +52,21 @@ final class GenerationTests: XCTestCase {
         _ = try generation.run(catalog: catalog, repositoryRoot: repo.url, check: false)
         XCTAssertTrue(try generation.run(catalog: catalog, repositoryRoot: repo.url, check: true).isUpToDate)
         XCTAssertFalse(FileManager.default.fileExists(atPath: repo.url.appendingPathComponent("prometheus/targets/99-gone.json").path))
+
+        // Nested owned directories: a dashboard folder and an env file of a variant that are gone.
+        let goneDashboard = repo.url.appendingPathComponent("grafana/dashboards/99-gone")
+        try FileManager.default.createDirectory(at: goneDashboard, withIntermediateDirectories: true)
+        try "{}\n".write(to: goneDashboard.appendingPathComponent("99-gone.json"), atomically: true, encoding: .utf8)
+        let goneVariant = repo.url.appendingPathComponent("labs/00-selftest/compose/gone")
+        try FileManager.default.createDirectory(at: goneVariant, withIntermediateDirectories: true)
+        try "A=1\n".write(to: goneVariant.appendingPathComponent("backend.env"), atomically: true, encoding: .utf8)
+        let nested = try generation.run(catalog: catalog, repositoryRoot: repo.url, check: true)
+        XCTAssertEqual(nested.removed, ["grafana/dashboards/99-gone/99-gone.json", "labs/00-selftest/compose/gone/backend.env"])
+        _ = try generation.run(catalog: catalog, repositoryRoot: repo.url, check: false)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: goneDashboard.path), "the emptied folder goes too")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: goneVariant.path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: repo.url.appendingPathComponent("grafana/dashboards/home.json").path))
+        XCTAssertTrue(try generation.run(catalog: catalog, repositoryRoot: repo.url, check: true).isUpToDate)
     }
 
     func testGeneratedTargetsAreValidForPromtool() async throws {

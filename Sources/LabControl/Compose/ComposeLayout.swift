@@ -1,0 +1,131 @@
+/// Where everything of a lab is on the Docker path: the one place that knows the compose DNS
+/// names and ports. The generator writes `labs/<lab>/compose.yaml` from it and the compose
+/// scenario target (`labctl run --target compose`) addresses the running containers with it, so
+/// the two cannot drift apart.
+///
+/// - every service instance is a compose service named like `ServiceInstance` names it
+///   (`client`, `backend-1`, `backend-2`) listening on port 8080;
+/// - infrastructure runs under its manifest name (`redis`, `postgres`); with `proxied: true` a
+///   fault proxy `<name>-proxy` listens on the server's port and services are wired to it, its
+///   admin API (and `/metrics`) on port 8474;
+/// - the base stack (compose.yaml at the root) provides `prometheus:9090` and `otel-collector:4318`.
+public struct ComposeLayout: Sendable {
+    public static let servicePort = 8080
+    public static let proxyAdminPort = 8474
+    public static let prometheusURL = "http://prometheus:9090"
+    public static let otlpEndpoint = "http://otel-collector:4318"
+    /// The compose network every lab joins (declared in the root compose.yaml).
+    public static let network = "lab"
+    /// The one image every lab service and the scenario runner use (built from the root Dockerfile).
+    public static let image = "distributed-lab:local"
+
+    public let manifest: LabManifest
+
+    public init(manifest: LabManifest) { self.manifest = manifest }
+
+    /// `07-circuit-breakers`: the lab's directory under labs/ (the catalog enforces the name).
+    public var directoryName: String { String(format: "%02d-%@", manifest.week, manifest.slug) }
+
+    /// `backend-1`, `backend-2` for a role with two replicas; the role itself for one.
+    public func instanceNames(of service: ServiceSpec) -> [String] {
+        (1...max(1, service.replicas)).map {
+            ServiceInstance.name(role: service.role, replica: $0, replicas: service.replicas)
+        }
+    }
+
+    /// Every instance name of the lab, in manifest order.
+    public var allInstanceNames: [String] { manifest.services.flatMap(instanceNames(of:)) }
+
+    /// Base URLs for a role (every replica) or for one instance name; empty when unknown.
+    public func serviceURLs(_ name: String) -> [String] {
+        if let service = manifest.service(name) {
+            return instanceNames(of: service).map(Self.url(forInstance:))
+        }
+        return allInstanceNames.contains(name) ? [Self.url(forInstance: name)] : []
+    }
+
+    public static func url(forInstance name: String) -> String { "http://\(name):\(servicePort)" }
+
+    /// The compose service name of the fault proxy in front of `name`.
+    public static func proxyName(_ name: String) -> String { "\(name)-proxy" }
+
+    /// The fault proxy's admin API, when the infrastructure `name` is proxied.
+    public func proxyAdminURL(_ name: String) -> String? {
+        guard manifest.infrastructure.contains(where: { $0.name == name && $0.proxied }) else { return nil }
+        return "http://\(Self.proxyName(name)):\(Self.proxyAdminPort)"
+    }
+
+    /// The URL services get for a piece of infrastructure (through its proxy when proxied),
+    /// nil for kinds the compose path has no image for and for Prometheus (the shared one).
+    public func infrastructureURL(_ item: InfrastructureSpec) -> String? {
+        guard let image = ComposeImages.image(for: item.kind), let port = image.port, let scheme = image.urlScheme else {
+            return nil
+        }
+        let host = item.proxied ? Self.proxyName(item.name) : item.name
+        return "\(scheme)://\(image.urlUserInfo.map { $0 + "@" } ?? "")\(host):\(port)\(image.urlPath)"
+    }
+
+    /// The base URLs of every role, as `ServiceEnvironment` wants them.
+    public var serviceURLsByRole: [String: [String]] {
+        Dictionary(uniqueKeysWithValues: manifest.services.map { ($0.role, serviceURLs($0.role)) })
+    }
+
+    /// Infrastructure name → URL, for the kinds the compose path runs.
+    public var infrastructureURLs: [String: String] {
+        var urls: [String: String] = [:]
+        for item in manifest.infrastructure { urls[item.name] = infrastructureURL(item) }
+        return urls
+    }
+}
+
+/// The pinned images of the infrastructure the compose path can run, and how services reach them.
+/// Versions follow Debian 12's packages where the native path uses them (Redis 7.0, PostgreSQL 15).
+public struct ComposeImages: Sendable, Equatable {
+    public var image: String
+    /// The port services connect to (nil: nothing to connect to).
+    public var port: Int?
+    public var urlScheme: String?
+    public var urlUserInfo: String?
+    public var urlPath: String = ""
+    /// The container's health check (`CMD-SHELL` form).
+    public var healthcheck: String?
+    public var environment: [String: String] = [:]
+
+    /// The credentials of the compose PostgreSQL (a lab database, not a secret).
+    public static let postgresUser = "lab"
+    public static let postgresPassword = "lab"
+    public static let postgresDatabase = "lab"
+
+    public static func image(for kind: InfrastructureSpec.Kind) -> ComposeImages? {
+        switch kind {
+        case .redis:
+            return ComposeImages(image: "redis:7.0.15", port: 6379, urlScheme: "redis", healthcheck: "redis-cli ping | grep -q PONG")
+        case .postgres:
+            return ComposeImages(
+                image: "postgres:15.8", port: 5432, urlScheme: "postgres",
+                urlUserInfo: "\(postgresUser):\(postgresPassword)", urlPath: "/\(postgresDatabase)",
+                healthcheck: "pg_isready -U \(postgresUser) -d \(postgresDatabase)",
+                environment: ["POSTGRES_USER": postgresUser, "POSTGRES_PASSWORD": postgresPassword, "POSTGRES_DB": postgresDatabase])
+        case .prometheus:
+            return nil   // the base stack's Prometheus scrapes every lab (prometheus/targets/)
+        case .other(let name):
+            switch name {
+            case "rabbitmq":
+                return ComposeImages(
+                    image: "rabbitmq:3.13.7-management", port: 5672, urlScheme: "amqp", urlUserInfo: "guest:guest",
+                    urlPath: "/", healthcheck: "rabbitmq-diagnostics -q ping")
+            case "memcached":
+                return ComposeImages(image: "memcached:1.6.31", port: 11211, urlScheme: "memcached", healthcheck: nil)
+            case "nginx":
+                return ComposeImages(image: "nginx:1.27.2", port: 80, urlScheme: "http", healthcheck: "curl -fsS http://127.0.0.1/ >/dev/null")
+            case "etcd":
+                return ComposeImages(
+                    image: "quay.io/coreos/etcd:v3.5.16", port: 2379, urlScheme: "http",
+                    healthcheck: "etcdctl endpoint health",
+                    environment: ["ETCD_ADVERTISE_CLIENT_URLS": "http://0.0.0.0:2379", "ETCD_LISTEN_CLIENT_URLS": "http://0.0.0.0:2379"])
+            default:
+                return nil
+            }
+        }
+    }
+}

@@ -10,5 +10,6 @@ public enum Labs {
         CircuitBreakersLab.lab,
         RetryStormsLab.lab,
         IdempotencyKeysLab.lab,
+        CascadingFailuresLab.lab,
     ])
 }

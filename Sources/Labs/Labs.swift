@@ -5,6 +5,7 @@ import LabKit
 public enum Labs {
     public static let registry = LabServiceRegistry([
         SelfTestLab.lab,
+        BasicsLab.lab,
         FindingSlowServiceLab.lab,
         WriteThroughCacheLab.lab,
         CircuitBreakersLab.lab,

@@ -25,19 +25,20 @@ extension IdempotencyKeysLab {
                 guard case .object(let fields)? = try? JSONValue.parse(body.readableBytesView),
                       let intent = fields["intent"]?.stringValue, let amount = fields["amount_cents"]?.intValue, amount > 0
                 else { return .jsonError("body: expected {\"intent\": string, \"amount_cents\": positive integer}", status: .badRequest) }
-                let key = request.headers[HTTPField.Name("Idempotency-Key")!] ?? intent
-                context.span?.attributes["idempotency.key"] = key
+                // No key, no protection (as with Stripe): the request is charged as it comes.
+                let key = request.headers[HTTPField.Name("Idempotency-Key")!]
+                if let key { context.span?.attributes["idempotency.key"] = key }
 
-                let charge = ChargeRequest(key: key, intent: intent, amountCents: amount)
-                let ticket = inFlight.arrive(key)
+                let charge = ChargeRequest(key: key ?? "", intent: intent, amountCents: amount)
+                let ticket = inFlight.arrive(intent)
                 defer { inFlight.leave(ticket) }
 
                 // The charge runs in its own task: a caller that hangs up must not cancel a transaction
                 // half-way (a real card network call cannot be un-sent either).
-                let useKeys = settings.idempotency
+                let useKey = settings.idempotency && key != nil
                 let outcome: ChargeOutcome
                 do {
-                    outcome = try await Task { try await useKeys ? ledger.chargeOnce(charge) : ledger.chargeNaively(charge) }.value
+                    outcome = try await Task { try await useKey ? ledger.chargeOnce(charge) : ledger.chargeNaively(charge) }.value
                 } catch let mismatch as IdempotencyKeyReused {
                     return .jsonError("\(mismatch)", status: .init(code: 422))
                 }
@@ -50,7 +51,9 @@ extension IdempotencyKeysLab {
                 if loseRate > 0, Double.random(in: 0..<1) < loseRate {
                     responsesLost.increment()
                     context.span?.attributes["fault.response_lost"] = true
-                    try? await Task.sleep(for: settings.lostResponseHold)
+                    await withSpan("response lost (held past the client's timeout)") { _ in
+                        try? await Task.sleep(for: settings.lostResponseHold)
+                    }
                 }
                 var response = Response.json(outcome.body, status: .init(code: outcome.status))
                 if outcome.replayed { response.headers[HTTPField.Name("Idempotent-Replayed")!] = "true" }

@@ -2,11 +2,11 @@ import LabKit
 import Synchronization
 
 extension IdempotencyKeysLab {
-    /// Watches which idempotency keys this process is handling right now, to COUNT concurrent duplicates
-    /// (`concurrent_duplicate_requests_total{other_request="charging|answering"}`): a request whose key
-    /// another request is still charging (its transaction is open) or still answering (committed, reply
-    /// not yet sent — e.g. a lost response being held). Observation only: the protection itself is the
-    /// database's row lock in `ChargeLedger.chargeOnce`, which works across any number of replicas.
+    /// Watches which payment intents this process is handling right now, to COUNT concurrent duplicates
+    /// (`concurrent_duplicate_requests_total{other_request="charging|answering"}`): a request for an intent
+    /// that another request is still charging (its transaction is open) or still answering (committed,
+    /// reply not yet sent — e.g. a lost response being held). Observation only: the protection itself is
+    /// the database's row lock in `ChargeLedger.chargeOnce`, which works across any number of replicas.
     final class InFlightKeys: Sendable {
         struct Ticket: Sendable {
             let key: String

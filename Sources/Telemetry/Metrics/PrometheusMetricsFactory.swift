@@ -15,6 +15,7 @@ import Synchronization
 /// `http_server_request_duration_seconds`), dimensions become labels.
 public struct PrometheusMetricsFactory: MetricsFactory {
     public let registry: MetricsRegistry
+    private let cache = HandlerCache()
 
     public init(registry: MetricsRegistry) {
         self.registry = registry
@@ -48,40 +49,56 @@ public struct PrometheusMetricsFactory: MetricsFactory {
     // MARK: MetricsFactory
 
     public func makeCounter(label: String, dimensions: [(String, String)]) -> CounterHandler {
-        CounterBox(registry.counter(label, help: Self.defaultHelp("Counter", label), labels: dimensions), ref: .init(registry, label, dimensions, .counter))
+        cache.handler(.counter, label, dimensions) {
+            CounterBox(registry.counter(label, help: Self.defaultHelp("Counter", label), labels: dimensions), ref: .init(registry, label, dimensions, .counter))
+        }
     }
 
     public func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> FloatingPointCounterHandler {
-        CounterBox(registry.counter(label, help: Self.defaultHelp("FloatingPointCounter", label), labels: dimensions), ref: .init(registry, label, dimensions, .counter))
+        cache.handler(.floatingPointCounter, label, dimensions) {
+            CounterBox(registry.counter(label, help: Self.defaultHelp("FloatingPointCounter", label), labels: dimensions), ref: .init(registry, label, dimensions, .counter))
+        }
     }
 
     public func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> RecorderHandler {
         if aggregate {
-            let name = Self.recorderName(label)
-            return HistogramBox(registry.histogram(name, help: Self.defaultHelp("Recorder", label), labels: dimensions), scale: 1,
-                                ref: .init(registry, name, dimensions, .histogram))
+            return cache.handler(.aggregatingRecorder, label, dimensions) { () -> HistogramBox in
+                let name = Self.recorderName(label)
+                return HistogramBox(registry.histogram(name, help: Self.defaultHelp("Recorder", label), labels: dimensions), scale: 1,
+                                    ref: .init(registry, name, dimensions, .histogram))
+            }
         }
-        return GaugeBox(registry.gauge(label, help: Self.defaultHelp("Gauge", label), labels: dimensions), ref: .init(registry, label, dimensions, .gauge))
+        return cache.handler(.recorder, label, dimensions) {
+            GaugeBox(registry.gauge(label, help: Self.defaultHelp("Gauge", label), labels: dimensions), ref: .init(registry, label, dimensions, .gauge))
+        }
     }
 
     public func makeMeter(label: String, dimensions: [(String, String)]) -> MeterHandler {
-        GaugeBox(registry.gauge(label, help: Self.defaultHelp("Meter", label), labels: dimensions), ref: .init(registry, label, dimensions, .gauge))
+        cache.handler(.meter, label, dimensions) {
+            GaugeBox(registry.gauge(label, help: Self.defaultHelp("Meter", label), labels: dimensions), ref: .init(registry, label, dimensions, .gauge))
+        }
     }
 
     public func makeTimer(label: String, dimensions: [(String, String)]) -> TimerHandler {
-        let name = Self.timerName(label)
-        return HistogramBox(registry.histogram(name, help: Self.defaultHelp("Timer", label) + " In seconds.", labels: dimensions), scale: 1e-9,
-                            ref: .init(registry, name, dimensions, .histogram))
+        cache.handler(.timer, label, dimensions) { () -> HistogramBox in
+            let name = Self.timerName(label)
+            return HistogramBox(registry.histogram(name, help: Self.defaultHelp("Timer", label) + " In seconds.", labels: dimensions), scale: 1e-9,
+                                ref: .init(registry, name, dimensions, .histogram))
+        }
     }
 
-    public func destroyCounter(_ handler: CounterHandler) { (handler as? CounterBox)?.ref.remove() }
-    public func destroyFloatingPointCounter(_ handler: FloatingPointCounterHandler) { (handler as? CounterBox)?.ref.remove() }
-    public func destroyRecorder(_ handler: RecorderHandler) {
-        (handler as? HistogramBox)?.ref.remove()
-        (handler as? GaugeBox)?.ref.remove()
+    // A destroyed handler's series leaves the exposition; the cache forgets everything so that a
+    // later `make…` with the same label registers a fresh series instead of reviving a removed one.
+    public func destroyCounter(_ handler: CounterHandler) { destroy((handler as? CounterBox)?.ref) }
+    public func destroyFloatingPointCounter(_ handler: FloatingPointCounterHandler) { destroy((handler as? CounterBox)?.ref) }
+    public func destroyRecorder(_ handler: RecorderHandler) { destroy((handler as? HistogramBox)?.ref ?? (handler as? GaugeBox)?.ref) }
+    public func destroyMeter(_ handler: MeterHandler) { destroy((handler as? GaugeBox)?.ref) }
+    public func destroyTimer(_ handler: TimerHandler) { destroy((handler as? HistogramBox)?.ref) }
+
+    private func destroy(_ ref: SeriesRef?) {
+        ref?.remove()
+        cache.removeAll()
     }
-    public func destroyMeter(_ handler: MeterHandler) { (handler as? GaugeBox)?.ref.remove() }
-    public func destroyTimer(_ handler: TimerHandler) { (handler as? HistogramBox)?.ref.remove() }
 }
 
 extension MetricsRegistry {

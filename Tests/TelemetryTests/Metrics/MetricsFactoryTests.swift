@@ -125,6 +125,28 @@ final class MetricsFactoryTests: XCTestCase {
         XCTAssertEqual(samples(registry.render(.prometheusText), named: "t_seconds_count"), [])
     }
 
+    /// A Timer made per request (as middleware does) reuses one handler: same object, same series.
+    func testAMetricMadePerEventReusesItsHandlerUntilDestroyed() {
+        let dimensions = [("http_route", "/items/{id}"), ("http_response_status_code", "200")]
+        let first = factory.makeTimer(label: "http_server_request_duration_seconds", dimensions: dimensions)
+        let again = factory.makeTimer(label: "http_server_request_duration_seconds", dimensions: dimensions)
+        XCTAssertTrue(first === again)
+        let other = factory.makeTimer(label: "http_server_request_duration_seconds", dimensions: [("http_route", "/items/{id}"), ("http_response_status_code", "503")])
+        XCTAssertFalse(first === other)
+        XCTAssertFalse(first === factory.makeRecorder(label: "http_server_request_duration_seconds", dimensions: dimensions, aggregate: true))
+        for _ in 0..<1_000 {
+            Metrics.Timer(label: "http_server_request_duration_seconds", dimensions: dimensions, factory: factory).recordMilliseconds(5)
+        }
+        XCTAssertEqual(samples(registry.render(.prometheusText), named: "http_server_request_duration_seconds_count"),
+                       ["http_server_request_duration_seconds_count{http_route=\"/items/{id}\",http_response_status_code=\"200\"} 1000"])
+
+        // After destroy, the same label and dimensions make a fresh series, counted from zero.
+        factory.destroyTimer(first)
+        factory.makeTimer(label: "http_server_request_duration_seconds", dimensions: dimensions).recordNanoseconds(1)
+        XCTAssertEqual(samples(registry.render(.prometheusText), named: "http_server_request_duration_seconds_count"),
+                       ["http_server_request_duration_seconds_count{http_route=\"/items/{id}\",http_response_status_code=\"200\"} 1"])
+    }
+
     func testConflictingTypeDoesNotCrashAndIsReported() {
         Counter(label: "thing", factory: factory).increment()
         let meter = Meter(label: "thing_total", factory: factory)  // a gauge whose sample would be the counter's `thing_total`

@@ -4,8 +4,11 @@
 #
 #   Benchmarks/proxy/run.sh                  # defaults below
 #   REQUESTS=200000 PIPELINE=16 ROUNDS=5 Benchmarks/proxy/run.sh
+#   LABSVC=.build/release/labsvc Benchmarks/proxy/run.sh   # an already built release labsvc
 #
 # Needs: redis-server, redis-benchmark, redis-cli (Debian: redis-server, redis-tools), python3, swift.
+# Optional: haproxy (Debian: haproxy) — when installed, a third column measures the same traffic through
+# HAProxy in TCP mode, an independent C proxy, so the ratio can be read against what any proxy costs here.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -22,9 +25,13 @@ for program in redis-server redis-benchmark redis-cli python3 swift; do
     command -v "$program" >/dev/null || { echo "missing $program (Debian: redis-server / redis-tools / python3)" >&2; exit 2; }
 done
 
-echo "building labsvc (release) in $BUILD_PATH ..." >&2
-swift build -c release --product labsvc --package-path "$ROOT" --scratch-path "$BUILD_PATH" >&2
-LABSVC="$(swift build -c release --package-path "$ROOT" --scratch-path "$BUILD_PATH" --show-bin-path)/labsvc"
+if [[ -n "${LABSVC:-}" ]]; then
+    echo "using LABSVC=$LABSVC (no build)" >&2
+else
+    echo "building labsvc (release) in $BUILD_PATH ..." >&2
+    swift build -c release --product labsvc --package-path "$ROOT" --scratch-path "$BUILD_PATH" >&2
+    LABSVC="$(swift build -c release --package-path "$ROOT" --scratch-path "$BUILD_PATH" --show-bin-path)/labsvc"
+fi
 
 WORK=$(mktemp -d)
 PIDS=()
@@ -56,6 +63,31 @@ wait_for_redis "$REDIS_PORT"
 PIDS+=($!)
 wait_for_redis "$PROXY_PORT"
 
+HAPROXY_PORT=
+if command -v haproxy >/dev/null; then
+    HAPROXY_PORT=$(free_port)
+    cat >"$WORK/haproxy.cfg" <<EOF
+global
+    maxconn 4096
+    nbthread 2
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+frontend redis
+    bind 127.0.0.1:$HAPROXY_PORT
+    default_backend redis
+backend redis
+    server redis 127.0.0.1:$REDIS_PORT
+EOF
+    haproxy -f "$WORK/haproxy.cfg" -db >"$WORK/haproxy.log" 2>&1 &
+    PIDS+=($!)
+    wait_for_redis "$HAPROXY_PORT"
+else
+    echo "haproxy not installed: no reference column (apt-get install haproxy)" >&2
+fi
+
 # One CSV per run: "test","rps",... (redis-benchmark --csv).
 bench() {
     redis-benchmark -h 127.0.0.1 -p "$1" -t "$TESTS" -n "$REQUESTS" -c "$CLIENTS" -P "$PIPELINE" --csv 2>/dev/null \
@@ -66,6 +98,7 @@ bench() {
 for round in $(seq "$ROUNDS"); do
     bench "$REDIS_PORT" | sed "s/^/direct $round /" >>"$WORK/results"
     bench "$PROXY_PORT" | sed "s/^/proxy $round /" >>"$WORK/results"
+    if [[ -n "$HAPROXY_PORT" ]]; then bench "$HAPROXY_PORT" | sed "s/^/haproxy $round /" >>"$WORK/results"; fi
 done
 
 echo "redis-benchmark -t $TESTS -n $REQUESTS -c $CLIENTS -P $PIPELINE; median of $ROUNDS rounds (requests/s)"
@@ -76,13 +109,19 @@ for line in open(sys.argv[1]):
     target, _, test, rps = line.split()
     runs.setdefault(test, {}).setdefault(target, []).append(float(rps))
 goal = float(sys.argv[2])
-print(f"{'test':<8}{'direct':>12}{'proxy':>12}{'ratio':>8}")
+reference = all("haproxy" in by for by in runs.values())
+header = f"{'test':<8}{'direct':>12}{'proxy':>12}{'ratio':>8}"
+print(header + (f"{'haproxy':>12}{'ratio':>8}{'ours/haproxy':>14}" if reference else ""))
 ok = True
 for test, by in runs.items():
     direct, proxy = statistics.median(by["direct"]), statistics.median(by["proxy"])
     ratio = proxy / direct
     ok &= ratio >= goal
-    print(f"{test:<8}{direct:>12.0f}{proxy:>12.0f}{ratio:>8.2f}")
+    row = f"{test:<8}{direct:>12.0f}{proxy:>12.0f}{ratio:>8.2f}"
+    if reference:
+        haproxy = statistics.median(by["haproxy"])
+        row += f"{haproxy:>12.0f}{haproxy / direct:>8.2f}{proxy / haproxy:>14.2f}"
+    print(row)
 print(f"goal: proxy >= {goal:.0%} of direct: {'met' if ok else 'NOT met'}")
 sys.exit(0 if ok else 1)
 PY

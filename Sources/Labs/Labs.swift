@@ -12,5 +12,6 @@ public enum Labs {
         RetryStormsLab.lab,
         IdempotencyKeysLab.lab,
         CascadingFailuresLab.lab,
+        RaceConditionsLab.lab,
     ])
 }

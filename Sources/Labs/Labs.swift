@@ -10,6 +10,7 @@ public enum Labs {
         WriteThroughCacheLab.lab,
         CircuitBreakersLab.lab,
         RetryStormsLab.lab,
+        CacheDiesLab.lab,
         IdempotencyKeysLab.lab,
         CascadingFailuresLab.lab,
         RaceConditionsLab.lab,

@@ -1,6 +1,9 @@
 # One image for every lab: it holds `labsvc` (any lab service, the fault proxy, the load generator)
 # and `labctl` (the scenario runner). Multi-stage: build with the Swift toolchain, run on slim Debian.
-FROM swift:6.1-bookworm AS build
+# Every lab's generated compose file builds this (build: {context: ., dockerfile: Dockerfile}) and
+# tags it distributed-lab:local; lab services run `labsvc <lab> <role>`, the scenario `labctl run`.
+# The toolchain is the one the project is developed with (Swift 6.3).
+FROM swift:6.3-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends libhiredis-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -17,6 +20,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends libhiredis0.14 
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/labsvc /out/labctl /usr/local/bin/
 COPY labs /labs
+# labctl finds the manifests here; services listen on every interface of their container.
 ENV LAB_LABS_DIR=/labs HOST=0.0.0.0
 EXPOSE 8080
 ENTRYPOINT ["labsvc"]

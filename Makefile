@@ -35,6 +35,7 @@ lab: build-release
 	@bash scripts/lab.sh "$(WEEK)"
 
 down:
+	@if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then bash scripts/lab-compose.sh --down || true; fi
 	@if [ -x $(RELEASE_BIN)/labctl ]; then $(RELEASE_BIN)/labctl down; \
 	elif [ -x $(DEBUG_BIN)/labctl ]; then $(DEBUG_BIN)/labctl down; \
 	else echo "nothing to stop (labctl is not built)"; fi

@@ -69,6 +69,15 @@ final class GenerationTests: XCTestCase {
         XCTAssertTrue(try generation.run(catalog: catalog, repositoryRoot: repo.url, check: true).isUpToDate)
     }
 
+    func testEveryGeneratorIsDeterministic() throws {
+        let catalog = try LabCatalog.load(root: Fixtures.labsDirectory)
+        let first = try Generation.standard.generators.flatMap { try $0.files(for: catalog) }
+        for _ in 0..<3 {
+            XCTAssertEqual(try Generation.standard.generators.flatMap { try $0.files(for: catalog) }, first)
+        }
+        XCTAssertEqual(Set(first.map(\.path)).count, first.count, "no two generators write the same file")
+    }
+
     func testGeneratedTargetsAreValidForPromtool() async throws {
         let repo = try TestDirectory()
         defer { repo.remove() }

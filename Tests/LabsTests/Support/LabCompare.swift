@@ -23,6 +23,16 @@ enum LabCompare {
             return (entry?["values"] as? [String: Any])?[variant] as? Double
         }
 
+        /// Dashboard panels (titles) that returned no data in every variant's run; nil when the JSON
+        /// carries no panel check (a run without `panels_without_data`, or no runs at all).
+        var panelsWithoutDataInEveryVariant: [String]? {
+            guard let runs = json["runs"] as? [[String: Any]], !runs.isEmpty else { return nil }
+            let lists = runs.map { $0["panels_without_data"] as? [String] }
+            guard lists.allSatisfy({ $0 != nil }) else { return nil }
+            let first = lists[0]!
+            return first.filter { title in lists.allSatisfy { $0!.contains(title) } }
+        }
+
         /// The expectations that did not hold, with their explanations.
         var failures: [String] {
             (json["expectations"] as? [[String: Any]] ?? []).filter { $0["holds"] as? Bool != true }.map {
@@ -46,6 +56,20 @@ enum LabCompare {
                 --- stderr (last 60 lines) ---
                 \(result.stderr.split(separator: "\n").suffix(60).joined(separator: "\n"))
                 """, file: file, line: line)
+        }
+        // Every dashboard panel must show data in at least one variant (a panel that is empty in
+        // every run has a wrong query, or shows a metric nothing exports).
+        if !result.json.isEmpty {
+            if let empty = result.panelsWithoutDataInEveryVariant {
+                if !empty.isEmpty {
+                    XCTFail("""
+                        labctl compare \(lab): dashboard panels returned no data in any variant (fix their PromQL in lab.yaml):
+                        \(empty.map { "  - " + $0 }.joined(separator: "\n"))
+                        """, file: file, line: line)
+                }
+            } else {
+                XCTFail("labctl compare \(lab): the JSON has no dashboard panel check (runs[].panels_without_data); rebuild labctl", file: file, line: line)
+            }
         }
         return result
     }

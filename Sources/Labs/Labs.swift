@@ -14,5 +14,6 @@ public enum Labs {
         IdempotencyKeysLab.lab,
         CascadingFailuresLab.lab,
         RaceConditionsLab.lab,
+        TicketBookingLab.lab,
     ])
 }

@@ -13,6 +13,7 @@ enum ConsistencyChecker {
         let store = try service.context.peer("store", timeout: .seconds(2))
         let versions = AcknowledgedVersions()
         let meter = CheckMeter()
+        let logger = service.context.logger
 
         service.router.post("/write/:id") { _, context -> Response in
             guard let id = context.parameters.get("id", as: Int.self) else { return .jsonError("id: expected an integer", status: .badRequest) }
@@ -38,6 +39,12 @@ enum ConsistencyChecker {
             meter.checked(source: source, stale: stale)
             context.span?.attributes["read.stale"] = stale
             context.span?.attributes["read.versions_behind"] = max(0, mustSee - seen)
+            if stale {
+                // The log line carries trace_id: `labctl traces --trace <id>` shows where the old version came from.
+                logger.warning("stale read", metadata: [
+                    "item": "\(id)", "version.seen": "\(seen)", "version.acknowledged": "\(mustSee)", "source": "\(source)",
+                ])
+            }
             return .json([
                 "id": .number(Double(id)), "version": .number(Double(seen)), "acknowledged_before_read": .number(Double(mustSee)),
                 "stale": .bool(stale), "source": .string(source),

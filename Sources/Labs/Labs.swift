@@ -11,6 +11,7 @@ public enum Labs {
         CircuitBreakersLab.lab,
         RetryStormsLab.lab,
         CacheDiesLab.lab,
+        CacheAsideLab.lab,
         IdempotencyKeysLab.lab,
         CascadingFailuresLab.lab,
         RaceConditionsLab.lab,

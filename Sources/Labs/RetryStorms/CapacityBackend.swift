@@ -23,13 +23,17 @@ enum CapacityBackend {
 
         service.router.get("/work/:id") { _, context -> Response in
             let id = context.parameters.get("id") ?? "0"
-            // The fault: the scenario sets `work_ms` (PUT /admin/config) to make every request hold its
-            // slot longer (a slow disk, a cold cache), so the real capacity drops for a while.
-            let workTime = Duration.milliseconds(config.int("work_ms", default: normalWorkMs) ?? normalWorkMs)
             // An unstructured task: the work goes on even if the caller hangs up (see above).
             let served = Task { () -> Bool in
                 do {
-                    try await slots.execute { try await Task.sleep(for: workTime) }
+                    try await slots.execute {
+                        // The fault: the scenario sets `work_ms` (PUT /admin/config) to make every request
+                        // hold its slot longer (a slow disk, a cold cache), so the real capacity drops for a
+                        // while. Read when the work STARTS, not when the request arrived: once the cache is
+                        // warm again, the requests still in the queue are served at the normal speed.
+                        let workTime = Duration.milliseconds(config.int("work_ms", default: normalWorkMs) ?? normalWorkMs)
+                        try await Task.sleep(for: workTime)
+                    }
                     return true
                 } catch {
                     return false  // BulkheadFullError: the queue is full

@@ -12,6 +12,7 @@ public enum Labs {
         RetryStormsLab.lab,
         CacheDiesLab.lab,
         CacheAsideLab.lab,
+        ThunderingHerdLab.lab,
         IdempotencyKeysLab.lab,
         CascadingFailuresLab.lab,
         RaceConditionsLab.lab,

@@ -1,0 +1,25 @@
+import Foundation
+import LabKit
+import Synchronization
+
+/// The entry: spreads requests evenly over the api replicas, like a load balancer, so the herd arrives
+/// at every replica at once. `API_URL` holds one URL per replica, comma-separated.
+enum RoundRobinEdge {
+    static func build(_ service: LabService) async throws {
+        let urls = (service.context.environment["API_URL"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !urls.isEmpty else { throw LabStartupError("API_URL is not set: the edge needs at least one api replica") }
+        let replicas = urls.map { PeerClient(name: "api", baseURL: $0, defaultTimeout: .seconds(10)) }
+        let next = Atomic(0)
+
+        service.router.get("/report/:id") { _, context -> Response in
+            let id = context.parameters.get("id") ?? "0"
+            let replica = replicas[next.wrappingAdd(1, ordering: .relaxed).oldValue % replicas.count]
+            do {
+                let reply = try await replica.get("/report/\(id)", route: "/report/{id}")
+                return .json(reply.json, status: .init(code: reply.status))
+            } catch {
+                return .jsonError("\(error)", status: .badGateway)
+            }
+        }
+    }
+}

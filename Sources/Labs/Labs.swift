@@ -6,6 +6,7 @@ public enum Labs {
     public static let registry = LabServiceRegistry([
         SelfTestLab.lab,
         BasicsLab.lab,
+        ConnectionPoolExhaustionLab.lab,
         FindingSlowServiceLab.lab,
         WriteThroughCacheLab.lab,
         CircuitBreakersLab.lab,

@@ -46,7 +46,9 @@ final class ReconnectingRedis: Sendable {
     private func connectionLost() {
         connected.store(false, ordering: .releasing)
         guard reconnecting.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
-        Task { [self] in
+        // Detached: the loop belongs to the client, not to the request that happened to notice the
+        // loss (a plain Task would inherit that request's trace and hang every PING under it).
+        Task.detached { [self] in
             _ = try? await reconnector.execute { _ in try await redis.ping() }
             connected.store(true, ordering: .releasing)
             reconnecting.store(false, ordering: .releasing)

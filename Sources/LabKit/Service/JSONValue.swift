@@ -44,10 +44,70 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
+    /// Compact JSON with sorted keys — byte for byte what `JSONEncoder` with `.sortedKeys` writes
+    /// (including its `\/`), but written by hand: every lab response goes through here, and the
+    /// generic encoder cost more per request than the service's whole telemetry
+    /// (Benchmarks/http-telemetry). A non-finite number, which JSONEncoder refuses, becomes `null`.
     public func encodedString() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "null"
+        var out = ""
+        out.reserveCapacity(64)
+        write(into: &out)
+        return out
+    }
+
+    private func write(into out: inout String) {
+        switch self {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .number(let d):
+            if !d.isFinite {
+                out += "null"
+            } else if d.rounded() == d, abs(d) < 1e15 {
+                out += String(Int64(d))
+            } else {
+                var text = d.description  // shortest round-trip form, as JSONEncoder prints it
+                if text.hasSuffix(".0") { text.removeLast(2) }
+                out += text
+            }
+        case .string(let s): Self.writeString(s, into: &out)
+        case .array(let values):
+            out += "["
+            for (index, value) in values.enumerated() {
+                if index > 0 { out += "," }
+                value.write(into: &out)
+            }
+            out += "]"
+        case .object(let fields):
+            out += "{"
+            for (index, field) in fields.sorted(by: { $0.key < $1.key }).enumerated() {
+                if index > 0 { out += "," }
+                Self.writeString(field.key, into: &out)
+                out += ":"
+                field.value.write(into: &out)
+            }
+            out += "}"
+        }
+    }
+
+    private static func writeString(_ string: String, into out: inout String) {
+        out += "\""
+        for scalar in string.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "/": out += "\\/"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{8}": out += "\\b"
+            case "\u{C}": out += "\\f"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
     }
 
     public var description: String {

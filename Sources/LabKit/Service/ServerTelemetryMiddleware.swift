@@ -15,10 +15,18 @@ import Tracing
 /// - `http_server_request_duration_seconds{http_request_method,http_route,http_response_status_code}`
 ///   recorded while the span is still the task's current context, so the histogram gets a trace exemplar;
 /// - the caller's `x-request-timeout-ms` becomes the task's `RequestDeadline`.
+///
+/// It is on every request's path, so it does its work once where it can (Benchmarks/http-telemetry
+/// measures what it costs): the tracer is looked up at construction (`LabService` bootstraps the
+/// facades before it builds its router; the global lookup takes a lock on every call), and the
+/// span's attributes are set in one assignment (each `span.attributes[key] = …` copies the
+/// dictionary out of the span and back).
 struct ServerTelemetryMiddleware: RouterMiddleware {
+    private let tracer = InstrumentationSystem.tracer
+
     func handle(_ request: Request, context: LabRequestContext, next: (Request, LabRequestContext) async throws -> Response) async throws -> Response {
         var parent = ServiceContext.current ?? .topLevel
-        InstrumentationSystem.instrument.extract(request.headers, into: &parent, using: HTTPFieldsExtractor())
+        tracer.extract(request.headers, into: &parent, using: HTTPFieldsExtractor())
         if let deadline = RequestDeadline(requestHeaders: request.headers) { parent.requestDeadline = deadline }
 
         // The router resolved the route before running middleware; unmatched paths have none.
@@ -26,10 +34,14 @@ struct ServerTelemetryMiddleware: RouterMiddleware {
         let method = request.method.rawValue
         let start = ContinuousClock.now
 
-        return try await withSpan(route.map { "\(method) \($0)" } ?? method, context: parent, ofKind: .server) { span in
-            span.attributes["http.request.method"] = method
-            span.attributes["url.path"] = request.uri.path
-            if let route { span.attributes["http.route"] = route }
+        return try await tracer.withAnySpan(route.map { "\(method) \($0)" } ?? method, context: parent, ofKind: .server) { span in
+            if span.isRecording {
+                var attributes = SpanAttributes()
+                attributes["http.request.method"] = method
+                attributes["url.path"] = request.uri.path
+                if let route { attributes["http.route"] = route }
+                span.attributes = attributes
+            }
             var context = context
             context.span = span
 
@@ -52,7 +64,7 @@ struct ServerTelemetryMiddleware: RouterMiddleware {
     }
 
     private func finish(_ span: any Span, status: Int, method: String, route: String?, start: ContinuousClock.Instant) {
-        span.attributes["http.response.status_code"] = status
+        if span.isRecording { span.attributes["http.response.status_code"] = status }
         if status >= 500 { span.setStatus(.init(code: .error)) }
         Timer(
             label: "http_server_request_duration_seconds",

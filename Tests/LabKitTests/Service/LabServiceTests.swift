@@ -140,6 +140,9 @@ final class LabServiceTests: XCTestCase {
     }
 
     func testBadStartupConfigurationIsAClearError() throws {
+        // LabService bootstraps the process's telemetry; let the tests' pipeline be the one that wins,
+        // or this test (first in the class) would leave every later one without captured spans.
+        _ = TestTelemetry.telemetry
         XCTAssertThrowsError(try LabService(name: "x", environment: ["PORT": "eighty"])) { error in
             XCTAssertEqual("\(error)", "PORT=eighty: expected a non-negative whole number")
         }

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# What a lab service's runtime costs in throughput: `wrk` against GET /work of `labsvc selftest backend`
+# (full telemetry: a server span per request exported over OTLP/HTTP, the request-duration histogram,
+# fault middleware, a Prometheus scrape every second) versus the same route on a bare Hummingbird app.
+# Goal (issue #4): the runtime costs under 15% of throughput. See README.md.
+#
+#   Benchmarks/http-telemetry/run.sh                       # DURATION=10 CONNECTIONS=64 ROUNDS=3
+#   LABSVC=.build/release/labsvc Benchmarks/http-telemetry/run.sh   # an already built release labsvc
+#   DECODE=1 Benchmarks/http-telemetry/run.sh    # the sink decodes and counts spans (python; costs CPU)
+#
+# Needs: wrk (Debian: wrk), curl, python3, swift.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-2}
+ROUNDS=${ROUNDS:-3}
+GOAL=${GOAL:-0.85}
+PYTHON=${LAB_PYTHON:-$ROOT/.venv/bin/python}
+[[ -x "$PYTHON" ]] || PYTHON=python3
+
+for program in wrk curl python3 swift; do
+    command -v "$program" >/dev/null || { echo "missing $program (Debian: wrk / curl / python3)" >&2; exit 2; }
+done
+
+echo "building bare-hello (release) ..." >&2
+swift build -c release --product bare-hello --package-path "$HERE" >&2
+BARE="$(swift build -c release --package-path "$HERE" --show-bin-path)/bare-hello"
+if [[ -z "${LABSVC:-}" ]]; then
+    echo "building labsvc (release) in $ROOT/.build-bench ..." >&2
+    swift build -c release --product labsvc --package-path "$ROOT" --scratch-path "$ROOT/.build-bench" >&2
+    LABSVC="$(swift build -c release --package-path "$ROOT" --scratch-path "$ROOT/.build-bench" --show-bin-path)/labsvc"
+fi
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_for() {
+    for _ in $(seq 200); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.05; done
+    echo "nothing answers $1; logs in $WORK" >&2
+    ls "$WORK" >&2
+    exit 1
+}
+
+SINK_PORT=$(free_port)
+# DECODE=1 makes the sink decode every request with the official protobuf bindings (costs CPU).
+"$PYTHON" "$HERE/otlp_sink.py" "$SINK_PORT" ${DECODE:+--decode} 2>"$WORK/sink.log" &
+SINK_PID=$!
+PIDS+=($SINK_PID)
+
+BARE_PORT=$(free_port)
+PORT=$BARE_PORT "$BARE" >"$WORK/bare.log" 2>&1 &
+PIDS+=($!)
+wait_for "http://127.0.0.1:$BARE_PORT/work"
+
+# labsvc with everything on: the default sampler (parent-based always-on) and the OTLP exporter.
+FULL_PORT=$(free_port)
+env -i PATH="$PATH" HOME="$HOME" PORT=$FULL_PORT HOST=127.0.0.1 OTEL_SERVICE_NAME=backend \
+    OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$SINK_PORT" OTEL_BSP_MAX_QUEUE_SIZE=8192 \
+    "$LABSVC" selftest backend >"$WORK/full.log" 2>&1 &
+PIDS+=($!)
+wait_for "http://127.0.0.1:$FULL_PORT/readyz"
+
+# The same without tracing (metrics, faults and the rest still on): separates the two costs.
+NOTRACE_PORT=$(free_port)
+env -i PATH="$PATH" HOME="$HOME" PORT=$NOTRACE_PORT HOST=127.0.0.1 OTEL_SERVICE_NAME=backend \
+    OTEL_TRACES_SAMPLER=always_off "$LABSVC" selftest backend >"$WORK/notrace.log" 2>&1 &
+PIDS+=($!)
+wait_for "http://127.0.0.1:$NOTRACE_PORT/readyz"
+
+echo "bodies: bare $(curl -s "http://127.0.0.1:$BARE_PORT/work") / labsvc $(curl -s "http://127.0.0.1:$FULL_PORT/work")" >&2
+
+# A Prometheus-like scrape of the labsvc under test every second while wrk runs.
+scrape_loop() { while true; do curl -fs "$1/metrics" >/dev/null || true; sleep 1; done; }
+
+run_wrk() {  # name url → "name rps"
+    local name=$1 url=$2 scraper=
+    if [[ "$name" != bare ]]; then scrape_loop "${url%/work}" & scraper=$!; fi
+    local rps
+    rps=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" "$url" | awk '/Requests\/sec/ {print $2}')
+    [[ -n "$scraper" ]] && { kill "$scraper" 2>/dev/null; wait "$scraper" 2>/dev/null || true; }
+    echo "$name $rps"
+}
+
+# Alternate the three so that drift on the shared machine hits each alike.
+for round in $(seq "$ROUNDS"); do
+    run_wrk bare "http://127.0.0.1:$BARE_PORT/work" >>"$WORK/results"
+    run_wrk labsvc-no-tracing "http://127.0.0.1:$NOTRACE_PORT/work" >>"$WORK/results"
+    run_wrk labsvc-full "http://127.0.0.1:$FULL_PORT/work" >>"$WORK/results"
+done
+
+kill "$SINK_PID"; wait "$SINK_PID" 2>/dev/null || true
+exported=$(cat "$WORK/sink.log")
+dropped=$(curl -s "http://127.0.0.1:$FULL_PORT/metrics" | grep -E '^telemetry_spans_(dropped|exported)' | tr '\n' ' ' || true)
+
+echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s GET /work; median of $ROUNDS rounds (requests/s)"
+status=0
+python3 - "$WORK/results" "$GOAL" <<'PY' || status=$?
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    name, rps = line.split()
+    runs.setdefault(name, []).append(float(rps))
+goal = float(sys.argv[2])
+bare = statistics.median(runs["bare"])
+print(f"{'server':<22}{'req/s':>10}{'vs bare':>9}   rounds")
+for name, values in runs.items():
+    median = statistics.median(values)
+    print(f"{name:<22}{median:>10.0f}{median / bare:>9.2f}   {', '.join(f'{v:.0f}' for v in values)}")
+full = statistics.median(runs["labsvc-full"])
+ok = full >= goal * bare
+print(f"goal: full telemetry costs under {1 - goal:.0%} of throughput: {'met' if ok else 'NOT met'} ({1 - full / bare:.1%})")
+sys.exit(0 if ok else 1)
+PY
+echo "$exported"
+[[ -n "$dropped" ]] && echo "labsvc-full drop counters: $dropped"
+exit $status

@@ -46,6 +46,10 @@ public final class PrometheusServer: Sendable {
     ) async throws -> PrometheusServer {
         let executable = try locator.find("prometheus")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // Always an empty database, like PostgreSQL's fresh cluster: series kept from an earlier run
+        // (the previous variant, the previous compare) would answer instant queries for minutes.
+        let data = directory.appendingPathComponent("data")
+        if FileManager.default.fileExists(atPath: data.path) { try FileManager.default.removeItem(at: data) }
         let config = PrometheusConfig(
             scrapeInterval: scrapeInterval, jobs: scrapeTargets, ruleFiles: ruleFiles.map(\.path),
             offerScrapeProtocols: await PrometheusVersion.detect(executable, scratch: directory).supportsScrapeProtocols)
@@ -57,7 +61,7 @@ public final class PrometheusServer: Sendable {
                 name: "prometheus", executable: executable,
                 arguments: [
                     "--config.file=\(configFile.path)",
-                    "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
+                    "--storage.tsdb.path=\(data.path)",
                     "--web.listen-address=127.0.0.1:\(port)",
                     "--enable-feature=exemplar-storage",
                     "--web.enable-lifecycle",

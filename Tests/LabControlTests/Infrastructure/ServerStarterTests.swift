@@ -71,6 +71,15 @@ final class ServerStarterTests: XCTestCase {
 
         await prometheus.stop()
         assertNothingRemains(of: prometheus.process, referencing: dir.url.path)
+
+        // The next start in the same directory (the next variant of a comparison) begins with an
+        // empty database: the previous run's `ghost` series must not answer instant queries.
+        let next = try await PrometheusServer.start(
+            directory: dir.url.appendingPathComponent("prometheus"),
+            scrapeTargets: [PrometheusScrapeJob(name: "other", targets: ["127.0.0.1:\(deadPort)"], labels: [:])])
+        let stale = try XCTUnwrap(Probe.httpGet(port: next.port, path: "/api/v1/query?query=up%7Bjob%3D%22ghost%22%7D"))
+        XCTAssertTrue(stale.body.contains(#""result":[]"#), stale.body)
+        await next.stop()
     }
 
     func testPrometheusConfigRendersOneJobPerService() {

@@ -167,6 +167,9 @@ public struct RequestSpec: Sendable, Equatable {
     public var headers: [String: String]
     public var body: String?
     public var keys: KeyDistribution
+    /// How long the client waits for the response (nil: the load generator's default, 10 s); a
+    /// request still unanswered then counts as a timeout, not as a latency.
+    public var timeoutSeconds: Double? = nil
 }
 
 public struct KeyDistribution: Sendable, Equatable {

@@ -77,7 +77,7 @@ extension ManifestParser.Context {
         guard !items.isEmpty else { throw reader.error("needs at least one request") }
         var names = Set<String>()
         return try items.map { item in
-            let fields = try item.mapping(allowed: ["name", "method", "path", "weight", "headers", "body", "keys"])
+            let fields = try item.mapping(allowed: ["name", "method", "path", "weight", "headers", "body", "keys", "timeout"])
             let pathReader = try fields.required("path")
             let path = try pathReader.string()
             guard path.hasPrefix("/") else { throw pathReader.error("must start with '/', found '\(path)'") }
@@ -99,10 +99,16 @@ extension ManifestParser.Context {
                 if case .scalar = reader.node { return try reader.string() }
                 return try reader.json().encodedString()
             }
+            var timeout: Double?
+            if let timeoutReader = fields.optional("timeout") {
+                let (text, seconds) = try timeoutReader.durationSeconds()
+                guard seconds > 0 else { throw timeoutReader.error("must be longer than zero, found '\(text)'") }
+                timeout = seconds
+            }
             return RequestSpec(
                 name: name, method: method, path: path, weight: weight,
                 headers: try fields.optional("headers")?.stringMap() ?? [:], body: body,
-                keys: try fields.optional("keys").map(keys) ?? .default)
+                keys: try fields.optional("keys").map(keys) ?? .default, timeoutSeconds: timeout)
         }
     }
 

@@ -34,6 +34,6 @@ extension RequestKind {
         self.init(
             name: spec.name, weight: spec.weight, method: spec.method, path: spec.path,
             headers: spec.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-            body: spec.body, keys: keys)
+            body: spec.body, keys: keys, timeout: spec.timeoutSeconds.map { .seconds($0) })
     }
 }

@@ -30,7 +30,7 @@ final class ManifestParserTests: XCTestCase {
         scenario:
           requests:
             - {name: item, path: "/items/{id}", weight: 3, keys: {distribution: zipf, s: 1.1, count: 500}}
-            - {name: create, method: post, path: /items, body: {name: x}}
+            - {name: create, method: post, path: /items, body: {name: x}, timeout: 1500ms}
           phases:
             - {name: warmup, duration: 5s, load: {rps: 20}}
             - {name: fault, duration: 1m, load: {users: 8, think_time: 100ms}}
@@ -76,6 +76,10 @@ final class ManifestParserTests: XCTestCase {
         XCTAssertEqual(scenario.requests[0].keys, KeyDistribution(shape: .zipf(s: 1.1), count: 500))
         XCTAssertEqual(scenario.requests[1].method, "POST")
         XCTAssertEqual(scenario.requests[1].body, #"{"name":"x"}"#)
+        XCTAssertEqual(scenario.requests[0].timeoutSeconds, nil)
+        XCTAssertEqual(scenario.requests[1].timeoutSeconds, 1.5)
+        let plan = LoadPlan(scenario: scenario, target: "http://127.0.0.1:1")
+        XCTAssertEqual(plan.phases[0].requests.map(\.timeout), [nil, .milliseconds(1500)])
         XCTAssertEqual(scenario.actions.map(\.atSeconds), [15, 25, 30, 40])
         XCTAssertEqual(scenario.actions[0].kind, .setFault(service: "backend", fault: .object(["latency_ms": .number(500)])))
         XCTAssertEqual(scenario.actions[1].kind, .kill(service: "gateway-2"))
@@ -99,6 +103,13 @@ final class ManifestParserTests: XCTestCase {
     }
 
     // MARK: errors name the line and the field
+
+    func testARequestTimeoutMustBeAPositiveDuration() {
+        assertError(replacing: "body: {name: x}, timeout: 1500ms", with: "body: {name: x}, timeout: 0s",
+                    prefix: "lab.yaml:26: field 'scenario.requests[1].timeout': must be longer than zero, found '0s'")
+        assertError(replacing: "body: {name: x}, timeout: 1500ms", with: "body: {name: x}, timeout: soon",
+                    prefix: "lab.yaml:26: field 'scenario.requests[1].timeout': 'soon' is not a duration")
+    }
 
     func testUnknownKeySuggestsTheClosestOne() {
         assertError(replacing: "    depends_on: [backend]", with: "    depend_on: [backend]",

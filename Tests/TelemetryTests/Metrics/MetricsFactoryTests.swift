@@ -137,14 +137,18 @@ final class MetricsFactoryTests: XCTestCase {
         for _ in 0..<1_000 {
             Metrics.Timer(label: "http_server_request_duration_seconds", dimensions: dimensions, factory: factory).recordMilliseconds(5)
         }
-        XCTAssertEqual(samples(registry.render(.prometheusText), named: "http_server_request_duration_seconds_count"),
-                       ["http_server_request_duration_seconds_count{http_route=\"/items/{id}\",http_response_status_code=\"200\"} 1000"])
+        XCTAssertEqual(samples(registry.render(.prometheusText), named: "http_server_request_duration_seconds_count"), [
+            "http_server_request_duration_seconds_count{http_route=\"/items/{id}\",http_response_status_code=\"200\"} 1000",
+            "http_server_request_duration_seconds_count{http_route=\"/items/{id}\",http_response_status_code=\"503\"} 0",
+        ])
 
         // After destroy, the same label and dimensions make a fresh series, counted from zero.
         factory.destroyTimer(first)
         factory.makeTimer(label: "http_server_request_duration_seconds", dimensions: dimensions).recordNanoseconds(1)
-        XCTAssertEqual(samples(registry.render(.prometheusText), named: "http_server_request_duration_seconds_count"),
-                       ["http_server_request_duration_seconds_count{http_route=\"/items/{id}\",http_response_status_code=\"200\"} 1"])
+        XCTAssertEqual(samples(registry.render(.prometheusText), named: "http_server_request_duration_seconds_count"), [
+            "http_server_request_duration_seconds_count{http_route=\"/items/{id}\",http_response_status_code=\"200\"} 1",
+            "http_server_request_duration_seconds_count{http_route=\"/items/{id}\",http_response_status_code=\"503\"} 0",
+        ])
     }
 
     func testConflictingTypeDoesNotCrashAndIsReported() {

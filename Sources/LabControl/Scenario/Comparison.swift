@@ -9,6 +9,8 @@ public struct Comparison: Sendable {
     public var values: [String: [String: MeasurementEvaluator.Value]]
     public var verdicts: [Verdict]
     public var runs: [ScenarioRun]
+    /// Variants the user left out (`labctl compare --variants`): expectations about them are skipped.
+    public var skippedVariants: Set<String>
 
     public struct Verdict: Sendable, Equatable {
         public var measurement: String
@@ -17,16 +19,33 @@ public struct Comparison: Sendable {
         /// `after = 12.0 < before / 3 = 40.1`, or why it could not be decided.
         public var explanation: String
         public var why: String?
+        /// It names a variant that was deliberately not run; it neither holds nor fails.
+        public var skipped = false
     }
 
-    public var holds: Bool { verdicts.allSatisfy(\.holds) }
+    /// True when every expectation that was decided held (skipped ones do not count).
+    public var holds: Bool { verdicts.allSatisfy { $0.holds || $0.skipped } }
 
-    public init(lab: LabManifest, runs: [ScenarioRun], values: [String: [String: MeasurementEvaluator.Value]]) {
+    /// - Parameter skipping: variants deliberately not run. Expectations naming one are skipped;
+    ///   a variant that should have run but has no values still fails its expectations.
+    public init(
+        lab: LabManifest, runs: [ScenarioRun], values: [String: [String: MeasurementEvaluator.Value]],
+        skipping: Set<String> = []
+    ) {
         self.lab = lab
         self.runs = runs
         self.variants = runs.map(\.variant)
         self.values = values
-        self.verdicts = lab.expectations.map { Self.verdict($0, values[$0.measurement] ?? [:]) }
+        self.skippedVariants = skipping
+        self.verdicts = lab.expectations.map { expectation in
+            let notRun = expectation.parsed.variants.intersection(skipping).sorted()
+            guard notRun.isEmpty else {
+                return Verdict(measurement: expectation.measurement, check: expectation.check, holds: false,
+                               explanation: "skipped — \(notRun.joined(separator: ", ")) not run (--variants)",
+                               why: expectation.why, skipped: true)
+            }
+            return Self.verdict(expectation, values[expectation.measurement] ?? [:])
+        }
     }
 
     static func verdict(_ expectation: ExpectationSpec, _ byVariant: [String: MeasurementEvaluator.Value]) -> Verdict {
@@ -100,9 +119,17 @@ public struct Comparison: Sendable {
         var out = Self.render(rows)
         out += "\n"
         for verdict in verdicts {
-            out += (verdict.holds ? "  PASS  " : "  FAIL  ") + "\(verdict.measurement): \(verdict.check)    (\(verdict.explanation))\n"
+            let mark = verdict.skipped ? "  SKIP  " : verdict.holds ? "  PASS  " : "  FAIL  "
+            out += mark + "\(verdict.measurement): \(verdict.check)    (\(verdict.explanation))\n"
         }
-        out += holds ? "every expectation holds\n" : "\(verdicts.filter { !$0.holds }.count) of \(verdicts.count) expectations do not hold\n"
+        let skipped = verdicts.filter(\.skipped).count
+        let decided = verdicts.count - skipped
+        let failed = verdicts.filter { !$0.holds && !$0.skipped }.count
+        if holds {
+            out += skipped == 0 ? "every expectation holds\n" : "every expectation that was run holds (\(skipped) skipped)\n"
+        } else {
+            out += "\(failed) of \(decided) expectations do not hold" + (skipped == 0 ? "\n" : " (\(skipped) skipped)\n")
+        }
         return out
     }
 
@@ -140,7 +167,8 @@ public struct Comparison: Sendable {
                 ] as [String: Any]
             },
             "expectations": verdicts.map {
-                ["measurement": $0.measurement, "check": $0.check, "holds": $0.holds, "explanation": $0.explanation] as [String: Any]
+                ["measurement": $0.measurement, "check": $0.check, "holds": $0.holds, "skipped": $0.skipped,
+                 "explanation": $0.explanation] as [String: Any]
             },
             "runs": runs.map { run in
                 [

@@ -34,7 +34,9 @@ public struct LabComparison: Sendable {
             slowest[variant] = result.slowest
         }
         return ReportData(
-            comparison: Comparison(lab: entry.manifest, runs: runs, values: values),
+            comparison: Comparison(
+                lab: entry.manifest, runs: runs, values: values,
+                skipping: Set(entry.manifest.variantNames).subtracting(variants)),
             panels: panels, slowestTraces: slowest)
     }
 

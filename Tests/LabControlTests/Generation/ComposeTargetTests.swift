@@ -106,6 +106,34 @@ final class ComposeTargetTests: XCTestCase {
             .write(to: ComposeResults.file(in: results, variant: "after"))
         XCTAssertFalse(try ComposeResults.comparison(for: manifest, directory: results).holds)
     }
+
+    /// `labctl compare --variants before`: expectations about variants left out are skipped, not
+    /// failed; those about the variants that ran are still decided.
+    func testExpectationsAboutVariantsLeftOutAreSkippedNotFailed() throws {
+        let manifest = try ManifestParser.parse(yaml: ComposeGenerationTests.manifestText + """
+
+            measurements:
+              - name: p50
+                loadgen: p50
+            expectations:
+              - measurement: p50
+                check: after < before / 2
+              - measurement: p50
+                check: before < 1
+            """)
+        let ran = Comparison(lab: manifest, runs: [], values: ["p50": ["before": .number(0.4)]], skipping: ["after"])
+        XCTAssertEqual(ran.verdicts.map(\.skipped), [true, false])
+        XCTAssertTrue(ran.holds, ran.table())
+        XCTAssertTrue(ran.table().contains("SKIP  p50: after < before / 2"), ran.table())
+        XCTAssertTrue(ran.table().contains("every expectation that was run holds (1 skipped)"), ran.table())
+
+        let failing = Comparison(lab: manifest, runs: [], values: ["p50": ["before": .number(3)]], skipping: ["after"])
+        XCTAssertFalse(failing.holds)
+        XCTAssertTrue(failing.table().contains("1 of 1 expectations do not hold (1 skipped)"), failing.table())
+
+        // Without `skipping`, a variant with no values fails its expectations as before.
+        XCTAssertFalse(Comparison(lab: manifest, runs: [], values: ["p50": ["before": .number(0.4)]]).holds)
+    }
 }
 
 /// A LabTarget for one local server (every service name maps to it).

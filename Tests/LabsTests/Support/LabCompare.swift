@@ -35,7 +35,7 @@ enum LabCompare {
 
         /// The expectations that did not hold, with their explanations.
         var failures: [String] {
-            (json["expectations"] as? [[String: Any]] ?? []).filter { $0["holds"] as? Bool != true }.map {
+            (json["expectations"] as? [[String: Any]] ?? []).filter { $0["holds"] as? Bool != true && $0["skipped"] as? Bool != true }.map {
                 "\($0["measurement"] ?? ""): \($0["check"] ?? "") — \($0["explanation"] ?? "")"
             }
         }

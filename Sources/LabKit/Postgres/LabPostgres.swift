@@ -22,7 +22,7 @@ public final class LabPostgres: Service, Sendable {
     public let poolName: String
     public let poolSize: Int
     public let acquireTimeout: Duration
-    private let logger: Logger
+    let logger: Logger
     private let counts = Mutex((inUse: 0, pending: 0))
     private let inUseGauge: Gauge
     private let pendingGauge: Gauge
@@ -117,7 +117,7 @@ public final class LabPostgres: Service, Sendable {
         try await query("SELECT 1")
     }
 
-    private static func operation(of sql: String) -> String {
+    static func operation(of sql: String) -> String {
         sql.split(whereSeparator: { $0.isWhitespace || $0 == "(" }).first.map { $0.uppercased() } ?? "QUERY"
     }
 

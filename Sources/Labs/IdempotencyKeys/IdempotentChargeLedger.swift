@@ -37,7 +37,7 @@ extension IdempotencyKeysLab {
 
         /// BEFORE: every request is a new charge. A retry of a request whose answer was lost charges again.
         func chargeNaively(_ charge: ChargeRequest) async throws -> ChargeOutcome {
-            try await transaction { tx in try await insertCharge(charge, on: tx) }
+            try await db.transaction { tx in try await insertCharge(charge, on: tx) }
         }
 
         /// AFTER: the key is claimed in the charge's own transaction.
@@ -50,12 +50,12 @@ extension IdempotencyKeysLab {
         /// 3. The charge and the response are written, and COMMIT publishes both at once. If anything fails,
         ///    ROLLBACK removes the key too, so a retry charges afresh (nothing was charged).
         func chargeOnce(_ charge: ChargeRequest) async throws -> ChargeOutcome {
-            try await transaction { tx in
-                try await sql(tx, """
+            try await db.transaction { tx in
+                try await tx.query("""
                     INSERT INTO idempotency_keys (key, fingerprint) VALUES (\(charge.key), \(charge.fingerprint))
                     ON CONFLICT (key) DO NOTHING
                     """)
-                let rows = try await sql(tx, """
+                let rows = try await tx.query("""
                     SELECT fingerprint, response_status, response_body FROM idempotency_keys WHERE key = \(charge.key) FOR UPDATE
                     """)
                 guard let row = rows.first else { throw LedgerError("idempotency key \(charge.key) vanished") }
@@ -70,7 +70,7 @@ extension IdempotencyKeysLab {
                     return ChargeOutcome(status: storedStatus, body: body, replayed: true)
                 }
                 let outcome = try await insertCharge(charge, on: tx)
-                try await sql(tx, """
+                try await tx.query("""
                     UPDATE idempotency_keys SET response_status = \(outcome.status), response_body = \(outcome.body.encodedString())
                     WHERE key = \(charge.key)
                     """)
@@ -80,12 +80,12 @@ extension IdempotencyKeysLab {
         }
 
         /// Calls the card network (a sleep), then records the charge.
-        private func insertCharge(_ charge: ChargeRequest, on tx: PostgresConnection) async throws -> ChargeOutcome {
+        private func insertCharge(_ charge: ChargeRequest, on tx: LabPostgres.Transaction) async throws -> ChargeOutcome {
             try await withSpan("card network authorize", ofKind: .client) { span in
                 span.attributes["peer.service"] = "card-network"
                 try await Task.sleep(for: .milliseconds(Int.random(in: cardNetwork)))
             }
-            let rows = try await sql(tx, """
+            let rows = try await tx.query("""
                 INSERT INTO charges (intent_id, amount_cents) VALUES (\(charge.intent), \(charge.amountCents)) RETURNING id
                 """)
             let id = try rows.first?.decode(Int64.self) ?? 0
@@ -93,32 +93,6 @@ extension IdempotencyKeysLab {
             return ChargeOutcome(
                 status: 201, body: ["charge_id": .string("ch_\(id)"), "intent": .string(charge.intent), "amount_cents": .number(Double(charge.amountCents))],
                 replayed: false)
-        }
-
-        /// BEGIN, `body`, COMMIT on one pooled connection; ROLLBACK if `body` throws (its error is rethrown as is).
-        private func transaction<R: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> R) async throws -> R {
-            try await db.withConnection { tx in
-                try await sql(tx, "BEGIN")
-                do {
-                    let result = try await body(tx)
-                    try await sql(tx, "COMMIT")
-                    return result
-                } catch {
-                    _ = try? await sql(tx, "ROLLBACK")
-                    throw error
-                }
-            }
-        }
-
-        /// One statement inside the open transaction, as a client span named by its verb (like LabPostgres.query).
-        @discardableResult
-        private func sql(_ tx: PostgresConnection, _ query: PostgresQuery) async throws -> [PostgresRow] {
-            let verb = query.sql.split(whereSeparator: \.isWhitespace).first.map { $0.uppercased() } ?? "QUERY"
-            return try await withSpan(verb, ofKind: .client) { span in
-                span.attributes["db.system.name"] = "postgresql"
-                span.attributes["db.query.text"] = query.sql
-                return try await tx.query(query, logger: logger).collect()
-            }
         }
     }
 

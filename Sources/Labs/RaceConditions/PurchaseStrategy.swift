@@ -71,19 +71,19 @@ struct Purchaser: Sendable {
 
     // AFTER (pessimistic): the naive code, but the read takes a row lock held until COMMIT.
     private func lockingRead(_ sale: String, _ item: Int) async throws -> PurchaseOutcome {
-        try await SQLTransaction.run(on: db, isolation: .readCommitted, logger: logger) { tx in
+        try await db.transaction(isolation: .readCommitted) { tx in
             try await readComputeWrite(tx, sale, item, lock: true)
         }
     }
 
     // AFTER (optimistic): the naive code in a SERIALIZABLE transaction; a conflict aborts it (40001).
     private func serializable(_ sale: String, _ item: Int) async throws -> PurchaseOutcome {
-        try await SQLTransaction.run(on: db, isolation: .serializable, logger: logger) { tx in
+        try await db.transaction(isolation: .serializable) { tx in
             try await readComputeWrite(tx, sale, item, lock: false)
         }
     }
 
-    private func readComputeWrite(_ tx: SQLTransaction, _ sale: String, _ item: Int, lock: Bool) async throws -> PurchaseOutcome {
+    private func readComputeWrite(_ tx: LabPostgres.Transaction, _ sale: String, _ item: Int, lock: Bool) async throws -> PurchaseOutcome {
         let read: PostgresQuery = lock
             ? "SELECT stock FROM items WHERE sale = \(sale) AND id = \(item) FOR UPDATE"
             : "SELECT stock FROM items WHERE sale = \(sale) AND id = \(item)"

@@ -43,7 +43,7 @@ enum ShopService {
             retrier: Retrier(name: "serializable", policy: RetryPolicy(
                 maxAttempts: attempts,
                 backoff: Backoff(base: .milliseconds(5), multiplier: 2, cap: .milliseconds(100), jitter: .full),
-                isRetryable: isSerializationFailure)),
+                isRetryable: LabPostgres.isSerializationFailure)),
             think: {
                 let ms = config.int("work_ms", default: defaultWorkMs) ?? defaultWorkMs
                 if ms > 0 { try await Task.sleep(for: .milliseconds(ms)) }

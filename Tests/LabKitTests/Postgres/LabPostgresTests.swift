@@ -37,6 +37,28 @@ final class LabPostgresTests: XCTestCase {
         return (db, task)
     }
 
+    func testATransactionCommitsItsStatementsOrRollsThemAllBack() async throws {
+        let (db, task) = try await makePool(poolName: "transactions")
+        addTeardownBlock { task.cancel() }
+        try await db.query("CREATE TABLE IF NOT EXISTS ledger (id serial PRIMARY KEY, note text NOT NULL)")
+        try await db.query("TRUNCATE ledger")
+        try await db.transaction { tx in
+            try await tx.query("INSERT INTO ledger (note) VALUES ('a')")
+            try await tx.query("INSERT INTO ledger (note) VALUES ('b')")
+        }
+        struct Abandon: Error {}
+        do {
+            try await db.transaction(isolation: .serializable) { tx in
+                try await tx.query("INSERT INTO ledger (note) VALUES ('c')")
+                throw Abandon()
+            }
+            XCTFail("the body's error is rethrown")
+        } catch is Abandon {}
+        let notes = try await db.query("SELECT note FROM ledger ORDER BY id").map { try $0.decode(String.self) }
+        XCTAssertEqual(notes, ["a", "b"], "the committed pair stays, the abandoned insert is rolled back")
+        XCTAssertFalse(LabPostgres.isSerializationFailure(Abandon()))
+    }
+
     func testQueriesRunAndSpansCarryTheStatementNotTheValues() async throws {
         let (db, task) = try await makePool(poolName: "queries")
         addTeardownBlock { task.cancel() }

@@ -16,22 +16,30 @@ struct FieldTag: Sendable {
     var wireType: WireType
 }
 
+/// Anything that can write itself as a protobuf message: every OTLP message, and views that write
+/// the same wire message from another shape (a `FinishedSpan` writes an OTLP `Span`).
+protocol ProtobufEncodable {
+    func encode(to writer: inout ProtobufWriter)
+}
+
 /// Implemented by every OTLP message: how to write itself and how to merge a serialized copy into itself.
 /// "Merge" is protobuf's semantics for decoding: scalars overwrite, repeated fields append, and a singular
 /// message field that occurs twice is merged field by field.
-protocol ProtobufMessage {
+protocol ProtobufMessage: ProtobufEncodable {
     init()
-    func encode(to writer: inout ProtobufWriter)
     mutating func merge(from reader: inout ProtobufReader) throws(OTLPDecodingError)
 }
 
-extension ProtobufMessage {
+extension ProtobufEncodable {
     /// The serialized message.
-    func serialized() -> [UInt8] {
-        var writer = ProtobufWriter()
+    func serialized(reservingCapacity capacity: Int = 0) -> [UInt8] {
+        var writer = ProtobufWriter(reservingCapacity: capacity)
         encode(to: &writer)
         return writer.bytes
     }
+}
+
+extension ProtobufMessage {
 
     /// Decodes a complete message from `bytes`; anything malformed throws `OTLPDecodingError`.
     init(serialized bytes: some Collection<UInt8>) throws(OTLPDecodingError) {

@@ -4,7 +4,9 @@
 struct ProtobufWriter {
     private(set) var bytes: [UInt8] = []
 
-    init() {}
+    init(reservingCapacity capacity: Int = 0) {
+        bytes.reserveCapacity(capacity)
+    }
 
     // MARK: primitives
 
@@ -17,16 +19,25 @@ struct ProtobufWriter {
         bytes.append(UInt8(v))
     }
 
+    /// How many bytes `writeVarint(value)` writes.
+    static func varintSize(_ value: UInt64) -> Int {
+        value == 0 ? 1 : (64 - value.leadingZeroBitCount + 6) / 7
+    }
+
     mutating func writeTag(_ field: Int, _ wireType: WireType) {
         writeVarint(UInt64(field) << 3 | UInt64(wireType.rawValue))
     }
 
     mutating func writeFixed32(_ value: UInt32) {
-        for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
+        withUnsafeBytes(of: value.littleEndian) { appendRaw($0) }
     }
 
     mutating func writeFixed64(_ value: UInt64) {
-        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        withUnsafeBytes(of: value.littleEndian) { appendRaw($0) }
+    }
+
+    mutating func appendRaw(_ raw: UnsafeRawBufferPointer) {
+        bytes.append(contentsOf: raw)
     }
 
     mutating func writeLengthDelimited(_ payload: some Collection<UInt8>) {
@@ -96,26 +107,42 @@ struct ProtobufWriter {
     ///
     /// The message is written in place after a one-byte length placeholder — most nested messages
     /// (attributes, values) are shorter than 128 bytes, so the placeholder is simply filled in; a longer
-    /// message gets its varint length spliced in (one move of its bytes, no extra buffer).
-    mutating func message(_ field: Int, _ value: some ProtobufMessage, always: Bool = false) {
+    /// message gets the rest of its varint length inserted after the placeholder (one move of its
+    /// bytes, no extra buffer).
+    mutating func message(_ field: Int, _ value: some ProtobufEncodable, always: Bool = false) {
+        message(field, always: always) { value.encode(to: &$0) }
+    }
+
+    /// An embedded message whose fields `writeFields` writes (for messages that have no type of their
+    /// own, e.g. the envelope around a batch of finished spans).
+    mutating func message(_ field: Int, always: Bool = false, _ writeFields: (inout ProtobufWriter) -> Void) {
         let tagStart = bytes.count
         writeTag(field, .lengthDelimited)
         let placeholder = bytes.count
         bytes.append(0)
-        value.encode(to: &self)
+        writeFields(&self)
         let length = bytes.count - placeholder - 1
         if length == 0 && !always {
             bytes.removeSubrange(tagStart...)
-        } else if length < 0x80 {
-            bytes[placeholder] = UInt8(length)
         } else {
-            var prefix = ProtobufWriter()
-            prefix.writeVarint(UInt64(length))
-            bytes.replaceSubrange(placeholder...placeholder, with: prefix.bytes)
+            fillLength(length, at: placeholder)
         }
     }
 
-    mutating func repeated(_ field: Int, _ values: [some ProtobufMessage]) {
+    /// Writes `length` as a varint starting at the one-byte placeholder `index`.
+    private mutating func fillLength(_ length: Int, at index: Int) {
+        var rest = UInt64(length)
+        var position = index
+        while rest >= 0x80 {
+            bytes[position] = UInt8(truncatingIfNeeded: rest) | 0x80
+            rest >>= 7
+            position += 1
+            bytes.insert(0, at: position)  // 2 bytes up to 16 KiB, 3 up to 2 MiB: rarely more than one insert
+        }
+        bytes[position] = UInt8(rest)
+    }
+
+    mutating func repeated(_ field: Int, _ values: [some ProtobufEncodable]) {
         for value in values { message(field, value, always: true) }
     }
 }

@@ -24,7 +24,10 @@ public final class BatchSpanProcessor: SpanProcessor {
     private let metrics: Metrics
 
     private struct State {
-        var queue: [OTLP.Span] = []
+        var queue: [FinishedSpan] = []
+        /// An empty array with the queue's capacity, swapped in when the worker takes the whole queue
+        /// as a batch (see `takeBatch`); nil while the worker holds it.
+        var spare: [FinishedSpan]? = []
         var flushWaiters: [CheckedContinuation<Void, Never>] = []
         var isShutdown = false
         var workerFinished = false
@@ -73,6 +76,7 @@ public final class BatchSpanProcessor: SpanProcessor {
         self.metrics = Metrics(factory: metricsFactory)
         var initial = State()
         initial.queue.reserveCapacity(configuration.maxQueueSize)
+        initial.spare?.reserveCapacity(configuration.maxQueueSize)
         self.state = Mutex(initial)
         Task.detached { [self] in await self.runWorker() }
     }
@@ -81,7 +85,7 @@ public final class BatchSpanProcessor: SpanProcessor {
     /// Spans waiting in the queue right now.
     public var queuedCount: Int { state.withLock { $0.queue.count } }
 
-    public func onEnd(_ span: OTLP.Span) {
+    public func onEnd(_ span: FinishedSpan) {
         enum Outcome { case queued, batchFull, droppedFull, droppedShutdown }
         let outcome: Outcome = state.withLock { s in
             if s.isShutdown {
@@ -93,7 +97,10 @@ public final class BatchSpanProcessor: SpanProcessor {
                 return .droppedFull
             }
             s.queue.append(span)
-            return s.queue.count >= configuration.maxExportBatchSize ? .batchFull : .queued
+            // Wake the worker once, when a full batch is first ready: it then exports every full
+            // batch there is. Signalling on every span past that point made each `onEnd` contend
+            // with the worker for the wake-up lock.
+            return s.queue.count == configuration.maxExportBatchSize ? .batchFull : .queued
         }
         switch outcome {
         case .queued: break
@@ -155,38 +162,52 @@ public final class BatchSpanProcessor: SpanProcessor {
     /// timeout per remaining batch.
     private func exportQueued(drainAll: Bool) async {
         while true {
-            let batch: [OTLP.Span] = state.withLock { s in
-                let ready = drainAll ? !s.queue.isEmpty : s.queue.count >= configuration.maxExportBatchSize
-                guard ready else { return [] }
-                let n = min(configuration.maxExportBatchSize, s.queue.count)
-                let batch = Array(s.queue.prefix(n))
-                s.queue.removeFirst(n)
-                return batch
-            }
-            guard !batch.isEmpty else { return }
+            guard var batch = takeBatch(drainAll: drainAll) else { return }
             let result = await exporter.export(batch)
+            let batchCount = batch.count
+            batch.removeAll(keepingCapacity: true)  // the spans are freed here, outside the lock
             state.withLock { s in
+                if s.spare == nil && batch.capacity >= configuration.maxQueueSize { s.spare = batch }
                 s.statistics.exportCalls += 1
                 switch result {
-                case .success: s.statistics.exportedSpans += batch.count
+                case .success: s.statistics.exportedSpans += batchCount
                 case .partialSuccess(let rejected, _):
-                    s.statistics.exportedSpans += batch.count - rejected
+                    s.statistics.exportedSpans += batchCount - rejected
                     s.statistics.rejectedByCollector += rejected
                 case .failure:
                     s.statistics.exportFailures += 1
-                    s.statistics.droppedExportFailed += batch.count
+                    s.statistics.droppedExportFailed += batchCount
                 }
             }
             switch result {
-            case .success: metrics.exported.increment(by: batch.count)
+            case .success: metrics.exported.increment(by: batchCount)
             case .partialSuccess(let rejected, _):
-                metrics.exported.increment(by: batch.count - rejected)
+                metrics.exported.increment(by: batchCount - rejected)
                 metrics.rejected.increment(by: rejected)
             case .failure:
                 metrics.failures.increment()
-                metrics.droppedExportFailed.increment(by: batch.count)
+                metrics.droppedExportFailed.increment(by: batchCount)
                 if state.withLock({ $0.isShutdown }) { return dropQueueAfterFailedExport() }
             }
+        }
+    }
+
+    /// The next batch, or nil when there is none to export yet. The lock is held only briefly: when the
+    /// whole queue fits in a batch (the usual case), the queue's array *is* the batch and the spare
+    /// array becomes the queue — no span is copied while `onEnd` callers wait.
+    private func takeBatch(drainAll: Bool) -> [FinishedSpan]? {
+        state.withLock { s in
+            let ready = drainAll ? !s.queue.isEmpty : s.queue.count >= configuration.maxExportBatchSize
+            guard ready else { return nil }
+            if s.queue.count <= configuration.maxExportBatchSize, var next = s.spare {
+                s.spare = nil
+                swap(&next, &s.queue)
+                return next
+            }
+            let n = min(configuration.maxExportBatchSize, s.queue.count)
+            let batch = Array(s.queue.prefix(n))
+            s.queue.removeFirst(n)
+            return batch
         }
     }
 

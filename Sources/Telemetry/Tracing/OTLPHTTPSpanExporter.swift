@@ -33,14 +33,19 @@ public final class OTLPHTTPSpanExporter: SpanExporter {
 
     public static let defaultScope = OTLP.InstrumentationScope(name: TelemetryConfiguration.sdkName, version: TelemetryConfiguration.sdkVersion)
 
-    /// The request body for `spans`: one ResourceSpans (our resource) with one ScopeSpans.
-    public func request(for spans: [OTLP.Span]) -> OTLP.ExportTraceServiceRequest {
-        .init(resourceSpans: [.init(resource: resource, scopeSpans: [.init(scope: scope, spans: spans)])])
+    /// What one export sends, in the OTLP model: one ResourceSpans (our resource) with one ScopeSpans.
+    public func request(for spans: [FinishedSpan]) -> OTLP.ExportTraceServiceRequest {
+        .init(resourceSpans: [.init(resource: resource, scopeSpans: [.init(scope: scope, spans: spans.map(\.otlp))])])
     }
 
-    public func export(_ spans: [OTLP.Span]) async -> SpanExportResult {
+    /// The body of one export: `request(for:)` as protobuf, written straight from the finished spans.
+    public func body(for spans: [FinishedSpan]) -> [UInt8] {
+        FinishedSpanRequest(resource: resource, scope: scope, spans: spans).protobufBytes()
+    }
+
+    public func export(_ spans: [FinishedSpan]) async -> SpanExportResult {
         guard !spans.isEmpty else { return .success }
-        let body = request(for: spans).protobufBytes()
+        let body = body(for: spans)
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         var generator = SystemRandomNumberGenerator()

@@ -7,13 +7,13 @@
 //        │  sampled? = Sampler (parent-based always-on unless OTEL_TRACES_SAMPLER says otherwise)
 //        ▼
 //   TelemetrySpan (Mutex-protected state)        TelemetrySpan.swift
-//        │  end() → OTLP.Span                    OTLPSpanConversion.swift
+//        │  end() → FinishedSpan                 FinishedSpan.swift, FinishedSpan+OTLP.swift
 //        ▼
 //   BatchSpanProcessor.onEnd                     BatchSpanProcessor.swift
 //        │  bounded queue; full → drop + count; never blocks
 //        ▼  one background task, batch by batch
 //   OTLPHTTPSpanExporter.export                  OTLPHTTPSpanExporter.swift
-//        │  ExportTraceServiceRequest → protobuf (../OTLP), retries 429/502/503/504 with backoff
+//        │  protobuf written straight from the spans (FinishedSpan+Protobuf.swift), retries 429/502/503/504
 //        ▼
 //   OTLPTransport.post                           OTLPTransport.swift (LabKit supplies AsyncHTTPClient)
 //

@@ -1,19 +1,25 @@
-import Synchronization
 import Tracing
 
-/// A span of our tracer. Its mutable parts live behind a `Mutex`, so it can be shared across tasks
+/// A span of our tracer. Its mutable parts live behind a lock, so it can be shared across tasks
 /// and threads (swift-distributed-tracing requires `Span: Sendable`). An unsampled span is a
 /// *non-recording* span: it carries a context for propagation and ignores every mutation.
-/// `end()` hands the finished span, in OTLP form, to the span processor exactly once.
-public final class TelemetrySpan: Tracing.Span, Sendable {
-    /// The parent's service context with this span's `spanContext`; use it to start children.
-    public let context: ServiceContext
+/// `end()` hands the finished span to the span processor exactly once.
+///
+/// Everything here runs on the caller's thread for every span, so it allocates as little as it can:
+/// the span object itself, and the attribute dictionary when attributes are set.
+///
+/// The lock is a `SpinLock` rather than a `Mutex` so that `attributes` can have a `_modify` accessor:
+/// `span.attributes["k"] = v` (also through `any Span`) then changes the dictionary in place, under
+/// the lock — no copy of the dictionary, and no update lost when several tasks set attributes at once.
+public final class TelemetrySpan: Tracing.Span, @unchecked Sendable {
     public let spanContext: SpanContext
     public let isRecording: Bool
     public let kind: SpanKind
     let parent: SpanContext?
     let startNanoseconds: UInt64
-    private let state: Mutex<State>
+    private let parentContext: ServiceContext
+    private let lock = SpinLock()
+    nonisolated(unsafe) private var state: State  // only under `lock`
     private let sink: SpanSink?
 
     /// What changes while the span runs.
@@ -29,27 +35,52 @@ public final class TelemetrySpan: Tracing.Span, Sendable {
     }
 
     init(
-        name: String, kind: SpanKind, context: ServiceContext, spanContext: SpanContext, parent: SpanContext?,
+        name: String, kind: SpanKind, parentContext: ServiceContext, spanContext: SpanContext, parent: SpanContext?,
         startNanoseconds: UInt64, isRecording: Bool, sink: SpanSink?
     ) {
-        self.context = context
+        self.parentContext = parentContext
         self.spanContext = spanContext
         self.kind = kind
         self.parent = parent
         self.startNanoseconds = startNanoseconds
         self.isRecording = isRecording
         self.sink = isRecording ? sink : nil
-        self.state = Mutex(State(name: name))
+        self.state = State(name: name)
+    }
+
+    /// The parent's service context with this span's `spanContext`; use it to start children.
+    /// Built when asked for (usually once, by `withSpan`), so that a span nobody asks it of does not
+    /// pay for a context of its own.
+    public var context: ServiceContext {
+        var context = parentContext
+        context.spanContext = spanContext
+        return context
     }
 
     public var operationName: String {
-        get { state.withLock { $0.name } }
+        get { withState { $0.name } }
         set { mutate { $0.name = newValue } }
     }
 
+    /// The facade's `updateAttributes` (and Hummingbird's middleware) read the attributes, change the
+    /// copy and write it back. While there are none, the copy handed out is a fresh dictionary with
+    /// room for a request's worth of attributes, so filling it neither copies nor regrows it.
     public var attributes: SpanAttributes {
-        get { state.withLock { $0.attributes } }
+        get {
+            withState { $0.attributes.isEmpty ? Self.roomForAttributes() : $0.attributes }
+        }
         set { mutate { $0.attributes = newValue } }
+        _modify {
+            lock.lock()
+            defer { lock.unlock() }
+            if isRecording && !state.ended {
+                if state.attributes.isEmpty { state.attributes = Self.roomForAttributes() }
+                yield &state.attributes
+            } else {
+                var ignored = SpanAttributes()  // a non-recording or ended span ignores the change
+                yield &ignored
+            }
+        }
     }
 
     /// OpenTelemetry's rule: `ok` is final; `error` replaces an earlier `error` but never `ok`.
@@ -86,22 +117,32 @@ public final class TelemetrySpan: Tracing.Span, Sendable {
 
     public func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
         guard let sink else { return }
-        let finished: State? = state.withLock { state in
+        let finished: State? = withState { state in
             guard !state.ended else { return nil }
             state.ended = true
             return state
         }
         guard let finished else { return }  // a second end() is ignored
-        sink.processor.onEnd(otlpSpan(finished, endNanoseconds: instant().nanosecondsSinceEpoch, limits: sink.limits))
+        sink.processor.onEnd(finishedSpan(finished, endNanoseconds: instant().nanosecondsSinceEpoch, limits: sink.limits))
+    }
+
+    private static func roomForAttributes() -> SpanAttributes {
+        SpanAttributes([String: SpanAttribute](minimumCapacity: 12))
     }
 
     /// Runs `change` on the state unless the span is non-recording or already ended.
     private func mutate(_ change: (inout State) -> Void) {
         guard isRecording else { return }
-        state.withLock { state in
+        withState { state in
             guard !state.ended else { return }
             change(&state)
         }
+    }
+
+    private func withState<Result>(_ body: (inout State) -> Result) -> Result {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&state)
     }
 }
 

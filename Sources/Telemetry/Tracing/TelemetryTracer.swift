@@ -32,8 +32,8 @@ public final class TelemetryTracer: Tracer, Sendable {
         file fileID: String,
         line: UInt
     ) -> TelemetrySpan {
-        var spanServiceContext = context()
-        let parent = spanServiceContext.spanContext.flatMap { $0.traceID.isValid && $0.spanID.isValid ? $0 : nil }
+        let parentContext = context()
+        let parent = parentContext.spanContext.flatMap { $0.traceID.isValid && $0.spanID.isValid ? $0 : nil }
         let (traceID, spanID) = ids.ids(traceID: parent?.traceID)
         let sampled = sampler.shouldSample(traceID: traceID, parent: parent, operationName: operationName)
         let spanContext = SpanContext(
@@ -43,9 +43,8 @@ public final class TelemetryTracer: Tracer, Sendable {
             traceState: parent?.traceState ?? "",
             isRemote: false
         )
-        spanServiceContext.spanContext = spanContext
         return TelemetrySpan(
-            name: operationName, kind: kind, context: spanServiceContext, spanContext: spanContext, parent: parent,
+            name: operationName, kind: kind, parentContext: parentContext, spanContext: spanContext, parent: parent,
             startNanoseconds: instant().nanosecondsSinceEpoch, isRecording: sampled,
             sink: SpanSink(processor: processor, limits: limits))
     }

@@ -13,9 +13,17 @@ final class ProtobufWireTests: XCTestCase {
             var w = ProtobufWriter()
             w.writeVarint(value)
             XCTAssertEqual(w.bytes, bytes, "encoding \(value)")
+            XCTAssertEqual(ProtobufWriter.varintSize(value), bytes.count, "size of \(value)")
             var r = ProtobufReader(bytes)
             XCTAssertEqual(try r.readVarint(), value, "decoding \(bytes)")
             XCTAssertTrue(r.isAtEnd)
+        }
+        for shift in 0..<64 {  // every length boundary
+            for value in [UInt64(1) << shift, (UInt64(1) << shift) - 1] {
+                var w = ProtobufWriter()
+                w.writeVarint(value)
+                XCTAssertEqual(ProtobufWriter.varintSize(value), w.bytes.count, "size of \(value)")
+            }
         }
     }
 

@@ -80,7 +80,11 @@ enum CanonicalJSON {
             for key in Set(a.keys).union(b.keys).sorted() {
                 guard let x = a[key] else { out.append("\(path).\(key): missing on the left"); continue }
                 guard let y = b[key] else { out.append("\(path).\(key): missing on the right"); continue }
-                out += differences(x, y, path: "\(path).\(key)")
+                if key == "attributes", let x = x as? [[String: Any]], let y = y as? [[String: Any]] {
+                    out += differences(byKey(x), byKey(y), path: "\(path).\(key)")
+                } else {
+                    out += differences(x, y, path: "\(path).\(key)")
+                }
             }
             return out
         case (let a as [Any], let b as [Any]):
@@ -91,6 +95,12 @@ enum CanonicalJSON {
         default:
             return ["\(path): different shapes \(type(of: a)) vs \(type(of: b))"]
         }
+    }
+
+    /// OTLP attributes are a list whose order carries no meaning (our exporter writes a span's in the
+    /// facade dictionary's order): compared sorted by key.
+    private static func byKey(_ attributes: [[String: Any]]) -> [Any] {
+        attributes.sorted { ($0["key"] as? String ?? "") < ($1["key"] as? String ?? "") }
     }
 
     static func parse(_ url: URL) throws -> Any {

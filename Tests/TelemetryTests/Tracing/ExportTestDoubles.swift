@@ -154,6 +154,7 @@ func eventually(timeout: Duration = .seconds(20), _ condition: () -> Bool) async
     return condition()
 }
 
-func makeSpan(_ i: Int) -> OTLP.Span {
-    OTLP.Span(traceID: Array(repeating: 1, count: 16), spanID: SpanID(UInt64(i + 1)).bytes, flags: 1, name: "span-\(i)", kind: 1)
+func makeSpan(_ i: Int) -> FinishedSpan {
+    FinishedSpan(traceID: TraceID(high: 0x0101_0101_0101_0101, low: 0x0101_0101_0101_0101), spanID: SpanID(UInt64(i + 1)),
+                 flags: 1, name: "span-\(i)", kind: .internal)
 }

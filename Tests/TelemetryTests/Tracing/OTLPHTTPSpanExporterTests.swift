@@ -21,7 +21,7 @@ final class OTLPHTTPSpanExporterTests: XCTestCase {
         XCTAssertEqual(decoded.resourceSpans.count, 1)
         XCTAssertEqual(decoded.resourceSpans[0].resource, resource)
         XCTAssertEqual(decoded.resourceSpans[0].scopeSpans[0].scope.name, TelemetryConfiguration.sdkName)
-        XCTAssertEqual(decoded.resourceSpans[0].scopeSpans[0].spans, [makeSpan(0), makeSpan(1)])
+        XCTAssertEqual(decoded.resourceSpans[0].scopeSpans[0].spans, [makeSpan(0).otlp, makeSpan(1).otlp])
     }
 
     func testRetries503HonouringRetryAfter() async throws {

@@ -227,21 +227,29 @@ final class TracerTests: XCTestCase {
         XCTAssertEqual(span.droppedEventsCount, 2)
     }
 
+    /// `span.attributes[key] = value` changes the dictionary in place under the span's lock
+    /// (`_modify`), so concurrent setters lose nothing — with a get-then-set accessor, two tasks
+    /// reading the same dictionary would each write back a copy missing the other's key.
     func testSpansAreSafeToUseFromManyTasks() async throws {
         let (tracer, recorder) = makeTracer()
-        let span = tracer.startSpan("shared", context: .topLevel)
-        await withTaskGroup(of: Void.self) { group in
-            for i in 0..<200 {
-                group.addTask {
-                    span.attributes["k\(i % 50)"] = i
-                    span.addEvent(SpanEvent(name: "e"))
+        for round in 0..<20 {
+            let span = tracer.startSpan("shared \(round)", context: .topLevel)
+            await withTaskGroup(of: Void.self) { group in
+                for i in 0..<100 {
+                    group.addTask {
+                        span.attributes["k\(i)"] = i
+                        span.addEvent(SpanEvent(name: "e"))
+                    }
                 }
             }
+            span.end()
         }
-        span.end()
-        let finished = try XCTUnwrap(recorder.finishedSpans.first)
-        XCTAssertEqual(finished.attributes.count, 50)
-        XCTAssertEqual(finished.events.count + Int(finished.droppedEventsCount), 200)
+        let finished = recorder.finishedSpans
+        XCTAssertEqual(finished.count, 20)
+        for span in finished {
+            XCTAssertEqual(span.attributes.count, 100, "no attribute lost in \(span.name)")
+            XCTAssertEqual(span.events.count + Int(span.droppedEventsCount), 100)
+        }
     }
 
     func testLogMetadataProviderStampsTraceAndSpanIDs() throws {

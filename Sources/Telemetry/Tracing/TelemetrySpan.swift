@@ -126,8 +126,11 @@ public final class TelemetrySpan: Tracing.Span, @unchecked Sendable {
         sink.processor.onEnd(finishedSpan(finished, endNanoseconds: instant().nanosecondsSinceEpoch, limits: sink.limits))
     }
 
+    /// Six: a server span's four (method, route, path, status) plus a couple of the lab's own. More
+    /// would cost every queued span memory (the batch queue holds thousands); more attributes than
+    /// this just regrow the dictionary once.
     private static func roomForAttributes() -> SpanAttributes {
-        SpanAttributes([String: SpanAttribute](minimumCapacity: 12))
+        SpanAttributes([String: SpanAttribute](minimumCapacity: 6))
     }
 
     /// Runs `change` on the state unless the span is non-recording or already ended.

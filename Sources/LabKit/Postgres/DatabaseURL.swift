@@ -50,6 +50,9 @@ public struct DatabaseURL: Sendable, Equatable {
     }
 
     /// The server address for span attributes and log lines.
+    /// `host:port`, or the socket path: where connections go, for messages.
+    public var endpointDescription: String { socketDirectory == nil ? "\(host ?? "?"):\(port)" : serverAddress }
+
     public var serverAddress: String { socketDirectory.map { "\($0)/.s.PGSQL.\(port)" } ?? host ?? "?" }
 
     public var configuration: PostgresClient.Configuration {

@@ -97,7 +97,10 @@ public final class LabPostgres: Service, Sendable {
             group.addTask {
                 try? await Task.sleep(for: self.acquireTimeout)
                 if Task.isCancelled { return nil }  // the work finished, or our caller gave up
-                if wait.gaveUp() { throw PoolExhausted(poolName: self.poolName, poolSize: self.poolSize, waited: self.acquireTimeout) }
+                if wait.gaveUp() {
+                    throw PoolExhausted(poolName: self.poolName, poolSize: self.poolSize, waited: self.acquireTimeout,
+                                        inUse: self.connectionsInUse, server: self.url.endpointDescription)
+                }
                 return nil
             }
             // However we leave (error, cancellation), a caller still waiting stops counting as pending.
@@ -178,12 +181,37 @@ private final class AcquireWait: Sendable {
     }
 }
 
-/// No connection became free within the acquire timeout.
+/// No connection became available within the acquire timeout. Two different situations end here,
+/// and the message tells them apart: every connection of the pool is busy with other callers (the
+/// lesson of the pool-exhaustion lab), or the pool has room but cannot open a connection — the
+/// server is down, unreachable or refusing us.
 public struct PoolExhausted: Error, CustomStringConvertible, Sendable {
     public let poolName: String
     public let poolSize: Int
     public let waited: Duration
-    public var description: String { "database pool '\(poolName)' exhausted: all \(poolSize) connections busy for \(waited)" }
+    /// Connections leased to callers when the wait ran out.
+    public let inUse: Int
+    /// Where the pool connects, e.g. `127.0.0.1:5432`.
+    public let server: String
+
+    public init(poolName: String, poolSize: Int, waited: Duration, inUse: Int, server: String) {
+        self.poolName = poolName
+        self.poolSize = poolSize
+        self.waited = waited
+        self.inUse = inUse
+        self.server = server
+    }
+
+    /// True when every connection was busy; false when the pool could not connect.
+    public var allConnectionsBusy: Bool { inUse >= poolSize }
+
+    public var description: String {
+        if allConnectionsBusy {
+            return "database pool '\(poolName)' exhausted: all \(poolSize) connections busy for \(waited)"
+        }
+        return "database pool '\(poolName)' got no connection to PostgreSQL at \(server) within \(waited) "
+            + "(\(inUse) of \(poolSize) in use): is the server running and reachable?"
+    }
 }
 
 extension LabService {

@@ -115,12 +115,35 @@ final class LabPostgresTests: XCTestCase {
             do { try await db.query("SELECT 1") } catch { return error }
             return nil
         }
-        XCTAssertTrue(outcome is PoolExhausted, "\(String(describing: outcome))")
+        let exhausted = try XCTUnwrap(outcome as? PoolExhausted, "\(String(describing: outcome))")
+        XCTAssertTrue(exhausted.allConnectionsBusy)
+        XCTAssertTrue("\(exhausted)".contains("all 1 connections busy"), "\(exhausted)")
         XCTAssertLessThan(seconds, 1.5)
         XCTAssertEqual(db.pendingRequests, 0, "the caller that gave up no longer counts as waiting")
         _ = try await holder.value
         try await db.ping()
         XCTAssertEqual(db.connectionsInUse, 0)
+    }
+
+    /// With the server unreachable the wait also runs out, but the pool is not busy: the error says
+    /// where it tried to connect instead of blaming busy connections.
+    func testAnUnreachableServerIsNotReportedAsABusyPool() async throws {
+        _ = TestTelemetry.telemetry
+        let context = try LabContext(
+            serviceName: "pg-test",
+            environment: ["DATABASE_URL": "postgres://lab@127.0.0.1:1/lab", "DB_POOL_SIZE": "3", "DB_ACQUIRE_TIMEOUT_MS": "300"])
+        let db = try XCTUnwrap(try LabPostgres.fromEnvironment(context, poolName: "unreachable"))
+        let task = Task { await db.client.run() }
+        addTeardownBlock { task.cancel() }
+        do {
+            try await db.query("SELECT 1")
+            XCTFail("a query against a closed port succeeded")
+        } catch let error as PoolExhausted {
+            XCTAssertFalse(error.allConnectionsBusy)
+            XCTAssertEqual(error.inUse, 0)
+            XCTAssertTrue("\(error)".contains("PostgreSQL at 127.0.0.1:1"), "\(error)")
+            XCTAssertFalse("\(error)".contains("busy"), "\(error)")
+        }
     }
 
     func testServiceReadinessFollowsTheDatabase() async throws {

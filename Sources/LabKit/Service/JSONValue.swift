@@ -91,6 +91,12 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
 
     private static func writeString(_ string: String, into out: inout String) {
         out += "\""
+        defer { out += "\"" }
+        // Most strings (keys, names, ids) need no escaping: append them whole.
+        let needsEscaping = string.utf8.contains { byte in
+            byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "/")
+        }
+        guard needsEscaping else { return out += string }
         for scalar in string.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -107,7 +113,6 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
             default: out.unicodeScalars.append(scalar)
             }
         }
-        out += "\""
     }
 
     public var description: String {

@@ -37,7 +37,7 @@ public final class LabTelemetry: Sendable {
     ) -> LabTelemetry {
         installed.withLock { current in
             if let current { return current }
-            LoggingSystem.bootstrap(StreamLogHandler.standardError, metadataProvider: .traceContext)
+            LoggingSystem.bootstrap(LineLogHandler.standardError, metadataProvider: .traceContext)
             let registry = MetricsRegistry.bootstrapGlobal()
             describeStandardMetrics(registry)
             let configuration = TelemetryConfiguration.fromEnvironment(environment, defaultServiceName: serviceName)

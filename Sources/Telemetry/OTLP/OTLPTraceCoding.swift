@@ -174,6 +174,17 @@ extension OTLP.Span: ProtobufMessage {
         w.fixed64(7, startTimeUnixNano)
         w.fixed64(8, endTimeUnixNano)
         w.repeated(9, attributes)
+        Self.encodeFields10To16(
+            to: &w, droppedAttributesCount: droppedAttributesCount, events: events, droppedEventsCount: droppedEventsCount,
+            links: links, droppedLinksCount: droppedLinksCount, status: status, flags: flags)
+    }
+
+    /// Span's fields after the attributes, shared with `FinishedSpan`'s direct encoding so that their
+    /// numbers and order live in one place.
+    static func encodeFields10To16(
+        to w: inout ProtobufWriter, droppedAttributesCount: UInt32, events: [OTLP.Event], droppedEventsCount: UInt32,
+        links: [OTLP.Link], droppedLinksCount: UInt32, status: OTLP.Status, flags: UInt32
+    ) {
         w.uint32(10, droppedAttributesCount)
         w.repeated(11, events)
         w.uint32(12, droppedEventsCount)

@@ -19,13 +19,9 @@ extension FinishedSpan: ProtobufEncodable {
             guard let value = WireAttributeValue(value) else { return }
             w.keyValue(9, key: key, value: value)
         }
-        w.uint32(10, droppedAttributesCount)
-        w.repeated(11, events)
-        w.uint32(12, droppedEventsCount)
-        w.repeated(13, links)
-        w.uint32(14, droppedLinksCount)
-        w.message(15, status)
-        w.fixed32(16, flags)
+        OTLP.Span.encodeFields10To16(
+            to: &w, droppedAttributesCount: droppedAttributesCount, events: events, droppedEventsCount: droppedEventsCount,
+            links: links, droppedLinksCount: droppedLinksCount, status: status, flags: flags)
     }
 }
 

@@ -11,6 +11,8 @@ import Tracing
 /// The lock is a `SpinLock` rather than a `Mutex` so that `attributes` can have a `_modify` accessor:
 /// `span.attributes["k"] = v` (also through `any Span`) then changes the dictionary in place, under
 /// the lock — no copy of the dictionary, and no update lost when several tasks set attributes at once.
+/// (The lock is held for the duration of that in-place change, so the change itself must not use the
+/// same span again; `SpanAttributes`' own subscripts and `set` never do.)
 public final class TelemetrySpan: Tracing.Span, @unchecked Sendable {
     public let spanContext: SpanContext
     public let isRecording: Bool

@@ -10,9 +10,9 @@ import Tracing
 /// - every `query` is a client span `SELECT` / `INSERT` … with `db.system`="postgresql" and
 ///   `db.query.text` = the statement with its `$1` placeholders (bound values are never recorded);
 /// - the pool is measured in this wrapper, because PostgresNIO does not expose its pool state:
-///   `db_client_connections_in_use`, `db_client_connections_pending_requests` (callers waiting for a
-///   connection) and `db_client_connection_acquire_duration_seconds` (how long they waited),
-///   all labelled `pool_name`;
+///   `db_client_connections_in_use`, `db_client_connections_idle` (open, not leased),
+///   `db_client_connections_pending_requests` (callers waiting for a connection) and
+///   `db_client_connection_acquire_duration_seconds` (how long they waited), all labelled `pool_name`;
 /// - waiting longer than the acquire timeout fails with `PoolExhausted` instead of queueing forever.
 ///
 /// It is a `Service`: run it in the service group (`LabService.postgres()` does).
@@ -23,8 +23,9 @@ public final class LabPostgres: Service, Sendable {
     public let poolSize: Int
     public let acquireTimeout: Duration
     let logger: Logger
-    private let counts = Mutex((inUse: 0, pending: 0))
+    private let counts = Mutex(PoolCounts())
     private let inUseGauge: Gauge
+    private let idleGauge: Gauge
     private let pendingGauge: Gauge
     private let acquireTimer: Timer
 
@@ -40,9 +41,11 @@ public final class LabPostgres: Service, Sendable {
         self.logger = logger
         let dims = [("pool_name", poolName)]
         self.inUseGauge = Gauge(label: "db_client_connections_in_use", dimensions: dims)
+        self.idleGauge = Gauge(label: "db_client_connections_idle", dimensions: dims)
         self.pendingGauge = Gauge(label: "db_client_connections_pending_requests", dimensions: dims)
         self.acquireTimer = Timer(label: "db_client_connection_acquire_duration_seconds", dimensions: dims, preferredDisplayUnit: .seconds)
         inUseGauge.record(0)
+        idleGauge.record(0)
         pendingGauge.record(0)
     }
 
@@ -90,6 +93,7 @@ public final class LabPostgres: Service, Sendable {
             group.addTask {
                 try await self.client.withConnection { connection in
                     guard wait.acquired() else { throw CancellationError() }
+                    self.leased(connection)
                     defer { self.released() }
                     return try await body(connection)
                 }
@@ -126,6 +130,16 @@ public final class LabPostgres: Service, Sendable {
 
     // MARK: Pool accounting
 
+    /// What this wrapper sees of the pool. PostgresNIO does not publish its pool's state, so open
+    /// connections are the ones leased through here at least once and not closed since (a connection
+    /// stays open, idle, for PostgresNIO's idle timeout after its last use).
+    struct PoolCounts {
+        var inUse = 0
+        var pending = 0
+        var open: Set<PostgresConnection.ID> = []
+        var idle: Int { max(0, open.count - inUse) }
+    }
+
     fileprivate func startedWaiting() {
         let pending = counts.withLock { c in c.pending += 1; return c.pending }
         pendingGauge.record(pending)
@@ -135,20 +149,42 @@ public final class LabPostgres: Service, Sendable {
         let c = counts.withLock { c in
             c.pending -= 1
             if acquired { c.inUse += 1 }
-            return c
+            return (c.pending, c.inUse, c.idle)
         }
-        pendingGauge.record(c.pending)
-        inUseGauge.record(c.inUse)
+        pendingGauge.record(c.0)
+        inUseGauge.record(c.1)
+        idleGauge.record(c.2)
         if acquired { acquireTimer.recordNanoseconds(waited.nanoseconds) }
     }
 
+    /// Notes a leased connection; the first time it is seen, watches for it to close.
+    private func leased(_ connection: PostgresConnection) {
+        let id = connection.id
+        let isNew = counts.withLock { c in c.open.insert(id).inserted }
+        guard isNew else { return }
+        idleGauge.record(counts.withLock { $0.idle })
+        connection.closeFuture.whenComplete { [self] _ in
+            let idle = counts.withLock { c in
+                c.open.remove(id)
+                return c.idle
+            }
+            idleGauge.record(idle)
+        }
+    }
+
     fileprivate func released() {
-        let inUse = counts.withLock { c in c.inUse -= 1; return c.inUse }
+        let (inUse, idle) = counts.withLock { c in
+            c.inUse -= 1
+            return (c.inUse, c.idle)
+        }
         inUseGauge.record(inUse)
+        idleGauge.record(idle)
     }
 
     /// Current pool counts as this wrapper sees them (for tests and readiness output).
     public var connectionsInUse: Int { counts.withLock { $0.inUse } }
+    /// Connections open and not leased (see `PoolCounts`).
+    public var idleConnections: Int { counts.withLock { $0.idle } }
     public var pendingRequests: Int { counts.withLock { $0.pending } }
 }
 

@@ -74,6 +74,7 @@ public final class LabTelemetry: Sendable {
             "lab_config_value": "Numeric and boolean lab knobs set through LAB_CONFIG or /admin/config.",
             "lab_config_info": "String lab knobs: 1 for the current value of each key.",
             "db_client_connections_in_use": "Database connections leased by this service right now.",
+            "db_client_connections_idle": "Database connections open but not leased right now.",
             "db_client_connections_pending_requests": "Callers waiting for a database connection.",
             "db_client_connection_acquire_duration_seconds": "Time callers waited for a database connection.",
         ]

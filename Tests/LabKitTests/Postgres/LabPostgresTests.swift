@@ -94,12 +94,16 @@ final class LabPostgresTests: XCTestCase {
         }
         XCTAssertTrue(sawWaiting, "pending=\(db.pendingRequests) inUse=\(db.connectionsInUse)")
         XCTAssertTrue(metricsWhileWaiting.contains(#"db_client_connections_in_use{pool_name="exhaust"} 2"#), metricsWhileWaiting)
+        XCTAssertTrue(metricsWhileWaiting.contains(#"db_client_connections_idle{pool_name="exhaust"} 0"#), metricsWhileWaiting)
         XCTAssertTrue(metricsWhileWaiting.contains(#"db_client_connections_pending_requests{pool_name="exhaust"} 3"#), metricsWhileWaiting)
         for holder in holders { _ = try await holder.value }
 
         let after = TestTelemetry.telemetry.exposition(accept: nil).body
         XCTAssertTrue(after.contains(#"db_client_connections_pending_requests{pool_name="exhaust"} 0"#), after)
         XCTAssertTrue(after.contains(#"db_client_connections_in_use{pool_name="exhaust"} 0"#), after)
+        // Both connections stay open after the burst (PostgresNIO's idle timeout), now idle.
+        XCTAssertTrue(after.contains(#"db_client_connections_idle{pool_name="exhaust"} 2"#), after)
+        XCTAssertEqual(db.idleConnections, 2)
         // 1 ping + 5 queries waited for a connection, and the last ones waited about a second.
         XCTAssertTrue(after.contains(#"db_client_connection_acquire_duration_seconds_count{pool_name="exhaust"} 6"#), after)
         XCTAssertFalse(after.contains(#"db_client_connection_acquire_duration_seconds_bucket{pool_name="exhaust",le="1"} 6"#), "some waited over a second")

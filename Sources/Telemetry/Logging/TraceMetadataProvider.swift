@@ -6,7 +6,7 @@ extension Logger.MetadataProvider {
     /// hex characters, as in `traceparent`), so a log line leads to its trace in Jaeger/Grafana:
     ///
     /// ```swift
-    /// LoggingSystem.bootstrap(StreamLogHandler.standardOutput, metadataProvider: .traceContext)
+    /// LoggingSystem.bootstrap(LineLogHandler.standardError, metadataProvider: .traceContext)
     /// ```
     public static let traceContext = Logger.MetadataProvider {
         guard let span = ServiceContext.current?.spanContext, span.traceID.isValid else { return [:] }

@@ -1,4 +1,5 @@
 import Foundation
+import LabKit
 
 /// `labs/<lab>/compose.yaml` (+ `labs/<lab>/compose/<variant>/<role>.env`): the lab on the Docker
 /// path, added to the shared stack of the root compose.yaml:
@@ -185,19 +186,8 @@ struct YAMLWriter {
     /// A double-quoted scalar (JSON string syntax, which YAML accepts). Compose interpolates `$`
     /// everywhere: unless `interpolate`, a literal `$` is written `$$`.
     static func quote(_ value: String, interpolate: Bool = false) -> String {
-        var escaped = ""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": escaped += "\\\""
-            case "\\": escaped += "\\\\"
-            case "\n": escaped += "\\n"
-            case "\t": escaped += "\\t"
-            case "$" where !interpolate: escaped += "$$"
-            default:
-                if scalar.value < 0x20 { escaped += String(format: "\\u%04X", scalar.value) } else { escaped.unicodeScalars.append(scalar) }
-            }
-        }
-        return "\"\(escaped)\""
+        let quoted = JSONValue.quoted(value, escapingSlashes: false)
+        return interpolate ? quoted : quoted.replacingOccurrences(of: "$", with: "$$")
     }
 
     /// A flow sequence of quoted strings: `["a", "b"]`.

@@ -1,4 +1,5 @@
 import Foundation
+import LabKit
 
 /// A prometheus.yml for the native runtime and for `labctl gen`: one scrape job per lab service.
 ///
@@ -56,18 +57,8 @@ public struct PrometheusConfig: Sendable, Equatable {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// A double-quoted YAML scalar (JSON string syntax).
     private func quote(_ string: String) -> String {
-        var out = "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
+        JSONValue.quoted(string, escapingSlashes: false)
     }
 }

@@ -14,11 +14,11 @@ public enum HTMLReport {
             <style>\(style)</style></head><body>
             <h1>Week \(c.lab.week): \(escape(c.lab.title))</h1>
             <p class="summary">\(escape(c.lab.summary))</p>
-            <p class="verdict \(c.holds ? "pass" : "fail")" id="verdict">\(c.holds ? "Every expectation holds." : "\(c.verdicts.filter { !$0.holds && !$0.skipped }.count) of \(c.verdicts.filter { !$0.skipped }.count) expectations do not hold.")</p>
+            <p class="verdict \(c.holds ? "pass" : "fail")" id="verdict">\(c.holds ? "Every expectation holds." : "\(c.failedCount) of \(c.decidedCount) expectations do not hold.")</p>
             <h2>Expectations</h2><ul class="verdicts">
             """
         for v in c.verdicts {
-            html += #"<li class="\#(v.skipped ? "skip" : v.holds ? "pass" : "fail")"><b>\#(v.skipped ? "SKIP" : v.holds ? "PASS" : "FAIL")</b> <code>\#(escape(v.measurement)): \#(escape(v.check))</code> — \#(escape(v.explanation))\#(v.why.map { " <i>(\(escape($0)))</i>" } ?? "")</li>"#
+            html += #"<li class="\#(v.mark.lowercased())"><b>\#(v.mark)</b> <code>\#(escape(v.measurement)): \#(escape(v.check))</code> — \#(escape(v.explanation))\#(v.why.map { " <i>(\(escape($0)))</i>" } ?? "")</li>"#
         }
         html += "</ul><h2>Measurements</h2>" + table(c)
         for run in c.runs {

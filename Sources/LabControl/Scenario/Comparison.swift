@@ -9,8 +9,6 @@ public struct Comparison: Sendable {
     public var values: [String: [String: MeasurementEvaluator.Value]]
     public var verdicts: [Verdict]
     public var runs: [ScenarioRun]
-    /// Variants the user left out (`labctl compare --variants`): expectations about them are skipped.
-    public var skippedVariants: Set<String>
 
     public struct Verdict: Sendable, Equatable {
         public var measurement: String
@@ -21,10 +19,17 @@ public struct Comparison: Sendable {
         public var why: String?
         /// It names a variant that was deliberately not run; it neither holds nor fails.
         public var skipped = false
+
+        /// SKIP, PASS or FAIL, as the table and the report show it.
+        public var mark: String { skipped ? "SKIP" : holds ? "PASS" : "FAIL" }
     }
 
     /// True when every expectation that was decided held (skipped ones do not count).
     public var holds: Bool { verdicts.allSatisfy { $0.holds || $0.skipped } }
+    /// Expectations decided (not skipped), and of those the ones that do not hold.
+    public var decidedCount: Int { verdicts.count - skippedCount }
+    public var failedCount: Int { verdicts.filter { !$0.holds && !$0.skipped }.count }
+    public var skippedCount: Int { verdicts.filter(\.skipped).count }
 
     /// - Parameter skipping: variants deliberately not run. Expectations naming one are skipped;
     ///   a variant that should have run but has no values still fails its expectations.
@@ -36,7 +41,6 @@ public struct Comparison: Sendable {
         self.runs = runs
         self.variants = runs.map(\.variant)
         self.values = values
-        self.skippedVariants = skipping
         self.verdicts = lab.expectations.map { expectation in
             let notRun = expectation.parsed.variants.intersection(skipping).sorted()
             guard notRun.isEmpty else {
@@ -119,16 +123,13 @@ public struct Comparison: Sendable {
         var out = Self.render(rows)
         out += "\n"
         for verdict in verdicts {
-            let mark = verdict.skipped ? "  SKIP  " : verdict.holds ? "  PASS  " : "  FAIL  "
-            out += mark + "\(verdict.measurement): \(verdict.check)    (\(verdict.explanation))\n"
+            out += "  \(verdict.mark)  \(verdict.measurement): \(verdict.check)    (\(verdict.explanation))\n"
         }
-        let skipped = verdicts.filter(\.skipped).count
-        let decided = verdicts.count - skipped
-        let failed = verdicts.filter { !$0.holds && !$0.skipped }.count
+        let skipped = skippedCount
         if holds {
             out += skipped == 0 ? "every expectation holds\n" : "every expectation that was run holds (\(skipped) skipped)\n"
         } else {
-            out += "\(failed) of \(decided) expectations do not hold" + (skipped == 0 ? "\n" : " (\(skipped) skipped)\n")
+            out += "\(failedCount) of \(decidedCount) expectations do not hold" + (skipped == 0 ? "\n" : " (\(skipped) skipped)\n")
         }
         return out
     }

@@ -69,7 +69,7 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
                 if text.hasSuffix(".0") { text.removeLast(2) }
                 out += text
             }
-        case .string(let s): Self.writeString(s, into: &out)
+        case .string(let s): Self.writeString(s, escapingSlashes: true, into: &out)
         case .array(let values):
             out += "["
             for (index, value) in values.enumerated() {
@@ -81,7 +81,7 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
             out += "{"
             for (index, field) in fields.sorted(by: { $0.key < $1.key }).enumerated() {
                 if index > 0 { out += "," }
-                Self.writeString(field.key, into: &out)
+                Self.writeString(field.key, escapingSlashes: true, into: &out)
                 out += ":"
                 field.value.write(into: &out)
             }
@@ -89,19 +89,28 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
-    private static func writeString(_ string: String, into out: inout String) {
+    /// `string` as a double-quoted JSON string. Without `escapingSlashes` (`\/` is what `JSONEncoder`
+    /// writes, and what lab responses keep) it is also a valid double-quoted YAML scalar, which is how
+    /// the generated Compose files and Prometheus configurations quote their values.
+    public static func quoted(_ string: String, escapingSlashes: Bool) -> String {
+        var out = ""
+        writeString(string, escapingSlashes: escapingSlashes, into: &out)
+        return out
+    }
+
+    private static func writeString(_ string: String, escapingSlashes: Bool, into out: inout String) {
         out += "\""
         defer { out += "\"" }
         // Most strings (keys, names, ids) need no escaping: append them whole.
         let needsEscaping = string.utf8.contains { byte in
-            byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "/")
+            byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || (escapingSlashes && byte == UInt8(ascii: "/"))
         }
         guard needsEscaping else { return out += string }
         for scalar in string.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
-            case "/": out += "\\/"
+            case "/" where escapingSlashes: out += "\\/"
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"

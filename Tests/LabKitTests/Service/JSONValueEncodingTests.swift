@@ -34,4 +34,17 @@ final class JSONValueEncodingTests: XCTestCase {
         let value: JSONValue = ["nan": .number(.nan), "inf": .number(.infinity), "n": 1]
         XCTAssertEqual(value.encodedString(), #"{"inf":null,"n":1,"nan":null}"#)
     }
+
+    /// The quoting the generated Compose files and Prometheus configurations use: the same escapes,
+    /// slashes left alone; parsing it back (as JSON, whose strings YAML's double-quoted scalars
+    /// accept) gives the original string.
+    func testQuotedWithoutSlashEscapesRoundTrips() throws {
+        for text in ["", "/metrics", "a \"quoted\" \\ path/with $VAR", "tab\tnew\nline\r\u{1} é 😀"] {
+            let quoted = JSONValue.quoted(text, escapingSlashes: false)
+            XCTAssertFalse(quoted.contains("\\/"), quoted)
+            let parsed = try JSONSerialization.jsonObject(with: Data(quoted.utf8), options: [.fragmentsAllowed]) as? String
+            XCTAssertEqual(parsed, text)
+            XCTAssertEqual(JSONValue.quoted(text, escapingSlashes: true), JSONValue.string(text).encodedString())
+        }
+    }
 }

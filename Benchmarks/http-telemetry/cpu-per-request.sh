@@ -10,56 +10,38 @@
 #   A=full B=bare Benchmarks/http-telemetry/cpu-per-request.sh           # full telemetry vs bare Hummingbird
 #   A=off B=bare ROUNDS=5 D=8 Benchmarks/http-telemetry/cpu-per-request.sh
 #
-# Servers: full (labsvc, every request traced and exported), off (labsvc, OTEL_TRACES_SAMPLER=always_off),
-# bare (Sources/bare-hello). Needs what run.sh needs; run run.sh once first to build bare-hello, and
-# give LABSVC (default: <repo>/.build-bench/release/labsvc).
+# Servers (servers.sh): full, off, bare. Builds nothing: run run.sh once first (it builds bare-hello),
+# and give LABSVC (default: <repo>/.build-bench/release/labsvc).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 LABSVC=${LABSVC:-$ROOT/.build-bench/release/labsvc}
 BARE=$HERE/.build/release/bare-hello
-PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
+PYTHON=${LAB_PYTHON:-$ROOT/.venv/bin/python}
+[[ -x "$PYTHON" ]] || PYTHON=python3
 A=${A:-full}; B=${B:-off}; ROUNDS=${ROUNDS:-4}; D=${D:-5}
 for f in "$LABSVC" "$BARE"; do [[ -x "$f" ]] || { echo "missing $f (build it: see README.md)" >&2; exit 2; }; done
 
-PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+source "$ROOT/Benchmarks/common.sh"
+source "$HERE/servers.sh"
 
 SINK_PORT=$(free_port)
 "$PYTHON" "$HERE/otlp_sink.py" "$SINK_PORT" 2>/dev/null &
 PIDS+=($!)
-
-start() {  # kind port → starts the server in the background
-    case $1 in
-    bare) PORT=$2 "$BARE" >/dev/null 2>&1 & ;;
-    full|off)
-        local sampler=parentbased_always_on; [[ $1 == off ]] && sampler=always_off
-        env -i PATH="$PATH" HOME="$HOME" PORT=$2 HOST=127.0.0.1 OTEL_SERVICE_NAME=backend OTEL_TRACES_SAMPLER=$sampler \
-            OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$SINK_PORT" OTEL_BSP_MAX_QUEUE_SIZE=8192 \
-            "$LABSVC" selftest backend >/dev/null 2>&1 & ;;
-    *) echo "unknown server '$1' (full, off or bare)" >&2; exit 2 ;;
-    esac
-}
-PORT_A=$(free_port); start "$A" "$PORT_A"; PID_A=$!; PIDS+=($PID_A)
-PORT_B=$(free_port); start "$B" "$PORT_B"; PID_B=$!; PIDS+=($PID_B)
-for port in "$PORT_A" "$PORT_B"; do
-    for _ in $(seq 200); do curl -fs "http://127.0.0.1:$port/work" >/dev/null 2>&1 && break; sleep 0.05; done
-done
+PORT_A=$(free_port); start_server "$A" "$PORT_A"; PID_A=$SERVER_PID
+PORT_B=$(free_port); start_server "$B" "$PORT_B"; PID_B=$SERVER_PID
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime, in clock ticks
 TICK=$(getconf CLK_TCK)
-OUT=$(mktemp -d)
 echo "A = $A, B = $B: ${D}s per round, wrk -t1 -c32 against each at the same time"
 for round in $(seq "$ROUNDS"); do
     a0=$(ticks "$PID_A"); b0=$(ticks "$PID_B")
-    wrk -t1 -c32 -d"${D}s" "http://127.0.0.1:$PORT_A/work" >"$OUT/a" & wa=$!
-    wrk -t1 -c32 -d"${D}s" "http://127.0.0.1:$PORT_B/work" >"$OUT/b" & wb=$!
+    wrk -t1 -c32 -d"${D}s" "http://127.0.0.1:$PORT_A/work" >"$WORK/a" & wa=$!
+    wrk -t1 -c32 -d"${D}s" "http://127.0.0.1:$PORT_B/work" >"$WORK/b" & wb=$!
     wait "$wa" "$wb"
     a1=$(ticks "$PID_A"); b1=$(ticks "$PID_B")
-    python3 - "$A" "$B" "$((a1 - a0))" "$((b1 - b0))" "$(awk '/requests in/ {print $1}' "$OUT/a")" \
-        "$(awk '/requests in/ {print $1}' "$OUT/b")" "$TICK" "$D" <<'PY'
+    python3 - "$A" "$B" "$((a1 - a0))" "$((b1 - b0))" "$(awk '/requests in/ {print $1}' "$WORK/a")" \
+        "$(awk '/requests in/ {print $1}' "$WORK/b")" "$TICK" "$D" <<'PY'
 import sys
 a, b, ta, tb, ra, rb, tick, d = sys.argv[1], sys.argv[2], *map(float, sys.argv[3:])
 ca, cb = ta / tick / ra * 1e6, tb / tick / rb * 1e6
@@ -67,4 +49,3 @@ print(f"{a:>5} {ra / d:7.0f} rps {ca:6.1f} µs CPU/request | {b:>5} {rb / d:7.0f
       f" | CPU {a}/{b} {ca / cb:.2f}")
 PY
 done
-rm -rf "$OUT"

@@ -28,28 +28,9 @@ done
 echo "building bare-hello (release) ..." >&2
 swift build -c release --product bare-hello --package-path "$HERE" >&2
 BARE="$(swift build -c release --package-path "$HERE" --show-bin-path)/bare-hello"
-if [[ -z "${LABSVC:-}" ]]; then
-    echo "building labsvc (release) in $ROOT/.build-bench ..." >&2
-    swift build -c release --product labsvc --package-path "$ROOT" --scratch-path "$ROOT/.build-bench" >&2
-    LABSVC="$(swift build -c release --package-path "$ROOT" --scratch-path "$ROOT/.build-bench" --show-bin-path)/labsvc"
-fi
-
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_for() {
-    for _ in $(seq 200); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.05; done
-    echo "nothing answers $1; logs in $WORK" >&2
-    ls "$WORK" >&2
-    exit 1
-}
+source "$ROOT/Benchmarks/common.sh"
+source "$HERE/servers.sh"
+release_labsvc
 
 SINK_PORT=$(free_port)
 # DECODE=1 makes the sink decode every request with the official protobuf bindings (costs CPU).
@@ -57,25 +38,9 @@ SINK_PORT=$(free_port)
 SINK_PID=$!
 PIDS+=($SINK_PID)
 
-BARE_PORT=$(free_port)
-PORT=$BARE_PORT "$BARE" >"$WORK/bare.log" 2>&1 &
-PIDS+=($!)
-wait_for "http://127.0.0.1:$BARE_PORT/work"
-
-# labsvc with everything on: the default sampler (parent-based always-on) and the OTLP exporter.
-FULL_PORT=$(free_port)
-env -i PATH="$PATH" HOME="$HOME" PORT=$FULL_PORT HOST=127.0.0.1 OTEL_SERVICE_NAME=backend \
-    OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$SINK_PORT" OTEL_BSP_MAX_QUEUE_SIZE=8192 \
-    "$LABSVC" selftest backend >"$WORK/full.log" 2>&1 &
-PIDS+=($!)
-wait_for "http://127.0.0.1:$FULL_PORT/readyz"
-
-# The same without tracing (metrics, faults and the rest still on): separates the two costs.
-NOTRACE_PORT=$(free_port)
-env -i PATH="$PATH" HOME="$HOME" PORT=$NOTRACE_PORT HOST=127.0.0.1 OTEL_SERVICE_NAME=backend \
-    OTEL_TRACES_SAMPLER=always_off "$LABSVC" selftest backend >"$WORK/notrace.log" 2>&1 &
-PIDS+=($!)
-wait_for "http://127.0.0.1:$NOTRACE_PORT/readyz"
+BARE_PORT=$(free_port); start_server bare "$BARE_PORT"
+FULL_PORT=$(free_port); start_server full "$FULL_PORT"        # everything on: every request traced
+NOTRACE_PORT=$(free_port); start_server off "$NOTRACE_PORT"   # the same without tracing: separates the costs
 
 echo "bodies: bare $(curl -s "http://127.0.0.1:$BARE_PORT/work") / labsvc $(curl -s "http://127.0.0.1:$FULL_PORT/work")" >&2
 

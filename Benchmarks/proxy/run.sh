@@ -18,31 +18,14 @@ PIPELINE=${PIPELINE:-1}
 ROUNDS=${ROUNDS:-3}
 TESTS=${TESTS:-set,get,incr,lpush}
 GOAL=${GOAL:-0.80}
-# A separate build directory keeps the release build from queueing behind (or blocking) debug builds.
-BUILD_PATH=${BUILD_PATH:-$ROOT/.build-bench}
 
 for program in redis-server redis-benchmark redis-cli python3 swift; do
     command -v "$program" >/dev/null || { echo "missing $program (Debian: redis-server / redis-tools / python3)" >&2; exit 2; }
 done
 
-if [[ -n "${LABSVC:-}" ]]; then
-    echo "using LABSVC=$LABSVC (no build)" >&2
-else
-    echo "building labsvc (release) in $BUILD_PATH ..." >&2
-    swift build -c release --product labsvc --package-path "$ROOT" --scratch-path "$BUILD_PATH" >&2
-    LABSVC="$(swift build -c release --package-path "$ROOT" --scratch-path "$BUILD_PATH" --show-bin-path)/labsvc"
-fi
+source "$ROOT/Benchmarks/common.sh"
+release_labsvc
 
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_for_redis() {
     for _ in $(seq 100); do
         redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null | grep -q PONG && return 0

@@ -71,18 +71,27 @@ public final class LabPostgres: Service, Sendable {
     /// Runs one statement and reads all its rows, in a span named by the statement's verb.
     @discardableResult
     public func query(_ query: PostgresQuery) async throws -> [PostgresRow] {
-        try await withSpan(Self.operation(of: query.sql), ofKind: .client) { span in
-            span.attributes["db.system"] = "postgresql"
-            span.attributes["db.system.name"] = "postgresql"
-            span.attributes["db.query.text"] = query.sql
-            span.attributes["db.operation.name"] = Self.operation(of: query.sql)
-            if let database = url.database { span.attributes["db.namespace"] = database }
-            span.attributes["server.address"] = url.socketDirectory == nil ? (url.host ?? "") : url.serverAddress
-            span.attributes["server.port"] = url.port
+        try await withStatementSpan(query.sql) {
             let logger = self.logger
             return try await withConnection { connection in
                 try await connection.query(query, logger: logger).collect()
             }
+        }
+    }
+
+    /// The client span of one statement (here and inside `transaction`): named by its verb, with the
+    /// statement text — never the bound values — and where it ran.
+    func withStatementSpan<R>(_ sql: String, _ body: () async throws -> R) async throws -> R {
+        let verb = Self.operation(of: sql)
+        return try await withSpan(verb, ofKind: .client) { span in
+            span.attributes["db.system"] = "postgresql"
+            span.attributes["db.system.name"] = "postgresql"
+            span.attributes["db.query.text"] = sql
+            span.attributes["db.operation.name"] = verb
+            if let database = url.database { span.attributes["db.namespace"] = database }
+            span.attributes["server.address"] = url.socketDirectory == nil ? (url.host ?? "") : url.serverAddress
+            span.attributes["server.port"] = url.port
+            return try await body()
         }
     }
 

@@ -9,9 +9,8 @@ extension LabPostgres {
     public func transaction<R: Sendable>(
         isolation: Transaction.Isolation = .readCommitted, _ body: @escaping @Sendable (Transaction) async throws -> R
     ) async throws -> R {
-        let logger = self.logger
-        return try await withConnection { connection in
-            let tx = Transaction(connection: connection, logger: logger)
+        try await withConnection { connection in
+            let tx = Transaction(connection: connection, pool: self)
             try await tx.query("BEGIN ISOLATION LEVEL \(unescaped: isolation.rawValue)")
             do {
                 let result = try await body(tx)
@@ -33,17 +32,13 @@ extension LabPostgres {
         }
 
         let connection: PostgresConnection
-        let logger: Logger
+        let pool: LabPostgres
 
-        /// One statement inside the transaction, read to the end.
+        /// One statement inside the transaction, read to the end, with the same span as `LabPostgres.query`.
         @discardableResult
         public func query(_ query: PostgresQuery) async throws -> [PostgresRow] {
-            let verb = LabPostgres.operation(of: query.sql)
-            return try await withSpan(verb, ofKind: .client) { span in
-                span.attributes["db.system.name"] = "postgresql"
-                span.attributes["db.query.text"] = query.sql
-                span.attributes["db.operation.name"] = verb
-                return try await connection.query(query, logger: logger).collect()
+            try await pool.withStatementSpan(query.sql) {
+                try await connection.query(query, logger: pool.logger).collect()
             }
         }
     }

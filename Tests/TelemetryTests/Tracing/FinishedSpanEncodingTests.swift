@@ -1,3 +1,4 @@
+import Synchronization
 import Tracing
 import XCTest
 @testable import Telemetry
@@ -124,11 +125,10 @@ final class FinishedSpanEncodingTests: XCTestCase {
 }
 
 /// Keeps the `FinishedSpan`s themselves (`InMemorySpanProcessor` hands out the OTLP model).
-final class InMemoryFinishedSpans: SpanProcessor, @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: [FinishedSpan] = []
-    var spans: [FinishedSpan] { lock.withLock { stored } }
-    func onEnd(_ span: FinishedSpan) { lock.withLock { stored.append(span) } }
+final class InMemoryFinishedSpans: SpanProcessor {
+    private let stored = Mutex<[FinishedSpan]>([])
+    var spans: [FinishedSpan] { stored.withLock { $0 } }
+    func onEnd(_ span: FinishedSpan) { stored.withLock { $0.append(span) } }
     func forceFlush() async {}
     func shutdown() async {}
 }

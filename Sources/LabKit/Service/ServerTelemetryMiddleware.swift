@@ -3,6 +3,7 @@ import Hummingbird
 import Instrumentation
 import Metrics
 import ServiceContextModule
+import Telemetry
 import Tracing
 
 /// One server span and one duration sample per request, named the way DESIGN.md says.
@@ -18,9 +19,9 @@ import Tracing
 ///
 /// It is on every request's path, so it does its work once where it can (Benchmarks/http-telemetry
 /// measures what it costs): the tracer is looked up at construction (`LabService` bootstraps the
-/// facades before it builds its router; the global lookup takes a lock on every call), and the
-/// span's attributes are set with `span.attributes[key] = …`, which our `TelemetrySpan` turns into an
-/// in-place change of its (pre-sized) dictionary — no copy, no regrowth.
+/// facades before it builds its router; the global lookup takes a lock on every call), and our
+/// `TelemetrySpan` gets the four HTTP attributes in compact fields (`HTTPServerAttributes`: no
+/// dictionary to allocate, hash into and free per request).
 struct ServerTelemetryMiddleware: RouterMiddleware {
     private let tracer = InstrumentationSystem.tracer
 
@@ -35,7 +36,9 @@ struct ServerTelemetryMiddleware: RouterMiddleware {
         let start = ContinuousClock.now
 
         return try await tracer.withAnySpan(route.map { "\(method) \($0)" } ?? method, context: parent, ofKind: .server) { span in
-            if span.isRecording {
+            if let span = span as? TelemetrySpan {
+                span.setHTTPServerAttributes(HTTPServerAttributes(method: method, path: request.uri.path, route: route))
+            } else if span.isRecording {  // another tracer, bootstrapped by a test
                 span.attributes["http.request.method"] = method
                 span.attributes["url.path"] = request.uri.path
                 if let route { span.attributes["http.route"] = route }
@@ -62,7 +65,11 @@ struct ServerTelemetryMiddleware: RouterMiddleware {
     }
 
     private func finish(_ span: any Span, status: Int, method: String, route: String?, start: ContinuousClock.Instant) {
-        if span.isRecording { span.attributes["http.response.status_code"] = status }
+        if let span = span as? TelemetrySpan {
+            span.setHTTPStatusCode(status)
+        } else if span.isRecording {
+            span.attributes["http.response.status_code"] = status
+        }
         if status >= 500 { span.setStatus(.init(code: .error)) }
         Timer(
             label: "http_server_request_duration_seconds",

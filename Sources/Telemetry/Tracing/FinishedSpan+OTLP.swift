@@ -16,11 +16,15 @@ extension TelemetrySpan {
             startNanoseconds: startNanoseconds,
             endNanoseconds: max(endNanoseconds, startNanoseconds),
             attributes: state.attributes,
+            httpServer: state.httpServer,
             droppedEventsCount: state.droppedEvents,
             droppedLinksCount: state.droppedLinks
         )
-        if state.attributes.count > limits.maxAttributes {
-            (span.attributes, span.droppedAttributesCount) = OTLPMapping.keepFirst(limits.maxAttributes, of: state.attributes)
+        if state.attributes.count + (state.httpServer?.count ?? 0) > limits.maxAttributes {
+            var all = state
+            all.materializeHTTPServer()
+            span.httpServer = nil
+            (span.attributes, span.droppedAttributesCount) = OTLPMapping.keepFirst(limits.maxAttributes, of: all.attributes)
         }
         if !state.events.isEmpty {
             span.events = state.events.map { event in
@@ -51,6 +55,14 @@ extension TelemetrySpan {
 }
 
 extension FinishedSpan {
+    /// The dictionary and the compact HTTP attributes together.
+    public var allAttributes: SpanAttributes {
+        guard let httpServer else { return attributes }
+        var all = attributes
+        httpServer.merge(into: &all)
+        return all
+    }
+
     /// The OTLP model of this span: what the exporter's bytes decode to, with the attributes sorted
     /// by key (the wire carries them in the dictionary's order).
     public var otlp: OTLP.Span {
@@ -64,7 +76,7 @@ extension FinishedSpan {
             kind: OTLPMapping.kind(kind).rawValue,
             startTimeUnixNano: startNanoseconds,
             endTimeUnixNano: endNanoseconds,
-            attributes: OTLPMapping.keyValues(attributes, limit: .max).keyValues,
+            attributes: OTLPMapping.keyValues(allAttributes, limit: .max).keyValues,
             droppedAttributesCount: droppedAttributesCount,
             events: events,
             droppedEventsCount: droppedEventsCount,

@@ -15,10 +15,12 @@ extension FinishedSpan: ProtobufEncodable {
         w.int32(6, OTLPMapping.kind(kind).rawValue)
         w.fixed64(7, startNanoseconds)
         w.fixed64(8, endNanoseconds)
-        attributes.forEach { key, value in
+        let writeAttribute = { (key: String, value: SpanAttribute) in
             guard let value = WireAttributeValue(value) else { return }
             w.keyValue(9, key: key, value: value)
         }
+        httpServer?.forEach(writeAttribute)
+        attributes.forEach(writeAttribute)
         OTLP.Span.encodeFields10To16(
             to: &w, droppedAttributesCount: droppedAttributesCount, events: events, droppedEventsCount: droppedEventsCount,
             links: links, droppedLinksCount: droppedLinksCount, status: status, flags: flags)

@@ -25,6 +25,9 @@ public struct FinishedSpan: Sendable {
     public var startNanoseconds: UInt64
     public var endNanoseconds: UInt64
     public var attributes: SpanAttributes
+    /// A server span's HTTP attributes in compact form (see `HTTPServerAttributes`); when set,
+    /// `attributes` holds none of the same keys. `allAttributes` is both together.
+    public var httpServer: HTTPServerAttributes?
     public var droppedAttributesCount: UInt32
     public var events: [OTLP.Event]
     public var droppedEventsCount: UInt32
@@ -35,7 +38,7 @@ public struct FinishedSpan: Sendable {
     public init(
         traceID: TraceID, spanID: SpanID, traceState: String = "", parentSpanID: SpanID? = nil, flags: UInt32 = 0x01,
         name: String, kind: SpanKind = .internal, startNanoseconds: UInt64 = 0, endNanoseconds: UInt64 = 0,
-        attributes: SpanAttributes = [:], droppedAttributesCount: UInt32 = 0,
+        attributes: SpanAttributes = [:], httpServer: HTTPServerAttributes? = nil, droppedAttributesCount: UInt32 = 0,
         events: [OTLP.Event] = [], droppedEventsCount: UInt32 = 0,
         links: [OTLP.Link] = [], droppedLinksCount: UInt32 = 0,
         status: OTLP.Status = OTLP.Status()
@@ -50,6 +53,7 @@ public struct FinishedSpan: Sendable {
         self.startNanoseconds = startNanoseconds
         self.endNanoseconds = endNanoseconds
         self.attributes = attributes
+        self.httpServer = httpServer
         self.droppedAttributesCount = droppedAttributesCount
         self.events = events
         self.droppedEventsCount = droppedEventsCount

@@ -28,6 +28,9 @@ public final class TelemetrySpan: Tracing.Span, @unchecked Sendable {
     struct State {
         var name: String
         var attributes = SpanAttributes()
+        /// A server span's HTTP attributes in compact form; while set, `attributes` is empty (the
+        /// first change through the facade moves them into the dictionary: `materializeHTTPServer`).
+        var httpServer: HTTPServerAttributes?
         var events: [SpanEvent] = []
         var droppedEvents: UInt32 = 0
         var links: [SpanLink] = []
@@ -67,20 +70,58 @@ public final class TelemetrySpan: Tracing.Span, @unchecked Sendable {
     /// The facade's `updateAttributes` (and Hummingbird's middleware) read the attributes, change the
     /// copy and write it back. While there are none, the copy handed out is a fresh dictionary with
     /// room for a request's worth of attributes, so filling it neither copies nor regrows it.
+    /// Compact HTTP server attributes (`setHTTPServerAttributes`) are shown here like any others.
     public var attributes: SpanAttributes {
         get {
-            withState { $0.attributes.isEmpty ? Self.roomForAttributes() : $0.attributes }
+            withState { state in
+                if let http = state.httpServer {
+                    var attributes = Self.roomForAttributes()
+                    http.merge(into: &attributes)
+                    return attributes
+                }
+                return state.attributes.isEmpty ? Self.roomForAttributes() : state.attributes
+            }
         }
-        set { mutate { $0.attributes = newValue } }
+        set {
+            mutate {
+                $0.httpServer = nil  // the getter showed them: `newValue` has them if the caller kept them
+                $0.attributes = newValue
+            }
+        }
         _modify {
             lock.lock()
             defer { lock.unlock() }
             if isRecording && !state.ended {
+                state.materializeHTTPServer()
                 if state.attributes.isEmpty { state.attributes = Self.roomForAttributes() }
                 yield &state.attributes
             } else {
                 var ignored = SpanAttributes()  // a non-recording or ended span ignores the change
                 yield &ignored
+            }
+        }
+    }
+
+    /// Sets a server span's `http.request.method`, `url.path` and `http.route` (and the status code,
+    /// if given) without the attribute dictionary — see `HTTPServerAttributes` for why. Equivalent to
+    /// setting each through `attributes`.
+    public func setHTTPServerAttributes(_ http: HTTPServerAttributes) {
+        mutate { state in
+            if state.attributes.isEmpty {
+                state.httpServer = http
+            } else {
+                http.forEach { key, value in state.attributes.set(key, value: value) }
+            }
+        }
+    }
+
+    /// Sets `http.response.status_code` (in the compact fields when the span has them).
+    public func setHTTPStatusCode(_ code: Int) {
+        mutate { state in
+            if state.httpServer != nil {
+                state.httpServer?.statusCode = code
+            } else {
+                state.attributes.set("http.response.status_code", value: .int64(Int64(code)))
             }
         }
     }
@@ -131,7 +172,7 @@ public final class TelemetrySpan: Tracing.Span, @unchecked Sendable {
     /// Six: a server span's four (method, route, path, status) plus a couple of the lab's own. More
     /// would cost every queued span memory (the batch queue holds thousands); more attributes than
     /// this just regrow the dictionary once.
-    private static func roomForAttributes() -> SpanAttributes {
+    static func roomForAttributes() -> SpanAttributes {
         SpanAttributes([String: SpanAttribute](minimumCapacity: 6))
     }
 
@@ -148,6 +189,16 @@ public final class TelemetrySpan: Tracing.Span, @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return body(&state)
+    }
+}
+
+extension TelemetrySpan.State {
+    /// Moves compact HTTP attributes into the dictionary, where the facade can see and change them.
+    mutating func materializeHTTPServer() {
+        guard let http = httpServer else { return }
+        httpServer = nil
+        if attributes.isEmpty { attributes = TelemetrySpan.roomForAttributes() }
+        http.merge(into: &attributes)
     }
 }
 

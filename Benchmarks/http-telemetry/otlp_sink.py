@@ -16,6 +16,10 @@ totals = {"requests": 0, "bytes": 0, "spans": 0}
 
 
 class Sink(http.server.BaseHTTPRequestHandler):
+    # Keep-alive, as a real collector does (the default HTTP/1.0 closes the exporter's connection
+    # after every batch, and both sides would pay for a new one).
+    protocol_version = "HTTP/1.1"
+
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         totals["requests"] += 1

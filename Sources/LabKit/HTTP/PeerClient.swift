@@ -78,10 +78,9 @@ public struct PeerClient: Sendable {
 
             var statusLabel = "error"
             defer {
-                Timer(
+                MetricsSystem.factory.makeTimer(
                     label: "http_client_request_duration_seconds",
-                    dimensions: [("server_address", serverAddress), ("http_request_method", method.rawValue), ("http_response_status_code", statusLabel)],
-                    preferredDisplayUnit: .seconds
+                    dimensions: [("server_address", serverAddress), ("http_request_method", method.rawValue), ("http_response_status_code", statusLabel)]
                 ).recordInterval(since: start)
             }
             do {

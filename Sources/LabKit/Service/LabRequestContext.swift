@@ -9,14 +9,17 @@ import Tracing
 /// the service it belongs to (`context.config`, `context.lab.peer("backend")`).
 public struct LabRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
-    public let remoteAddress: SocketAddress?
+    /// Asked of the channel only when read (the admin API's check): reading it takes the channel's
+    /// lock and copies the address, which every request would otherwise pay for.
+    public var remoteAddress: SocketAddress? { channel.remoteAddress }
+    private let channel: any Channel
     /// The server span of this request; set by the telemetry middleware.
     public internal(set) var span: (any Span)?
     var attachedService: LabContext?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
-        self.remoteAddress = source.channel.remoteAddress
+        self.channel = source.channel
     }
 
     /// The service handling this request.

@@ -19,11 +19,15 @@ import Tracing
 ///
 /// It is on every request's path, so it does its work once where it can (Benchmarks/http-telemetry
 /// measures what it costs): the tracer is looked up at construction (`LabService` bootstraps the
-/// facades before it builds its router; the global lookup takes a lock on every call), and our
+/// facades before it builds its router; the global lookup takes a lock on every call) and so is the
+/// metrics factory, and our
 /// `TelemetrySpan` gets the four HTTP attributes in compact fields (`HTTPServerAttributes`: no
 /// dictionary to allocate, hash into and free per request).
 struct ServerTelemetryMiddleware: RouterMiddleware {
     private let tracer = InstrumentationSystem.tracer
+    /// The factory's handler directly, not a `Timer` per request: no object to allocate, and no
+    /// lock to read the global factory (the factory remembers its handlers: `HandlerCache`).
+    private let metrics = MetricsSystem.factory
 
     func handle(_ request: Request, context: LabRequestContext, next: (Request, LabRequestContext) async throws -> Response) async throws -> Response {
         var parent = ServiceContext.current ?? .topLevel
@@ -71,10 +75,9 @@ struct ServerTelemetryMiddleware: RouterMiddleware {
             span.attributes["http.response.status_code"] = status
         }
         if status >= 500 { span.setStatus(.init(code: .error)) }
-        Timer(
+        metrics.makeTimer(
             label: "http_server_request_duration_seconds",
-            dimensions: [("http_request_method", method), ("http_route", route ?? "unmatched"), ("http_response_status_code", String(status))],
-            preferredDisplayUnit: .seconds
+            dimensions: [("http_request_method", method), ("http_route", route ?? "unmatched"), ("http_response_status_code", String(status))]
         ).recordInterval(since: start)
     }
 }
@@ -87,7 +90,7 @@ struct HTTPFieldsExtractor: Extractor {
     }
 }
 
-extension Timer {
+extension TimerHandler {
     /// Records the time elapsed since `start` on the continuous clock.
     func recordInterval(since start: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - start

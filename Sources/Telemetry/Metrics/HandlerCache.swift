@@ -43,7 +43,12 @@ final class HandlerCache: Sendable {
         _ kind: Kind, _ label: String, _ dimensions: [(String, String)], make: () -> Handler
     ) -> Handler {
         let key = Key(kind: kind, label: label, dimensions: dimensions)
-        if let cached = entries.withLock({ $0[key] }), let handler = cached as? Handler { return handler }
+        // Each kind is made by one `make…` with one handler class, so what is cached under a key of
+        // this kind is a `Handler`: no dynamic cast needed on this per-request path.
+        if let cached = entries.withLock({ $0[key] }) {
+            assert(cached is Handler, "HandlerCache: \(kind) cached a \(type(of: cached)), not a \(Handler.self)")
+            return unsafeDowncast(cached, to: Handler.self)
+        }
         let made = make()
         return entries.withLock { entries in
             if let cached = entries[key] as? Handler { return cached }  // another thread made it first

@@ -15,12 +15,16 @@ extension FinishedSpan: ProtobufEncodable {
         w.int32(6, OTLPMapping.kind(kind).rawValue)
         w.fixed64(7, startNanoseconds)
         w.fixed64(8, endNanoseconds)
-        let writeAttribute = { (key: String, value: SpanAttribute) in
+        if let http = httpServer {  // the fields directly, in the order of `HTTPServerAttributes.forEach`
+            w.keyValue(9, key: HTTPServerAttributes.methodKey, value: .string(http.method))
+            if let code = http.statusCode { w.keyValue(9, key: HTTPServerAttributes.statusCodeKey, value: .int(Int64(code))) }
+            if let route = http.route { w.keyValue(9, key: HTTPServerAttributes.routeKey, value: .string(route)) }
+            w.keyValue(9, key: HTTPServerAttributes.pathKey, value: .string(http.path))
+        }
+        attributes.forEach { key, value in
             guard let value = WireAttributeValue(value) else { return }
             w.keyValue(9, key: key, value: value)
         }
-        httpServer?.forEach(writeAttribute)
-        attributes.forEach(writeAttribute)
         OTLP.Span.encodeFields10To16(
             to: &w, droppedAttributesCount: droppedAttributesCount, events: events, droppedEventsCount: droppedEventsCount,
             links: links, droppedLinksCount: droppedLinksCount, status: status, flags: flags)

@@ -13,39 +13,44 @@ import Tracing
 /// changes the attributes through the facade they move into the dictionary (so a later
 /// `span.attributes["http.route"] = nil` removes the route as it would on any span).
 public struct HTTPServerAttributes: Sendable, Equatable {
-  /// `http.request.method`
-  public var method: String
-  /// `url.path`
-  public var path: String
-  /// `http.route`, when the router matched one
-  public var route: String?
-  /// `http.response.status_code`, once the response is known
-  public var statusCode: Int?
+    /// `http.request.method`
+    public var method: String
+    /// `url.path`
+    public var path: String
+    /// `http.route`, when the router matched one
+    public var route: String?
+    /// `http.response.status_code`, once the response is known
+    public var statusCode: Int?
 
-  public init(method: String, path: String, route: String? = nil, statusCode: Int? = nil) {
-    self.method = method
-    self.path = path
-    self.route = route
-    self.statusCode = statusCode
-  }
-
-  /// How many attributes these fields stand for.
-  var count: Int { 2 + (route == nil ? 0 : 1) + (statusCode == nil ? 0 : 1) }
-
-  /// Calls `body` with each attribute, in key order (the order `FinishedSpan.otlp` sorts them in, so
-  /// a span with only these encodes to the same bytes both ways).
-  func forEach(_ body: (String, SpanAttribute) -> Void) {
-    body("http.request.method", .string(method))
-    if let statusCode { body("http.response.status_code", .int64(Int64(statusCode))) }
-    if let route { body("http.route", .string(route)) }
-    body("url.path", .string(path))
-  }
-
-  /// Adds the fields to `attributes`, unless a key is already there (what was set through the
-  /// facade wins).
-  func merge(into attributes: inout SpanAttributes) {
-    forEach { key, value in
-      if attributes.get(key) == nil { attributes.set(key, value: value) }
+    public init(method: String, path: String, route: String? = nil, statusCode: Int? = nil) {
+        self.method = method
+        self.path = path
+        self.route = route
+        self.statusCode = statusCode
     }
-  }
+
+    static let methodKey = "http.request.method"
+    static let statusCodeKey = "http.response.status_code"
+    static let routeKey = "http.route"
+    static let pathKey = "url.path"
+
+    /// How many attributes these fields stand for.
+    var count: Int { 2 + (route == nil ? 0 : 1) + (statusCode == nil ? 0 : 1) }
+
+    /// Calls `body` with each attribute, in key order (the order `FinishedSpan.otlp` sorts them in, so
+    /// a span with only these encodes to the same bytes both ways).
+    func forEach(_ body: (String, SpanAttribute) -> Void) {
+        body(Self.methodKey, .string(method))
+        if let statusCode { body(Self.statusCodeKey, .int64(Int64(statusCode))) }
+        if let route { body(Self.routeKey, .string(route)) }
+        body(Self.pathKey, .string(path))
+    }
+
+    /// Adds the fields to `attributes`, unless a key is already there (what was set through the
+    /// facade wins).
+    func merge(into attributes: inout SpanAttributes) {
+        forEach { key, value in
+            if attributes.get(key) == nil { attributes.set(key, value: value) }
+        }
+    }
 }

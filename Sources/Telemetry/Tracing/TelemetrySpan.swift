@@ -121,7 +121,7 @@ public final class TelemetrySpan: Tracing.Span, @unchecked Sendable {
             if state.httpServer != nil {
                 state.httpServer?.statusCode = code
             } else {
-                state.attributes.set("http.response.status_code", value: .int64(Int64(code)))
+                state.attributes.set(HTTPServerAttributes.statusCodeKey, value: .int64(Int64(code)))
             }
         }
     }

@@ -20,14 +20,14 @@ import Tracing
 /// It is on every request's path, so it does its work once where it can (Benchmarks/http-telemetry
 /// measures what it costs): the tracer is looked up at construction (`LabService` bootstraps the
 /// facades before it builds its router; the global lookup takes a lock on every call) and so is the
-/// metrics factory, and our
+/// metrics factory; the duration histogram's handlers are kept by (method, route, status); and our
 /// `TelemetrySpan` gets the four HTTP attributes in compact fields (`HTTPServerAttributes`: no
 /// dictionary to allocate, hash into and free per request).
 struct ServerTelemetryMiddleware: RouterMiddleware {
     private let tracer = InstrumentationSystem.tracer
-    /// The factory's handler directly, not a `Timer` per request: no object to allocate, and no
-    /// lock to read the global factory (the factory remembers its handlers: `HandlerCache`).
-    private let metrics = MetricsSystem.factory
+    /// The histogram's handlers directly, not a `Timer` per request: no object to allocate, no lock
+    /// to read the global factory, and a cheap lookup (see `RequestDurationHistograms`).
+    private let durations = RequestDurationHistograms(factory: MetricsSystem.factory)
 
     func handle(_ request: Request, context: LabRequestContext, next: (Request, LabRequestContext) async throws -> Response) async throws -> Response {
         var parent = ServiceContext.current ?? .topLevel
@@ -75,10 +75,7 @@ struct ServerTelemetryMiddleware: RouterMiddleware {
             span.attributes["http.response.status_code"] = status
         }
         if status >= 500 { span.setStatus(.init(code: .error)) }
-        metrics.makeTimer(
-            label: "http_server_request_duration_seconds",
-            dimensions: [("http_request_method", method), ("http_route", route ?? "unmatched"), ("http_response_status_code", String(status))]
-        ).recordInterval(since: start)
+        durations.handler(method: method, route: route, status: status).recordInterval(since: start)
     }
 }
 

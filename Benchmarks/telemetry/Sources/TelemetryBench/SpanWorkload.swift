@@ -1,3 +1,4 @@
+import Telemetry
 import Tracing
 
 /// The per-span work both tracers do, through the swift-distributed-tracing facade only: start a
@@ -13,6 +14,18 @@ func makeSpans<T: Tracer>(_ count: Int, with tracer: T) {
             attributes["http.response.status_code"] = 200
             attributes["server.address"] = "localhost"
         }
+        if i & 0x3FF == 0 { span.setStatus(SpanStatus(code: .ok)) }
+        span.end()
+    }
+}
+
+/// The same server span through our tracer's compact HTTP fields (`HTTPServerAttributes`), as
+/// LabKit's server middleware sets them: four attributes (method, path, route, status), no dictionary.
+func makeServerSpans(_ count: Int, with tracer: TelemetryTracer) {
+    for i in 0..<count {
+        let span = tracer.startSpan("GET /items/{id}", context: .topLevel, ofKind: .server)
+        span.setHTTPServerAttributes(HTTPServerAttributes(method: "GET", path: "/items/7", route: "/items/{id}"))
+        span.setHTTPStatusCode(200)
         if i & 0x3FF == 0 { span.setStatus(SpanStatus(code: .ok)) }
         span.end()
     }

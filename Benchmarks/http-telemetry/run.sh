@@ -7,6 +7,7 @@
 #   Benchmarks/http-telemetry/run.sh                       # DURATION=10 CONNECTIONS=64 ROUNDS=3
 #   LABSVC=.build/release/labsvc Benchmarks/http-telemetry/run.sh   # an already built release labsvc
 #   DECODE=1 Benchmarks/http-telemetry/run.sh    # the sink decodes and counts spans (python; costs CPU)
+#   BEFORE=/tmp/labsvc-old Benchmarks/http-telemetry/run.sh   # also another build, full telemetry, each round
 #
 # Needs: wrk (Debian: wrk), curl, python3, swift.
 set -euo pipefail
@@ -41,6 +42,7 @@ PIDS+=($SINK_PID)
 BARE_PORT=$(free_port); start_server bare "$BARE_PORT"
 FULL_PORT=$(free_port); start_server full "$FULL_PORT"        # everything on: every request traced
 NOTRACE_PORT=$(free_port); start_server off "$NOTRACE_PORT"   # the same without tracing: separates the costs
+if [[ -n "${BEFORE:-}" ]]; then BEFORE_PORT=$(free_port); start_server full "$BEFORE_PORT" "$BEFORE"; fi
 
 echo "bodies: bare $(curl -s "http://127.0.0.1:$BARE_PORT/work") / labsvc $(curl -s "http://127.0.0.1:$FULL_PORT/work")" >&2
 
@@ -61,6 +63,7 @@ for round in $(seq "$ROUNDS"); do
     run_wrk bare "http://127.0.0.1:$BARE_PORT/work" >>"$WORK/results"
     run_wrk labsvc-no-tracing "http://127.0.0.1:$NOTRACE_PORT/work" >>"$WORK/results"
     run_wrk labsvc-full "http://127.0.0.1:$FULL_PORT/work" >>"$WORK/results"
+    if [[ -n "${BEFORE:-}" ]]; then run_wrk before-full "http://127.0.0.1:$BEFORE_PORT/work" >>"$WORK/results"; fi
 done
 
 kill "$SINK_PID"; wait "$SINK_PID" 2>/dev/null || true

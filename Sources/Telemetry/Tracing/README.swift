@@ -6,7 +6,8 @@
 //        │  parent = ServiceContext.spanContext (task-local, or extracted from `traceparent`)
 //        │  sampled? = Sampler (parent-based always-on unless OTEL_TRACES_SAMPLER says otherwise)
 //        ▼
-//   TelemetrySpan (Mutex-protected state)        TelemetrySpan.swift
+//   TelemetrySpan (lock-protected state)         TelemetrySpan.swift
+//        │  attributes: the facade's dictionary, or a server span's HTTP ones in fields (HTTPServerAttributes.swift)
 //        │  end() → FinishedSpan                 FinishedSpan.swift, FinishedSpan+OTLP.swift
 //        ▼
 //   BatchSpanProcessor.onEnd                     BatchSpanProcessor.swift

@@ -94,8 +94,12 @@ public final class FaultProxy: Sendable {
             return (listener, Array(state.connections.values))
         }
         try? await listener?.close()
-        for connection in connections {
-            connection._eventLoop.execute { connection.value.cut() }
+        // Wait for every cut, so that when "down" returns no connection through the proxy is still
+        // open (a client's next command must see its connection gone, not race the cut).
+        await withTaskGroup(of: Void.self) { group in
+            for connection in connections {
+                group.addTask { try? await connection._eventLoop.submit { connection.value.cut() }.get() }
+            }
         }
     }
 

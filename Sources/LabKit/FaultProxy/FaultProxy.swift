@@ -63,6 +63,7 @@ public final class FaultProxy: Sendable {
         self.state = Mutex(State(listenPort: listenPort))
         metrics.recordToxics([])
         metrics.activeConnections.record(0)
+        metrics.up.record(0)
     }
 
     // MARK: - State
@@ -86,6 +87,7 @@ public final class FaultProxy: Sendable {
     public func disable() async {
         let (listener, connections) = state.withLock { state -> (Channel?, [NIOLoopBound<ProxyConnection>]) in
             state.isEnabled = false
+            metrics.up.record(0)  // under the lock, so a bind finishing at the same time cannot undo it
             var listener: Channel?
             if case .listening(let channel) = state.listener {
                 listener = channel
@@ -145,6 +147,7 @@ public final class FaultProxy: Sendable {
             }
             state.listener = .listening(channel)
             state.listenPort = channel.localAddress?.port ?? port
+            metrics.up.record(1)
             return true
         }
         if !keep { try? await channel.close() }

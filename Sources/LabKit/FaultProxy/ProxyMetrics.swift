@@ -6,6 +6,8 @@ struct ProxyMetrics: Sendable {
     let bytesDownstream: Counter
     let connectionsTotal: Counter
     let activeConnections: Gauge
+    /// `proxy_up`: 1 while the proxy accepts connections, 0 while it is "down" (or not yet started).
+    let up: Gauge
     private let toxicActive: [String: Gauge]
 
     init(proxyName: String, factory: any MetricsFactory) {
@@ -15,6 +17,7 @@ struct ProxyMetrics: Sendable {
             label: "proxy_bytes_total", dimensions: dimensions(("direction", "downstream")), factory: factory)
         connectionsTotal = Counter(label: "proxy_connections_total", dimensions: dimensions(), factory: factory)
         activeConnections = Gauge(label: "proxy_active_connections", dimensions: dimensions(), factory: factory)
+        up = Gauge(label: "proxy_up", dimensions: dimensions(), factory: factory)
         var toxicActive: [String: Gauge] = [:]
         for type in Toxic.Kind.typeNames {
             toxicActive[type] = Gauge(label: "proxy_toxic_active", dimensions: dimensions(("type", type)), factory: factory)

@@ -254,6 +254,13 @@ final class FaultProxyTests: FaultProxyTestCase {
         text = proxyMetrics.render(.prometheusText)
         XCTAssertEqual(metricValue(text, #"proxy_active_connections{proxy="redis"}"#), 0, text)
         XCTAssertEqual(metricValue(text, #"proxy_toxic_active{proxy="redis",type="latency"}"#), 0, text)
+
+        // proxy_up follows "down" and "up".
+        XCTAssertEqual(metricValue(text, #"proxy_up{proxy="redis"}"#), 1, text)
+        await proxy.disable()
+        XCTAssertEqual(metricValue(proxyMetrics.render(.prometheusText), #"proxy_up{proxy="redis"}"#), 0)
+        try await proxy.enable()
+        XCTAssertEqual(metricValue(proxyMetrics.render(.prometheusText), #"proxy_up{proxy="redis"}"#), 1)
     }
 
     func testUpstreamDownClosesClientConnections() async throws {

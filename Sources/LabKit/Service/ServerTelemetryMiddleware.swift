@@ -40,8 +40,9 @@ struct ServerTelemetryMiddleware: RouterMiddleware {
         let start = ContinuousClock.now
 
         return try await tracer.withAnySpan(route.map { "\(method) \($0)" } ?? method, context: parent, ofKind: .server) { span in
-            if let span = span as? TelemetrySpan {
-                span.setHTTPServerAttributes(HTTPServerAttributes(method: method, path: request.uri.path, route: route))
+            let ours = span as? TelemetrySpan  // cast once per request; `finish` uses it too
+            if let ours {
+                ours.setHTTPServerAttributes(HTTPServerAttributes(method: method, path: request.uri.path, route: route))
             } else if span.isRecording {  // another tracer, bootstrapped by a test
                 span.attributes["http.request.method"] = method
                 span.attributes["url.path"] = request.uri.path
@@ -54,11 +55,11 @@ struct ServerTelemetryMiddleware: RouterMiddleware {
             do {
                 let response = try await next(request, context)
                 status = Int(response.status.code)
-                finish(span, status: status, method: method, route: route, start: start)
+                finish(span, ours, status: status, method: method, route: route, start: start)
                 return response
             } catch {
                 status = Int((error as? any HTTPResponseError)?.status.code ?? 500)
-                finish(span, status: status, method: method, route: route, start: start)
+                finish(span, ours, status: status, method: method, route: route, start: start)
                 if status >= 500 {
                     // Logged inside the span, so the line carries this request's trace_id/span_id.
                     context.logger.error("request failed", metadata: ["http.route": "\(route ?? "unmatched")", "error": "\(error)"])
@@ -68,9 +69,9 @@ struct ServerTelemetryMiddleware: RouterMiddleware {
         }
     }
 
-    private func finish(_ span: any Span, status: Int, method: String, route: String?, start: ContinuousClock.Instant) {
-        if let span = span as? TelemetrySpan {
-            span.setHTTPStatusCode(status)
+    private func finish(_ span: any Span, _ ours: TelemetrySpan?, status: Int, method: String, route: String?, start: ContinuousClock.Instant) {
+        if let ours {
+            ours.setHTTPStatusCode(status)
         } else if span.isRecording {
             span.attributes["http.response.status_code"] = status
         }

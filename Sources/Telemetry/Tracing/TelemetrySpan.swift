@@ -74,12 +74,9 @@ public final class TelemetrySpan: Tracing.Span, @unchecked Sendable {
     public var attributes: SpanAttributes {
         get {
             withState { state in
-                if let http = state.httpServer {
-                    var attributes = Self.roomForAttributes()
-                    http.merge(into: &attributes)
-                    return attributes
-                }
-                return state.attributes.isEmpty ? Self.roomForAttributes() : state.attributes
+                var shown = state
+                shown.materializeHTTPServer()  // on the copy: the span keeps its compact fields
+                return shown.attributes.isEmpty ? Self.roomForAttributes() : shown.attributes
             }
         }
         set {

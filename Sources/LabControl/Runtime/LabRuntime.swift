@@ -52,6 +52,7 @@ public enum LabRuntime {
             case .external(let endpoint): otlpEndpoint = endpoint
             case .embedded(let port):
                 let store = try TraceStore(directory: options.stateDirectory.appendingPathComponent("traces").path)
+                for note in store.statistics.recoveryNotes { options.log("trace store: \(note)") }
                 let receiver = OTLPReceiver(store: store, configuration: .init(port: port))
                 let bound = try await receiver.start()
                 otlpEndpoint = "http://127.0.0.1:\(bound)"

@@ -19,6 +19,9 @@ public struct LabManifest: Sendable, Equatable {
     public var dashboard: [DashboardPanel]
     public var measurements: [MeasurementSpec]
     public var expectations: [ExpectationSpec]
+    /// Every PromQL expression (panels and measurements) with its file, line and field, for the
+    /// catalog's parse check (`PromQLChecker`).
+    public var promqlExpressions: [PromQLExpression] = []
 
     public func service(_ role: String) -> ServiceSpec? { services.first { $0.role == role } }
     /// The service load is sent to: the one marked `entry: true`, else the first.
@@ -228,6 +231,9 @@ public struct MeasurementSpec: Sendable, Equatable {
     public var phase: String?
     public var unit: String?
     public var description: String?
+
+    /// The facts the trace store computes (`trace:`); the ones ending in `:` take a service name.
+    public static let traceFacts: [String] = ["traces", "slowest_seconds", "self_time_share:", "culprit_is:"]
 
     /// The statistics the load generator reports.
     public static let loadgenStats: [String] = [

@@ -1,21 +1,5 @@
 import Foundation
 
-/// A PromQL expression as a manifest wrote it, with where: so a parse error names file, line and field.
-public struct PromQLExpression: Sendable, Equatable {
-    public var expression: String
-    public var file: String
-    public var line: Int
-    /// `measurements[3].promql`, `dashboard.panels[0].promql`
-    public var field: String
-
-    public init(expression: String, file: String, line: Int, field: String) {
-        self.expression = expression
-        self.file = file
-        self.line = line
-        self.field = field
-    }
-}
-
 /// Parses PromQL with Prometheus's own parser, `promtool`, when the catalog loads: a syntax error
 /// in a measurement or panel is a manifest error (`file:line: field '…': PromQL does not parse: …`),
 /// not a `—` at the end of a run.

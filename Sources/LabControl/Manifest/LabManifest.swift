@@ -250,3 +250,19 @@ public struct ExpectationSpec: Sendable, Equatable {
     public var parsed: ExpectationExpression
     public var why: String?
 }
+
+/// A PromQL expression as a manifest wrote it, with where: so a parse error names file, line and field.
+public struct PromQLExpression: Sendable, Equatable {
+    public var expression: String
+    public var file: String
+    public var line: Int
+    /// `measurements[3].promql`, `dashboard.panels[0].promql`
+    public var field: String
+
+    public init(expression: String, file: String, line: Int, field: String) {
+        self.expression = expression
+        self.file = file
+        self.line = line
+        self.field = field
+    }
+}

@@ -130,9 +130,11 @@ public enum OTLPJSON {
         case .bool(let b): return ["boolValue": b]
         case .int(let i): return ["intValue": String(i)]
         case .double(let d):
-            // JSON has no NaN/Infinity; proto3 JSON writes them as strings.
+            // JSON has no NaN/Infinity; proto3 JSON writes them as strings. A JSON `-0` reads back as
+            // the integer 0, so negative zero is a string too (proto3 JSON accepts numbers as strings).
             if d.isNaN { return ["doubleValue": "NaN"] }
             if d.isInfinite { return ["doubleValue": d > 0 ? "Infinity" : "-Infinity"] }
+            if d == 0 && d.sign == .minus { return ["doubleValue": "-0"] }
             return ["doubleValue": d]
         case .array(let values): return ["arrayValue": ["values": values.map(json(anyValue:))]]
         case .kvlist(let kvs): return ["kvlistValue": ["values": kvs.map(json(keyValue:))]]
@@ -387,7 +389,7 @@ private struct OTLPJSONObject {
             }
         }
         guard !OTLPJSONNumber.isBool(v), let n = v as? NSNumber else { throw fail(key, "expected a number") }
-        return n.doubleValue
+        return OTLPJSONNumber.exactDouble(n)
     }
 
     /// An enum as its integer value (what OTLP writes) or its name (what proto3 JSON allows).
@@ -441,6 +443,14 @@ private enum OTLPJSONNumber {
     static func isBool(_ v: Any) -> Bool {
         guard let n = v as? NSNumber else { return false }
         return String(cString: n.objCType) == "c"
+    }
+
+    /// The double the JSON text denotes. Foundation parses a number with many digits
+    /// (`0.2500000002219167`) into an NSDecimalNumber, whose `doubleValue` can be one unit in the
+    /// last place off; its description is the number as written, which `Double(_:)` rounds correctly.
+    static func exactDouble(_ n: NSNumber) -> Double {
+        if let decimal = n as? NSDecimalNumber, let exact = Double(decimal.description) { return exact }
+        return n.doubleValue
     }
 
     static func exactInt64(_ n: NSNumber) -> Int64? {

@@ -52,14 +52,11 @@ public final class LabPostgres: Service, Sendable {
     /// From `DATABASE_URL` and the knobs `DB_POOL_SIZE` and `DB_ACQUIRE_TIMEOUT_MS` (`knobs`: a service
     /// that uses `LabService.postgres()` declares them); nil when `DATABASE_URL` is not set.
     public static func fromEnvironment(_ context: LabContext, poolName: String = "default") throws -> LabPostgres? {
+        let poolSize = try context.knobs.read(poolSizeKnob)
+        let acquireTimeout = try context.knobs.read(acquireTimeoutKnob)
         guard let raw = context.environment["DATABASE_URL"], !raw.isEmpty else { return nil }
         return LabPostgres(
-            url: try DatabaseURL(raw),
-            poolName: poolName,
-            poolSize: try context.knobs.read(poolSizeKnob),
-            acquireTimeout: try context.knobs.read(acquireTimeoutKnob),
-            logger: context.logger
-        )
+            url: try DatabaseURL(raw), poolName: poolName, poolSize: poolSize, acquireTimeout: acquireTimeout, logger: context.logger)
     }
 
     static let poolSizeKnob = Knob.wholeNumber("DB_POOL_SIZE", default: 10, in: 1...1_000, "PostgreSQL connections in the pool, at most")

@@ -3,11 +3,12 @@ extension LabService {
     /// (a knob: a service that uses this declares `LabService.redisKnobs`): closed when the service
     /// stops, and `/readyz` reports `redis` not ready while `PING` fails.
     public func redis() throws -> RedisClient? {
+        let poolSize = try knobs.read(Self.redisPoolSize)
         guard let url = context.environment["REDIS_URL"], !url.isEmpty else { return nil }
         let client: RedisClient
         do {
-            client = try RedisClient(url: url, poolSize: try knobs.read(Self.redisPoolSize))
-        } catch let error as RedisError {
+            client = try RedisClient(url: url, poolSize: poolSize)
+        } catch {
             throw LabStartupError("REDIS_URL: \(error)")
         }
         addService(client)

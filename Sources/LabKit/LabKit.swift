@@ -1,6 +1,7 @@
 // LabKit: what every lab service shares. See DESIGN.md.
 //
 //   Service/       LabService (the Hummingbird app), LabRequestContext, LabConfig, LabServiceRegistry
+//   Knobs/         Knob, KnobReader, KnobTable: the knobs a service reads from its environment, strictly, and lists
 //   Faults/        the /admin/faults and /admin/config API and the middleware that applies faults
 //   HTTP/          PeerClient: traced, timed, deadline-aware calls to other services
 //   Postgres/      LabPostgres: a PostgresNIO pool with query spans and pool metrics

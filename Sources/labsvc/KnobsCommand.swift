@@ -25,7 +25,7 @@ struct KnobsCommand: ParsableCommand {
     @Option(help: "Rewrite the generated knob table in this README (between its marker lines).") var readme: String?
 
     func run() throws {
-        let registry = Labs.services
+        let registry = Labs.registry
         guard let lab else {
             print(markdown ? KnobTable.markdown(LabService.commonKnobs.map(\.spec)) : KnobTable.text(LabService.commonKnobs.map(\.spec)))
             return

@@ -35,7 +35,7 @@ struct ServiceCommand: AsyncParsableCommand {
     @Flag(help: "List every lab and its service roles.") var list = false
 
     func run() async throws {
-        let registry = Labs.services
+        let registry = Labs.registry
         if list {
             print(registry.listing)
             return

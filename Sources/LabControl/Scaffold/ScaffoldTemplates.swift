@@ -110,6 +110,19 @@ enum ScaffoldTemplates {
 
         The code: `Sources/Labs/\(lab.name)/`.
 
+        ## Knobs
+
+        Each service reads these environment variables (`labsvc knobs week\(String(format: "%02d", lab.week))` lists them); a value
+        that is not allowed stops the service at start with one line naming the variable, the value and
+        what is allowed.
+
+        <!-- BEGIN GENERATED KNOBS: `labsvc knobs week\(String(format: "%02d", lab.week)) --markdown`; a test fails when this table and the code differ -->
+        | variable | service | kind | default | allowed | meaning |
+        |---|---|---|---|---|---|
+        | `MEMO` | api | flag | `off` | on, off | the api remembers the backend's answers |
+        | `WORK_MS` | backend | ms | `40` | 0...60000 | how long the backend works on each request |
+        <!-- END GENERATED KNOBS -->
+
         ## Run it
 
         ```sh
@@ -153,6 +166,12 @@ enum ScaffoldTemplates {
                 .init("api", "GET /items/{id}: asks backend GET /work/{id} (BACKEND_URL), MEMO knob", build: MemoizingApi.build),
                 .init("backend", "GET /work/{id}: answers after WORK_MS of work", build: SlowBackend.build),
             ]
+
+            /// Each role's knobs (its environment variables), checked strictly when the service starts.
+            static let knobs: [String: [any LabKnob]] = [
+                "api": [MemoizingApi.memoKnob],
+                "backend": [SlowBackend.workKnob],
+            ]
         }
 
         """
@@ -166,13 +185,10 @@ enum ScaffoldTemplates {
         /// KEY IDEA: an answer that does not change is worth remembering. Without the memo every request
         /// waits for the backend; with it only the first request for each key does.
         enum MemoizingApi {
+            static let memoKnob = Knob.flag("MEMO", default: false, "the api remembers the backend's answers")
+
             static func build(_ service: LabService) async throws {
-                let memoEnabled: Bool
-                switch service.context.environment["MEMO"] ?? "off" {
-                case "on": memoEnabled = true
-                case "off": memoEnabled = false
-                case let other: throw LabStartupError("MEMO=\\(other): expected on or off")
-                }
+                let memoEnabled = try service.knobs.read(memoKnob)
                 let backend = try service.context.peer("backend", timeout: .seconds(5))
                 let memo = Mutex<[String: JSONValue]>([:])
 
@@ -196,11 +212,13 @@ enum ScaffoldTemplates {
 
         /// The slow dependency: each answer takes WORK_MS of work (a sleep standing in for a database read).
         enum SlowBackend {
+            static let workKnob = Knob.milliseconds("WORK_MS", default: 40, in: 0...60_000, "how long the backend works on each request")
+
             static func build(_ service: LabService) async throws {
-                let workMs = try service.context.integer("WORK_MS", default: 40)
+                let work = try service.knobs.read(workKnob)
                 service.router.get("/work/:id") { _, request -> JSONValue in
                     let id = request.parameters.get("id") ?? "0"
-                    try await Task.sleep(for: .milliseconds(workMs))
+                    try await Task.sleep(for: work)
                     return ["id": .string(id), "value": .number(Double(id.count))]
                 }
             }

@@ -34,15 +34,15 @@ public struct LabServiceRegistry: Sendable {
 
         public func role(_ name: String) -> Role? { roles.first { $0.name == name.lowercased() } }
 
-        /// This lab with each role's knobs declared (`knobs[role]`; a role missing there declares none,
-        /// so any knob it reads stops it at start).
+        /// This lab with each role's knobs declared (`knobs[role]`). A role missing there stays
+        /// undeclared (nothing is checked); LabsTests requires every role of every lab to have a list.
         public func declaringKnobs(_ knobs: [String: [any LabKnob]]) -> Lab {
             let unknown = Set(knobs.keys).subtracting(roles.map(\.name))
             precondition(unknown.isEmpty, "\(id): knobs declared for roles it does not have: \(unknown.sorted())")
             var lab = self
             lab.roles = roles.map { role in
                 var role = role
-                role.knobs = knobs[role.name] ?? []
+                role.knobs = knobs[role.name]
                 return role
             }
             return lab

@@ -11,7 +11,7 @@ import XCTest
 /// knob errors count.
 final class LabRolesBuildTests: XCTestCase {
     func testEveryRoleBuildsInEveryVariantWithoutAKnobError() async throws {
-        let catalog = try LabCatalog.load(root: LabCompare.packageRoot.appendingPathComponent("labs"))
+        let catalog = try LabCatalog.load(root: PackageRoot.url.appendingPathComponent("labs"))
         var built = 0
         for entry in catalog.labs {
             let manifest = entry.manifest
@@ -28,7 +28,7 @@ final class LabRolesBuildTests: XCTestCase {
                     let env = wiring.merging(service.env) { _, new in new }
                         .merging(manifest.variants[variant]!.env(for: service.role)) { _, new in new }
                     do {
-                        _ = try await Labs.services.makeService(lab: manifest.id, role: service.role, environment: env)
+                        _ = try await Labs.registry.makeService(lab: manifest.id, role: service.role, environment: env)
                     } catch let error as KnobError {
                         XCTFail("\(manifest.id) \(service.role), variant \(variant): \(error)")
                     } catch {

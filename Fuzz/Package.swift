@@ -3,10 +3,11 @@
 // the OTLP/JSON decoder, the trace-segment reader and the lab manifest parser. See README.md.
 //
 // Like Benchmarks/loadgen, it compiles the main package's own sources through symlinks: `Telemetry`
-// is Sources/Telemetry; `LabControl` is Sources/LabControl/Manifest and Sources/LabControl/Traces
-// (without the HTTP receiver and forwarder); `LabKit` is only its JSONValue. So the instrumented
-// build (`-sanitize=fuzzer`) covers exactly the code under test without building the whole
-// platform (NIO, Hummingbird, PostgreSQL client) a second time.
+// is Sources/Telemetry; `LabControl` is the manifest, catalog, infrastructure-kind and trace files
+// of Sources/LabControl (not the HTTP receiver, forwarder or runtime); `LabKit` is only JSONValue
+// and the seeded random generator; `CLabSpawn` is itself. So the instrumented build
+// (`--sanitize=fuzzer`) covers exactly the code under test without building the whole platform
+// (NIO, Hummingbird, PostgreSQL client) a second time.
 import PackageDescription
 
 let fuzzTargets = ["FuzzProtobuf", "FuzzOTLPJSON", "FuzzTraceSegment", "FuzzManifest"]
@@ -34,9 +35,10 @@ let package = Package(
             ]
         ),
         .target(name: "LabKit"),
-        .target(name: "LabControl", dependencies: ["Telemetry", "LabKit", .product(name: "Yams", package: "Yams")]),
+        .target(name: "CLabSpawn"),
+        .target(name: "LabControl", dependencies: ["Telemetry", "LabKit", "CLabSpawn", .product(name: "Yams", package: "Yams")]),
     ] + fuzzTargets.map { name in
-        .executableTarget(name: name, dependencies: ["LabControl", "Telemetry"])
+        .executableTarget(name: name, dependencies: ["LabControl", "LabKit", "Telemetry"])
     },
     swiftLanguageModes: [.v6]
 )

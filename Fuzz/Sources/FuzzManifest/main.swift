@@ -3,6 +3,7 @@
 // Every failure must be a ManifestError (file, line, field), never another error or a trap; a
 // manifest that parses must give a load plan that validates or says why, without trapping.
 import Foundation
+import LabKit
 @testable import LabControl
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -21,7 +22,7 @@ public func fuzzManifest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             let plan = LoadPlan(scenario: scenario, target: "http://127.0.0.1:1", durationScale: scale)
             guard (try? plan.validate()) != nil else { continue }
             // Draw a few keys from every request kind: the samplers must hold at the bounds' edges.
-            var rng = SplitMix64(seed: 1)
+            var rng = SeededRandomNumberGenerator(seed: 1)
             for kind in plan.phases.flatMap(\.requests) {
                 let sampler = KeySampler(kind.keys)
                 for _ in 0..<8 { _ = sampler.sample(using: &rng) }

@@ -13,6 +13,14 @@ public struct ScenarioRun: Sendable {
     /// Titles of the lab's dashboard panels whose query returned no data over this run (no series,
     /// or only NaN): set after the run, when the panels are evaluated against the lab's Prometheus.
     public var panelsWithoutData: [String] = []
+    /// Where the variant's time went: start steps, first scrape, scenario, settle, measure, down.
+    public var timings: [Timing] = []
+
+    /// One step and how long it took.
+    public struct Timing: Sendable, Codable, Equatable {
+        public var step: String
+        public var seconds: Double
+    }
 
     /// One phase's wall-clock window (unix seconds).
     public struct PhaseWindow: Sendable, Codable, Equatable {

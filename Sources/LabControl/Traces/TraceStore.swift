@@ -71,6 +71,14 @@ public final class TraceStore: Sendable {
         state.withLock { $0.closeFiles() }
     }
 
+    /// The store a receiver writes to, under `<state>/traces`; what opening it had to repair (a
+    /// truncated tail, a skipped record) is logged, never dropped silently.
+    public static func openForReceiving(stateDirectory: URL, log: (String) -> Void) throws(TraceStoreError) -> TraceStore {
+        let store = try TraceStore(directory: stateDirectory.appendingPathComponent("traces").path)
+        for note in store.statistics.recoveryNotes { log("trace store: \(note)") }
+        return store
+    }
+
     // MARK: Writing
 
     /// Stores the spans of one received batch. Spans without a valid 16-byte trace id and 8-byte span

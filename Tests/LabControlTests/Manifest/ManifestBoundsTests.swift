@@ -1,4 +1,5 @@
 import Foundation
+import LabKit
 import XCTest
 
 @testable import LabControl
@@ -65,7 +66,7 @@ final class ManifestBoundsTests: XCTestCase {
             XCTAssertLessThanOrEqual(plan.duration, .seconds(2 * 365 * 86_400), "\(scale)")
         }
         // The sampler at the edges of the bounds the parser allows.
-        var rng = SplitMix64(seed: 1)
+        var rng = SeededRandomNumberGenerator(seed: 1)
         for (count, exponent) in [(LabLimits.maxKeyCount, LabLimits.maxZipfExponent), (LabLimits.maxKeyCount, 1e-9), (1, 1.0)] {
             let sampler = KeySampler(.zipf(count: count, exponent: exponent))
             for _ in 0..<1_000 { XCTAssertTrue((1...count).contains(sampler.sample(using: &rng))) }

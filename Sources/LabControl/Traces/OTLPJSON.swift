@@ -13,7 +13,14 @@ public enum OTLPJSON {
         /// Where the problem is, e.g. `resourceSpans[0].scopeSpans[0].spans[3].traceId`.
         public var path: String
         public var problem: String
-        public var description: String { path.isEmpty ? problem : "\(path): \(problem)" }
+        public var description: String { path.isEmpty ? problem : "\(Self.shortened(path)): \(problem)" }
+
+        /// A path through deeply nested values, shortened in the middle so an error stays one readable line.
+        static func shortened(_ path: String) -> String {
+            let parts = path.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count > 12 else { return path }
+            return (parts.prefix(6) + ["…(\(parts.count - 9) more)…"] + parts.suffix(3)).joined(separator: ".")
+        }
     }
 
     // MARK: Encoding

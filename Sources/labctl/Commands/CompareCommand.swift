@@ -42,6 +42,7 @@ struct CompareCommand: AsyncParsableCommand {
         let data = try await comparison.run()
         FileHandle.standardError.write(Data("\n".utf8))
         let report = try LabComparison.writeReport(data, stateDirectory: options.stateDirectory)
+        try ComparisonArchive.write(data, report: report, stateDirectory: options.stateDirectory)   // the console's compare view
         if json {
             var object = data.comparison.json()
             object["report"] = report.path

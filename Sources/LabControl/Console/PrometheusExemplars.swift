@@ -67,13 +67,31 @@ struct SeriesSelector: Sendable, Equatable {
             let name = String(chars[start..<i])
             guard name.hasSuffix("_bucket") else { continue }
             var matchers: [Matcher] = []
-            if i < chars.count, chars[i] == "{", let close = chars[i...].firstIndex(of: "}") {
+            if i < chars.count, chars[i] == "{", let close = closingBrace(chars, from: i) {
                 matchers = parseMatchers(String(chars[(i + 1)..<close]))
                 i = close + 1
             }
             out.append(SeriesSelector(metric: name, matchers: matchers))
         }
         return out
+    }
+
+    /// The `}` that closes the selector opened at `start`, skipping quoted values (`"/quote/{id}"`).
+    static func closingBrace(_ chars: [Character], from start: Int) -> Int? {
+        var quote: Character?
+        var i = start + 1
+        while i < chars.count {
+            let c = chars[i]
+            if let q = quote {
+                if c == "\\" { i += 1 } else if c == q { quote = nil }
+            } else if c == "\"" || c == "'" {
+                quote = c
+            } else if c == "}" {
+                return i
+            }
+            i += 1
+        }
+        return nil
     }
 
     static func parseMatchers(_ text: String) -> [Matcher] {

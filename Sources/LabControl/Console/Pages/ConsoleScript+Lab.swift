@@ -9,7 +9,7 @@ extension ConsoleScript {
       const focusTime = params.get('at') ? Number(params.get('at')) : null;
       const focusService = params.get('service');
       let state = await getJSON('/console/api/state');
-      let windowSeconds = focusTime ? Math.max(120, Math.ceil(Date.now() / 1000 - focusTime) + 60) : 300;
+      let windowSeconds = focusTime ? Math.max(120, Math.ceil(Date.now() / 1000 - focusTime) + 60) : 120;
       document.title = 'Week ' + info.week + ' · ' + info.title;
       const running = () => state.lab && state.lab.id === info.id;
 
@@ -100,7 +100,7 @@ extension ConsoleScript {
         const parts = [];
         if (running()) parts.push('<p>Running <span class="badge run" id="running-variant">' + esc(state.lab.variant) + '</span> ' +
           esc((info.variants.find(v => v.name === state.lab.variant) || {}).description || '') + '</p>');
-        if (state.busy) parts.push('<div class="busy-box" id="busy">⏳ ' + esc(state.busy) + (state.progress ? '<div class="mono" style="font-size:12px">' + esc(state.progress) + '</div>' : '') + '</div>');
+        if (state.busy) parts.push('<div class="busy-box" id="busy">Busy: ' + esc(state.busy) + (state.progress ? '<div class="mono" style="font-size:12px">' + esc(state.progress) + '</div>' : '') + '</div>');
         if (state.error) parts.push('<div class="error-box" id="control-error">' + esc(state.error) + '</div>');
         if (!$('#control-error') || state.error || state.busy) $('#run-state').innerHTML = parts.join('');
         setStatus(running() ? 'week ' + state.lab.week + ' · ' + state.lab.variant + (state.busy ? ' · busy' : '') : (state.lab ? 'another lab runs' : 'no lab running'));
@@ -191,7 +191,7 @@ extension ConsoleScript {
         let m;
         if ((m = line.match(/^subgraph\s+(.*)$/))) { const id = node(m[1]); group = nodes[id]; continue; }
         if (line === 'end') { group = null; continue; }
-        const parts = line.split(/\s*(-->|-\.->|==>|---|-\.[^.]*\.->|-->\|[^|]*\||-\.->\|[^|]*\|)\s*/);
+        const parts = line.split(/\s*(-->\|[^|]*\||-\.->\|[^|]*\||==>\|[^|]*\||-->|-\.->|==>|---|-\.[^.>]*\.->)\s*/);
         let previous = null;
         for (let i = 0; i < parts.length; i += 2) {
           const ids = parts[i].split('&').map(t => node(t)).filter(Boolean);

@@ -177,8 +177,10 @@ public struct Comparison: Sendable {
                     "phases": run.phases.map { ["name": $0.name, "start": $0.start, "end": $0.end] },
                     "actions": run.actions.map { ["offset": $0.offset, "description": $0.description, "error": $0.error ?? NSNull()] as [String: Any] },
                     "panels_without_data": run.panelsWithoutData,
+                    "panel_readings": run.panelReadings.map(\.json),
                 ] as [String: Any]
             },
+            "panel_truth": PanelTruth.findings(self),
         ]
     }
 }

@@ -77,6 +77,7 @@ public struct LabComparison: Sendable {
             }
             let panels = await Self.panelSeries(entry.manifest.dashboard, prometheus: prometheus, run: run)
             run.panelsWithoutData = ScenarioRun.panelsWithoutData(panels)
+            run.panelReadings = await PanelTruth.readings(entry.manifest, prometheus: prometheus, traces: traces, run: run)
             if !run.panelsWithoutData.isEmpty {
                 options.log("[\(variant)] dashboard panels without data: \(run.panelsWithoutData.joined(separator: "; "))")
             }

@@ -71,6 +71,13 @@ enum LabCompare {
                 XCTFail("labctl compare \(lab): the JSON has no dashboard panel check (runs[].panels_without_data); rebuild labctl", file: file, line: line)
             }
         }
+        // Dashboard latency quantiles must agree with the load generator's percentiles (PanelTruth).
+        if let findings = result.json["panel_truth"] as? [String], !findings.isEmpty {
+            XCTFail("""
+                labctl compare \(lab): dashboard panels disagree with the load generator by more than 10 % (and 2 ms):
+                \(findings.map { "  - " + $0 }.joined(separator: "\n"))
+                """, file: file, line: line)
+        }
         return result
     }
 

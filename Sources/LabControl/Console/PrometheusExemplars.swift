@@ -42,6 +42,23 @@ extension PrometheusClient {
     }
 }
 
+extension PrometheusClient {
+    /// The timestamps (Unix seconds) of the raw samples `selector` has in the `seconds` before `time`:
+    /// an instant query of a range vector (`up{job="client"}[25s]`), first series.
+    public func sampleTimes(_ selector: String, seconds: Int, at time: Double) async throws -> [Double] {
+        let query = "\(selector)[\(seconds)s]"
+        var components = URLComponents(string: baseURL + "/api/v1/query")!
+        components.queryItems = [URLQueryItem(name: "query", value: query), URLQueryItem(name: "time", value: String(format: "%.3f", time))]
+        components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+        let response = try await http.execute(HTTPClientRequest(url: components.string!), timeout: .seconds(15))
+        let body = try await response.body.collect(upTo: 8 << 20)
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any],
+              let data = object["data"] as? [String: Any], let result = data["result"] as? [[String: Any]]
+        else { throw QueryError(query: query, message: "HTTP \(response.status.code)") }
+        return (result.first?["values"] as? [[Any]] ?? []).compactMap { $0.first.map(Self.number) }
+    }
+}
+
 /// The series selectors of a PromQL expression (`metric{label="v", other=~"a|b"}`), enough to tell
 /// which panel an exemplar belongs to. Not a PromQL parser: it finds `name{…}` and `name` tokens that
 /// end in `_bucket`, and their matchers.

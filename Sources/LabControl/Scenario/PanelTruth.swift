@@ -10,8 +10,10 @@ import Foundation
 /// for all routes. For each phase, the panel's query is evaluated over the whole phase (its range
 /// windows widened to the phase) and set next to two measurements of the same requests:
 /// - the exact quantile of the service's server spans in the trace store (the durations the histogram
-///   counted, unbinned): they must agree within `tolerance` (10 %) or `floorSeconds` (1 ms). This is the
-///   check; it holds on any machine, because it compares one measurement of the same requests with itself.
+///   counted, unbinned, from the spans that ended between the window's first and last scrape): they must
+///   agree within `tolerance` (10 %) or `floorSeconds` (1 ms), allowing the rank to move by `rankSlack`
+///   requests. This is the check; it holds on any machine, because it compares one measurement of the
+///   same requests with itself.
 /// - the load generator's percentile, for the record: it also counts time outside the server (loopback,
 ///   the generator's own client and scheduling), a few milliseconds on a quiet machine and far more on
 ///   a loaded one, so it is shown, not judged.
@@ -20,6 +22,10 @@ public enum PanelTruth {
     public static let floorSeconds = 0.001
     /// Fewer server spans than this in a phase are not judged.
     public static let minimumSpans = 20
+    /// The scrape that opens or closes the window may count a request the spans do not, or the other
+    /// way round: the panel may match the exact quantile of a rank up to this many requests away
+    /// (it matters for tails: the p99 of 200 requests is the 2nd largest).
+    public static let rankSlack = 2
 
     /// One panel over one phase, next to the measurements of the same requests.
     public struct Reading: Sendable, Equatable {
@@ -31,6 +37,8 @@ public enum PanelTruth {
         /// The exact quantile of the entry service's server spans that ended in the phase (nil without traces).
         public var serverSeconds: Double?
         public var serverSpans: Int
+        /// The exact quantiles two ranks below and above (see `rankSlack`), the range the panel may fall in.
+        public var serverRange: ClosedRange<Double>?
         /// The load generator's percentile over the phase (seconds), nil when it answered nothing.
         public var measuredSeconds: Double?
         /// Answered requests the load generator's percentile rests on.
@@ -43,7 +51,10 @@ public enum PanelTruth {
 
         public var agrees: Bool {
             guard judged, let server = serverSeconds else { return true }
-            return abs(panelSeconds - server) <= max(PanelTruth.tolerance * server, PanelTruth.floorSeconds)
+            let range = serverRange ?? server...server
+            let low = range.lowerBound - max(PanelTruth.tolerance * range.lowerBound, PanelTruth.floorSeconds)
+            let high = range.upperBound + max(PanelTruth.tolerance * range.upperBound, PanelTruth.floorSeconds)
+            return low <= panelSeconds && panelSeconds <= high
         }
 
         public var description: String {
@@ -56,6 +67,7 @@ public enum PanelTruth {
         var json: [String: Any] {
             ["panel": panel, "quantile": quantile, "phase": phase, "panel_seconds": panelSeconds,
              "server_seconds": serverSeconds ?? NSNull(), "server_spans": serverSpans,
+             "server_range": serverRange.map { [$0.lowerBound, $0.upperBound] } ?? NSNull(),
              "measured_seconds": measuredSeconds ?? NSNull(), "responses": responses, "judged": judged, "agrees": agrees]
         }
     }
@@ -109,27 +121,43 @@ public enum PanelTruth {
     /// per panel and phase), with the exact quantile of the server spans and the load generator's.
     public static func readings(_ manifest: LabManifest, prometheus: PrometheusClient?, traces: TraceStore?, run: ScenarioRun) async -> [Reading] {
         guard let prometheus, let role = manifest.scenario?.target ?? manifest.entryService?.role else { return [] }
+        // (one instant query per panel and phase, and one for the phase's scrape times)
         let panels = comparablePanels(manifest)
         guard !panels.isEmpty else { return [] }
         let serverSpans = traces.map { serverSpanDigests(in: $0, service: role) } ?? []
         var out: [Reading] = []
+        let requests = manifest.scenario?.requests ?? []
         for panel in panels {
-            let route = manifest.scenario?.requests.first { $0.name == panel.request }?.path
             for window in run.phases {
                 let query = overPhase(panel.promql, seconds: window.seconds)
-                guard let value = try? await prometheus.instant(query, at: window.end).first?.value, value.isFinite else { continue }
-                let stats = run.load.phase(named: window.name).map { phase in panel.request.flatMap { phase.stats(forKind: $0) } ?? phase.stats }
-                let start = UInt64(window.start * 1e9), end = UInt64(window.end * 1e9)
-                let durations = serverSpans.filter { d in
-                    let ended = d.startNanos + d.durationNanos
-                    return ended >= start && ended < end && (route == nil || d.tag("http.route") == route)
-                }.map(\.durationNanos)
-                out.append(Reading(
-                    panel: panel.title, quantile: panel.quantile, phase: window.name, panelSeconds: value,
-                    serverSeconds: traces == nil ? nil : exactQuantile(durations, panel.quantile).map { Double($0) / 1e9 },
-                    serverSpans: durations.count,
-                    measuredSeconds: stats?.latency(atPercentile: panel.quantile * 100)?.seconds,
-                    responses: Int(stats?.latency.totalCount ?? 0)))
+                guard let samples = try? await prometheus.instant(query, at: window.end), !samples.isEmpty else { continue }
+                // The histogram counts what was observed between the first and the last scrape inside
+                // the window: take the spans that ended in that same interval.
+                let seconds = max(1, Int(window.seconds.rounded()))
+                let scrapes = (try? await prometheus.sampleTimes("up{job=\"\(role)\"}", seconds: seconds, at: window.end)) ?? []
+                let (from, to) = scrapes.count >= 2 ? (scrapes.first!, scrapes.last!) : (window.start, window.end)
+                let start = UInt64(from * 1e9), end = UInt64(to * 1e9)
+                let phase = run.load.phase(named: window.name)
+                for sample in samples where sample.value.isFinite {
+                    // A panel `by (le, http_route)` draws one line per route: each is judged on its own.
+                    let perRoute = sample.labels["http_route"]
+                    if samples.count > 1 && perRoute == nil { continue }
+                    let request = panel.request ?? perRoute.flatMap { route in requests.first { $0.path == route }?.name }
+                    let route = panel.request.flatMap { name in requests.first { $0.name == name }?.path } ?? perRoute
+                    let stats = phase.flatMap { phase in request.map { phase.stats(forKind: $0) } ?? (perRoute == nil ? phase.stats : nil) }
+                    let durations = serverSpans.filter { d in
+                        let ended = d.startNanos + d.durationNanos
+                        return ended > start && ended <= end && (route == nil || d.tag("http.route") == route)
+                    }.map(\.durationNanos)
+                    out.append(Reading(
+                        panel: panel.title + (perRoute.map { " [\($0)]" } ?? ""), quantile: panel.quantile, phase: window.name,
+                        panelSeconds: sample.value,
+                        serverSeconds: traces == nil ? nil : exactQuantile(durations, panel.quantile).map { Double($0) / 1e9 },
+                        serverSpans: durations.count,
+                        serverRange: exactRange(durations, panel.quantile),
+                        measuredSeconds: stats?.latency(atPercentile: panel.quantile * 100)?.seconds,
+                        responses: Int(stats?.latency.totalCount ?? 0)))
+                }
             }
         }
         return out
@@ -141,10 +169,16 @@ public enum PanelTruth {
     }
 
     /// The value at rank ⌈q·n⌉ of the sorted values (HdrHistogram's definition), nil for none.
-    static func exactQuantile(_ values: [UInt64], _ q: Double) -> UInt64? {
+    static func exactQuantile(_ values: [UInt64], _ q: Double, rankOffset: Int = 0) -> UInt64? {
         guard !values.isEmpty else { return nil }
         let sorted = values.sorted()
-        return sorted[min(sorted.count - 1, max(0, Int((q * Double(sorted.count)).rounded(.up)) - 1))]
+        return sorted[min(sorted.count - 1, max(0, Int((q * Double(sorted.count)).rounded(.up)) - 1 + rankOffset))]
+    }
+
+    /// The exact quantiles `rankSlack` ranks below and above, in seconds.
+    static func exactRange(_ values: [UInt64], _ q: Double) -> ClosedRange<Double>? {
+        guard let low = exactQuantile(values, q, rankOffset: -rankSlack), let high = exactQuantile(values, q, rankOffset: rankSlack) else { return nil }
+        return Double(low) / 1e9...Double(high) / 1e9
     }
 
     /// The judged readings of a finished comparison that disagree, one line each (`variant: …`).

@@ -35,9 +35,21 @@ public struct SpanDigest: Sendable, Equatable {
     public func tag(_ key: String) -> String? {
         switch key {
         case "error": return isError ? "true" : nil
-        case "span.kind": return JaegerTraceEncoder.spanKindName(kind)
+        case "span.kind": return Self.kindName(kind)
         case "otel.status_code": return isError ? "ERROR" : nil
         default: return attributes.first { $0.key == key }?.value
+        }
+    }
+
+    /// The OpenTelemetry name of an OTLP span kind, as Jaeger tags it (nil for unspecified).
+    public static func kindName(_ kind: Int32) -> String? {
+        switch kind {
+        case 1: "internal"
+        case 2: "server"
+        case 3: "client"
+        case 4: "producer"
+        case 5: "consumer"
+        default: nil
         }
     }
 

@@ -33,7 +33,7 @@ final class PanelTruthTests: XCTestCase {
     func testAgreementIsTenPercentOrOneMillisecond() {
         func reading(panel: Double, server: Double?, spans: Int = 400, q: Double = 0.5) -> PanelTruth.Reading {
             PanelTruth.Reading(panel: "p", quantile: q, phase: "x", panelSeconds: panel, serverSeconds: server, serverSpans: spans,
-                               measuredSeconds: nil, responses: 0)
+                               serverRange: server.map { $0...$0 }, measuredSeconds: nil, responses: 0)
         }
         // The case: every request waits for the 300 ms timeout; buckets 250/500 read 375 ms.
         XCTAssertFalse(reading(panel: 0.375, server: 0.302).agrees)
@@ -42,5 +42,13 @@ final class PanelTruthTests: XCTestCase {
         XCTAssertFalse(reading(panel: 0.004, server: 0.002).agrees)
         XCTAssertTrue(reading(panel: 9, server: nil).agrees, "no traces: not judged")
         XCTAssertFalse(reading(panel: 9, server: 0.3, spans: 50, q: 0.99).judged, "a p99 of 50 spans has nothing in its tail")
+        // A p99 of 200 requests is the 2nd largest; a request more or less at the window's edge moves it.
+        let durations: [UInt64] = (1...198).map { _ in 10_000_000 } + [11_500_000, 13_000_000]
+        XCTAssertEqual(PanelTruth.exactRange(durations, 0.99), 0.010...0.013)
+        var tail = reading(panel: 0.0131, server: 0.0115, spans: 200, q: 0.99)
+        tail.serverRange = PanelTruth.exactRange(durations, 0.99)
+        XCTAssertTrue(tail.agrees)
+        tail.panelSeconds = 0.0160
+        XCTAssertFalse(tail.agrees)
     }
 }

@@ -87,18 +87,8 @@ public enum JaegerTraceEncoder {
         ])
     }
 
-    /// Jaeger's name for an OTLP span kind (nil for unspecified/internal, which Jaeger leaves untagged
-    /// as `internal`).
-    public static func spanKindName(_ kind: Int32) -> String? {
-        switch kind {
-        case 1: "internal"
-        case 2: "server"
-        case 3: "client"
-        case 4: "producer"
-        case 5: "consumer"
-        default: nil
-        }
-    }
+    /// Jaeger's name for an OTLP span kind (nil for unspecified).
+    public static func spanKindName(_ kind: Int32) -> String? { SpanDigest.kindName(kind) }
 
     static func stringTag(_ key: String, _ value: String) -> JSONValue {
         .object(["key": .string(key), "type": "string", "value": .string(value)])

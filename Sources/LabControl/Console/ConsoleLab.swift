@@ -61,9 +61,14 @@ public actor ConsoleLab {
         writeEndpoints(lab)
     }
 
-    /// Stops the running lab (the console keeps serving).
+    /// Cancels what runs in the background and stops the running lab (the console keeps serving).
     public func stop() async {
         background?.cancel()
+        await stopLab()
+    }
+
+    /// Stops the running lab, if any.
+    func stopLab() async {
         if let current = running {
             running = nil
             await current.down()
@@ -198,7 +203,7 @@ public actor ConsoleLab {
         let variant = lab.variant
         let options = baseOptions
         try startBackground("comparing the variants of \(entry.manifest.id)") {
-            await self.stop()
+            await self.stopLab()
             await self.record("comparison started (\(entry.manifest.variantNames.joined(separator: " vs ")))")
             do {
                 let data = try await LabComparison(

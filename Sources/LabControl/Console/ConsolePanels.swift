@@ -25,7 +25,8 @@ actor ConsolePanels {
     /// Panels over the last `seconds` seconds up to now.
     func panels(lastSeconds seconds: Double) async -> JSONValue {
         guard let running = await lab.running else { return ["panels": .array([]), "error": "no lab is running"] }
-        let window = max(30, min(seconds, 6 * 3600))
+        // Rounded up to 5 s, so pages asking for nearly the same window share one answer.
+        let window = (max(30, min(seconds, 6 * 3600)) / 5).rounded(.up) * 5
         let key = "\(running.manifest.id)/\(running.variant)/\(Int(window))"
         if let hit = cache[key], ContinuousClock.now - hit.at < Self.freshness { return hit.value }
         if let pending = inFlight[key] { return await pending.value }

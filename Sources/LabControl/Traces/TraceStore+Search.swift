@@ -66,6 +66,13 @@ public struct TraceSearch: Sendable, Equatable {
             if let endNanos, summary.startNanos > endNanos { return false }
             return true
         }
+        // What the summary already rules out, before looking at any span: no span of the service,
+        // no error, nothing as long as asked (no span outlasts its trace), no span in the time range.
+        if let service, !summary.services.contains(service) { return false }
+        if errorsOnly || tags["error"] == "true", summary.errorCount == 0 { return false }
+        if let minDurationNanos, summary.durationNanos < minDurationNanos { return false }
+        if let startNanos, summary.endNanos < startNanos { return false }
+        if let endNanos, summary.startNanos > endNanos { return false }
         return digests.contains(where: matches)
     }
 }
@@ -89,7 +96,7 @@ extension TraceStore {
         let found = indexedTraces().filter { search.matches($0.summary, $0.digests) }.map(\.summary)
         let sorted: [TraceSummary]
         switch search.order {
-        case .newest: sorted = found.sorted { ($0.startNanos, $0.traceID.hex) > ($1.startNanos, $1.traceID.hex) }
+        case .newest: sorted = found.sorted { ($0.startNanos, $0.traceID.high, $0.traceID.low) > ($1.startNanos, $1.traceID.high, $1.traceID.low) }
         case .longest: sorted = found.sorted { ($0.durationNanos, $0.startNanos) > ($1.durationNanos, $1.startNanos) }
         }
         return Array(sorted.prefix(max(0, search.limit)))

@@ -109,14 +109,14 @@ try:
     # 2. Run the scenario from the page; every panel gets data.
     open_lab()
     driver.find_element(By.ID, "run-scale").clear()
-    driver.find_element(By.ID, "run-scale").send_keys("0.25")
+    driver.find_element(By.ID, "run-scale").send_keys("1" if SHOTS else "0.25")
     driver.find_element(By.ID, "run").click()
     wait(lambda: state()["busy"] is not None or state()["timeline"]["phases"], 20, "the scenario to start")
     log("scenario started from the page")
     if SHOTS:
-        # Mid-scenario, with a fault marked (week 7 sets its first fault a quarter of the way in).
-        wait(lambda: any("fault on" in a["description"] for a in state()["timeline"]["actions"]), 60, "the scenario's first fault")
-        time.sleep(4)
+        # Mid-scenario (the full-length one), with both of week 7's faults marked.
+        wait(lambda: sum("fault on" in a["description"] for a in state()["timeline"]["actions"]) >= 2, 120, "the scenario's second fault")
+        time.sleep(8)
         driver.save_screenshot(os.path.join(SHOTS, "lab.png"))
     wait_idle(240, "the scenario run")
     time.sleep(4)  # one more refresh of the panels after the last scrape

@@ -9,7 +9,7 @@ extension ConsoleScript {
       const focusTime = params.get('at') ? Number(params.get('at')) : null;
       const focusService = params.get('service');
       let state = await getJSON('/console/api/state');
-      let windowSeconds = focusTime ? Math.max(120, Math.ceil(Date.now() / 1000 - focusTime) + 60) : 120;
+      let windowChoice = focusTime ? String([120, 300, 900, 3600].find(s => s >= Date.now() / 1000 - focusTime + 60) || 3600) : 'scenario';
       document.title = 'Week ' + info.week + ' · ' + info.title;
       const running = () => state.lab && state.lab.id === info.id;
 
@@ -28,15 +28,20 @@ extension ConsoleScript {
         '</div></div>' +
         '<h2>Dashboard <span class="legend-note">— shaded bands: scenario phases · dashed lines ▼n: actions (listed below) · ◆ exemplars: click to open that request\'s trace</span></h2>' +
         '<div class="controls" style="margin-bottom:10px"><label for="window">Show the last</label><select id="window">' +
-        [[120, '2 minutes'], [300, '5 minutes'], [900, '15 minutes'], [3600, '1 hour']].map(([s, l]) => '<option value="' + s + '">' + l + '</option>').join('') +
+        [['scenario', 'scenario run (else 2 minutes)'], [120, '2 minutes'], [300, '5 minutes'], [900, '15 minutes'], [3600, '1 hour']].map(([s, l]) => '<option value="' + s + '">' + l + '</option>').join('') +
         '</select><span id="panel-cost" class="muted" style="font-size:12px"></span></div>' +
         '<div id="charts" class="grid"></div>' +
         '<div class="split"><div><h2>Actions</h2><ol id="actions" class="actions"></ol></div>' +
         '<div><h2>Services</h2><table id="services"><thead><tr><th>Service</th><th>State</th><th>URL</th></tr></thead><tbody></tbody></table>' +
         '<h2>Last scenario run</h2><div id="last-run" class="muted">No run yet in this console.</div></div></div>';
-      $('#window').value = String([120, 300, 900, 3600].find(s => s >= windowSeconds) || 3600);
-      windowSeconds = Number($('#window').value);
-      $('#window').addEventListener('change', e => { windowSeconds = Number(e.target.value); refresh(); });
+      $('#window').value = windowChoice;
+      $('#window').addEventListener('change', e => { windowChoice = e.target.value; refresh(); });
+      // "scenario": from just before the last run's first phase to now (2 minutes when there is none).
+      const windowSeconds = () => {
+        if (windowChoice !== 'scenario') return Number(windowChoice);
+        const phases = state.timeline.phases, now = Date.now() / 1000;
+        return phases.length && now - phases[0].start < 3600 ? Math.max(60, Math.ceil(now - phases[0].start + 15)) : 120;
+      };
       renderArchitecture($('#arch'), info.mermaid);
       renderScenarioPlan(info);
 
@@ -142,7 +147,7 @@ extension ConsoleScript {
         renderControls(); renderState();
         if (!running()) { charts.forEach(c => c.card.querySelector('.panel-note').textContent = 'The lab is not running: no live data.'); return; }
         let data;
-        try { data = await getJSON('/console/api/panels?seconds=' + windowSeconds); } catch (e) { setStatus('panels: ' + e.message); return; }
+        try { data = await getJSON('/console/api/panels?seconds=' + windowSeconds()); } catch (e) { setStatus('panels: ' + e.message); return; }
         $('#panel-cost').textContent = 'this refresh: ' + data.queries + ' Prometheus queries for ' + data.panels.length + ' panels';
         const timeline = {phases: data.timeline.phases, actions: state.timeline.actions.filter(a => a.time >= data.start)};
         if (focusTime) timeline.actions = timeline.actions.concat([{time: focusTime, description: 'the trace you came from'}]);

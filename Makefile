@@ -2,11 +2,10 @@
 SHELL := /bin/bash
 WEEK ?=
 SWIFT ?= swift
-RELEASE_BIN := .build/release
 DEBUG_BIN := .build/debug
 export LAB_PYTHON := $(CURDIR)/.venv/bin/python
 
-.PHONY: help setup build build-release test lab down clean bench
+.PHONY: help setup build test lab down clean bench
 
 help:
 	@echo "make lab WEEK=n   run lab n (before vs after) and keep it up for exploration"
@@ -18,26 +17,26 @@ help:
 setup:
 	@bash scripts/setup.sh
 
+# One debug build serves the tests and the labs: the labs hold in debug builds (CI runs them that
+# way), so `make lab` after `make test` (or before it) builds nothing twice. Only the benchmarks
+# build in release (Benchmarks/).
 build: setup
 	$(SWIFT) build
 
-build-release: setup
-	$(SWIFT) build -c release --product labctl
-	$(SWIFT) build -c release --product labsvc
-
-# One build of everything (tests included), then the test run reuses it.
+# The build (tests included), the static checks, the unit and integration tests, then every lab's
+# comparison at its test scale, two labs at a time (`labctl verify --all`).
 test: setup
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
 	@bash scripts/checks.sh
+	$(SWIFT) test --skip-build
+	$(DEBUG_BIN)/labctl verify --all
 
-lab: build-release
+lab: build
 	@bash scripts/lab.sh "$(WEEK)"
 
 down:
 	@if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then bash scripts/lab-compose.sh --down || true; fi
-	@if [ -x $(RELEASE_BIN)/labctl ]; then $(RELEASE_BIN)/labctl down; \
-	elif [ -x $(DEBUG_BIN)/labctl ]; then $(DEBUG_BIN)/labctl down; \
+	@if [ -x $(DEBUG_BIN)/labctl ]; then $(DEBUG_BIN)/labctl down; \
 	else echo "nothing to stop (labctl is not built)"; fi
 
 clean:

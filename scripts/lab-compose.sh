@@ -8,11 +8,11 @@
 #   scripts/lab-compose.sh --find <lab>    print the lab's directory (labs/NN-slug) and id
 #   scripts/lab-compose.sh --down          stop and remove every container and volume of the stack
 #
-# Environment: LABCTL (default .build/release/labctl), LAB_VARIANTS (default "before after"),
+# Environment: LABCTL (default .build/debug/labctl), LAB_VARIANTS (default "before after"),
 # LAB_DURATION_SCALE (default 1), DRY_RUN=1 prints the docker commands instead of running them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-labctl="${LABCTL:-.build/release/labctl}"
+labctl="${LABCTL:-.build/debug/labctl}"
 variants="${LAB_VARIANTS:-before after}"
 
 # docker compose (v2 plugin) if present, else docker-compose (v1).

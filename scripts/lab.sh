@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 week="${1:-}"
-labctl=.build/release/labctl
+labctl=.build/debug/labctl   # the one build `make test` also uses
 
 if [[ -z "$week" ]]; then
   "$labctl" list

@@ -1,22 +1,9 @@
 // Labs: one folder per lab with that lab's services.
 import LabKit
 
-/// Every lab's services, for `labsvc <lab> <role>` and the control plane.
+/// Every lab's services, each role with its knobs declared, for `labsvc <lab> <role>` (which checks
+/// a service's knobs when it starts), `labsvc knobs` and the control plane: the catalog's labs (the
+/// list `labctl gen` derives from labs/*/lab.yaml) and the self-test lab the control-plane tests use.
 public enum Labs {
-    public static let registry = LabServiceRegistry([
-        SelfTestLab.lab,
-        BasicsLab.lab,
-        ConnectionPoolExhaustionLab.lab,
-        FindingSlowServiceLab.lab,
-        WriteThroughCacheLab.lab,
-        CircuitBreakersLab.lab,
-        RetryStormsLab.lab,
-        CacheDiesLab.lab,
-        CacheAsideLab.lab,
-        ThunderingHerdLab.lab,
-        IdempotencyKeysLab.lab,
-        CascadingFailuresLab.lab,
-        RaceConditionsLab.lab,
-        TicketBookingLab.lab,
-    ])
+    public static let registry = LabServiceRegistry(LabCatalogServices.all + [SelfTestLab.lab.declaringKnobs(SelfTestLab.knobs)])
 }

@@ -13,7 +13,7 @@ struct LabCtl: AsyncParsableCommand {
             processes under .lab/, with an embedded OTLP receiver and trace store.
             """,
         subcommands: [
-            ListCommand.self, UpCommand.self, DownCommand.self, RunCommand.self, CompareCommand.self,
+            ListCommand.self, UpCommand.self, DownCommand.self, RunCommand.self, CompareCommand.self, VerifyCommand.self, NewCommand.self,
             TracesCommand.self, ConsoleCommand.self, GenCommand.self, DoctorCommand.self, LogsCommand.self,
             KillCommand.self, StopCommand.self, ContCommand.self, RestartCommand.self,
         ]

@@ -23,8 +23,9 @@ struct ServiceCommand: AsyncParsableCommand {
         commandName: "service",
         abstract: "Run one service of a Distributed Lab lab.",
         discussion: """
-            Configuration comes from the environment: HOST, PORT, <PEER>_URL, REDIS_URL, DATABASE_URL, \
-            DB_POOL_SIZE, DB_ACQUIRE_TIMEOUT_MS, LAB_CONFIG (JSON knobs), LAB_ADMIN_TOKEN, and the \
+            Configuration comes from the environment: the service's knobs (`labsvc knobs <lab> <role>` \
+            lists them; a value that is not allowed stops the service at start), HOST, PORT, LOG_LEVEL, \
+            <PEER>_URL, REDIS_URL, DATABASE_URL, LAB_CONFIG (JSON run-time config), LAB_ADMIN_TOKEN, and the \
             standard OTEL_* variables (OTEL_SERVICE_NAME, OTEL_EXPORTER_OTLP_ENDPOINT, ...).
             """
     )
@@ -48,7 +49,7 @@ struct ServiceCommand: AsyncParsableCommand {
         } catch let error as LabServiceRegistry.LookupError {
             fail("labsvc: \(error)", code: 2)
         } catch {
-            // Configuration problems (a malformed URL, a missing <PEER>_URL): one line, no stack trace.
+            // Configuration problems (a knob's value, a malformed URL, a missing <PEER>_URL): one line, no stack trace.
             fail("labsvc \(lab) \(role): \(error)", code: 1)
         }
         try await service.run()

@@ -7,7 +7,7 @@ import XCTest
 /// lab.yaml names is one `labsvc <lab> <role>` can run, and every lab has a learner's README.
 final class LabCatalogConsistencyTests: XCTestCase {
     func testEveryManifestRoleIsARegisteredService() throws {
-        let catalog = try LabCatalog.load(root: LabCompare.packageRoot.appendingPathComponent("labs"))
+        let catalog = try LabCatalog.load(root: PackageRoot.url.appendingPathComponent("labs"))
         XCTAssertTrue(catalog.problems.isEmpty, "\(catalog.problems)")
         for entry in catalog.labs {
             let manifest = entry.manifest

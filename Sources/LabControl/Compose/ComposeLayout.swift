@@ -58,7 +58,7 @@ public struct ComposeLayout: Sendable {
     /// The URL services get for a piece of infrastructure (through its proxy when proxied),
     /// nil for kinds the compose path has no image for and for Prometheus (the shared one).
     public func infrastructureURL(_ item: InfrastructureSpec) -> String? {
-        guard let image = ComposeImages.image(for: item.kind), let port = image.port, let scheme = image.urlScheme else {
+        guard let image = ComposeImages.image(for: item), let port = image.port, let scheme = image.urlScheme else {
             return nil
         }
         let host = item.proxied ? Self.proxyName(item.name) : item.name
@@ -96,36 +96,36 @@ public struct ComposeImages: Sendable, Equatable {
     public static let postgresPassword = "lab"
     public static let postgresDatabase = "lab"
 
-    public static func image(for kind: InfrastructureSpec.Kind) -> ComposeImages? {
-        switch kind {
-        case .redis:
-            return ComposeImages(image: "redis:7.0.15", port: 6379, urlScheme: "redis", healthcheck: "redis-cli ping | grep -q PONG")
-        case .postgres:
-            return ComposeImages(
-                image: "postgres:15.8", port: 5432, urlScheme: "postgres",
-                urlUserInfo: "\(postgresUser):\(postgresPassword)", urlPath: "/\(postgresDatabase)",
-                healthcheck: "pg_isready -U \(postgresUser) -d \(postgresDatabase)",
-                environment: ["POSTGRES_USER": postgresUser, "POSTGRES_PASSWORD": postgresPassword, "POSTGRES_DB": postgresDatabase])
-        case .prometheus:
-            return nil   // the base stack's Prometheus scrapes every lab (prometheus/targets/)
-        case .other(let name):
-            switch name {
-            case "rabbitmq":
-                return ComposeImages(
-                    image: "rabbitmq:3.13.7-management", port: 5672, urlScheme: "amqp", urlUserInfo: "guest:guest",
-                    urlPath: "/", healthcheck: "rabbitmq-diagnostics -q ping")
-            case "memcached":
-                return ComposeImages(image: "memcached:1.6.31", port: 11211, urlScheme: "memcached", healthcheck: nil)
-            case "nginx":
-                return ComposeImages(image: "nginx:1.27.2", port: 80, urlScheme: "http", healthcheck: "curl -fsS http://127.0.0.1/ >/dev/null")
-            case "etcd":
-                return ComposeImages(
-                    image: "quay.io/coreos/etcd:v3.5.16", port: 2379, urlScheme: "http",
-                    healthcheck: "etcdctl endpoint health",
-                    environment: ["ETCD_ADVERTISE_CLIENT_URLS": "http://0.0.0.0:2379", "ETCD_LISTEN_CLIENT_URLS": "http://0.0.0.0:2379"])
-            default:
-                return nil
-            }
+    /// A file of the lab mounted read-only into the container.
+    public var initFile: MountedFile?
+
+    public struct MountedFile: Sendable, Equatable {
+        /// Relative to the lab directory.
+        public var source: String
+        /// Inside the container.
+        public var target: String
+        public init(_ source: String, at target: String) {
+            self.source = source
+            self.target = target
         }
+    }
+
+    public init(
+        image: String, port: Int? = nil, urlScheme: String? = nil, urlUserInfo: String? = nil, urlPath: String = "",
+        healthcheck: String? = nil, environment: [String: String] = [:], initFile: MountedFile? = nil
+    ) {
+        self.image = image
+        self.port = port
+        self.urlScheme = urlScheme
+        self.urlUserInfo = urlUserInfo
+        self.urlPath = urlPath
+        self.healthcheck = healthcheck
+        self.environment = environment
+        self.initFile = initFile
+    }
+
+    /// The compose service of a piece of infrastructure, as its kind defines it (nil: none).
+    public static func image(for item: InfrastructureSpec) -> ComposeImages? {
+        item.kind.definition?.composeImage(item)
     }
 }

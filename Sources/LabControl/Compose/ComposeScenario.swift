@@ -33,7 +33,7 @@ public struct ComposeScenario: Sendable {
     /// How many scrape targets the lab has in prometheus/targets/<lab>.json.
     public var scrapeTargetCount: Int {
         target.layout.allInstanceNames.count
-            + manifest.infrastructure.filter { $0.proxied && ComposeImages.image(for: $0.kind) != nil }.count
+            + manifest.infrastructure.filter { $0.proxied && ComposeImages.image(for: $0) != nil }.count
     }
 
     public func run() async throws -> Comparison {
@@ -46,15 +46,19 @@ public struct ComposeScenario: Sendable {
             progress: { line in progress?("[\(variant)] " + line) },
             log: { line in log("[\(variant)] " + line) })
         var run = try await runner.run(variant: variant)
-        try await Task.sleep(for: .seconds(LabComparison.settleSeconds(Self.scrapeInterval)))
+        // Let the last samples land: two scrapes of the shared Prometheus and a span batch.
+        try await Task.sleep(for: .seconds(2 * (Double(Self.scrapeInterval.dropLast()) ?? 2) + 1))
 
         let evaluator = MeasurementEvaluator(prometheus: prometheus, traces: nil)
-        var values: [String: [String: MeasurementEvaluator.Value]] = [:]
+        var measured: [String: MeasurementEvaluator.Value] = [:]
         for spec in manifest.measurements {
             var value = await evaluator.evaluate(spec, in: run)
             if case .trace = spec.source { value = .missing("trace facts need the native trace store; on the compose path open the traces in Jaeger") }
-            values[spec.name, default: [:]][variant] = value
+            measured[spec.name] = value
         }
+        MeasurementEvaluator.derive(manifest.measurements, &measured)
+        var values: [String: [String: MeasurementEvaluator.Value]] = [:]
+        for (name, value) in measured { values[name, default: [:]][variant] = value }
         let panels = await LabComparison.panelSeries(manifest.dashboard, prometheus: prometheus, run: run)
         run.panelsWithoutData = ScenarioRun.panelsWithoutData(panels)
         if !run.panelsWithoutData.isEmpty {
@@ -87,17 +91,17 @@ public enum ComposeResults {
         directory.appendingPathComponent("\(variant).json")
     }
 
-    /// Reads the variants' results (in the manifest's variant order, those present).
+    /// Reads the variants' results (in the manifest's variant order, those present). Expectations
+    /// about a variant with no results are skipped, as with `compare --variants`.
     public static func comparison(for manifest: LabManifest, directory: URL) throws -> Comparison {
         var values: [String: [String: MeasurementEvaluator.Value]] = [:]
-        var variants: [String] = []
+        var runs: [ScenarioRun] = []
         for variant in manifest.variantNames {
             let url = file(in: directory, variant: variant)
             guard let data = try? Data(contentsOf: url) else { continue }
             guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
                   let measurements = object["measurements"] as? [[String: Any]]
             else { throw ResultsError(description: "\(url.path) is not the JSON of `labctl run --json`") }
-            variants.append(variant)
             for measurement in measurements {
                 guard let name = measurement["name"] as? String else { continue }
                 let value = (measurement["values"] as? [String: Any])?[variant]
@@ -107,12 +111,33 @@ public enum ComposeResults {
                 default: values[name, default: [:]][variant] = .missing("not in \(url.lastPathComponent)")
                 }
             }
+            let run = (object["runs"] as? [[String: Any]] ?? []).first { $0["variant"] as? String == variant }
+            runs.append(ScenarioRun(recordedVariant: variant, json: run ?? [:]))
         }
-        guard !variants.isEmpty else {
+        guard !runs.isEmpty else {
             throw ResultsError(description: "no results in \(directory.path) (run the scenario service first)")
         }
-        var comparison = Comparison(lab: manifest, runs: [], values: values)
-        comparison.variants = variants
-        return comparison
+        return Comparison(lab: manifest, runs: runs, values: values, skipping: Set(manifest.variantNames).subtracting(runs.map(\.variant)))
+    }
+}
+
+extension ScenarioRun {
+    /// A run as `labctl run --json` recorded it: phases, actions, the panels without data and the
+    /// timings (not the load generator's histograms, which stay in that run's measurements).
+    init(recordedVariant variant: String, json: [String: Any]) {
+        let phases = (json["phases"] as? [[String: Any]] ?? []).compactMap { phase -> PhaseWindow? in
+            guard let name = phase["name"] as? String, let start = phase["start"] as? Double, let end = phase["end"] as? Double else { return nil }
+            return PhaseWindow(name: name, start: start, end: end)
+        }
+        self.init(variant: variant, startTime: phases.first?.start ?? 0, phases: phases, load: LoadReport(phases: []),
+                  actions: (json["actions"] as? [[String: Any]] ?? []).map {
+                      ActionRecord(offset: $0["offset"] as? Double ?? 0, description: $0["description"] as? String ?? "", error: $0["error"] as? String)
+                  },
+                  timeline: [])
+        panelsWithoutData = json["panels_without_data"] as? [String] ?? []
+        timings = (json["timings"] as? [[String: Any]] ?? []).compactMap { timing in
+            guard let step = timing["step"] as? String, let seconds = timing["seconds"] as? Double else { return nil }
+            return Timing(step: step, seconds: seconds)
+        }
     }
 }

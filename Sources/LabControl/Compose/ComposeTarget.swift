@@ -49,6 +49,16 @@ public struct ComposeTarget: LabTarget {
             """)
     }
 
+    public func cont(_ service: String) async throws {
+        throw Unsupported(description: "continue (SIGCONT) \(service) is not supported on the compose path (stop is not either)")
+    }
+
+    public func command(_ infrastructure: String, _ name: String, _ arguments: JSONValue) async throws -> String {
+        throw Unsupported(description: """
+            '\(name)' on \(infrastructure) is not supported on the compose path yet: run the lab natively
+            """)
+    }
+
     public func restart(_ service: String) async throws {
         let urls = try instanceURLs(service)
         for url in urls where await isReady(url) { try await abort(url) }

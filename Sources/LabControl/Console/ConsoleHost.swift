@@ -32,6 +32,7 @@ public final class ConsoleHost: Sendable {
         let port = try await receiver.start()
         var labOptions = options
         labOptions.otlp = .external("http://127.0.0.1:\(port)")
+        labOptions.externalTraceStore = store
         let lab = ConsoleLab(catalog: catalog, store: store, options: labOptions)
         let server = ConsoleServer(lab: lab)
         do {

@@ -155,7 +155,7 @@ public actor ConsoleLab {
     private func playScenario(on lab: RunningLab, durationScale: Double) async throws {
         let manifest = lab.manifest
         if let url = lab.prometheusURL {
-            try await LabComparison.waitForFirstScrape(PrometheusClient(baseURL: url), targets: lab.instances.count, log: baseOptions.log)
+            try await LabComparison.waitForFirstScrape(PrometheusClient(baseURL: url), targets: lab.scrapeTargetCount, log: baseOptions.log)
         }
         // The planned phases, so the charts show the bands while the run is under way.
         let start = Date().timeIntervalSince1970
@@ -174,10 +174,9 @@ public actor ConsoleLab {
             log: { line in Task { await self.recordScenarioAction(line) } })
         let run = try await runner.run(variant: lab.variant)
         timeline.setPhases(run.phases.map { .init(name: $0.name, start: $0.start, end: $0.end) })
-        try await Task.sleep(for: .seconds(LabComparison.settleSeconds(baseOptions.scrapeInterval)))
-        let evaluator = MeasurementEvaluator(prometheus: lab.prometheusURL.map { PrometheusClient(baseURL: $0) }, traces: store)
-        var values: [String: MeasurementEvaluator.Value] = [:]
-        for spec in manifest.measurements { values[spec.name] = await evaluator.evaluate(spec, in: run) }
+        let prometheus = lab.prometheusURL.map { PrometheusClient(baseURL: $0) }
+        try await LabComparison.settle(prometheus, targets: lab.scrapeTargetCount, after: run.window(nil)?.end ?? start, spans: true)
+        let values = await MeasurementEvaluator(prometheus: prometheus, traces: store).evaluateAll(manifest.measurements, in: run)
         lastRun = (manifest.id, lab.variant, values)
         timeline.record("scenario finished (\(lab.variant))", source: "scenario")
     }

@@ -66,7 +66,7 @@ public struct ComposeGenerator: Generator {
     // MARK: parts
 
     private func infrastructure(_ item: InfrastructureSpec, _ layout: ComposeLayout, _ out: inout YAMLWriter) {
-        guard let image = ComposeImages.image(for: item.kind) else {
+        guard let image = ComposeImages.image(for: item) else {
             if item.kind != .prometheus {
                 out.comment("  \(item.name): no image for '\(item.kind)' is known to labctl gen (ComposeImages); the lab cannot run on the Docker path yet")
             }
@@ -78,9 +78,9 @@ public struct ComposeGenerator: Generator {
             out.line("    environment:")
             for key in image.environment.keys.sorted() { out.line("      \(key): \(YAMLWriter.quote(image.environment[key]!))") }
         }
-        if item.kind == .postgres, let initSQL = item.initSQL {
+        if let file = image.initFile {
             out.line("    volumes:")
-            out.line("      - \(YAMLWriter.quote("./labs/\(layout.directoryName)/\(initSQL):/docker-entrypoint-initdb.d/init.sql:ro"))")
+            out.line("      - \(YAMLWriter.quote("./labs/\(layout.directoryName)/\(file.source):\(file.target):ro"))")
         }
         if let check = image.healthcheck { healthcheck(["CMD-SHELL", check], &out) }
         out.line("    networks: [\(ComposeLayout.network)]")
@@ -163,7 +163,7 @@ public struct ComposeGenerator: Generator {
     /// Compose services of the lab's infrastructure that services wait for (proxies when proxied).
     private func infrastructureServices(_ lab: LabManifest) -> [String] {
         lab.infrastructure.compactMap { item in
-            guard ComposeImages.image(for: item.kind) != nil else { return nil }
+            guard ComposeImages.image(for: item) != nil else { return nil }
             return item.proxied ? ComposeLayout.proxyName(item.name) : item.name
         }
     }

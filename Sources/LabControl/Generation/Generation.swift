@@ -33,6 +33,7 @@ public struct Generation: Sendable {
     /// Every generator labctl knows. Add new ones here.
     public static let standard = Generation(generators: [
         PrometheusTargetsGenerator(), ComposeGenerator(), DashboardGenerator(), HomeDashboardGenerator(),
+        LabRegistryGenerator(), ReadmeLabTableGenerator(), LabReadmeResultsGenerator(),
     ])
 
     public init(generators: [any Generator]) { self.generators = generators }

@@ -33,7 +33,7 @@ public struct PrometheusTargetsGenerator: Generator {
                   }
                 """
         }
-        for item in lab.infrastructure where item.proxied && ComposeImages.image(for: item.kind) != nil {
+        for item in lab.infrastructure where item.proxied && ComposeImages.image(for: item) != nil {
             let proxy = ComposeLayout.proxyName(item.name)
             groups.append("""
                   {

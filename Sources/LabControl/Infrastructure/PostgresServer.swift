@@ -6,9 +6,10 @@ import Glibc
 
 /// A real PostgreSQL server on 127.0.0.1 with a fresh cluster in `directory/data`.
 ///
-/// initdb (trust authentication: loopback only, for labs and tests), then `postgres` runs in the
-/// foreground as our child (not pg_ctl's daemon, so the parent-death signal reaches it), then
-/// the lab role and database are created and `initSQL` is applied with psql.
+/// initdb (trust authentication: loopback only, for labs and tests) — or, with a `template`, a copy
+/// of a cluster made once that already holds the lab role and database — then `postgres` runs in
+/// the foreground as our child (not pg_ctl's daemon, so the parent-death signal reaches it), then
+/// `initSQL` is applied with psql.
 /// PostgreSQL refuses to run as root: as root, the cluster belongs to the `postgres` user and
 /// initdb/postgres run as that user.
 public final class PostgresServer: Sendable {
@@ -41,7 +42,8 @@ public final class PostgresServer: Sendable {
         user: String = "lab",
         initSQL: String? = nil,
         locator: ProgramLocator = .standard,
-        timeout: Duration = .seconds(60)
+        timeout: Duration = .seconds(60),
+        template: PostgresClusterTemplate? = nil
     ) async throws -> PostgresServer {
         let initdb = try locator.find("initdb")
         let postgres = try locator.find("postgres")
@@ -61,11 +63,18 @@ public final class PostgresServer: Sendable {
         }
         let environment = ChildProcess.minimalEnvironment(home: directory.path)
 
-        try await ChildProcess.run(
-            name: "initdb", executable: initdb,
-            arguments: ["-D", data.path, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"],
-            environment: environment, directory: directory,
-            logFile: directory.appendingPathComponent("initdb.log"), user: runAs)
+        // A copy of a ready cluster costs a fraction of initdb plus creating the role and database.
+        var copied = false
+        if let template {
+            copied = try await template.copy(to: data, database: database, user: user, postgres: postgres, locator: locator)
+        }
+        if !copied {
+            try await ChildProcess.run(
+                name: "initdb", executable: initdb,
+                arguments: ["-D", data.path, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"],
+                environment: environment, directory: directory,
+                logFile: directory.appendingPathComponent("initdb.log"), user: runAs)
+        }
 
         do {
             return try await withFreePortRetry { port in
@@ -87,7 +96,7 @@ public final class PostgresServer: Sendable {
                     try await Readiness.wait(for: process, what: "postgres on port \(port)", timeout: timeout, interval: .milliseconds(100)) {
                         (try? await server.psql(psql, database: "postgres", role: "postgres", arguments: ["-c", "SELECT 1"], log: "ready.log")) != nil
                     }
-                    try await server.createRoleAndDatabase(psql)
+                    if !copied { try await server.createRoleAndDatabase(psql) }
                     if let initSQL {
                         let file = directory.appendingPathComponent("init.sql")
                         try initSQL.write(to: file, atomically: true, encoding: .utf8)
@@ -138,7 +147,7 @@ public final class PostgresServer: Sendable {
     }
 
     /// The account the server runs as: nil (ourselves) unless we are root.
-    private static func serverUser() throws -> SystemUser? {
+    static func serverUser() throws -> SystemUser? {
         guard geteuid() == 0 else { return nil }
         guard let user = SystemUser.named("postgres") else {
             throw ServerStartError(

@@ -18,6 +18,11 @@ public struct PrometheusScrapeJob: Sendable, Equatable, Codable {
 
 /// A real `prometheus` on 127.0.0.1 scraping `scrapeTargets`, its TSDB in `directory/data`.
 ///
+/// Targets come from `directory/targets.json` (file-based discovery), so they can change while it
+/// runs (`setTargets`). Prometheus hands new targets to its scrape loop on a fixed five-second
+/// tick from its start: the first scrape of any target comes about 5-6 s after `start`, however
+/// early the targets are known. The native runtime therefore starts it before everything else.
+///
 /// Exemplar storage is enabled (latency panels link to traces). Prometheus 2.49+ gets
 /// `scrape_protocols` with OpenMetrics first; older versions already prefer OpenMetrics in
 /// their Accept header.
@@ -25,14 +30,21 @@ public final class PrometheusServer: Sendable {
     public let port: Int
     public let directory: URL
     public let configFile: URL
+    public let targetsFile: URL
     public let process: ChildProcess
     public var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
 
-    private init(port: Int, directory: URL, configFile: URL, process: ChildProcess) {
+    private init(port: Int, directory: URL, configFile: URL, targetsFile: URL, process: ChildProcess) {
         self.port = port
         self.directory = directory
         self.configFile = configFile
+        self.targetsFile = targetsFile
         self.process = process
+    }
+
+    /// Replaces what it scrapes (written atomically; Prometheus notices the file change).
+    public func setTargets(_ jobs: [PrometheusScrapeJob]) throws {
+        try PrometheusConfig.targetsJSON(jobs).write(to: targetsFile, atomically: true, encoding: .utf8)
     }
 
     public static func start(
@@ -50,9 +62,12 @@ public final class PrometheusServer: Sendable {
         // (the previous variant, the previous compare) would answer instant queries for minutes.
         let data = directory.appendingPathComponent("data")
         if FileManager.default.fileExists(atPath: data.path) { try FileManager.default.removeItem(at: data) }
+        let targetsFile = directory.appendingPathComponent("targets.json")
+        try PrometheusConfig.targetsJSON(scrapeTargets).write(to: targetsFile, atomically: true, encoding: .utf8)
         let config = PrometheusConfig(
             scrapeInterval: scrapeInterval, jobs: scrapeTargets, ruleFiles: ruleFiles.map(\.path),
-            offerScrapeProtocols: await PrometheusVersion.detect(executable, scratch: directory).supportsScrapeProtocols)
+            offerScrapeProtocols: await PrometheusVersion.detect(executable, scratch: directory).supportsScrapeProtocols,
+            targetsFile: targetsFile.path)
         let configFile = directory.appendingPathComponent("prometheus.yml")
         try config.render().write(to: configFile, atomically: true, encoding: .utf8)
 
@@ -76,7 +91,7 @@ public final class PrometheusServer: Sendable {
                 await process.stop(signal: SIGKILL, grace: .seconds(2))
                 throw error
             }
-            return PrometheusServer(port: port, directory: directory, configFile: configFile, process: process)
+            return PrometheusServer(port: port, directory: directory, configFile: configFile, targetsFile: targetsFile, process: process)
         }
     }
 

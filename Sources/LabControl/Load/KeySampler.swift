@@ -1,26 +1,7 @@
 // Keys for `{id}`: uniform, or Zipf-distributed (a few hot keys and a long tail, like real traffic).
 
 import Foundation
-
-/// SplitMix64: a tiny, fast, seedable generator. Each sender owns one, so no locking.
-struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A uniform double in [0, 1) with 53 random bits.
-    mutating func nextUnit() -> Double {
-        Double(next() >> 11) * 0x1.0p-53
-    }
-}
+import LabKit
 
 /// Draws keys 1…count from a `RequestKind.KeyDistribution`.
 struct KeySampler: Sendable {
@@ -37,7 +18,7 @@ struct KeySampler: Sendable {
         }
     }
 
-    func sample(using rng: inout SplitMix64) -> Int {
+    func sample(using rng: inout SeededRandomNumberGenerator) -> Int {
         switch method {
         case .uniform(let n): return Int.random(in: 1...n, using: &rng)
         case .zipf(let zipf): return zipf.sample(using: &rng)
@@ -69,7 +50,7 @@ struct ZipfSampler: Sendable {
         s = 2 - Self.hIntegralInverse(Self.hIntegral(2.5, exponent) - Self.h(2, exponent), exponent)
     }
 
-    func sample(using rng: inout SplitMix64) -> Int {
+    func sample(using rng: inout SeededRandomNumberGenerator) -> Int {
         while true {
             // u is uniform in (hIntegralX1, hIntegralCount].
             let u = hIntegralCount + rng.nextUnit() * (hIntegralX1 - hIntegralCount)

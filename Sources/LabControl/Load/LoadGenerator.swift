@@ -8,6 +8,7 @@
 // Closed loop: N virtual users, each sending, waiting and thinking in turn.
 
 import CoreMetrics
+import LabKit
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -101,7 +102,7 @@ public final class LoadGenerator: Sendable {
         await withDiscardingTaskGroup { group in
             var phaseStart = start
             for (index, phase) in phases.enumerated() {
-                var rng = SplitMix64(seed: seed &+ UInt64(index) &* 0x9E37_79B9)
+                var rng = SeededRandomNumberGenerator(seed: seed &+ UInt64(index) &* 0x9E37_79B9)
                 switch phase.arrivals {
                 case .openLoop(let profile):
                     let completed = await playOpenLoop(
@@ -135,7 +136,7 @@ public final class LoadGenerator: Sendable {
     /// own task. Returns `false` if the run was cancelled.
     private func playOpenLoop(
         _ phase: PreparedPhase, index: Int, profile: RateProfile, start: ContinuousClock.Instant,
-        rng: inout SplitMix64, run: RunContext, group: inout DiscardingTaskGroup
+        rng: inout SeededRandomNumberGenerator, run: RunContext, group: inout DiscardingTaskGroup
     ) async -> Bool {
         var schedule = ArrivalSchedule(profile: profile, duration: phase.duration)
         var sent = 0
@@ -167,14 +168,14 @@ public final class LoadGenerator: Sendable {
     /// phase ends. The users run as tasks of the group while the timeline moves on.
     private func startUsers(
         _ users: Int, thinkTime: Duration, _ phase: PreparedPhase, index: Int, start: ContinuousClock.Instant,
-        rng: inout SplitMix64, run: RunContext, group: inout DiscardingTaskGroup
+        rng: inout SeededRandomNumberGenerator, run: RunContext, group: inout DiscardingTaskGroup
     ) {
         let end = start + phase.duration
         for user in 0..<users {
             let userSeed = rng.next() &+ UInt64(user)
             let executor = run.executor(user)
             group.addTask(executorPreference: executor) {
-                var rng = SplitMix64(seed: userSeed)
+                var rng = SeededRandomNumberGenerator(seed: userSeed)
                 while ContinuousClock.now < end, !Task.isCancelled {
                     let kind = phase.kinds[phase.picker.pick(using: &rng)]
                     let request = kind.render(using: &rng)

@@ -2,6 +2,7 @@
 // parsed once so sending a request only concatenates strings.
 
 import Foundation
+import LabKit
 
 /// A string with placeholders, split into parts once.
 struct RequestTemplate: Sendable, Equatable {
@@ -82,7 +83,7 @@ struct PreparedKind: Sendable {
     }
 
     /// One concrete request: a key drawn, every template filled with it.
-    func render(using rng: inout SplitMix64) -> RenderedRequest {
+    func render(using rng: inout SeededRandomNumberGenerator) -> RenderedRequest {
         let id = keys.sample(using: &rng)
         return RenderedRequest(
             path: path.render(id: id),
@@ -107,7 +108,7 @@ struct KindPicker: Sendable {
         cumulative = weights.map { sum += $0; return sum }
     }
 
-    func pick(using rng: inout SplitMix64) -> Int {
+    func pick(using rng: inout SeededRandomNumberGenerator) -> Int {
         guard cumulative.count > 1 else { return 0 }
         let x = rng.nextUnit() * cumulative[cumulative.count - 1]
         var low = 0

@@ -86,6 +86,15 @@ public struct ExpectationExpression: Sendable, Equatable, CustomStringConvertibl
         return ExpectationExpression(left: left, comparison: comparison, right: right)
     }
 
+    /// Parses arithmetic without a comparison (`bookings_paid - extra_bookings`): names stand for
+    /// whatever the caller evaluates them with (a derived measurement's names are measurements).
+    public static func parseArithmetic(_ text: String) throws(ExpectationSyntaxError) -> Term {
+        var parser = Parser(tokens: try tokenize(text))
+        let term = try parser.sum()
+        guard parser.peek == nil else { throw ExpectationSyntaxError(message: "unexpected '\(parser.peek!)' in '\(text)'") }
+        return term
+    }
+
     enum Token: Equatable, CustomStringConvertible {
         case number(Double), name(String), op(Character), open, close, comparison(Comparison)
         var description: String {

@@ -19,6 +19,8 @@ public struct LabManifest: Sendable, Equatable {
     public var dashboard: [DashboardPanel]
     public var measurements: [MeasurementSpec]
     public var expectations: [ExpectationSpec]
+    /// How `labctl verify` runs it (its `test:` section).
+    public var test: TestSpec = .default
 
     public func service(_ role: String) -> ServiceSpec? { services.first { $0.role == role } }
     /// The service load is sent to: the one marked `entry: true`, else the first.
@@ -53,49 +55,53 @@ public struct ServiceSpec: Sendable, Equatable {
 
 /// A piece of infrastructure a lab needs.
 public struct InfrastructureSpec: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable, CustomStringConvertible {
-        case redis, postgres, prometheus
-        /// Parsed and listed, but not started natively yet (rabbitmq, nginx, etcd, kafka, …).
-        case other(String)
+    /// The kind as lab.yaml names it (`redis`, `postgres`, `rabbitmq`, …), normalised to the kind's
+    /// own name. What each kind does lives in `InfrastructureKinds` (Infrastructure/Kinds/).
+    public struct Kind: Sendable, Equatable, Hashable, CustomStringConvertible {
+        public let name: String
 
-        public init(_ name: String) {
-            switch name {
-            case "redis": self = .redis
-            case "postgres", "postgresql": self = .postgres
-            case "prometheus": self = .prometheus
-            default: self = .other(name)
-            }
-        }
-        public var description: String {
-            switch self {
-            case .redis: "redis"
-            case .postgres: "postgres"
-            case .prometheus: "prometheus"
-            case .other(let name): name
-            }
-        }
+        public init(_ name: String) { self.name = InfrastructureKinds.named(name)?.name ?? name }
+
+        public static let redis = Kind("redis")
+        public static let postgres = Kind("postgres")
+        public static let prometheus = Kind("prometheus")
+
+        public var description: String { name }
+        /// What the platform knows about this kind (nil: a kind it does not know).
+        public var definition: (any InfrastructureKind)? { InfrastructureKinds.named(name) }
         /// Whether the native runtime can start this kind.
-        public var runsNatively: Bool { if case .other = self { false } else { true } }
+        public var runsNatively: Bool { definition?.runsNatively ?? false }
         /// The programs the native runtime needs for it.
         public var programs: [String] {
-            switch self {
-            case .redis: ["redis-server"]
-            case .postgres: ["initdb", "postgres", "psql"]
-            case .prometheus: ["prometheus"]
-            case .other(let name): [name == "rabbitmq" ? "rabbitmq-server" : name]
-            }
+            definition?.programs ?? [name == "rabbitmq" ? "rabbitmq-server" : name]
         }
     }
 
     public var kind: Kind
     /// Unique within the lab; defaults to the kind. Services get `<NAME>_URL`.
     public var name: String
-    /// postgres: SQL file (relative to the lab directory) applied after the database is created.
-    public var initSQL: String?
-    /// prometheus: rule files (relative to the repository root or the lab directory).
-    public var rules: [String]
     /// Whether a fault-injecting TCP proxy sits in front of it (named like the infrastructure).
     public var proxied: Bool
+    /// The kind's own keys of the entry, as written (checked by the kind when the manifest loads).
+    public var settings: [String: JSONValue]
+
+    public init(kind: Kind, name: String, proxied: Bool = false, settings: [String: JSONValue] = [:]) {
+        self.kind = kind
+        self.name = name
+        self.proxied = proxied
+        self.settings = settings
+    }
+
+    /// postgres: SQL file (relative to the lab directory) applied after the database is created.
+    public var initSQL: String? { settings["init_sql"]?.stringValue }
+    /// prometheus: rule files (relative to the repository root or the lab directory).
+    public var rules: [String] {
+        switch settings["rules"] {
+        case .string(let one)?: [one]
+        case .array(let many)?: many.compactMap(\.stringValue)
+        default: []
+        }
+    }
 }
 
 /// A variant of the lab (`before`, `after`, …): environment and configuration on top of the base.
@@ -193,8 +199,15 @@ public struct ActionSpec: Sendable, Equatable {
         case proxyToxic(proxy: String, toxic: JSONValue)
         case kill(service: String)
         case stop(service: String)
+        /// SIGCONT: a stopped service runs again.
+        case cont(service: String)
         case restart(service: String)
         case setConfig(service: String, knobs: [String: JSONValue])
+        /// An HTTP request to the service (every replica, or the one named): a lab's own control
+        /// endpoint, e.g. `POST /admin/deploy` on a deployer.
+        case call(service: String, method: String, path: String, body: JSONValue?)
+        /// A command to a piece of infrastructure its kind understands (`switch` a balancer, …).
+        case infra(name: String, command: String, arguments: JSONValue)
     }
     /// Seconds from the scenario start.
     public var atSeconds: Double
@@ -221,6 +234,9 @@ public struct MeasurementSpec: Sendable, Equatable {
         case loadgen(stat: String, request: String?)
         /// A fact computed from the stored traces (named; the trace store defines them).
         case trace(String)
+        /// Arithmetic over other measurements of the same run (`bookings_paid - extra_bookings`):
+        /// the names are measurements declared before this one.
+        case derived(ExpectationExpression.Term)
     }
     public var name: String
     public var source: Source

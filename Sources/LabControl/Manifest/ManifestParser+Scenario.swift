@@ -132,7 +132,7 @@ extension ManifestParser.Context {
         }
     }
 
-    static let actionKinds = ["set_fault", "clear_fault", "proxy_toxic", "kill", "stop", "restart", "set_config"]
+    static let actionKinds = ["set_fault", "clear_fault", "proxy_toxic", "kill", "stop", "cont", "restart", "set_config", "call", "infra"]
 
     func action(_ reader: NodeReader, _ scenario: ScenarioSpec) throws -> ActionSpec {
         let fields = try reader.mapping(allowed: ["at", "phase"] + Self.actionKinds)
@@ -179,7 +179,26 @@ extension ManifestParser.Context {
             kind = .proxyToxic(proxy: proxy, toxic: try f.required("toxic").json())
         case "kill": kind = .kill(service: try serviceTarget(body))
         case "stop": kind = .stop(service: try serviceTarget(body))
+        case "cont": kind = .cont(service: try serviceTarget(body))
         case "restart": kind = .restart(service: try serviceTarget(body))
+        case "call":
+            let f = try body.mapping(allowed: ["service", "method", "path", "body"])
+            let method = try f.optional("method")?.string().uppercased() ?? "POST"
+            guard ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(method) else {
+                throw f.optional("method")!.error("'\(method)' is not one of GET, POST, PUT, PATCH, DELETE")
+            }
+            let pathReader = try f.required("path")
+            let path = try pathReader.string()
+            guard path.hasPrefix("/") else { throw pathReader.error("must start with /, found '\(path)'") }
+            kind = .call(service: try serviceInstance(try f.required("service")), method: method, path: path, body: try f.optional("body")?.json())
+        case "infra":
+            let f = try body.mapping(allowed: ["name", "command", "args"])
+            let nameReader = try f.required("name")
+            let name = try nameReader.identifier()
+            guard infrastructureNames[name] != nil else {
+                throw nameReader.error("unknown infrastructure '\(name)'\(hint(name, Array(infrastructureNames.keys)))")
+            }
+            kind = .infra(name: name, command: try f.required("command").identifier(), arguments: try f.optional("args")?.json() ?? .null)
         default:
             let f = try body.mapping(allowed: ["service", "knobs"])
             kind = .setConfig(service: try serviceInstance(try f.required("service")), knobs: try f.required("knobs").jsonObject())
@@ -229,14 +248,15 @@ extension ManifestParser.Context {
 
     mutating func measurements(_ reader: NodeReader) throws -> [MeasurementSpec] {
         try reader.sequence().map { item in
-            let fields = try item.mapping(allowed: ["name", "promql", "loadgen", "request", "trace", "phase", "unit", "description"])
+            let fields = try item.mapping(allowed: ["name", "promql", "loadgen", "request", "trace", "expr", "phase", "unit", "description"])
             let nameReader = try fields.required("name")
             let name = try nameReader.identifier()
+            let declaredBefore = measurementNames
             guard measurementNames.insert(name).inserted else { throw nameReader.error("measurement '\(name)' is declared twice") }
-            let sources = ["promql", "loadgen", "trace"].filter(fields.contains)
+            let sources = ["promql", "loadgen", "trace", "expr"].filter(fields.contains)
             guard sources.count == 1 else {
                 throw item.error(sources.isEmpty
-                    ? "a measurement needs one of: promql, loadgen, trace"
+                    ? "a measurement needs one of: promql, loadgen, trace, expr"
                     : "a measurement has one source, found \(sources.joined(separator: " and "))")
             }
             let source: MeasurementSpec.Source
@@ -257,6 +277,19 @@ extension ManifestParser.Context {
                     }
                 }
                 source = .loadgen(stat: stat, request: request)
+            case "expr":
+                let exprReader = try fields.required("expr")
+                let term: ExpectationExpression.Term
+                do {
+                    term = try ExpectationExpression.parseArithmetic(try exprReader.scalarText())
+                } catch {
+                    throw exprReader.error("\(error)")
+                }
+                for used in term.variants.sorted() where !declaredBefore.contains(used) {
+                    throw exprReader.error("'\(used)' is not a measurement declared above this one\(hint(used, Array(declaredBefore)))")
+                }
+                if let phase = fields.optional("phase") { throw phase.error("a derived measurement takes the phases of the measurements it uses") }
+                source = .derived(term)
             default:
                 source = .trace(try fields.required("trace").nonEmptyString())
             }

@@ -1,4 +1,5 @@
 import Foundation
+import LabKit
 import Yams
 
 /// Reads lab.yaml into a `LabManifest`, checking every field: unknown keys (with a did-you-mean),
@@ -39,7 +40,7 @@ public enum ManifestParser {
 
     static let topLevelKeys = [
         "week", "slug", "id", "title", "summary", "services", "infrastructure", "variants", "scenario",
-        "dashboard", "measurements", "expectations",
+        "dashboard", "measurements", "expectations", "test",
     ]
 
     /// Parsing state: the file and what earlier sections declared, for cross-references.
@@ -75,11 +76,12 @@ public enum ManifestParser {
             var measurements: [MeasurementSpec] = []
             if let reader = top.optional("measurements") { measurements = try self.measurements(reader) }
             let expectations = try top.optional("expectations").map(self.expectations) ?? []
+            let test = try top.optional("test").map { try self.test($0, variants: variants) } ?? .default
 
             return LabManifest(
                 week: week, slug: slug, id: id, title: title, summary: summary, services: services,
                 infrastructure: infrastructure, variants: variants, scenario: scenario, dashboard: dashboard,
-                measurements: measurements, expectations: expectations)
+                measurements: measurements, expectations: expectations, test: test)
         }
 
         // MARK: services
@@ -143,39 +145,26 @@ public enum ManifestParser {
         mutating func infrastructure(_ reader: NodeReader) throws -> [InfrastructureSpec] {
             var specs: [InfrastructureSpec] = []
             for item in try reader.sequence() {
-                let fields = try item.mapping(allowed: ["kind", "name", "init_sql", "rules", "proxied"])
-                let kindReader = try fields.required("kind")
+                let kindReader = try item.anyMapping().required("kind")
                 let kind = InfrastructureSpec.Kind(try kindReader.identifier())
+                let settingKeys = kind.definition?.settingKeys ?? []
+                let fields = try item.mapping(allowed: ["kind", "name", "proxied"] + settingKeys)
                 let nameReader = fields.optional("name")
                 let name = try nameReader?.identifier() ?? kind.description
                 guard infrastructureNames[name] == nil else {
                     throw (nameReader ?? kindReader).error("infrastructure '\(name)' is declared twice (give one a 'name')")
                 }
-                let initSQL = try fields.optional("init_sql").map { reader -> String in
-                    guard kind == .postgres else { throw reader.error("only postgres takes init_sql") }
-                    let path = try reader.nonEmptyString()
-                    try checkFileExists(path, reader)
-                    return path
-                }
-                let rules = try fields.optional("rules").map { reader -> [String] in
-                    guard kind == .prometheus else { throw reader.error("only prometheus takes rules") }
-                    return try reader.stringList()
-                } ?? []
+                // The kind checks its own keys (types, ranges, files), naming the field.
+                let settingFields = MappingReader(owner: fields.owner, entries: fields.entries.filter { settingKeys.contains($0.key) })
+                try kind.definition?.validate(InfrastructureSettingsReader(fields: settingFields, labDirectory: labDirectory))
+                var settings: [String: JSONValue] = [:]
+                for entry in settingFields.entries where !entry.value.isNull { settings[entry.key] = try entry.value.json() }
                 let spec = InfrastructureSpec(
-                    kind: kind, name: name, initSQL: initSQL, rules: rules,
-                    proxied: try fields.optional("proxied")?.bool() ?? false)
+                    kind: kind, name: name, proxied: try fields.optional("proxied")?.bool() ?? false, settings: settings)
                 infrastructureNames[name] = spec
                 specs.append(spec)
             }
             return specs
-        }
-
-        func checkFileExists(_ path: String, _ reader: NodeReader) throws {
-            guard let labDirectory else { return }
-            let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : labDirectory.appendingPathComponent(path)
-            guard FileManager.default.fileExists(atPath: url.path) else {
-                throw reader.error("file '\(path)' does not exist (paths are relative to the lab directory)")
-            }
         }
 
         // MARK: variants

@@ -10,10 +10,13 @@ struct FaultProxyProcess {
 
     var adminURL: String { "http://127.0.0.1:\(adminPort)" }
 
-    static func start(name: String, upstreamPort: Int, labsvc: URL, directory: URL, readyTimeout: Duration) async throws -> FaultProxyProcess {
+    /// Starts the proxy on the ports given (chosen up front, so Prometheus can scrape its admin API
+    /// from the first tick), or on free ones.
+    static func start(name: String, upstreamPort: Int, labsvc: URL, directory: URL, readyTimeout: Duration,
+                      ports: (listen: Int, admin: Int)? = nil) async throws -> FaultProxyProcess {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let listenPort = try FreePort.next()
-        let adminPort = try FreePort.next()
+        let listenPort = try ports?.listen ?? FreePort.next()
+        let adminPort = try ports?.admin ?? FreePort.next()
         let process = try ChildProcess.spawn(
             name: "\(name)-proxy", executable: labsvc,
             arguments: ["proxy", "--name", name, "--listen", "127.0.0.1:\(listenPort)",

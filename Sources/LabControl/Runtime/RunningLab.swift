@@ -1,4 +1,5 @@
 import Foundation
+import LabKit
 import Synchronization
 
 #if canImport(Glibc)
@@ -22,11 +23,16 @@ public final class RunningLab: Sendable {
 
     private let processes: Mutex<[String: ChildProcess]>
     private let infrastructure: Mutex<[InfrastructureHandle]>
+    /// How many targets the lab's Prometheus scrapes (services, proxies, exporters).
+    public let scrapeTargetCount: Int
+    /// Infrastructure name → what its `infra` scenario actions do.
+    private let commands: [String: @Sendable (String, JSONValue) async throws -> String]
     private let isDown = Mutex(false)
 
     init(manifest: LabManifest, variant: String, stateDirectory: URL, labDirectory: URL, instances: [ServiceInstance],
          endpoints: LabEndpoints, labsvc: URL, readyTimeout: Duration, log: @escaping @Sendable (String) -> Void,
-         processes: [String: ChildProcess], infrastructure: [InfrastructureHandle]) {
+         processes: [String: ChildProcess], infrastructure: [InfrastructureHandle],
+         commands: [String: @Sendable (String, JSONValue) async throws -> String] = [:], scrapeTargetCount: Int? = nil) {
         self.manifest = manifest
         self.variant = variant
         self.stateDirectory = stateDirectory
@@ -38,6 +44,13 @@ public final class RunningLab: Sendable {
         self.log = log
         self.processes = Mutex(processes)
         self.infrastructure = Mutex(infrastructure)
+        self.commands = commands
+        self.scrapeTargetCount = scrapeTargetCount ?? instances.count
+    }
+
+    /// Takes over the service processes the launch started.
+    func adopt(processes started: [String: ChildProcess]) {
+        processes.withLock { $0.merge(started) { _, new in new } }
     }
 
     /// The current process of an instance (it changes on restart).
@@ -99,14 +112,29 @@ public final class RunningLab: Sendable {
 
     // MARK: shutdown
 
-    /// Stops services (dependents first), then Prometheus and infrastructure, then the receiver.
-    /// Leaves no process; removes state.json and endpoints.json. Safe to call twice.
+    /// Asks a piece of infrastructure to do something (a scenario's `infra` action): switch a
+    /// balancer, promote a standby, … What it answers is logged.
+    public func command(_ infrastructure: String, _ name: String, _ arguments: JSONValue) async throws -> String {
+        guard let command = commands[infrastructure] else {
+            let known = commands.keys.sorted()
+            throw RuntimeError("no infrastructure '\(infrastructure)' takes commands in \(manifest.id)"
+                + (known.isEmpty ? "" : " (these do: \(known.joined(separator: ", ")))"))
+        }
+        return try await command(name, arguments)
+    }
+
+    /// Stops services (all at once), then infrastructure in reverse start order (Prometheus and the
+    /// receiver last). Leaves no process; removes state.json and endpoints.json. Safe to call twice.
     public func down() async {
         guard isDown.withLock({ done in defer { done = true }; return !done }) else { return }
-        for instance in instances.reversed() {
-            guard let process = process(of: instance.name) else { continue }
-            process.send(SIGCONT, toGroup: true)
-            await process.stop(signal: SIGTERM, grace: .seconds(10))
+        await withTaskGroup(of: Void.self) { group in
+            for instance in instances {
+                guard let process = process(of: instance.name) else { continue }
+                group.addTask {
+                    process.send(SIGCONT, toGroup: true)
+                    await process.stop(signal: SIGTERM, grace: .seconds(10))
+                }
+            }
         }
         let handles = infrastructure.withLock { $0 }
         for handle in handles.reversed() {
@@ -126,13 +154,13 @@ public final class RunningLab: Sendable {
     }
 
     func waitUntilReady(_ instance: ServiceInstance, _ process: ChildProcess) async throws {
-        let port = instance.port
+        let url = instance.url + "/readyz"
         do {
-            try await Readiness.wait(for: process, what: "service \(instance.name)", timeout: readyTimeout, interval: .milliseconds(100)) {
-                Probe.httpGet(port: port, path: "/readyz")?.status == 200
+            try await Readiness.wait(for: process, what: "service \(instance.name)", timeout: readyTimeout, interval: .milliseconds(50)) {
+                await AdminRequest.status(url)?.0 == 200
             }
         } catch let error as ServerStartError {
-            let readiness = Probe.httpGet(port: port, path: "/readyz").map { " (/readyz answered \($0.status): \($0.body.prefix(200)))" } ?? ""
+            let readiness = await AdminRequest.status(url).map { " (/readyz answered \($0.0): \($0.1.prefix(200)))" } ?? ""
             throw RuntimeError("\(error.server) failed to start: \(error.reason)\(readiness); last lines of \(instance.logFile.path):\n\(error.logTail)")
         }
     }

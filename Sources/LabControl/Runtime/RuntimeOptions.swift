@@ -17,6 +17,14 @@ public struct RuntimeOptions: Sendable {
     public var locator: ProgramLocator
     /// Progress lines ("starting redis…").
     public var log: @Sendable (String) -> Void
+    /// Receives how long each step of the start took.
+    public var timings: StartupTimings
+    /// Where reusable artefacts go (a PostgreSQL cluster template): $LAB_CACHE_DIR, else
+    /// `<state>/cache`; nil: nothing is cached.
+    public var cacheDirectory: URL?
+    /// The store behind an `.external` endpoint when this process owns it (the lab console's receiver):
+    /// a comparison then reads its traces there instead of having none.
+    public var externalTraceStore: TraceStore? = nil
 
     public enum OTLPMode: Sendable, Equatable {
         /// Start the embedded receiver on this port (a free one if it is taken; 0: any free port).
@@ -30,7 +38,8 @@ public struct RuntimeOptions: Sendable {
     public init(
         stateDirectory: URL, variant: String = "before", labsvc: URL? = nil,
         otlp: OTLPMode = .embedded(port: 4318), readyTimeout: Duration = .seconds(90), prometheus: Bool = true,
-        scrapeInterval: String = "1s", locator: ProgramLocator = .standard, log: @escaping @Sendable (String) -> Void = { _ in }
+        scrapeInterval: String = "1s", locator: ProgramLocator = .standard, log: @escaping @Sendable (String) -> Void = { _ in },
+        timings: StartupTimings = StartupTimings(), cacheDirectory: URL? = nil
     ) {
         self.stateDirectory = stateDirectory
         self.variant = variant
@@ -41,6 +50,16 @@ public struct RuntimeOptions: Sendable {
         self.scrapeInterval = scrapeInterval
         self.locator = locator
         self.log = log
+        self.timings = timings
+        self.cacheDirectory = cacheDirectory ?? Self.defaultCacheDirectory(stateDirectory: stateDirectory)
+    }
+
+    /// $LAB_CACHE_DIR, else `<state>/cache`.
+    public static func defaultCacheDirectory(stateDirectory: URL, environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        if let override = environment["LAB_CACHE_DIR"], !override.isEmpty {
+            return URL(fileURLWithPath: override, isDirectory: true).standardizedFileURL
+        }
+        return stateDirectory.appendingPathComponent("cache", isDirectory: true)
     }
 
     /// `.lab` next to the labs directory (the repository root), or $LAB_STATE_DIR.

@@ -20,10 +20,9 @@ public struct ServiceEnvironment: Sendable {
         for item in lab.infrastructure {
             guard let url = infrastructureURLs[item.name] else { continue }
             env[ServiceSpec.urlVariable(for: item.name)] = url
-            switch item.kind {
-            case .redis where env["REDIS_URL"] == nil || item.name == "redis": env["REDIS_URL"] = url
-            case .postgres where env["DATABASE_URL"] == nil || item.name == "postgres": env["DATABASE_URL"] = url
-            default: break
+            // REDIS_URL, DATABASE_URL: the first of its kind, or the one named after the kind.
+            if let conventional = item.kind.definition?.conventionalURLVariable, env[conventional] == nil || item.name == item.kind.name {
+                env[conventional] = url
             }
         }
         env["OTEL_SERVICE_NAME"] = service.role

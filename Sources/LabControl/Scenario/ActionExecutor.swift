@@ -27,8 +27,11 @@ public struct ActionExecutor: Sendable {
         case .proxyToxic(let proxy, let toxic): "proxy \(proxy): \(toxic)"
         case .kill(let service): "kill \(service)"
         case .stop(let service): "stop (SIGSTOP) \(service)"
+        case .cont(let service): "continue (SIGCONT) \(service)"
         case .restart(let service): "restart \(service)"
         case .setConfig(let service, let knobs): "config of \(service): \(JSONValue.object(knobs))"
+        case .call(let service, let method, let path, let body): "\(method) \(service)\(path)" + (body.map { " \($0)" } ?? "")
+        case .infra(let name, let command, let arguments): "\(name): \(command)" + (arguments == .null ? "" : " \(arguments)")
         }
     }
 
@@ -46,7 +49,12 @@ public struct ActionExecutor: Sendable {
             try await request(method, admin + path, body: body)
         case .kill(let service): try await lab.kill(service)
         case .stop(let service): try await lab.stop(service)
+        case .cont(let service): try await lab.cont(service)
         case .restart(let service): try await lab.restart(service)
+        case .call(let service, let method, let path, let body):
+            try await send(method, toEach: service, path: path, body: body)
+        case .infra(let name, let command, let arguments):
+            _ = try await lab.command(name, command, arguments)
         }
     }
 
@@ -76,17 +84,10 @@ public struct ActionExecutor: Sendable {
     }
 
     private func request(_ method: String, _ url: String, body: JSONValue?) async throws {
-        var request = HTTPClientRequest(url: url)
-        request.method = HTTPMethod(rawValue: method)
-        if let token = lab.adminToken { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(body)))
-        }
-        let response = try await http.execute(request, timeout: .seconds(10))
-        let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
-        guard (200..<300).contains(Int(response.status.code)) else {
-            throw ActionError(description: "\(method) \(url): HTTP \(response.status.code) \(text)")
+        do {
+            try await AdminRequest.send(method, url, body: body, token: lab.adminToken, http: http)
+        } catch let failure as AdminRequest.Failure {
+            throw ActionError(description: failure.description)
         }
     }
 }

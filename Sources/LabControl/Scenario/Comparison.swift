@@ -50,6 +50,21 @@ public struct Comparison: Sendable {
             }
             return Self.verdict(expectation, values[expectation.measurement] ?? [:])
         }
+        if let panels = Self.panelVerdict(lab, runs) { verdicts.append(panels) }
+    }
+
+    /// A platform check beside the lab's own expectations: every dashboard panel shows data in at
+    /// least one variant's run (a panel empty in all of them has a wrong query, or shows a metric
+    /// nothing exports). Nil when there are no runs or no panels.
+    static func panelVerdict(_ lab: LabManifest, _ runs: [ScenarioRun]) -> Verdict? {
+        guard !runs.isEmpty, !lab.dashboard.isEmpty else { return nil }
+        let empty = lab.dashboard.map(\.title).filter { title in runs.allSatisfy { $0.panelsWithoutData.contains(title) } }
+        return Verdict(
+            measurement: "dashboard", check: "every panel shows data", holds: empty.isEmpty,
+            explanation: empty.isEmpty
+                ? "\(lab.dashboard.count) panels with data"
+                : "no data in any variant for: \(empty.map { "'\($0)'" }.joined(separator: ", ")) (fix their PromQL in lab.yaml)",
+            why: "a panel that never shows anything teaches nothing")
     }
 
     static func verdict(_ expectation: ExpectationSpec, _ byVariant: [String: MeasurementEvaluator.Value]) -> Verdict {
@@ -178,6 +193,7 @@ public struct Comparison: Sendable {
                     "actions": run.actions.map { ["offset": $0.offset, "description": $0.description, "error": $0.error ?? NSNull()] as [String: Any] },
                     "panels_without_data": run.panelsWithoutData,
                     "panel_readings": run.panelReadings.map(\.json),
+                    "timings": run.timings.map { ["step": $0.step, "seconds": ($0.seconds * 1000).rounded() / 1000] as [String: Any] },
                 ] as [String: Any]
             },
             "panel_truth": PanelTruth.findings(self),

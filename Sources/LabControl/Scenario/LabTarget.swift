@@ -1,5 +1,7 @@
+import LabKit
+
 /// What the scenario runner needs from a running lab: where things are, and process control.
-/// The native runtime conforms; so could a compose deployment.
+/// The native runtime (`RunningLab`) and a compose deployment (`ComposeTarget`) conform.
 public protocol LabTarget: Sendable {
     /// Base URLs (`http://127.0.0.1:PORT`) of a service: every replica for a role (`backend`),
     /// or the one replica named (`backend-2`). Empty when unknown.
@@ -15,8 +17,12 @@ public protocol LabTarget: Sendable {
     func kill(_ service: String) async throws
     /// SIGSTOP the service: it stays alive but answers nothing (a hang).
     func stop(_ service: String) async throws
+    /// SIGCONT the service (after stop).
+    func cont(_ service: String) async throws
     /// Start the service again (after kill or stop), waiting until it is ready.
     func restart(_ service: String) async throws
+    /// A command to a piece of infrastructure (a scenario's `infra` action); what it answered.
+    func command(_ infrastructure: String, _ name: String, _ arguments: JSONValue) async throws -> String
 }
 
 extension LabTarget {

@@ -42,6 +42,25 @@ public struct MeasurementEvaluator: Sendable {
         case .trace(let fact):
             guard let traces else { return .missing("no trace store") }
             return Self.traceValue(fact: fact, store: traces, window: window)
+        case .derived:
+            return .missing("derived from other measurements (see derive)")
+        }
+    }
+
+    /// Fills in the derived measurements (`expr:`) of one run from its other values, in manifest order.
+    public static func derive(_ specs: [MeasurementSpec], _ values: inout [String: Value]) {
+        for spec in specs {
+            guard case .derived(let term) = spec.source else { continue }
+            var numbers: [String: Double] = [:]
+            var missing: [String] = []
+            for name in term.variants.sorted() {
+                if let number = values[name]?.number { numbers[name] = number } else { missing.append(name) }
+            }
+            guard missing.isEmpty, let value = term.evaluate(numbers), value.isFinite else {
+                values[spec.name] = .missing(missing.isEmpty ? "\(term) is not a finite number" : "needs \(missing.joined(separator: ", "))")
+                continue
+            }
+            values[spec.name] = .number(value)
         }
     }
 

@@ -16,6 +16,14 @@ public struct ScenarioRun: Sendable {
     /// The dashboard's latency quantiles over each phase next to the load generator's percentiles
     /// (see `PanelTruth`): set after the run, while the lab's Prometheus is still up.
     public var panelReadings: [PanelTruth.Reading] = []
+    /// Where the variant's time went: start steps, first scrape, scenario, settle, measure, down.
+    public var timings: [Timing] = []
+
+    /// One step and how long it took.
+    public struct Timing: Sendable, Codable, Equatable {
+        public var step: String
+        public var seconds: Double
+    }
 
     /// One phase's wall-clock window (unix seconds).
     public struct PhaseWindow: Sendable, Codable, Equatable {

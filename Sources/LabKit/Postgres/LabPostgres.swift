@@ -49,18 +49,22 @@ public final class LabPostgres: Service, Sendable {
         pendingGauge.record(0)
     }
 
-    /// From `DATABASE_URL`, `DB_POOL_SIZE` (default 10) and `DB_ACQUIRE_TIMEOUT_MS` (default 5000);
-    /// nil when `DATABASE_URL` is not set.
+    /// From `DATABASE_URL` and the knobs `DB_POOL_SIZE` and `DB_ACQUIRE_TIMEOUT_MS` (`knobs`: a service
+    /// that uses `LabService.postgres()` declares them); nil when `DATABASE_URL` is not set.
     public static func fromEnvironment(_ context: LabContext, poolName: String = "default") throws -> LabPostgres? {
+        let poolSize = try context.knobs.read(poolSizeKnob)
+        let acquireTimeout = try context.knobs.read(acquireTimeoutKnob)
         guard let raw = context.environment["DATABASE_URL"], !raw.isEmpty else { return nil }
         return LabPostgres(
-            url: try DatabaseURL(raw),
-            poolName: poolName,
-            poolSize: try context.integer("DB_POOL_SIZE", default: 10),
-            acquireTimeout: .milliseconds(try context.integer("DB_ACQUIRE_TIMEOUT_MS", default: 5000)),
-            logger: context.logger
-        )
+            url: try DatabaseURL(raw), poolName: poolName, poolSize: poolSize, acquireTimeout: acquireTimeout, logger: context.logger)
     }
+
+    static let poolSizeKnob = Knob.wholeNumber("DB_POOL_SIZE", default: 10, in: 1...1_000, "PostgreSQL connections in the pool, at most")
+    static let acquireTimeoutKnob = Knob.milliseconds(
+        "DB_ACQUIRE_TIMEOUT_MS", default: 5_000, in: 1...3_600_000, "how long a query waits for a pool connection before PoolExhausted")
+
+    /// The knobs of `LabService.postgres()`: a lab service that uses it declares these.
+    public static let knobs: [any LabKnob] = [poolSizeKnob, acquireTimeoutKnob]
 
     public func run() async throws {
         await cancelWhenGracefulShutdown { await self.client.run() }

@@ -1,17 +1,26 @@
 extension LabService {
     /// The service's Redis client from `REDIS_URL` (nil when unset), pool size `REDIS_POOL_SIZE`
-    /// (default 4): closed when the service stops, and `/readyz` reports `redis` not ready while
-    /// `PING` fails.
+    /// (a knob: a service that uses this declares `LabService.redisKnobs`): closed when the service
+    /// stops, and `/readyz` reports `redis` not ready while `PING` fails.
     public func redis() throws -> RedisClient? {
+        let poolSize = try knobs.read(Self.redisPoolSize)
         guard let url = context.environment["REDIS_URL"], !url.isEmpty else { return nil }
         let client: RedisClient
         do {
-            client = try RedisClient(url: url, poolSize: try context.integer("REDIS_POOL_SIZE", default: 4))
-        } catch let error as RedisError {
+            client = try RedisClient(url: url, poolSize: poolSize)
+        } catch {
             throw LabStartupError("REDIS_URL: \(error)")
         }
         addService(client)
         addReadinessCheck("redis") { _ = try await client.ping() }
         return client
     }
+}
+
+extension LabService {
+    public static let redisPoolSize = Knob.wholeNumber(
+        "REDIS_POOL_SIZE", default: 4, in: 1...1_000, "Redis connections in the client's pool, at most")
+
+    /// The knobs of `LabService.redis()`: a lab service that uses it declares these.
+    public static let redisKnobs: [any LabKnob] = [redisPoolSize]
 }

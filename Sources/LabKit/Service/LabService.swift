@@ -26,14 +26,18 @@ public final class LabService {
     private var services: [any Service] = []
     private var onServerRunning: [@Sendable (Int) async -> Void] = []
 
-    public init(name: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    /// `knobs`: the knobs this service declares (a lab role's, `labsvc knobs` lists them). Each one that
+    /// is set is checked now, and reading an undeclared one fails; nil declares nothing and checks nothing.
+    public init(name: String, environment: [String: String] = ProcessInfo.processInfo.environment, knobs: [any LabKnob]? = nil) throws {
+        let common = KnobReader(environment: environment)
+        let level = try common.read(Self.logLevel)
         self.telemetry = LabTelemetry.bootstrap(serviceName: name, environment: environment)
         var logger = Logger(label: name)
-        logger.logLevel = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        self.context = try LabContext(serviceName: name, environment: environment, logger: logger)
-        self.host = environment["HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
-        self.port = try context.integer("PORT", default: 8080)
-        guard port <= 65535 else { throw LabStartupError("PORT=\(port): expected 0...65535") }
+        logger.logLevel = level
+        self.context = try LabContext(serviceName: name, environment: environment, knobs: knobs, logger: logger)
+        self.host = try common.read(Self.hostKnob)
+        self.port = try common.read(Self.portKnob)
+        try context.knobs.checkDeclared()
 
         let router = Router(context: LabRequestContext.self)
         router.add(middleware: AttachServiceMiddleware(service: context))
@@ -44,6 +48,9 @@ public final class LabService {
         router.add(middleware: FaultMiddleware(faults: context.faults))
         self.router = router
     }
+
+    /// The service's knobs (`try service.knobs.read(SomeSettings.knob)`).
+    public var knobs: KnobReader { context.knobs }
 
     /// `/readyz` answers 503 naming this check while it throws.
     public func addReadinessCheck(_ name: String, _ check: @escaping ReadinessChecks.Check) {
@@ -90,6 +97,15 @@ public final class LabService {
         )
         try await group.run()
     }
+}
+
+extension LabService {
+    static let portKnob = Knob.wholeNumber("PORT", default: 8080, in: 0...65535, "the port the service listens on (0: any free port)")
+    static let hostKnob = Knob.string("HOST", default: "127.0.0.1", "the address the service listens on")
+    static let logLevel = Knob<Logger.Level>.choice("LOG_LEVEL", default: .info, "the least severe log level written")
+
+    /// What every service reads, whatever it declares: `PORT`, `HOST`, `LOG_LEVEL`.
+    public static let commonKnobs: [any LabKnob] = [portKnob, hostKnob, logLevel]
 }
 
 /// Flushes spans when the service group shuts down. Listed first among the app's services, so the

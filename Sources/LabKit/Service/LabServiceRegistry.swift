@@ -8,7 +8,7 @@ public struct LabServiceRegistry: Sendable {
         public let title: String
         public let week: Int?
         public let aliases: [String]
-        public let roles: [Role]
+        public private(set) var roles: [Role]
 
         /// A curriculum lab: id `week07`, aliases `7`, `07`, `week7` and the slug.
         public init(week: Int, slug: String, title: String, roles: [Role]) {
@@ -33,6 +33,20 @@ public struct LabServiceRegistry: Sendable {
         public var names: [String] { [id] + aliases }
 
         public func role(_ name: String) -> Role? { roles.first { $0.name == name.lowercased() } }
+
+        /// This lab with each role's knobs declared (`knobs[role]`). A role missing there stays
+        /// undeclared (nothing is checked); LabsTests requires every role of every lab to have a list.
+        public func declaringKnobs(_ knobs: [String: [any LabKnob]]) -> Lab {
+            let unknown = Set(knobs.keys).subtracting(roles.map(\.name))
+            precondition(unknown.isEmpty, "\(id): knobs declared for roles it does not have: \(unknown.sorted())")
+            var lab = self
+            lab.roles = roles.map { role in
+                var role = role
+                role.knobs = knobs[role.name]
+                return role
+            }
+            return lab
+        }
     }
 
     /// One service of a lab: `build` adds the role's routes, peers and dependencies to a `LabService`.
@@ -40,6 +54,8 @@ public struct LabServiceRegistry: Sendable {
         public let name: String
         public let summary: String
         public let build: @Sendable (LabService) async throws -> Void
+        /// The knobs the role reads (`Lab.declaringKnobs`); nil: not declared, nothing is checked.
+        public internal(set) var knobs: [any LabKnob]?
 
         public init(_ name: String, _ summary: String, build: @escaping @Sendable (LabService) async throws -> Void) {
             self.name = name
@@ -96,7 +112,7 @@ public struct LabServiceRegistry: Sendable {
     public func makeService(lab: String, role: String, environment: [String: String]) async throws -> LabService {
         let (lab, role) = try resolve(lab: lab, role: role)
         let name = environment["OTEL_SERVICE_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(lab.id)-\(role.name)"
-        let service = try LabService(name: name, environment: environment)
+        let service = try LabService(name: name, environment: environment, knobs: role.knobs)
         try await role.build(service)
         return service
     }

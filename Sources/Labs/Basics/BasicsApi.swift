@@ -11,14 +11,18 @@ import LabKit
 ///            (WORKER_TIMEOUT_MS), and a JSON 503 {"failed_dependency": "worker"|"database", …}.
 extension BasicsLab {
     enum ProcessApi {
-        enum Strategy: String { case naive, resilient }
+        enum Strategy: String, CaseIterable, Sendable { case naive, resilient }
+
+        static let strategyKnob = Knob<Strategy>.choice(
+            "STRATEGY", default: .resilient,
+            "`naive`: one database connection, no timeouts, bare 500s; `resilient`: a pool, timeouts and a 503 naming what failed")
+        static let workerTimeoutKnob = Knob.milliseconds(
+            "WORKER_TIMEOUT_MS", default: 3_000, in: 1...3_600_000, "`resilient`: how long the api waits for the worker")
+        static let knobs: [any LabKnob] = [strategyKnob, workerTimeoutKnob] + LabPostgres.knobs
 
         static func build(_ service: LabService) async throws {
             let context = service.context
-            let raw = context.environment["STRATEGY"] ?? "resilient"
-            guard let strategy = Strategy(rawValue: raw) else {
-                throw LabStartupError("STRATEGY=\(raw): expected naive or resilient")
-            }
+            let strategy = try service.knobs.read(strategyKnob)
             guard let databaseURL = context.environment["DATABASE_URL"] else {
                 throw LabStartupError("DATABASE_URL is not set (the api stores every request)")
             }
@@ -45,7 +49,7 @@ extension BasicsLab {
                 }
                 let log = PooledLog(db: db)
                 let worker = try context.peer(
-                    "worker", timeout: .milliseconds(try context.integer("WORKER_TIMEOUT_MS", default: 3000)))
+                    "worker", timeout: try service.knobs.read(workerTimeoutKnob))
                 service.router.get("/process") { _, _ -> Response in
                     let start = ContinuousClock.now
                     let id: Int

@@ -9,16 +9,14 @@ import LabKit
 /// error handling); `STRATEGY=resilient` bounds every wait and answers a JSON 503 that names the
 /// dependency that failed, and gets its connections back when the dependency returns.
 enum BasicsLab {
-    static let lab = LabServiceRegistry.Lab(
-        week: 0, slug: "basics", title: "Distributed basics: latency, partial failure, recovery",
-        roles: [
-            .init(
-                "api",
-                "GET /process: stores the request in PostgreSQL, calls worker GET /work (STRATEGY=naive|resilient)",
-                build: ProcessApi.build),
-            .init(
-                "worker", "GET /work: simulates WORK_MS (2000) of work, answers {\"status\":\"done\"}",
-                build: Worker.build),
-        ]
-    )
+    /// The lab's services; its week, slug and title are in its lab.yaml.
+    static let roles: [LabServiceRegistry.Role] = [
+        .init(
+            "api",
+            "GET /process: stores the request in PostgreSQL, calls worker GET /work (STRATEGY=naive|resilient)",
+            build: ProcessApi.build),
+        .init(
+            "worker", "GET /work: simulates WORK_MS (2000) of work, answers {\"status\":\"done\"}",
+            build: Worker.build),
+    ]
 }

@@ -10,7 +10,7 @@ import Metrics
 /// such a write; the TTL bounds how long any stale row that slips through can live.
 enum CacheAsideCatalog {
     static func build(_ service: LabService) async throws {
-        let settings = try CacheAsideSettings(service.context.environment)
+        let settings = try CacheAsideSettings(service.knobs)
         guard let db = try service.postgres() else { throw LabStartupError("DATABASE_URL is not set: the catalog needs PostgreSQL") }
         let store = CatalogProductStore(db: db, readCostSeconds: Double(settings.readCostMilliseconds) / 1000)
         ProductRowCache.registerMetrics()

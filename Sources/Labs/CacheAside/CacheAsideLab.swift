@@ -9,10 +9,8 @@ import LabKit
 /// `CACHE_TTL_MS` bounds how long a cached row lives, `DB_READ_COST_MS` is what one product read costs
 /// the database (a `pg_sleep` inside the query).
 enum CacheAsideLab {
-    static let lab = LabServiceRegistry.Lab(
-        week: 8, slug: "cache-aside", title: "Cache-aside: lazy loading with a TTL and invalidation on update",
-        roles: [
-            .init("catalog", "GET/PUT /products/{id}: PostgreSQL (DATABASE_URL) behind a Redis cache-aside cache (REDIS_URL); CACHE/INVALIDATE/CACHE_TTL_MS/DB_READ_COST_MS knobs", build: CacheAsideCatalog.build),
-        ]
-    )
+    /// The lab's services; its week, slug and title are in its lab.yaml.
+    static let roles: [LabServiceRegistry.Role] = [
+        .init("catalog", "GET/PUT /products/{id}: PostgreSQL (DATABASE_URL) behind a Redis cache-aside cache (REDIS_URL); CACHE/INVALIDATE/CACHE_TTL_MS/DB_READ_COST_MS knobs", build: CacheAsideCatalog.build),
+    ]
 }

@@ -14,12 +14,13 @@ import LabKit
 ///                          Redis unavailable → FALLBACK=on: the database; off: 502
 enum CatalogService {
     static func build(_ service: LabService) async throws {
-        let settings = try CacheDiesSettings(service.context)
+        let settings = try CacheDiesSettings(service.knobs)
+        let poolSize = try service.knobs.read(LabService.redisPoolSize)
         guard let url = service.context.environment["REDIS_URL"], !url.isEmpty else {
             throw LabStartupError("REDIS_URL is not set: the catalog needs its cache")
         }
         let redis = try RedisClient(
-            url: url, poolSize: try service.context.integer("REDIS_POOL_SIZE", default: 4),
+            url: url, poolSize: poolSize,
             connectTimeout: settings.redisTimeout, commandTimeout: settings.redisTimeout)
         service.addService(redis)
         service.addReadinessCheck("redis") { _ = try await redis.ping() }

@@ -9,11 +9,15 @@ import LabKit
 /// `bulkhead_waiting` = queued, `bulkhead_rejected_total` = the 503s) and `db_queue_wait_seconds`,
 /// how long each query waited for a worker.
 enum ProductDatabase {
+    static let workersKnob = Knob.wholeNumber("DB_WORKERS", default: 4, in: 1...1_000, "queries the database runs at once")
+    static let workTimeKnob = Knob.milliseconds("DB_WORK_MS", default: 50, in: 0...60_000, "how long one query holds its worker")
+    static let queueKnob = Knob.wholeNumber("DB_QUEUE", default: 8, in: 0..., "queries waiting for a worker, at most; beyond: 503 at once")
+    static let knobs: [any LabKnob] = [workersKnob, workTimeKnob, queueKnob]
+
     static func build(_ service: LabService) async throws {
-        let workers = try service.context.integer("DB_WORKERS", default: 4)
-        let workTime = Duration.milliseconds(try service.context.integer("DB_WORK_MS", default: 50))
-        let queue = try service.context.integer("DB_QUEUE", default: 8)
-        guard workers >= 1, queue >= 0 else { throw LabStartupError("DB_WORKERS must be at least 1 and DB_QUEUE at least 0") }
+        let workers = try service.knobs.read(workersKnob)
+        let workTime = try service.knobs.read(workTimeKnob)
+        let queue = try service.knobs.read(queueKnob)
         let slots = Bulkhead(
             name: "db",
             configuration: .init(maxConcurrentCalls: workers, maxWaitDuration: .seconds(60), maxQueueLength: queue),

@@ -4,6 +4,9 @@ import LabKit
 /// The incident is the admin latency fault on `payments` (`PUT /admin/faults`), so its slowness is real:
 /// every call to it really takes seconds, and whoever waits for it really holds a slot meanwhile.
 enum Leaf {
+    static let workKnob = Knob.milliseconds("WORK_MS", default: 5, in: 0...60_000, "how long one answer takes (a sleep)")
+    static let knobs: [any LabKnob] = [workKnob]
+
     static func buildPayments(_ service: LabService) async throws {
         try serve(service, route: "/pay/:id", answer: "authorised")
     }
@@ -13,7 +16,7 @@ enum Leaf {
     }
 
     private static func serve(_ service: LabService, route: String, answer: String) throws {
-        let work = Duration.milliseconds(try service.context.integer("WORK_MS", default: 5))
+        let work = try service.knobs.read(workKnob)
         let name = service.context.serviceName
         service.router.get(RouterPath(route)) { _, context -> JSONValue in
             try await Task.sleep(for: work)

@@ -9,7 +9,7 @@ import LabKit
 struct OutboundPools {
     private let pools: [String: Bulkhead<ContinuousClock>]
 
-    init(_ settings: TierSettings, dependencies: [String]) throws {
+    init(_ settings: TierSettings, dependencies: [String]) {
         switch settings.pools {
         case .shared:
             let shared = Bulkhead(
@@ -21,7 +21,7 @@ struct OutboundPools {
             for dependency in dependencies where pools[dependency] == nil {
                 pools[dependency] = Bulkhead(
                     name: dependency,
-                    configuration: .init(maxConcurrentCalls: try settings.bulkheadSlots(dependency), maxWaitDuration: settings.bulkheadWait))
+                    configuration: .init(maxConcurrentCalls: settings.bulkheadSlots(dependency), maxWaitDuration: settings.bulkheadWait))
             }
             self.pools = pools
         }

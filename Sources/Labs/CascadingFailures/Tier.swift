@@ -35,8 +35,8 @@ enum Tier {
     }
 
     private static func serve(_ service: LabService, routes: [Route]) throws {
-        let settings = try TierSettings(service.context)
-        let pools = try OutboundPools(settings, dependencies: routes.map(\.dependency))
+        let settings = try TierSettings(service.knobs, peers: routes.map(\.peer), dependencies: routes.map(\.dependency))
+        let pools = OutboundPools(settings, dependencies: routes.map(\.dependency))
         for route in routes {
             let peer = try service.context.peer(route.peer, timeout: settings.timeout(route.peer))
             let pool = pools.pool(for: route.dependency)

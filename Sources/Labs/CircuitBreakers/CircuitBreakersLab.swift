@@ -8,11 +8,9 @@ import LabKit
 /// from the `CB_*` variables), `FALLBACK=on` answers from the last good price when the call fails or
 /// the breaker rejects it.
 enum CircuitBreakersLab {
-    static let lab = LabServiceRegistry.Lab(
-        week: 7, slug: "circuit-breakers", title: "Circuit breakers: fail fast while a dependency is down",
-        roles: [
-            .init("client", "GET /quote/{id}: calls backend GET /price/{id} (BACKEND_URL), BREAKER/FALLBACK/CB_* knobs", build: QuoteClient.build),
-            .init("backend", "GET /price/{id}: a price, in a few ms", build: PriceBackend.build),
-        ]
-    )
+    /// The lab's services; its week, slug and title are in its lab.yaml.
+    static let roles: [LabServiceRegistry.Role] = [
+        .init("client", "GET /quote/{id}: calls backend GET /price/{id} (BACKEND_URL), BREAKER/FALLBACK/CB_* knobs", build: QuoteClient.build),
+        .init("backend", "GET /price/{id}: a price, in a few ms", build: PriceBackend.build),
+    ]
 }

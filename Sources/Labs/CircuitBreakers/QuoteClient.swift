@@ -8,7 +8,7 @@ import Synchronization
 /// calls through (half-open) to find out whether the backend has healed (closed again).
 enum QuoteClient {
     static func build(_ service: LabService) async throws {
-        let settings = try BreakerSettings(service.context.environment)
+        let settings = try BreakerSettings(service.knobs)
         let backend = try service.context.peer("backend", timeout: settings.backendTimeout)
         let logger = service.context.logger
         let breaker: CircuitBreaker<ContinuousClock>? = settings.breakerEnabled

@@ -14,20 +14,17 @@ extension ConnectionPoolExhaustionLab {
                 throw LabStartupError("DATABASE_URL is not set (the app reads items and reports from PostgreSQL)")
             }
             let url = try DatabaseURL(raw)
-            let layoutName = context.environment["POOLS"] ?? "split"
-            guard let layout = PoolLayout(rawValue: layoutName) else {
-                throw LabStartupError("POOLS=\(layoutName): expected shared or split")
-            }
-            let reportSeconds = Double(try context.integer("REPORT_MS", default: 2000)) / 1000
+            let layout = try service.knobs.read(layoutKnob)
+            let reportSeconds = try service.knobs.read(reportTimeKnob) / .seconds(1)
 
             let fastPool: TimedPool, slowPool: TimedPool
             switch layout {
             case .shared:
-                fastPool = TimedPool(try PoolSettings("DB", name: "shared", context), url: url, service: service)
+                fastPool = TimedPool(try PoolSettings("DB", name: "shared", service.knobs), url: url, service: service)
                 slowPool = fastPool
             case .split:
-                fastPool = TimedPool(try PoolSettings("FAST", name: "fast", context), url: url, service: service)
-                slowPool = TimedPool(try PoolSettings("SLOW", name: "slow", context), url: url, service: service)
+                fastPool = TimedPool(try PoolSettings("FAST", name: "fast", service.knobs), url: url, service: service)
+                slowPool = TimedPool(try PoolSettings("SLOW", name: "slow", service.knobs), url: url, service: service)
             }
             service.addReadinessCheck("postgres") { _ = try await fastPool.query("SELECT 1") }
 

@@ -8,12 +8,10 @@ import LabKit
 /// `POOLS=shared`: both paths lease from one small pool; `POOLS=split`: each path has its own pool
 /// (a bulkhead). Acquire and statement timeouts per pool come from the environment (`PoolSettings`).
 enum ConnectionPoolExhaustionLab {
-    static let lab = LabServiceRegistry.Lab(
-        week: 4, slug: "connection-pool-exhaustion", title: "Connection pool exhaustion: a slow query starves the fast ones",
-        roles: [
-            .init(
-                "app", "GET /items/{id} (fast) and GET /report (pg_sleep) on PostgreSQL (DATABASE_URL); POOLS=shared|split, *_POOL_SIZE, *_ACQUIRE_TIMEOUT_MS, *_STATEMENT_TIMEOUT_MS",
-                build: CatalogApp.build),
-        ]
-    )
+    /// The lab's services; its week, slug and title are in its lab.yaml.
+    static let roles: [LabServiceRegistry.Role] = [
+        .init(
+            "app", "GET /items/{id} (fast) and GET /report (pg_sleep) on PostgreSQL (DATABASE_URL); POOLS=shared|split, *_POOL_SIZE, *_ACQUIRE_TIMEOUT_MS, *_STATEMENT_TIMEOUT_MS",
+            build: CatalogApp.build),
+    ]
 }

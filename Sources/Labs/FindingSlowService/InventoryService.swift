@@ -12,15 +12,20 @@ import LabKit
 enum InventoryService {
     static let defaultVariants = 12
 
+    static let lookupKnob = Knob.choice(
+        "STOCK_LOOKUP", among: ["per_item", "batched"], default: "per_item",
+        "`per_item`: one lookup per variant, one after another; `batched`: one lookup for all "
+            + "(`stock_lookup` in PUT /admin/config overrides it)")
+    static let variantsKnob = Knob.wholeNumber(
+        "VARIANTS", default: defaultVariants, in: 1...1_000, "variants per product: lookups per request when `per_item`")
+    static let roundTripKnob = Knob.milliseconds("LOOKUP_MS", default: 20, in: 0...60_000, "one stock lookup's round trip")
+    static let knobs: [any LabKnob] = [lookupKnob, variantsKnob, roundTripKnob]
+
     static func build(_ service: LabService) async throws {
         let context = service.context
-        let variants = try context.integer("VARIANTS", default: defaultVariants)
-        let lookupMs = try context.integer("LOOKUP_MS", default: 20)
-        let startupMode = context.environment["STOCK_LOOKUP"] ?? "per_item"
-        guard ["per_item", "batched"].contains(startupMode) else {
-            throw LabStartupError("STOCK_LOOKUP=\(startupMode): expected per_item or batched")
-        }
-        let store = StockStore(roundTrip: .milliseconds(lookupMs))
+        let variants = try service.knobs.read(variantsKnob)
+        let startupMode = try service.knobs.read(lookupKnob)
+        let store = StockStore(roundTrip: try service.knobs.read(roundTripKnob))
 
         service.router.get("/stock/:id") { _, request -> JSONValue in
             let id = request.parameters.get("id") ?? "0"

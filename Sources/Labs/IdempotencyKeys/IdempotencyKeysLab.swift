@@ -9,11 +9,9 @@ import LabKit
 /// charge is committed (`lose_response_rate`). `IDEMPOTENCY=off|on` on payments: ignore the key, or
 /// store it in PostgreSQL with the response, serialise concurrent duplicates and replay the answer.
 enum IdempotencyKeysLab {
-    static let lab = LabServiceRegistry.Lab(
-        week: 13, slug: "idempotency-keys", title: "Idempotency keys: retries that never charge twice",
-        roles: [
-            .init("client", "POST /checkout/{cart}: one payment intent, POST /charges with retries and a hedge (PAYMENTS_URL)", build: CheckoutClient.build),
-            .init("payments", "POST /charges: charges a card and records it in PostgreSQL; IDEMPOTENCY=off|on; GET /stats", build: PaymentsService.build),
-        ]
-    )
+    /// The lab's services; its week, slug and title are in its lab.yaml.
+    static let roles: [LabServiceRegistry.Role] = [
+        .init("client", "POST /checkout/{cart}: one payment intent, POST /charges with retries and a hedge (PAYMENTS_URL)", build: CheckoutClient.build),
+        .init("payments", "POST /charges: charges a card and records it in PostgreSQL; IDEMPOTENCY=off|on; GET /stats", build: PaymentsService.build),
+    ]
 }

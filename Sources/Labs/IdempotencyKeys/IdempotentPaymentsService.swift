@@ -10,12 +10,12 @@ extension IdempotencyKeysLab {
     /// response and gets it back, byte for byte, without touching the card again.
     enum PaymentsService {
         static func build(_ service: LabService) async throws {
-            let settings = try PaymentsSettings(service.context)
+            let settings = try PaymentsSettings(service.knobs)
             guard let db = try service.postgres() else { throw LabStartupError("payments needs DATABASE_URL (a postgres infrastructure entry)") }
             let ledger = ChargeLedger(db: db, cardNetwork: settings.cardNetwork, logger: service.context.logger)
             let config = service.context.config
             let inFlight = InFlightKeys()
-        let responsesLost = Counter(label: "payments_responses_lost_total")
+            let responsesLost = Counter(label: "payments_responses_lost_total")
             let logger = service.context.logger
             service.addService(DuplicateChargeScanner(db: db, interval: settings.scanInterval, logger: service.context.logger))
 

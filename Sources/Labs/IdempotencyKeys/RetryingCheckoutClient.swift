@@ -9,16 +9,23 @@ extension IdempotencyKeysLab {
     /// answer is slow it sends a hedged duplicate without waiting for the first (LabKit `Hedger`). Both are
     /// safe ONLY if the server honours the key; the client cannot know whether a timed-out charge happened.
     enum CheckoutClient {
+        static let timeoutKnob = Knob.milliseconds(
+            "PAYMENTS_TIMEOUT_MS", default: 400, in: 1...600_000, "how long one charge call waits for payments' answer")
+        static let attemptsKnob = Knob.wholeNumber(
+            "CHARGE_ATTEMPTS", default: 3, in: 1...100, "attempts per checkout (retries on timeouts and 5xx, jittered backoff)")
+        static let hedgeDelayKnob = Knob.milliseconds(
+            "HEDGE_DELAY_MS", default: 200, in: 1...600_000, "an attempt still unanswered after this gets a concurrent duplicate (a hedge)")
+        static let knobs: [any LabKnob] = [timeoutKnob, attemptsKnob, hedgeDelayKnob]
+
         static func build(_ service: LabService) async throws {
-            let context = service.context
-            let timeout = Duration.milliseconds(max(1, try context.integer("PAYMENTS_TIMEOUT_MS", default: 400)))
-            let payments = try context.peer("payments", timeout: timeout)
+            let knobs = service.knobs
+            let payments = try service.context.peer("payments", timeout: try knobs.read(timeoutKnob))
             let retrier = Retrier(name: "payments", policy: RetryPolicy(
-                maxAttempts: max(1, try context.integer("CHARGE_ATTEMPTS", default: 3)),
+                maxAttempts: try knobs.read(attemptsKnob),
                 backoff: Backoff(base: .milliseconds(50), multiplier: 2, cap: .milliseconds(400), jitter: .full),
                 isRetryable: { $0 is PeerError || $0 is ChargeFailed }))
             let hedger = Hedger(name: "payments", policy: HedgingPolicy(
-                hedgeDelay: .milliseconds(max(1, try context.integer("HEDGE_DELAY_MS", default: 200))), maxAttempts: 2,
+                hedgeDelay: try knobs.read(hedgeDelayKnob), maxAttempts: 2,
                 isRetryable: { $0 is PeerError || $0 is ChargeFailed }))
 
             service.router.post("/checkout/:cart") { _, context -> Response in

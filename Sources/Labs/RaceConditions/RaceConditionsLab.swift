@@ -7,10 +7,8 @@ import LabKit
 /// `STRATEGY` picks how the shop sells one unit: `naive` (read, compute, write back), `atomic`
 /// (conditional UPDATE), `for-update` (locking read in a transaction) or `serializable` (retry on 40001).
 enum RaceConditionsLab {
-    static let lab = LabServiceRegistry.Lab(
-        week: 21, slug: "race-conditions", title: "Race conditions: lost updates and overselling",
-        roles: [
-            .init("shop", "POST /sales/{sale}/items/{id}/buy against PostgreSQL (DATABASE_URL); STRATEGY=naive|atomic|for-update|serializable, WORK_MS", build: ShopService.build),
-        ]
-    )
+    /// The lab's services; its week, slug and title are in its lab.yaml.
+    static let roles: [LabServiceRegistry.Role] = [
+        .init("shop", "POST /sales/{sale}/items/{id}/buy against PostgreSQL (DATABASE_URL); STRATEGY=naive|atomic|for-update|serializable, WORK_MS", build: ShopService.build),
+    ]
 }

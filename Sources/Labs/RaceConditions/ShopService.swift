@@ -28,16 +28,25 @@ enum ShopService {
             """),
     ]
 
+    static let strategyKnob = Knob<PurchaseStrategy>.choice(
+        "STRATEGY", default: .naive,
+        "how one unit is sold: `naive` (read, compute, write back), `atomic` (conditional UPDATE), "
+            + "`for-update` (locking read in a transaction), `serializable` (retry on 40001)")
+    static let workKnob = Knob.milliseconds(
+        "WORK_MS", default: 20, in: 0...60_000,
+            "the time between reading the stock and writing it (`work_ms` in PUT /admin/config overrides it)")
+    static let attemptsKnob = Knob.wholeNumber(
+        "SERIALIZABLE_ATTEMPTS", default: 10, in: 1...1_000,
+            "`serializable`: attempts per purchase (retries after a serialization failure)")
+    static let knobs: [any LabKnob] = [strategyKnob, workKnob, attemptsKnob] + LabPostgres.knobs
+
     static func build(_ service: LabService) async throws {
         guard let db = try service.postgres() else { throw LabStartupError("the shop needs DATABASE_URL (PostgreSQL)") }
-        let raw = (service.context.environment["STRATEGY"] ?? "naive").lowercased()
-        guard let strategy = PurchaseStrategy(rawValue: raw) else {
-            throw LabStartupError("STRATEGY=\(raw): expected one of \(PurchaseStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        let strategy = try service.knobs.read(strategyKnob)
         let checker = service.sqlInvariants(invariants, on: db, interval: .milliseconds(250))
         let config = service.context.config
-        let defaultWorkMs = try service.context.integer("WORK_MS", default: 20)
-        let attempts = max(1, try service.context.integer("SERIALIZABLE_ATTEMPTS", default: 10))
+        let defaultWorkMs = Int(try service.knobs.read(workKnob) / .milliseconds(1))
+        let attempts = try service.knobs.read(attemptsKnob)
         let purchaser = Purchaser(
             strategy: strategy, db: db, logger: service.context.logger,
             retrier: Retrier(name: "serializable", policy: RetryPolicy(

@@ -10,12 +10,18 @@ import LabKit
 /// queue is always full, every request waits longer than the callers' timeouts, so every request
 /// fails, is retried, and keeps the queue full: the overload sustains itself after its cause is gone.
 enum CapacityBackend {
+    static let workersKnob = Knob.wholeNumber("BACKEND_WORKERS", default: 4, in: 1...1_000, "requests the backend serves at once")
+    static let workTimeKnob = Knob.milliseconds(
+        "BACKEND_WORK_MS", default: 25, in: 0...60_000, "how long one request holds its slot (`work_ms` in PUT /admin/config overrides it)")
+    static let queueKnob = Knob.wholeNumber(
+        "BACKEND_QUEUE", default: 32, in: 0..., "requests waiting for a slot, at most; beyond: 503 at once")
+    static let knobs: [any LabKnob] = [workersKnob, workTimeKnob, queueKnob]
+
     static func build(_ service: LabService) async throws {
-        let workers = try service.context.integer("BACKEND_WORKERS", default: 4)
-        let normalWorkMs = try service.context.integer("BACKEND_WORK_MS", default: 25)
+        let workers = try service.knobs.read(workersKnob)
+        let normalWorkMs = Int(try service.knobs.read(workTimeKnob) / .milliseconds(1))
         let config = service.context.config
-        let queue = try service.context.integer("BACKEND_QUEUE", default: 32)
-        guard workers >= 1 else { throw LabStartupError("BACKEND_WORKERS must be at least 1") }
+        let queue = try service.knobs.read(queueKnob)
         let slots = Bulkhead(
             name: "backend",
             configuration: .init(maxConcurrentCalls: workers, maxWaitDuration: .seconds(60), maxQueueLength: queue),

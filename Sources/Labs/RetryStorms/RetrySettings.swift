@@ -1,8 +1,8 @@
 import LabKit
 
-/// The callers' knobs, from the environment (the lab's variants set them; the README lists them).
+/// The callers' knobs (the lab's variants set them; `labsvc knobs week06` and the README list them).
 struct RetrySettings {
-    enum Strategy: String {
+    enum Strategy: String, CaseIterable, Sendable {
         /// `RETRY_ATTEMPTS` attempts at every layer, back to back: attempts multiply across layers.
         case naive
         /// The same attempts at every layer, but spaced by capped exponential backoff with full jitter.
@@ -20,22 +20,37 @@ struct RetrySettings {
     /// Retries allowed per request (`RETRY_BUDGET_RATIO`, e.g. 0.1 = at most 10% extra), `budget` only.
     var budgetRatio: Double
 
-    init(_ context: LabContext, timeoutVariable: String, defaultTimeoutMs: Int) throws {
-        let raw = (context.environment["STRATEGY"] ?? "naive").lowercased()
-        guard let strategy = Strategy(rawValue: raw) else {
-            throw LabStartupError("STRATEGY=\(raw): expected naive, backoff or budget")
-        }
-        self.strategy = strategy
-        attempts = max(1, try context.integer("RETRY_ATTEMPTS", default: 3))
-        timeout = .milliseconds(max(1, try context.integer(timeoutVariable, default: defaultTimeoutMs)))
-        let base = max(1, try context.integer("BACKOFF_BASE_MS", default: 50))
-        let cap = max(base, try context.integer("BACKOFF_CAP_MS", default: 1_000))
-        backoff = Backoff(base: .milliseconds(base), multiplier: 2, cap: .milliseconds(cap), jitter: .full)
-        let ratio = context.environment["RETRY_BUDGET_RATIO"] ?? "0.1"
-        guard let budgetRatio = Double(ratio), budgetRatio > 0, budgetRatio <= 10 else {
-            throw LabStartupError("RETRY_BUDGET_RATIO=\(ratio): expected a number in (0, 10]")
-        }
-        self.budgetRatio = budgetRatio
+    static let strategyKnob = Knob<Strategy>.choice(
+        "STRATEGY", default: .naive,
+        "how the api and the middle retry: `naive` (every layer, back to back), `backoff` (every layer, jittered backoff), "
+            + "`budget` (the api only, jittered backoff, retry budget)")
+    static let attemptsKnob = Knob.wholeNumber("RETRY_ATTEMPTS", default: 3, in: 1...100, "attempts per call at a layer that retries")
+    static let backoffBase = Knob.milliseconds(
+        "BACKOFF_BASE_MS", default: 50, in: 1...60_000, "`backoff`/`budget`: the first retry waits up to this (full jitter), doubling")
+    static let backoffCap = Knob.milliseconds(
+        "BACKOFF_CAP_MS", default: 1_000, in: 1...600_000, "`backoff`/`budget`: no wait is longer than this (at least BACKOFF_BASE_MS)")
+    static let budgetRatioKnob = Knob.number(
+        "RETRY_BUDGET_RATIO", default: 0.1, above: 0, atMost: 10, "`budget`: retries allowed per request (0.1: at most 10 % extra)")
+    /// The api's timeout of one call to the middle.
+    static let middleTimeout = Knob.milliseconds(
+        "MIDDLE_TIMEOUT_MS", default: 250, in: 1...3_600_000, "timeout of one call to the middle")
+    /// The middle's timeout of one call to the backend.
+    static let backendTimeout = Knob.milliseconds(
+        "BACKEND_TIMEOUT_MS", default: 100, in: 1...3_600_000, "timeout of one call to the backend")
+
+    /// The knobs of a caller whose calls time out after `timeout`.
+    static func knobs(timeout: Knob<Duration>) -> [any LabKnob] {
+        [strategyKnob, attemptsKnob, timeout, backoffBase, backoffCap, budgetRatioKnob]
+    }
+
+    init(_ knobs: KnobReader, timeout timeoutKnob: Knob<Duration>) throws {
+        strategy = try knobs.read(Self.strategyKnob)
+        attempts = try knobs.read(Self.attemptsKnob)
+        timeout = try knobs.read(timeoutKnob)
+        let base = try knobs.read(Self.backoffBase)
+        let cap = max(base, try knobs.read(Self.backoffCap))
+        backoff = Backoff(base: base, multiplier: 2, cap: cap, jitter: .full)
+        budgetRatio = try knobs.read(Self.budgetRatioKnob)
     }
 
     /// The retrier one layer uses (`isEdge`: the api, the layer that faces the clients).
@@ -53,4 +68,13 @@ struct RetrySettings {
             return Retrier(name: name, policy: RetryPolicy(maxAttempts: attempts, backoff: backoff), budget: budget)
         }
     }
+}
+
+extension RetryStormsLab {
+    /// Each role's knobs, for `labsvc knobs` and the strict check at start.
+    static let knobs: [String: [any LabKnob]] = [
+        "api": RetrySettings.knobs(timeout: RetrySettings.middleTimeout),
+        "middle": RetrySettings.knobs(timeout: RetrySettings.backendTimeout),
+        "backend": CapacityBackend.knobs,
+    ]
 }

@@ -9,12 +9,10 @@ import LabKit
 /// `naive` (3 immediate attempts at every layer), `backoff` (capped exponential backoff with full jitter,
 /// still at every layer) or `budget` (retries only at the api, with backoff, full jitter and a retry budget).
 enum RetryStormsLab {
-    static let lab = LabServiceRegistry.Lab(
-        week: 6, slug: "retry-storms", title: "Retry storms: retries that multiply across layers",
-        roles: [
-            .init("api", "GET /checkout/{id}: calls middle GET /work/{id} (MIDDLE_URL), STRATEGY/RETRY_* knobs", build: RetryingCaller.buildAPI),
-            .init("middle", "GET /work/{id}: calls backend GET /work/{id} (BACKEND_URL), STRATEGY/RETRY_* knobs", build: RetryingCaller.buildMiddle),
-            .init("backend", "GET /work/{id}: BACKEND_WORKERS slots × BACKEND_WORK_MS, queue BACKEND_QUEUE, else 503", build: CapacityBackend.build),
-        ]
-    )
+    /// The lab's services; its week, slug and title are in its lab.yaml.
+    static let roles: [LabServiceRegistry.Role] = [
+        .init("api", "GET /checkout/{id}: calls middle GET /work/{id} (MIDDLE_URL), STRATEGY/RETRY_* knobs", build: RetryingCaller.buildAPI),
+        .init("middle", "GET /work/{id}: calls backend GET /work/{id} (BACKEND_URL), STRATEGY/RETRY_* knobs", build: RetryingCaller.buildMiddle),
+        .init("backend", "GET /work/{id}: BACKEND_WORKERS slots × BACKEND_WORK_MS, queue BACKEND_QUEUE, else 503", build: CapacityBackend.build),
+    ]
 }

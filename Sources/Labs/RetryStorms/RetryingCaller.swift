@@ -9,13 +9,13 @@ import LabKit
 enum RetryingCaller {
     /// The client-facing service: api → middle.
     static func buildAPI(_ service: LabService) async throws {
-        let settings = try RetrySettings(service.context, timeoutVariable: "MIDDLE_TIMEOUT_MS", defaultTimeoutMs: 250)
+        let settings = try RetrySettings(service.knobs, timeout: RetrySettings.middleTimeout)
         try serve(service, route: "/checkout/:id", peerName: "middle", settings: settings, isEdge: true)
     }
 
     /// The layer in between: middle → backend.
     static func buildMiddle(_ service: LabService) async throws {
-        let settings = try RetrySettings(service.context, timeoutVariable: "BACKEND_TIMEOUT_MS", defaultTimeoutMs: 100)
+        let settings = try RetrySettings(service.knobs, timeout: RetrySettings.backendTimeout)
         try serve(service, route: "/work/:id", peerName: "backend", settings: settings, isEdge: false)
     }
 

@@ -11,7 +11,7 @@ import Metrics
 /// (the loser polls the cache until the winner has filled it). One recompute per expiry per cluster.
 enum HotReportService {
     static func build(_ service: LabService) async throws {
-        let settings = try ThunderingHerdSettings(service.context.environment)
+        let settings = try ThunderingHerdSettings(service.knobs)
         guard let db = try service.postgres() else { throw LabStartupError("DATABASE_URL is not set: the report needs PostgreSQL") }
         guard let redis = try service.redis() else { throw LabStartupError("REDIS_URL is not set: the api caches reports in Redis") }
         let instance = service.context.environment["LAB_INSTANCE"] ?? service.context.serviceName

@@ -6,9 +6,7 @@ import Synchronization
 /// at every replica at once. `API_URL` holds one URL per replica, comma-separated.
 enum RoundRobinEdge {
     static func build(_ service: LabService) async throws {
-        let urls = (service.context.environment["API_URL"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        guard !urls.isEmpty else { throw LabStartupError("API_URL is not set: the edge needs at least one api replica") }
-        let replicas = urls.map { PeerClient(name: "api", baseURL: $0, defaultTimeout: .seconds(10)) }
+        let replicas = try service.context.peers("api", timeout: .seconds(10))
         let next = Atomic(0)
 
         service.router.get("/report/:id") { _, context -> Response in

@@ -8,11 +8,9 @@ import LabKit
 /// `STRATEGY=naive`: every request that misses recomputes. `STRATEGY=coalesce`: LabKit's `SingleFlight`
 /// inside each replica, and a Redis lock (`SET NX PX`) across replicas — one recompute per expiry.
 enum ThunderingHerdLab {
-    static let lab = LabServiceRegistry.Lab(
-        week: 12, slug: "thundering-herd", title: "Thundering herd: one hot key expires under load",
-        roles: [
-            .init("edge", "GET /report/{id}: round-robins over the api replicas (API_URL, comma-separated)", build: RoundRobinEdge.build),
-            .init("api", "GET /report/{id}: Redis cache (REDIS_URL, TTL REPORT_TTL_MS) in front of an expensive PostgreSQL report (DATABASE_URL); STRATEGY=naive|coalesce", build: HotReportService.build),
-        ]
-    )
+    /// The lab's services; its week, slug and title are in its lab.yaml.
+    static let roles: [LabServiceRegistry.Role] = [
+        .init("edge", "GET /report/{id}: round-robins over the api replicas (API_URL, comma-separated)", build: RoundRobinEdge.build),
+        .init("api", "GET /report/{id}: Redis cache (REDIS_URL, TTL REPORT_TTL_MS) in front of an expensive PostgreSQL report (DATABASE_URL); STRATEGY=naive|coalesce", build: HotReportService.build),
+    ]
 }

@@ -24,18 +24,26 @@ enum BookingService {
             """),
     ]
 
+    static let strategyKnob = Knob<BookingStrategy>.choice(
+        "STRATEGY", default: .naive,
+        "how a seat is held and paid: `naive` (check, then insert), `constraint` (the same + a unique constraint), "
+            + "`locked` (FOR UPDATE SKIP LOCKED holds with expiry, conditional payment, the constraint)")
+    static let workKnob = Knob.milliseconds(
+        "WORK_MS", default: 20, in: 0...60_000, "the time between a check and its write (`work_ms` in PUT /admin/config overrides it)")
+    static let eventKnob = Knob.wholeNumber("EVENT_ID", default: 1, in: 1..., "the event whose seats are sold")
+    static let holdTTLKnob = Knob.milliseconds(
+        "HOLD_TTL_MS", default: 2_000, in: 1...3_600_000, "a hold expires this long after it was taken")
+    static let knobs: [any LabKnob] = [strategyKnob, workKnob, eventKnob, holdTTLKnob] + LabPostgres.knobs
+
     static func build(_ service: LabService) async throws {
         guard let db = try service.postgres() else { throw LabStartupError("the booking service needs DATABASE_URL (PostgreSQL)") }
-        let raw = (service.context.environment["STRATEGY"] ?? "naive").lowercased()
-        guard let strategy = BookingStrategy(rawValue: raw) else {
-            throw LabStartupError("STRATEGY=\(raw): expected one of \(BookingStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        let strategy = try service.knobs.read(strategyKnob)
         let config = service.context.config
-        let defaultWorkMs = try service.context.integer("WORK_MS", default: 20)
+        let defaultWorkMs = Int(try service.knobs.read(workKnob) / .milliseconds(1))
         let store = BookingStore(
             strategy: strategy, db: db,
-            event: try service.context.integer("EVENT_ID", default: 1),
-            holdTTL: .milliseconds(try service.context.integer("HOLD_TTL_MS", default: 2000)),
+            event: try service.knobs.read(eventKnob),
+            holdTTL: try service.knobs.read(holdTTLKnob),
             think: {
                 let ms = config.int("work_ms", default: defaultWorkMs) ?? defaultWorkMs
                 if ms > 0 { try await Task.sleep(for: .milliseconds(ms)) }

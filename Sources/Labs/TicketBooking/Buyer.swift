@@ -6,10 +6,15 @@ import LabKit
 ///
 ///     POST /buy/{id} → 200 {booking, seat} | 202 abandoned | 409 sold out / seat taken | 410 expired
 enum Buyer {
+    static let payDelayKnob = Knob.milliseconds("PAY_DELAY_MS", default: 100, in: 0...60_000, "the time between the hold and the payment")
+    static let abandonRateKnob = Knob.number(
+        "ABANDON_RATE", default: 0.2, in: 0...1, "the share of buyers who walk away after the hold (it must expire)")
+    static let knobs: [any LabKnob] = [payDelayKnob, abandonRateKnob]
+
     static func build(_ service: LabService) async throws {
         let booking = try service.context.peer("booking", timeout: .seconds(10))
-        let payDelay = Duration.milliseconds(try service.context.integer("PAY_DELAY_MS", default: 100))
-        let abandonRate = Double(service.context.environment["ABANDON_RATE"] ?? "0.2") ?? 0.2
+        let payDelay = try service.knobs.read(payDelayKnob)
+        let abandonRate = try service.knobs.read(abandonRateKnob)
 
         service.router.post("/buy/:id") { _, context -> Response in
             let customer = "customer-\(context.parameters.get("id") ?? "0")"

@@ -8,11 +8,9 @@ import LabKit
 /// `constraint` (the same + a unique constraint on bookings) or `locked` (FOR UPDATE SKIP LOCKED holds
 /// with expiry, conditional payment, and the constraint).
 enum TicketBookingLab {
-    static let lab = LabServiceRegistry.Lab(
-        week: 36, slug: "ticket-booking", title: "Ticket booking: holds, expiry and double bookings",
-        roles: [
-            .init("buyer", "POST /buy/{id}: hold a seat, wait PAY_DELAY_MS, pay (or abandon with ABANDON_RATE); calls BOOKING_URL", build: Buyer.build),
-            .init("booking", "POST /holds, POST /bookings/{hold}/pay against PostgreSQL; STRATEGY=naive|constraint|locked, WORK_MS, HOLD_TTL_MS", build: BookingService.build),
-        ]
-    )
+    /// The lab's services; its week, slug and title are in its lab.yaml.
+    static let roles: [LabServiceRegistry.Role] = [
+        .init("buyer", "POST /buy/{id}: hold a seat, wait PAY_DELAY_MS, pay (or abandon with ABANDON_RATE); calls BOOKING_URL", build: Buyer.build),
+        .init("booking", "POST /holds, POST /bookings/{hold}/pay against PostgreSQL; STRATEGY=naive|constraint|locked, WORK_MS, HOLD_TTL_MS", build: BookingService.build),
+    ]
 }

@@ -1,7 +1,7 @@
 import LabKit
 
 /// How the store keeps Redis in step with PostgreSQL (`STRATEGY`; the lab's variants set it).
-enum CacheStrategy: String, CaseIterable {
+enum CacheStrategy: String, CaseIterable, Sendable {
     /// Writes: update the row, then DELETE the cache entry. Reads: on a miss, load the row and SET it.
     /// A reader that loaded the row just before a write can put the old row back after the delete.
     case cacheAside = "cache-aside"
@@ -12,11 +12,8 @@ enum CacheStrategy: String, CaseIterable {
     /// the cached version", done atomically inside Redis. The cached version can only go up.
     case versioned
 
-    static func fromEnvironment(_ context: LabContext) throws -> CacheStrategy {
-        let raw = (context.environment["STRATEGY"] ?? "cache-aside").lowercased()
-        guard let strategy = CacheStrategy(rawValue: raw) else {
-            throw LabStartupError("STRATEGY=\(raw): expected \(allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        return strategy
-    }
+    static let knob = Knob<CacheStrategy>.choice(
+        "STRATEGY", default: .cacheAside,
+        "the write path: `cache-aside` (write the row, delete the entry), `write-through` (write the row, set the entry), "
+            + "`versioned` (write-through where every cache write is \"set if newer\", atomically in Redis)")
 }

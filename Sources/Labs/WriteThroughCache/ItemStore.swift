@@ -13,15 +13,22 @@ import LabKit
 ///     PUT /items/{id} {"version": n, "value": "…"}   write path: PostgreSQL, then Redis, then 200
 ///     GET /items/{id}                                read path: Redis; on a miss PostgreSQL, then fill Redis
 enum ItemStore {
+    // The time between loading a row and putting it in the cache. In production: a slow
+    // serialisation, a GC pause, a descheduled thread, a cross-zone hop. Here a sleep, so the race
+    // window is the same on every machine.
+    static let fillDelayKnob = Knob.milliseconds(
+        "FILL_DELAY_MS", default: 100, in: 0...60_000,
+        "a reader's time between loading a row and putting it in the cache (`fill_delay_ms` in PUT /admin/config overrides it)")
+    // Entries expire, as in any cache with bounded memory; an expired entry is a miss, and every
+    // miss opens the race window again.
+    static let ttlKnob = Knob.milliseconds(
+        "CACHE_TTL_MS", default: 250, in: 1...86_400_000, "a cache entry expires this long after it was written")
+    static let knobs: [any LabKnob] = [CacheStrategy.knob, fillDelayKnob, ttlKnob] + LabPostgres.knobs + LabService.redisKnobs
+
     static func build(_ service: LabService) async throws {
-        let strategy = try CacheStrategy.fromEnvironment(service.context)
-        // The time between loading a row and putting it in the cache. In production: a slow
-        // serialisation, a GC pause, a descheduled thread, a cross-zone hop. Here a sleep, so the race
-        // window is the same on every machine. `fill_delay_ms` (PUT /admin/config) overrides it.
-        let fillDelayMs = try service.context.integer("FILL_DELAY_MS", default: 100)
-        // Entries expire, as in any cache with bounded memory; an expired entry is a miss, and every
-        // miss opens the race window again.
-        let ttl = Duration.milliseconds(max(1, try service.context.integer("CACHE_TTL_MS", default: 250)))
+        let strategy = try service.knobs.read(CacheStrategy.knob)
+        let fillDelayMs = Int(try service.knobs.read(fillDelayKnob) / .milliseconds(1))
+        let ttl = try service.knobs.read(ttlKnob)
         guard let db = try service.postgres() else { throw LabStartupError("DATABASE_URL is not set: the store keeps its items in PostgreSQL") }
         guard let redis = try service.redis() else { throw LabStartupError("REDIS_URL is not set: the store caches its items in Redis") }
         let table = ItemsTable(db: db)

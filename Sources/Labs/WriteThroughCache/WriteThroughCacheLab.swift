@@ -12,11 +12,9 @@ import LabKit
 /// entry), `write-through` (write the row, then set the cache entry) or `versioned`
 /// (write-through where every cache write is "set if newer", atomically in Redis).
 enum WriteThroughCacheLab {
-    static let lab = LabServiceRegistry.Lab(
-        week: 3, slug: "write-through-cache", title: "Write-through cache: no read older than the last acknowledged write",
-        roles: [
-            .init("checker", "POST /write/{id}, GET /read/{id}: numbered writes and checked reads against the store (STORE_URL); stale_reads_total", build: ConsistencyChecker.build),
-            .init("store", "PUT/GET /items/{id}: PostgreSQL (DATABASE_URL) behind a Redis cache (REDIS_URL); STRATEGY=cache-aside|write-through|versioned, FILL_DELAY_MS", build: ItemStore.build),
-        ]
-    )
+    /// The lab's services; its week, slug and title are in its lab.yaml.
+    static let roles: [LabServiceRegistry.Role] = [
+        .init("checker", "POST /write/{id}, GET /read/{id}: numbered writes and checked reads against the store (STORE_URL); stale_reads_total", build: ConsistencyChecker.build),
+        .init("store", "PUT/GET /items/{id}: PostgreSQL (DATABASE_URL) behind a Redis cache (REDIS_URL); STRATEGY=cache-aside|write-through|versioned, FILL_DELAY_MS", build: ItemStore.build),
+    ]
 }

@@ -15,6 +15,12 @@ struct CompareCommand: AsyncParsableCommand {
     @Option(name: .customLong("labs-dir"), help: "Where the labs are (default: labs/ of this checkout).") var labsDir: String?
     @Option(name: .customLong("from-results"), help: "Run nothing: compare the <variant>.json files `labctl run --results-dir` wrote there (the Docker path).")
     var fromResults: String?
+    @Option(name: .customLong("json-file"), help: "Also write the results as JSON to this file.") var jsonFile: String?
+    @Option(name: .customLong("otlp-port"), help: "Port of the embedded OTLP receiver (default 4318, another free one if taken; 0: any).")
+    var otlpPort: Int = 4318
+    @Flag(help: "Run even below the lab's shortest scale (its lab.yaml's test.min_duration_scale).") var force = false
+    @Flag(help: "Save the results as the lab's recorded run (labs/<lab>/results.json) and regenerate its README's results block.")
+    var record = false
 
     func validate() throws {
         guard durationScale > 0, durationScale.isFinite else { throw ValidationError("--duration-scale must be a positive number") }
@@ -24,6 +30,10 @@ struct CompareCommand: AsyncParsableCommand {
         let entry = try Experiment.entry(lab, labsDir: labsDir)
         if let fromResults {
             let comparison = try ComposeResults.comparison(for: entry.manifest, directory: URL(fileURLWithPath: fromResults, isDirectory: true))
+            if let jsonFile {
+                let bytes = try JSONSerialization.data(withJSONObject: comparison.json(), options: [.prettyPrinted, .sortedKeys])
+                try bytes.write(to: URL(fileURLWithPath: jsonFile))
+            }
             if json { try Experiment.printJSON(comparison.json()) } else {
                 print("\nWeek \(entry.manifest.week) — \(entry.manifest.title)\n")
                 print(comparison.table())
@@ -31,7 +41,9 @@ struct CompareCommand: AsyncParsableCommand {
             if !comparison.holds { throw ExitCode(1) }
             return
         }
-        let options = try Experiment.options(labsDir: labsDir, quiet: false)
+        if let refusal = Experiment.scaleRefusal(entry, durationScale: durationScale), !force { throw Failure(refusal) }
+        var options = try Experiment.options(labsDir: labsDir, quiet: false)
+        options.otlp = .embedded(port: otlpPort)
         let variants = variantList.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
         if let variants, let unknown = variants.first(where: { entry.manifest.variants[$0] == nil }) {
             throw ValidationError("\(entry.manifest.id) has no variant '\(unknown)' (variants: \(entry.manifest.variantNames.joined(separator: ", ")))")
@@ -42,10 +54,16 @@ struct CompareCommand: AsyncParsableCommand {
         let data = try await comparison.run()
         FileHandle.standardError.write(Data("\n".utf8))
         let report = try LabComparison.writeReport(data, stateDirectory: options.stateDirectory)
+        var object = data.comparison.json()
+        object["report"] = report.path
+        object["duration_scale"] = durationScale
+        if let jsonFile {
+            let bytes = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+            try bytes.write(to: URL(fileURLWithPath: jsonFile))
+        }
+        if record { try Self.record(object, entry: entry, labsDir: labsDir) }
         try ComparisonArchive.write(data, report: report, stateDirectory: options.stateDirectory)   // the console's compare view
         if json {
-            var object = data.comparison.json()
-            object["report"] = report.path
             try Experiment.printJSON(object)
         } else {
             print("\nWeek \(entry.manifest.week) — \(entry.manifest.title)\n")
@@ -54,5 +72,32 @@ struct CompareCommand: AsyncParsableCommand {
             print("report: \(report.path)")
         }
         if !data.comparison.holds { throw ExitCode(1) }
+    }
+
+    /// Saves the run as `labs/<lab>/results.json` and rewrites the README's results block from it.
+    static func record(_ results: [String: Any], entry: LabCatalog.Entry, labsDir: String?) throws {
+        var object = results
+        object.removeValue(forKey: "report")
+        object["recorded_at"] = Self.recordedAt()
+        object["machine"] = "\(ProcessInfo.processInfo.activeProcessorCount) cores"
+        // Timestamps and per-second detail would change on every run without telling the learner anything.
+        object["runs"] = (results["runs"] as? [[String: Any]] ?? []).map { run in
+            ["variant": run["variant"] ?? "", "actions": (run["actions"] as? [[String: Any]] ?? []).map { ["offset": $0["offset"] ?? 0, "description": $0["description"] ?? ""] }]
+        }
+        let file = entry.directory.appendingPathComponent(LabReadmeResultsGenerator.resultsFile)
+        let bytes = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        try (bytes + Data("\n".utf8)).write(to: file)
+        let catalog = try LabCatalog.load(root: LabCatalog.defaultRoot(override: labsDir))
+        let outcome = try Generation(generators: [LabReadmeResultsGenerator()])
+            .run(catalog: catalog, repositoryRoot: catalog.root.deletingLastPathComponent(), check: false)
+        note("recorded \(file.path)" + (outcome.changed.isEmpty ? " (the README has no results block: add `<!-- results:begin -->` and `<!-- results:end -->`)" : "; updated \(outcome.changed.joined(separator: ", "))"))
+    }
+
+    static func recordedAt() -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd 'at' HH:mm 'UTC'"
+        return formatter.string(from: Date())
     }
 }

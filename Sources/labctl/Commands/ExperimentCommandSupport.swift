@@ -32,6 +32,20 @@ enum Experiment {
         }
     }
 
+    /// Why `compare` refuses to run `entry` at `durationScale`, or nil when the scale is long enough.
+    static func scaleRefusal(_ entry: LabCatalog.Entry, durationScale: Double) -> String? {
+        let minimum = entry.manifest.test.minDurationScale
+        guard durationScale < minimum - 1e-9 else { return nil }
+        let absolute = entry.manifest.expectations.filter { $0.parsed.variants.count == 1 }.map { "\($0.measurement): \($0.check)" }
+        return """
+            \(entry.directoryName) needs --duration-scale \(minimum) or more (its lab.yaml's test.min_duration_scale): \
+            in a shorter run its effect has too little time to build up\
+            \(absolute.isEmpty ? "" : ", and absolute expectations such as \(absolute.prefix(2).joined(separator: "; ")) are not reached"). \
+            Such a run would fail for lack of time, not because the lesson is wrong. Use --duration-scale \(minimum) or more, \
+            or --force to run it anyway.
+            """
+    }
+
     static func printJSON(_ object: Any) throws {
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         FileHandle.standardOutput.write(data + Data("\n".utf8))

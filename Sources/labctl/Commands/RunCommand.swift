@@ -15,6 +15,8 @@ struct RunCommand: AsyncParsableCommand {
     var target: RunTarget = .native
     @Option(name: .customLong("results-dir"), help: "Also write the results (JSON) to <dir>/<variant>.json, for `labctl compare --from-results`.")
     var resultsDir: String?
+    @Option(name: .customLong("otlp-port"), help: "Port of the embedded OTLP receiver (default 4318, another free one if taken; 0: any).")
+    var otlpPort: Int = 4318
 
     enum RunTarget: String, ExpressibleByArgument, CaseIterable { case native, compose }
 
@@ -30,7 +32,8 @@ struct RunCommand: AsyncParsableCommand {
         let comparison: Comparison
         switch target {
         case .native:
-            let options = try Experiment.options(labsDir: labsDir, quiet: false)
+            var options = try Experiment.options(labsDir: labsDir, quiet: false)
+            options.otlp = .embedded(port: otlpPort)
             comparison = try await LabComparison(
                 entry: entry, options: options, durationScale: durationScale, variants: [variant],
                 progress: Experiment.progressPrinter(quiet: false)

@@ -145,7 +145,9 @@ private struct LocalTarget: LabTarget {
     var prometheusURL: String? { nil }
     func kill(_ service: String) async throws {}
     func stop(_ service: String) async throws {}
+    func cont(_ service: String) async throws {}
     func restart(_ service: String) async throws {}
+    func command(_ infrastructure: String, _ name: String, _ arguments: JSONValue) async throws -> String { "" }
 }
 
 /// A real HTTP server standing in for a lab service's admin API: records every request.

@@ -3,7 +3,8 @@ import XCTest
 @testable import LabControl
 
 /// The dashboard panel check: after a run, every panel query is evaluated against the lab's real
-/// Prometheus and the panels without data are recorded in the run's JSON (what LabCompare fails on).
+/// Prometheus, the panels without data are recorded in the run's JSON, and a panel without data in
+/// every variant's run fails the comparison (what `labctl verify` fails on).
 final class PanelCheckTests: XCTestCase {
     func testPanelsWithoutDataAreThoseWithNoSeriesOrOnlyNaN() {
         func series(_ values: [Double]) -> PrometheusClient.Series {
@@ -60,5 +61,27 @@ final class PanelCheckTests: XCTestCase {
         let run = try XCTUnwrap((json["runs"] as? [[String: Any]])?.first)
         XCTAssertEqual(run["panels_without_data"] as? [String], ["Nothing exports this"],
                        "the two real panels have data, the bogus one none\n\(stderr.suffix(2000))")
+        // The platform check beside the lab's expectations fails, naming the panel.
+        let dashboard = try XCTUnwrap((json["expectations"] as? [[String: Any]])?.first { $0["measurement"] as? String == "dashboard" })
+        XCTAssertEqual(dashboard["holds"] as? Bool, false)
+        XCTAssertTrue((dashboard["explanation"] as? String ?? "").contains("'Nothing exports this'"), "\(dashboard)")
+        XCTAssertEqual(json["holds"] as? Bool, false)
+    }
+
+    func testThePanelCheckFailsOnlyForAPanelEmptyInEveryRun() {
+        let manifest = try! ManifestParser.load(Fixtures.labsDirectory.appendingPathComponent("00-selftest/lab.yaml"))
+        let titles = manifest.dashboard.map(\.title)
+        XCTAssertGreaterThanOrEqual(titles.count, 2)
+        func run(_ variant: String, empty: [String]) -> ScenarioRun {
+            var run = ScenarioRun(variant: variant, startTime: 0, phases: [], load: LoadReport(phases: []), actions: [], timeline: [])
+            run.panelsWithoutData = empty
+            return run
+        }
+        // Empty in one variant only: a panel that shows what happens in the other one holds.
+        XCTAssertEqual(Comparison.panelVerdict(manifest, [run("before", empty: [titles[0]]), run("after", empty: [])])?.holds, true)
+        let failing = Comparison.panelVerdict(manifest, [run("before", empty: [titles[1]]), run("after", empty: [titles[1]])])
+        XCTAssertEqual(failing?.holds, false)
+        XCTAssertTrue(failing?.explanation.contains(titles[1]) == true)
+        XCTAssertNil(Comparison.panelVerdict(manifest, []))
     }
 }

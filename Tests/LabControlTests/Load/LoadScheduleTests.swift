@@ -2,6 +2,7 @@
 
 import Foundation
 import XCTest
+import LabKit
 @testable import LabControl
 
 final class ArrivalScheduleTests: XCTestCase {
@@ -69,7 +70,7 @@ final class KeySamplerTests: XCTestCase {
         let s = 1.1
         let samples = 100_000
         let sampler = KeySampler(.zipf(count: n, exponent: s))
-        var rng = SplitMix64(seed: 42)
+        var rng = SeededRandomNumberGenerator(seed: 42)
         var counts = [Int](repeating: 0, count: n + 1)
         for _ in 0..<samples {
             let k = sampler.sample(using: &rng)
@@ -91,7 +92,7 @@ final class KeySamplerTests: XCTestCase {
     }
 
     func testZipfWithExponentOneAndTinyRanges() {
-        var rng = SplitMix64(seed: 7)
+        var rng = SeededRandomNumberGenerator(seed: 7)
         let one = KeySampler(.zipf(count: 1, exponent: 1.5))
         XCTAssert((0..<1_000).allSatisfy { _ in one.sample(using: &rng) == 1 })
 
@@ -104,7 +105,7 @@ final class KeySamplerTests: XCTestCase {
     func testUniformCoversTheWholeRangeEvenly() {
         let n = 100
         let sampler = KeySampler(.uniform(count: n))
-        var rng = SplitMix64(seed: 1)
+        var rng = SeededRandomNumberGenerator(seed: 1)
         var counts = [Int](repeating: 0, count: n + 2)
         for _ in 0..<100_000 {
             let k = sampler.sample(using: &rng)
@@ -117,8 +118,8 @@ final class KeySamplerTests: XCTestCase {
 
     func testSameSeedSameSequence() {
         let sampler = KeySampler(.zipf(count: 1_000, exponent: 0.8))
-        var a = SplitMix64(seed: 99)
-        var b = SplitMix64(seed: 99)
+        var a = SeededRandomNumberGenerator(seed: 99)
+        var b = SeededRandomNumberGenerator(seed: 99)
         XCTAssertEqual((0..<100).map { _ in sampler.sample(using: &a) }, (0..<100).map { _ in sampler.sample(using: &b) })
     }
 }
@@ -143,7 +144,7 @@ final class RequestTemplateTests: XCTestCase {
 
     func testWeightedPickerFollowsWeights() {
         let picker = KindPicker(weights: [3, 1, 0.5])
-        var rng = SplitMix64(seed: 3)
+        var rng = SeededRandomNumberGenerator(seed: 3)
         var counts = [0, 0, 0]
         for _ in 0..<45_000 { counts[picker.pick(using: &rng)] += 1 }
         XCTAssertEqual(counts[0], 30_000, accuracy: 1_000)

@@ -61,7 +61,7 @@ final class ManifestParserTests: XCTestCase {
         XCTAssertEqual(lab.service("gateway")?.env, ["TIMEOUT_MS": "500", "VERBOSE": "true"])
         XCTAssertEqual(ServiceOrder.startOrder(lab.services).map(\.role), ["backend", "gateway", "client"])
 
-        XCTAssertEqual(lab.infrastructure.map(\.kind), [.redis, .other("etcd")])
+        XCTAssertEqual(lab.infrastructure.map(\.kind), [.redis, InfrastructureSpec.Kind("etcd")])
         XCTAssertFalse(lab.infrastructure[1].kind.runsNatively)
         XCTAssertTrue(lab.infrastructure[0].proxied)
 
@@ -202,8 +202,9 @@ final class ManifestParserTests: XCTestCase {
         let lab = try ManifestParser.parse(yaml: String(readme[start.upperBound..<end.lowerBound]), file: "labs/README.md")
         XCTAssertEqual(lab.id, "week07")
         XCTAssertEqual(lab.infrastructure.map(\.name), ["redis", "postgres", "prometheus", "queue"])
-        XCTAssertEqual(lab.scenario?.actions.count, 5)
-        XCTAssertEqual(lab.measurements.map(\.name), ["p99", "breaker_open", "slowest_span_service"])
+        XCTAssertEqual(lab.scenario?.actions.count, 8)
+        XCTAssertEqual(lab.measurements.map(\.name), ["p99", "breaker_open", "slowest_span_service", "p99_ms"])
+        XCTAssertEqual(lab.test, TestSpec(durationScale: 0.4, minDurationScale: 0.4, variants: ["before", "after"]))
     }
 
     // MARK: pieces

@@ -144,7 +144,7 @@ final class LabServiceTests: XCTestCase {
         // or this test (first in the class) would leave every later one without captured spans.
         _ = TestTelemetry.telemetry
         XCTAssertThrowsError(try LabService(name: "x", environment: ["PORT": "eighty"])) { error in
-            XCTAssertEqual("\(error)", "PORT=eighty: expected a non-negative whole number")
+            XCTAssertEqual("\(error)", "PORT=eighty: expected a whole number in 0...65535")
         }
         XCTAssertThrowsError(try LabService(name: "x", environment: ["LAB_CONFIG": "{not json"])) { error in
             XCTAssertEqual("\(error)", "LAB_CONFIG: body is not valid JSON")

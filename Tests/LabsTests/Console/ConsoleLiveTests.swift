@@ -15,8 +15,8 @@ import Glibc
 ///   `labctl traces --trace` for the same trace (jaeger_api_check.py).
 /// Screenshots and the page's HTML are saved under .build/console-test-artifacts/ when a check fails.
 final class ConsoleLiveTests: XCTestCase {
-    static let root = LabCompare.packageRoot
     static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    static let root = scripts.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     func testTheConsoleInAChromiumBrowserAndItsJaegerAPIFromPython() throws {
         let labctl = Self.root.appendingPathComponent(".build/debug/labctl").path

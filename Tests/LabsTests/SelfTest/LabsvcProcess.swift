@@ -17,12 +17,15 @@ struct LabsvcProcess: @unchecked Sendable {
     let stderr: Pipe
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    /// Runs `labsvc <args>` to completion: exit status, stdout, stderr.
-    static func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    /// Runs `labsvc <args>` to completion (with `environment` added to the test's): exit status, stdout, stderr.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
         try requireBinary()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

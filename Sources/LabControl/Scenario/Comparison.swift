@@ -51,6 +51,7 @@ public struct Comparison: Sendable {
             return Self.verdict(expectation, values[expectation.measurement] ?? [:])
         }
         if let panels = Self.panelVerdict(lab, runs) { verdicts.append(panels) }
+        if let truth = PanelTruth.verdict(runs) { verdicts.append(truth) }
     }
 
     /// A platform check beside the lab's own expectations: every dashboard panel shows data in at

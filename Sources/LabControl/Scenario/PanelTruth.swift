@@ -64,6 +64,30 @@ public enum PanelTruth {
                 + " of \(serverSpans), load generator \(ms(measuredSeconds)) of \(responses) responses"
         }
 
+        /// Read back from `labctl run --json` (what `labctl verify` judges with `compare --from-results`).
+        init?(json: [String: Any]) {
+            guard let panel = json["panel"] as? String, let quantile = json["quantile"] as? Double, let phase = json["phase"] as? String,
+                  let panelSeconds = json["panel_seconds"] as? Double
+            else { return nil }
+            let range = (json["server_range"] as? [Double]).flatMap { $0.count == 2 && $0[0] <= $0[1] ? $0[0]...$0[1] : nil }
+            self.init(panel: panel, quantile: quantile, phase: phase, panelSeconds: panelSeconds,
+                      serverSeconds: json["server_seconds"] as? Double, serverSpans: json["server_spans"] as? Int ?? 0,
+                      serverRange: range, measuredSeconds: json["measured_seconds"] as? Double, responses: json["responses"] as? Int ?? 0)
+        }
+
+        public init(panel: String, quantile: Double, phase: String, panelSeconds: Double, serverSeconds: Double?, serverSpans: Int,
+                    serverRange: ClosedRange<Double>?, measuredSeconds: Double?, responses: Int) {
+            self.panel = panel
+            self.quantile = quantile
+            self.phase = phase
+            self.panelSeconds = panelSeconds
+            self.serverSeconds = serverSeconds
+            self.serverSpans = serverSpans
+            self.serverRange = serverRange
+            self.measuredSeconds = measuredSeconds
+            self.responses = responses
+        }
+
         var json: [String: Any] {
             ["panel": panel, "quantile": quantile, "phase": phase, "panel_seconds": panelSeconds,
              "server_seconds": serverSeconds ?? NSNull(), "server_spans": serverSpans,
@@ -179,6 +203,20 @@ public enum PanelTruth {
     static func exactRange(_ values: [UInt64], _ q: Double) -> ClosedRange<Double>? {
         guard let low = exactQuantile(values, q, rankOffset: -rankSlack), let high = exactQuantile(values, q, rankOffset: rankSlack) else { return nil }
         return Double(low) / 1e9...Double(high) / 1e9
+    }
+
+    /// A platform verdict beside the lab's expectations: every judged latency panel agrees with the
+    /// spans it counts. Nil when no run has a judged reading (no comparable panel, or no traces).
+    static func verdict(_ runs: [ScenarioRun]) -> Comparison.Verdict? {
+        let judged = runs.flatMap { $0.panelReadings.filter(\.judged) }
+        guard !judged.isEmpty else { return nil }
+        let wrong = runs.flatMap { run in run.panelReadings.filter { !$0.agrees }.map { "\(run.variant): \($0.description)" } }
+        return Comparison.Verdict(
+            measurement: "dashboard", check: "latency panels agree with the spans they count", holds: wrong.isEmpty,
+            explanation: wrong.isEmpty
+                ? "\(judged.count) panel readings within 10 % (or 1 ms) of the exact quantile of their server spans"
+                : wrong.joined(separator: "; "),
+            why: "a learner reads the panel, not the bucket layout")
     }
 
     /// The judged readings of a finished comparison that disagree, one line each (`variant: …`).

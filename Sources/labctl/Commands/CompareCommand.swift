@@ -68,7 +68,6 @@ struct CompareCommand: AsyncParsableCommand {
         } else {
             print("\nWeek \(entry.manifest.week) — \(entry.manifest.title)\n")
             print(data.comparison.table())
-            for finding in PanelTruth.findings(data.comparison) { print("panel disagrees with the load generator: \(finding)") }
             print("report: \(report.path)")
         }
         if !data.comparison.holds { throw ExitCode(1) }

@@ -20,8 +20,11 @@ import Foundation
 public enum PanelTruth {
     public static let tolerance = 0.10
     public static let floorSeconds = 0.001
-    /// Fewer server spans than this in a phase are not judged.
-    public static let minimumSpans = 20
+    /// Fewer server spans than this in a phase are not judged: in a short phase (a 2 s warm-up at
+    /// 40 req/s) the requests around the window's first and last scrape are a large share, and which
+    /// side of a scrape they fall on (it renders a few milliseconds after its timestamp, more on a
+    /// loaded machine) moves the quantile more than any bucket layout does.
+    public static let minimumSpans = 100
     /// The scrape that opens or closes the window may count a request the spans do not, or the other
     /// way round: the panel may match the exact quantile of a rank up to this many requests away
     /// (it matters for tails: the p99 of 200 requests is the 2nd largest).

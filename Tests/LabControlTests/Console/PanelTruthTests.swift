@@ -41,7 +41,7 @@ final class PanelTruthTests: XCTestCase {
         XCTAssertTrue(reading(panel: 0.0008, server: 0.0001).agrees, "sub-millisecond: within the 1 ms floor")
         XCTAssertFalse(reading(panel: 0.004, server: 0.002).agrees)
         XCTAssertTrue(reading(panel: 9, server: nil).agrees, "no traces: not judged")
-        XCTAssertFalse(reading(panel: 9, server: 0.3, spans: 50, q: 0.99).judged, "a p99 of 50 spans has nothing in its tail")
+        XCTAssertFalse(reading(panel: 9, server: 0.3, spans: 50, q: 0.99).judged, "50 spans: a short phase is not judged")
         // A p99 of 200 requests is the 2nd largest; a request more or less at the window's edge moves it.
         let durations: [UInt64] = (1...198).map { _ in 10_000_000 } + [11_500_000, 13_000_000]
         XCTAssertEqual(PanelTruth.exactRange(durations, 0.99), 0.010...0.013)

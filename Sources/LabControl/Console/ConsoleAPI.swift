@@ -75,6 +75,7 @@ struct ConsoleAPI: Sendable {
             "phases": .array(phases), "actions": .array(actions),
             "panels": .array(m.dashboard.map { .object(["title": .string($0.title), "unit": .string($0.unit), "description": $0.description.map(JSONValue.string) ?? .null]) }),
             "runsHere": .bool(support.runs), "support": .string(support.summary),
+            "testScale": .number(m.test.durationScale), "minScale": .number(m.test.minDurationScale),
         ])
     }
 

@@ -196,8 +196,11 @@ public actor ConsoleLab {
     /// the compare page, then starts the lab again in the variant it ran before.
     public func runComparison(durationScale: Double) throws(ConsoleRequestError) {
         guard let lab = running, let entry = try? catalog.resolve(lab.manifest.id) else { throw ConsoleRequestError(status: 409, "no lab is running") }
-        guard durationScale > 0, durationScale <= 10 else {
-            throw ConsoleRequestError.badParameter("scale", String(durationScale), expected: "a number in (0, 10]")
+        let minimum = entry.manifest.test.minDurationScale
+        guard durationScale >= minimum - 1e-9, durationScale <= 10 else {
+            throw ConsoleRequestError.badParameter(
+                "scale", Comparison.format(durationScale),
+                expected: "\(Comparison.format(minimum)) to 10: in a shorter run the lab's effect has too little time to build up (lab.yaml test.min_duration_scale)")
         }
         let variant = lab.variant
         let options = baseOptions

@@ -80,7 +80,8 @@ extension ConsoleScript {
           '<input id="fault-value" type="number" value="500" aria-label="amount"> <button id="fault-set">Set</button> <button id="fault-clear">Clear</button></fieldset>' +
           '<fieldset><legend>Process</legend><select id="proc-service" aria-label="service">' + roles + services + '</select> ' +
           ['kill', 'stop', 'cont', 'restart'].map(v => '<button data-proc="' + v + '">' + v + '</button>').join(' ') + '</fieldset>' +
-          '<fieldset><legend>Compare</legend><label for="cmp-scale">duration ×</label><input id="cmp-scale" type="number" min="0.1" max="10" step="0.1" value="1"> <button id="compare">Run comparison</button></fieldset>';
+          '<fieldset><legend>Compare</legend><label for="cmp-scale">duration ×</label><input id="cmp-scale" type="number" min="' + info.minScale + '" max="10" step="0.1" value="' + info.testScale + '" title="' +
+          'the lab\'s test scale; at least ' + info.minScale + '"> <button id="compare">Run comparison</button></fieldset>';
         $('#run-variant').value = state.lab.variant; $('#switch-variant').value = state.lab.variant;
         $('#run').onclick = () => act('run', {variant: $('#run-variant').value, scale: Number($('#run-scale').value)}, 'scenario started');
         $('#switch').onclick = () => act('variant', {variant: $('#switch-variant').value}, 'switching variant…');

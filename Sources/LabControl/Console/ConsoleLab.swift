@@ -26,7 +26,6 @@ public actor ConsoleLab {
     public private(set) var timeline = ConsoleTimeline()
     /// The live progress line of the scenario run in progress.
     private(set) var scenarioProgress: String?
-    private(set) var scenarioStart: Double?
     /// The last scenario run's measurements (lab id, variant, name → value).
     private(set) var lastRun: (lab: String, variant: String, values: [String: MeasurementEvaluator.Value])?
     private var background: Task<Void, Never>?
@@ -166,7 +165,6 @@ public actor ConsoleLab {
             at += phase.durationSeconds * durationScale
         }
         timeline.setPhases(planned)
-        scenarioStart = start
         timeline.record("scenario started (\(lab.variant))", source: "scenario")
         let runner = ScenarioRunner(
             manifest: manifest, lab: lab, durationScale: durationScale,
@@ -265,9 +263,6 @@ public actor ConsoleLab {
             throw ConsoleRequestError(status: 500, "\(what) failed: \(error)")
         }
     }
-
-    /// A control that arrived through `labctl kill|stop|cont|restart` (the control channel).
-    func recordCLI(_ description: String) { timeline.record(description, source: "cli") }
 
     // MARK: What the page shows
 

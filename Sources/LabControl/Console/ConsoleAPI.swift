@@ -106,7 +106,6 @@ struct ConsoleAPI: Sendable {
         return ConsoleHTTP.json([
             "traces": .array(rows), "searchMs": .number(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000),
             "storedTraces": .number(Double(stats.traceCount)), "storedSpans": .number(Double(stats.spanCount)),
-            "services": .array(store.services().map(JSONValue.string)),
         ])
     }
 

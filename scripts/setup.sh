@@ -17,7 +17,9 @@ APT_PACKAGES=(
   docker-compose      # static validation of the compose path (no engine needed)
   python3-venv        # the virtualenv holding the independent test peers
   procps              # ps/pkill, used to check that nothing is left behind
-  chromium            # headless browser: the tests open the HTML report in it
+  chromium            # headless browser: the tests open the HTML report and the lab console in it
+  chromium-driver     # WebDriver for chromium: the console's browser test drives it (selenium)
+  libjs-chart.js      # Chart.js, served locally by the lab console (/usr/share/javascript/chart.js)
 )
 
 missing=()

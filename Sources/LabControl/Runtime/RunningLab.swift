@@ -137,6 +137,8 @@ public final class RunningLab: Sendable {
     /// receiver last). Leaves no process; removes state.json and endpoints.json. Safe to call twice.
     public func down() async {
         guard isDown.withLock({ done in defer { done = true }; return !done }) else { return }
+        // Every exit from here on is ours: a watch still attached (the console's, across a switch) says nothing.
+        exits.expect(instances.compactMap { process(of: $0.name) } + infrastructureProcesses.map(\.1))
         await withTaskGroup(of: Void.self) { group in
             for instance in instances {
                 guard let process = process(of: instance.name) else { continue }

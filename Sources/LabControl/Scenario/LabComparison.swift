@@ -115,6 +115,7 @@ public struct LabComparison: Sendable {
                 return await (values, panels)
             }
             run.panelsWithoutData = ScenarioRun.panelsWithoutData(panels)
+            run.panelReadings = await PanelTruth.readings(entry.manifest, prometheus: prometheus, traces: receiver.store, run: run)
             if !run.panelsWithoutData.isEmpty {
                 options.log("[\(variant)] dashboard panels without data: \(run.panelsWithoutData.joined(separator: "; "))")
             }
@@ -205,7 +206,7 @@ struct TraceReception: Sendable {
     static func start(_ options: RuntimeOptions) async throws -> TraceReception {
         switch options.otlp {
         case .none, .external:
-            return TraceReception(mode: options.otlp, store: nil, stop: {})
+            return TraceReception(mode: options.otlp, store: options.externalTraceStore, stop: {})
         case .embedded(let port):
             let store = try TraceStore.openForReceiving(stateDirectory: options.stateDirectory, log: options.log)
             let receiver = OTLPReceiver(store: store, configuration: .init(port: port))

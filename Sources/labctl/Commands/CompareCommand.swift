@@ -62,6 +62,7 @@ struct CompareCommand: AsyncParsableCommand {
             try bytes.write(to: URL(fileURLWithPath: jsonFile))
         }
         if record { try Self.record(object, entry: entry, labsDir: locations.labsDir) }
+        try ComparisonArchive.write(data, report: report, stateDirectory: options.stateDirectory)   // the console's compare view
         if json {
             try Experiment.printJSON(object)
         } else {

@@ -17,7 +17,7 @@ extension LabPostgres {
     /// Creates a logical replication slot (no-op if it exists).
     public func createLogicalSlot(_ slot: String, plugin: String = "wal2json") async throws {
         try await query("""
-            SELECT pg_create_logical_replication_slot(\(slot), \(plugin))
+            SELECT pg_create_logical_replication_slot(\(slot)::name, \(plugin)::name)
             WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = \(slot))
             """)
     }
@@ -27,7 +27,7 @@ extension LabPostgres {
     public func peekChanges(_ slot: String, limit: Int = 1_000, options: [String: String] = ["format-version": "2"]) async throws -> [DecodedChange] {
         let flattened = options.keys.sorted().flatMap { [$0, options[$0]!] }
         let rows = try await query("""
-            SELECT lsn::text, data FROM pg_logical_slot_peek_changes(\(slot), NULL, \(limit), VARIADIC \(flattened)::text[])
+            SELECT lsn::text, data FROM pg_logical_slot_peek_changes(\(slot)::name, NULL::pg_lsn, \(limit)::int, VARIADIC \(flattened)::text[])
             """)
         return try rows.map {
             let (lsn, data) = try $0.decode((String, String).self)
@@ -38,6 +38,6 @@ extension LabPostgres {
     /// Confirms everything up to `lsn` (a commit message's LSN): the slot will not return it again and
     /// the server may recycle the WAL.
     public func advanceSlot(_ slot: String, to lsn: String) async throws {
-        try await query("SELECT pg_replication_slot_advance(\(slot), \(lsn)::pg_lsn)")
+        try await query("SELECT pg_replication_slot_advance(\(slot)::name, \(lsn)::pg_lsn)")
     }
 }

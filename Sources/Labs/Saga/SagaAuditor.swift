@@ -1,0 +1,39 @@
+import LabKit
+
+/// The reconciliation job: SQL over every participant's table (`invariant_violations{invariant=…}`).
+/// An order is consistent when it is completed and every participant did its step, or when no
+/// participant still holds anything for it. At the end of a run with no load, what is left is what
+/// nobody will ever fix:
+/// - `inconsistent_orders`: any other combination;
+/// - `charged_without_order`: payment captured, no completed order;
+/// - `stock_held_without_order`: a reservation held, no completed order.
+enum SagaAuditor {
+    static let invariants = [
+        SQLInvariant("inconsistent_orders", """
+            WITH ids AS (SELECT order_id FROM reservations UNION SELECT order_id FROM payments UNION SELECT order_id FROM shipments),
+            state AS (
+                SELECT EXISTS (SELECT 1 FROM reservations r WHERE r.order_id = i.order_id AND r.status = 'reserved') AS reserved,
+                       EXISTS (SELECT 1 FROM payments p WHERE p.order_id = i.order_id AND p.status = 'captured') AS paid,
+                       EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = i.order_id AND s.status = 'scheduled') AS shipped,
+                       EXISTS (SELECT 1 FROM orders o WHERE o.order_id = i.order_id AND o.status = 'completed') AS completed
+                FROM ids i)
+            SELECT count(*) FROM state
+            WHERE NOT ((completed AND reserved AND paid AND shipped) OR (NOT completed AND NOT reserved AND NOT paid AND NOT shipped))
+            """),
+        SQLInvariant("charged_without_order", """
+            SELECT count(DISTINCT p.order_id) FROM payments p WHERE p.status = 'captured'
+              AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_id = p.order_id AND o.status = 'completed')
+            """),
+        SQLInvariant("stock_held_without_order", """
+            SELECT count(DISTINCT r.order_id) FROM reservations r WHERE r.status = 'reserved'
+              AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_id = r.order_id AND o.status = 'completed')
+            """),
+    ]
+    static let knobs: [any LabKnob] = LabPostgres.knobs
+
+    static func build(_ service: LabService) async throws {
+        guard let db = try service.postgres() else { throw LabStartupError("the auditor needs DATABASE_URL") }
+        let checker = service.sqlInvariants(invariants, on: db, interval: .milliseconds(500))
+        service.router.get("/audit") { _, _ -> JSONValue in .object(checker.lastCounts.mapValues { .number(Double($0)) }) }
+    }
+}

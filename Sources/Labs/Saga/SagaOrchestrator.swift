@@ -1,0 +1,174 @@
+import Foundation
+import LabKit
+import Logging
+import Metrics
+import ServiceLifecycle
+import Synchronization
+
+/// KEY IDEA: a saga is a sequence of local transactions (reserve stock, capture payment, schedule
+/// shipping) with a compensation for each; if a step fails, the ones before it are undone in reverse.
+/// Two things break the naive version. The orchestrator's memory is the only record of where each
+/// saga stands: kill it and every saga in flight is abandoned half done — stock held, money taken, no
+/// order. And a step that *times out* may have succeeded: the payment committed and only its answer
+/// was late, so "it failed, don't refund" keeps the money. The fix: a saga log in the database,
+/// written before each step, that a recovery sweep reads after a crash; steps and compensations keyed
+/// by the order, so a timed-out step can be retried and a compensation can be sent for a step whose
+/// outcome is unknown (it refunds what was captured, and blocks a capture still on its way).
+enum SagaMode: String, Sendable, CaseIterable {
+    /// Saga state in the orchestrator's memory; a timed-out step counts as failed; no retries.
+    case memory
+    /// A saga log row per saga; timed-out steps retried with the same key; every step compensated
+    /// when the saga gives up; a recovery sweep for sagas a dead run left behind.
+    case log
+}
+
+enum SagaOrchestrator {
+    static let modeKnob = Knob<SagaMode>.choice(
+        "SAGA", default: .memory, "`memory` (state in the orchestrator) or `log` (saga log, keyed retries, recovery sweep)")
+    static let stepTimeoutKnob = Knob.milliseconds("STEP_TIMEOUT_MS", default: 500, in: 1...60_000, "how long the orchestrator waits for one step")
+    static let retriesKnob = Knob.wholeNumber("RETRIES", default: 3, in: 0...20, "log: retries of a step that timed out (same key)")
+    static let sweepKnob = Knob.milliseconds("SWEEP_MS", default: 500, in: 50...60_000, "log: how often the recovery sweep looks for abandoned sagas")
+    static let staleKnob = Knob.milliseconds("STALE_MS", default: 5_000, in: 100...600_000, "log: a running saga not updated this long is abandoned")
+    static let knobs: [any LabKnob] = [modeKnob, stepTimeoutKnob, retriesKnob, sweepKnob, staleKnob] + LabPostgres.knobs
+
+    static func build(_ service: LabService) async throws {
+        guard let db = try service.postgres() else { throw LabStartupError("the orchestrator needs DATABASE_URL") }
+        let steps = try ["inventory", "payment", "shipping"].map { try service.context.peer($0, timeout: .seconds(10)) }
+        let mode = try service.knobs.read(modeKnob)
+        let incarnation = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        let runner = SagaRunner(
+            mode: mode, steps: steps, db: db, stepTimeout: try service.knobs.read(stepTimeoutKnob),
+            retries: try service.knobs.read(retriesKnob), incarnation: incarnation)
+        if mode == .log {
+            service.addService(SagaRecovery(
+                runner: runner, interval: try service.knobs.read(sweepKnob), stale: try service.knobs.read(staleKnob),
+                logger: service.context.logger))
+        }
+        let outcomes = { @Sendable (outcome: String) in Counter(label: "sagas_total", dimensions: [("outcome", outcome)]) }
+        for outcome in ["completed", "compensated", "recovered"] { outcomes(outcome).increment(by: 0) }
+        let sequence = Atomic<Int64>(Int64(Date().timeIntervalSince1970 * 1000) * 1000)
+
+        service.router.post("/orders/:id") { _, _ -> Response in
+            let order = sequence.add(1, ordering: .relaxed).newValue
+            let completed = try await runner.run(order)
+            outcomes(completed ? "completed" : "compensated").increment()
+            return .json(["order": .number(Double(order)), "completed": .bool(completed)], status: completed ? .created : .conflict)
+        }
+    }
+}
+
+struct SagaRunner: Sendable {
+    let mode: SagaMode
+    /// inventory, payment, shipping: each answers POST /steps/do and /steps/undo.
+    let steps: [PeerClient]
+    let db: LabPostgres
+    let stepTimeout: Duration
+    let retries: Int
+    let incarnation: String
+
+    enum StepResult { case done, refused, unknown }
+
+    /// Runs the saga for `order`; whether it completed (false: compensated).
+    func run(_ order: Int64) async throws -> Bool {
+        switch mode {
+        case .memory: try await inMemory(order)
+        case .log: try await logged(order)
+        }
+    }
+
+    // BEFORE: where the saga stands lives only here; a timeout is taken for a failure.
+    private func inMemory(_ order: Int64) async throws -> Bool {
+        var done: [PeerClient] = []
+        for step in steps {
+            guard await call(step, "/steps/do", order) == .done else {
+                for previous in done.reversed() { _ = await call(previous, "/steps/undo", order) }
+                try await finish(order, completed: false)
+                return false
+            }
+            done.append(step)
+        }
+        try await finish(order, completed: true)
+        return true
+    }
+
+    // AFTER: the log row says where the saga stands; unknown outcomes are retried with the same key;
+    // giving up compensates every step (keyed, so undoing a step that never happened is harmless).
+    private func logged(_ order: Int64) async throws -> Bool {
+        try await db.query("""
+            INSERT INTO sagas (order_id, state, step, incarnation) VALUES (\(order), 'running', 'start', \(incarnation))
+            """)
+        for (index, step) in steps.enumerated() {
+            try await db.query("UPDATE sagas SET step = \(step.name), updated_at = now() WHERE order_id = \(order)")
+            var result = await call(step, "/steps/do", order)
+            var attempt = 0
+            while result == .unknown && attempt < retries {
+                attempt += 1
+                result = await call(step, "/steps/do", order)
+            }
+            if result != .done {
+                try await compensate(order, through: index)
+                return false
+            }
+        }
+        try await finish(order, completed: true)
+        try await db.query("UPDATE sagas SET state = 'completed', updated_at = now() WHERE order_id = \(order)")
+        return true
+    }
+
+    /// Undoes steps `through`…0 (each retried until it answers), then records the saga as compensated.
+    func compensate(_ order: Int64, through last: Int) async throws {
+        for step in steps[0...last].reversed() {
+            var attempt = 0
+            while await call(step, "/steps/undo", order) != .done && attempt < 10 { attempt += 1 }
+        }
+        try await finish(order, completed: false)
+        try await db.query("UPDATE sagas SET state = 'compensated', updated_at = now() WHERE order_id = \(order)")
+    }
+
+    private func finish(_ order: Int64, completed: Bool) async throws {
+        try await db.query("""
+            INSERT INTO orders (order_id, status) VALUES (\(order), \(completed ? "completed" : "cancelled")) ON CONFLICT (order_id) DO NOTHING
+            """)
+    }
+
+    private func call(_ step: PeerClient, _ path: String, _ order: Int64) async -> StepResult {
+        do {
+            let reply = try await step.post(path, route: path, json: ["order": .number(Double(order))], timeout: stepTimeout)
+            if reply.isSuccess { return .done }
+            return reply.status >= 500 ? .unknown : .refused
+        } catch {
+            return .unknown   // a timeout: the step may well have happened
+        }
+    }
+}
+
+/// The recovery sweep (SAGA=log): sagas still running that a dead run of the orchestrator drove, or
+/// that nobody has touched for STALE_MS, are compensated (backward recovery; every step keyed).
+struct SagaRecovery: Service {
+    let runner: SagaRunner
+    let interval: Duration
+    let stale: Duration
+    let logger: Logger
+
+    func run() async throws {
+        let recovered = Counter(label: "sagas_total", dimensions: [("outcome", "recovered")])
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let abandoned = try await runner.db.query("""
+                        SELECT order_id FROM sagas WHERE state = 'running'
+                          AND (incarnation <> \(runner.incarnation) OR updated_at < now() - make_interval(secs => \(stale.inSeconds)))
+                        """).map { try $0.decode(Int64.self) }
+                    for order in abandoned {
+                        try await runner.compensate(order, through: runner.steps.count - 1)
+                        recovered.increment()
+                        logger.info("recovery: compensated abandoned saga \(order)")
+                    }
+                } catch {
+                    logger.warning("recovery sweep failed: \(error)")
+                }
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+}

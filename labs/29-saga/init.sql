@@ -6,7 +6,7 @@ CREATE TABLE orders       (order_id bigint PRIMARY KEY, status text NOT NULL);  
 -- The orchestrator's saga log (SAGA=log): one row per saga, updated before and after each step.
 CREATE TABLE sagas (
     order_id    bigint PRIMARY KEY,
-    state       text NOT NULL,           -- running, completed, compensated
+    state       text NOT NULL,           -- running, compensating (the recovery sweep took it over), completed, compensated
     step        text NOT NULL,
     incarnation text NOT NULL,           -- which run of the orchestrator drives it
     updated_at  timestamptz NOT NULL DEFAULT now()

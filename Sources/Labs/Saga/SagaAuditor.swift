@@ -6,7 +6,9 @@ import LabKit
 /// nobody will ever fix:
 /// - `inconsistent_orders`: any other combination;
 /// - `charged_without_order`: payment captured, no completed order;
-/// - `stock_held_without_order`: a reservation held, no completed order.
+/// - `stock_held_without_order`: a reservation held, no completed order;
+/// - `shipped_without_order`: a shipment scheduled, no completed order;
+/// - `completed_not_fulfilled`: a completed order some participant does not (or no longer) hold.
 enum SagaAuditor {
     static let invariants = [
         SQLInvariant("inconsistent_orders", """
@@ -27,6 +29,16 @@ enum SagaAuditor {
         SQLInvariant("stock_held_without_order", """
             SELECT count(DISTINCT r.order_id) FROM reservations r WHERE r.status = 'reserved'
               AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_id = r.order_id AND o.status = 'completed')
+            """),
+        SQLInvariant("shipped_without_order", """
+            SELECT count(DISTINCT s.order_id) FROM shipments s WHERE s.status = 'scheduled'
+              AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_id = s.order_id AND o.status = 'completed')
+            """),
+        SQLInvariant("completed_not_fulfilled", """
+            SELECT count(*) FROM orders o WHERE o.status = 'completed' AND NOT (
+                EXISTS (SELECT 1 FROM reservations r WHERE r.order_id = o.order_id AND r.status = 'reserved')
+                AND EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.order_id AND p.status = 'captured')
+                AND EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = o.order_id AND s.status = 'scheduled'))
             """),
     ]
     static let knobs: [any LabKnob] = LabPostgres.knobs

@@ -98,7 +98,11 @@ struct SagaRunner: Sendable {
             INSERT INTO sagas (order_id, state, step, incarnation) VALUES (\(order), 'running', 'start', \(incarnation))
             """)
         for (index, step) in steps.enumerated() {
-            try await db.query("UPDATE sagas SET step = \(step.name), updated_at = now() WHERE order_id = \(order)")
+            // Still ours? (The recovery sweep takes over sagas that stopped moving.)
+            let ours = try await db.query("""
+                UPDATE sagas SET step = \(step.name), updated_at = now() WHERE order_id = \(order) AND state = 'running' RETURNING order_id
+                """)
+            guard !ours.isEmpty else { return false }
             var result = await call(step, "/steps/do", order)
             var attempt = 0
             while result == .unknown && attempt < retries {
@@ -110,30 +114,47 @@ struct SagaRunner: Sendable {
                 return false
             }
         }
-        try await finish(order, completed: true)
-        try await db.query("UPDATE sagas SET state = 'completed', updated_at = now() WHERE order_id = \(order)")
-        return true
+        return try await finish(order, completed: true, logState: "completed")
     }
 
     /// Undoes steps `through`…0 (each retried until it answers), then records the saga as compensated.
+    /// A compensation must happen: it gets a longer timeout than a step, and a pause between tries.
     func compensate(_ order: Int64, through last: Int) async throws {
         for step in steps[0...last].reversed() {
             var attempt = 0
-            while await call(step, "/steps/undo", order) != .done && attempt < 10 { attempt += 1 }
+            while await call(step, "/steps/undo", order, timeout: stepTimeout * 4) != .done {
+                attempt += 1
+                guard attempt < 10 else { throw SagaStuck(order: order, step: step.name) }
+                try await Task.sleep(for: .milliseconds(200))
+            }
         }
-        try await finish(order, completed: false)
-        try await db.query("UPDATE sagas SET state = 'compensated', updated_at = now() WHERE order_id = \(order)")
+        try await finish(order, completed: false, logState: "compensated")
     }
 
-    private func finish(_ order: Int64, completed: Bool) async throws {
-        try await db.query("""
-            INSERT INTO orders (order_id, status) VALUES (\(order), \(completed ? "completed" : "cancelled")) ON CONFLICT (order_id) DO NOTHING
-            """)
+    /// The order's outcome — and, with a saga log, the saga's final state in the same transaction, so
+    /// that a saga is unfinished in the log exactly as long as it has no outcome. With a log, only the
+    /// saga's current owner may finish it (`running`, or `compensating` for the sweep); false if
+    /// someone else has taken it over.
+    @discardableResult
+    private func finish(_ order: Int64, completed: Bool, logState: String? = nil) async throws -> Bool {
+        try await db.transaction { tx -> Bool in
+            if let logState {
+                let owned = try await tx.query("""
+                    UPDATE sagas SET state = \(logState), updated_at = now()
+                    WHERE order_id = \(order) AND state IN ('running', 'compensating') RETURNING order_id
+                    """)
+                guard !owned.isEmpty else { return false }
+            }
+            try await tx.query("""
+                INSERT INTO orders (order_id, status) VALUES (\(order), \(completed ? "completed" : "cancelled")) ON CONFLICT (order_id) DO NOTHING
+                """)
+            return true
+        }
     }
 
-    private func call(_ step: PeerClient, _ path: String, _ order: Int64) async -> StepResult {
+    private func call(_ step: PeerClient, _ path: String, _ order: Int64, timeout: Duration? = nil) async -> StepResult {
         do {
-            let reply = try await step.post(path, route: path, json: ["order": .number(Double(order))], timeout: stepTimeout)
+            let reply = try await step.post(path, route: path, json: ["order": .number(Double(order))], timeout: timeout ?? stepTimeout)
             if reply.isSuccess { return .done }
             return reply.status >= 500 ? .unknown : .refused
         } catch {
@@ -143,7 +164,8 @@ struct SagaRunner: Sendable {
 }
 
 /// The recovery sweep (SAGA=log): sagas still running that a dead run of the orchestrator drove, or
-/// that nobody has touched for STALE_MS, are compensated (backward recovery; every step keyed).
+/// that nobody has touched for STALE_MS, are taken over (state `compensating`) and compensated
+/// (backward recovery; every step keyed).
 struct SagaRecovery: Service {
     let runner: SagaRunner
     let interval: Duration
@@ -155,15 +177,32 @@ struct SagaRecovery: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
+                    // Take them over in one statement: from here on, their running owner (if it is alive at
+                    // all) finds them no longer running and stops.
                     let abandoned = try await runner.db.query("""
-                        SELECT order_id FROM sagas WHERE state = 'running'
-                          AND (incarnation <> \(runner.incarnation) OR updated_at < now() - make_interval(secs => \(stale.inSeconds)))
+                        UPDATE sagas SET state = 'compensating', incarnation = \(runner.incarnation), updated_at = now()
+                        WHERE (state = 'running' AND (incarnation <> \(runner.incarnation)
+                                                      OR updated_at < now() - make_interval(secs => \(stale.inSeconds))))
+                           OR (state = 'compensating' AND (incarnation <> \(runner.incarnation)
+                                                           OR updated_at < now() - make_interval(secs => \(stale.inSeconds))))
+                        RETURNING order_id
                         """).map { try $0.decode(Int64.self) }
-                    for order in abandoned {
-                        try await runner.compensate(order, through: runner.steps.count - 1)
-                        recovered.increment()
-                        logger.info("recovery: compensated abandoned saga \(order)")
+                    // A few sagas at a time, each on its own: one that fails is retried on the next sweep
+                    // (it stays `compensating`), the others go on.
+                    await withTaskGroup(of: Void.self) { group in
+                        for (index, order) in abandoned.enumerated() {
+                            if index >= 8 { await group.next() }
+                            group.addTask {
+                                do {
+                                    try await runner.compensate(order, through: runner.steps.count - 1)
+                                    recovered.increment()
+                                } catch {
+                                    logger.warning("recovery of saga \(order) failed, next sweep retries: \(error)")
+                                }
+                            }
+                        }
                     }
+                    if !abandoned.isEmpty { logger.info("recovery: compensated \(abandoned.count) abandoned saga(s)") }
                 } catch {
                     logger.warning("recovery sweep failed: \(error)")
                 }
@@ -171,4 +210,12 @@ struct SagaRecovery: Service {
             }
         }
     }
+}
+
+/// A compensation that did not get through after its retries: the saga stays unfinished in the log
+/// (`compensating`), and the next sweep tries again.
+struct SagaStuck: Error, CustomStringConvertible {
+    let order: Int64
+    let step: String
+    var description: String { "saga \(order): \(step) did not confirm its compensation" }
 }

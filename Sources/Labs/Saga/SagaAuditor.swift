@@ -1,4 +1,6 @@
 import LabKit
+import Metrics
+import ServiceLifecycle
 
 /// The reconciliation job: SQL over every participant's table (`invariant_violations{invariant=…}`).
 /// An order is consistent when it is completed and every participant did its step, or when no
@@ -46,6 +48,25 @@ enum SagaAuditor {
     static func build(_ service: LabService) async throws {
         guard let db = try service.postgres() else { throw LabStartupError("the auditor needs DATABASE_URL") }
         let checker = service.sqlInvariants(invariants, on: db, interval: .milliseconds(500))
+        service.addService(OrderOutcomes(db: db))
         service.router.get("/audit") { _, _ -> JSONValue in .object(checker.lastCounts.mapValues { .number(Double($0)) }) }
+    }
+}
+
+/// `saga_orders{status="completed|cancelled"}`: the orders' outcomes, by SQL, every 500 ms.
+struct OrderOutcomes: Service {
+    let db: LabPostgres
+
+    func run() async throws {
+        let gauge = { @Sendable (status: String) in Gauge(label: "saga_orders", dimensions: [("status", status)]) }
+        for status in ["completed", "cancelled"] { gauge(status).record(0) }
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                if let rows = try? await db.query("SELECT status, count(*) FROM orders GROUP BY status") {
+                    for row in rows { if let (status, count) = try? row.decode((String, Int).self) { gauge(status).record(count) } }
+                }
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+        }
     }
 }

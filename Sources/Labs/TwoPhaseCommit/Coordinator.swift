@@ -29,15 +29,25 @@ enum Coordinator {
         let executor = TransferExecutor(
             protocolChoice: choice, bankA: bankA, bankB: bankB, log: log, commitGap: try service.knobs.read(gapKnob),
             lockTimeoutMs: Int(try service.knobs.read(lockTimeoutKnob) / .milliseconds(1)), incarnation: incarnation)
+        var recovery: RecoverySweep?
         if let log {
-            service.addService(RecoverySweep(
-                banks: [("bank-a", bankA), ("bank-b", bankB)], log: log, incarnation: incarnation,
-                interval: try service.knobs.read(sweepKnob), logger: service.context.logger))
+            // Recovery has connections of its own: transfers blocked on in-doubt locks must not starve it.
+            let recoveryA = try service.postgres(urlVariable: "BANK_A_URL", poolName: "bank-a-recovery")
+            let recoveryB = try service.postgres(urlVariable: "BANK_B_URL", poolName: "bank-b-recovery")
+            recovery = RecoverySweep(
+                banks: [("bank-a", recoveryA), ("bank-b", recoveryB)], log: log, incarnation: incarnation,
+                interval: try service.knobs.read(sweepKnob), logger: service.context.logger)
+            service.addService(recovery!)
         }
+        let sweep = recovery
         let outcomes = { @Sendable (outcome: String) in Counter(label: "transfers_total", dimensions: [("outcome", outcome)]) }
         for outcome in ["committed", "aborted", "half_committed", "error"] { outcomes(outcome).increment(by: 0) }
 
         service.router.post("/transfers") { request, _ -> Response in
+            // A restarted coordinator first resolves what its predecessor left in doubt, then takes new work.
+            if let sweep, !sweep.hasRecovered {
+                return .jsonError("recovering in-doubt transactions", status: .serviceUnavailable)
+            }
             let body = try? await request.body.collect(upTo: 64 * 1024)
             let json = body.flatMap { try? JSONValue.parse($0.readableBytesView) } ?? .null
             guard let id = json["id"]?.stringValue, Transfer.isValidID(id),

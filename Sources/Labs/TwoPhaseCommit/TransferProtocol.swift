@@ -106,7 +106,8 @@ struct TransferExecutor: Sendable {
         // The decision: durable before anything is committed (2pc-recovery), or only in this process's
         // memory (2pc). A decision that cannot be written is no decision: abort.
         do {
-            try await log?.record(gid, .commit)
+            // The log may already say abort: recovery gave up on this transfer first. Then abort.
+            if let log, try await log.record(gid, .commit) != .commit { throw DecidedAbort() }
         } catch {
             try? await bankA.rollbackPrepared(gid)
             try? await bankB.rollbackPrepared(gid)
@@ -120,3 +121,6 @@ struct TransferExecutor: Sendable {
         return .committed
     }
 }
+
+/// Recovery recorded "abort" for this transfer before the coordinator could record "commit".
+struct DecidedAbort: Error {}

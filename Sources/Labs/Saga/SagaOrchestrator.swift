@@ -39,16 +39,20 @@ enum SagaOrchestrator {
         let runner = SagaRunner(
             mode: mode, steps: steps, db: db, stepTimeout: try service.knobs.read(stepTimeoutKnob),
             retries: try service.knobs.read(retriesKnob), incarnation: incarnation)
-        if mode == .log {
-            service.addService(SagaRecovery(
-                runner: runner, interval: try service.knobs.read(sweepKnob), stale: try service.knobs.read(staleKnob),
-                logger: service.context.logger))
-        }
+        let recovery = mode == .log
+            ? SagaRecovery(runner: runner, interval: try service.knobs.read(sweepKnob), stale: try service.knobs.read(staleKnob),
+                           logger: service.context.logger)
+            : nil
+        if let recovery { service.addService(recovery) }
         let outcomes = { @Sendable (outcome: String) in Counter(label: "sagas_total", dimensions: [("outcome", outcome)]) }
         for outcome in ["completed", "compensated", "recovered"] { outcomes(outcome).increment(by: 0) }
         let sequence = Atomic<Int64>(Int64(Date().timeIntervalSince1970 * 1000) * 1000)
 
         service.router.post("/orders/:id") { _, _ -> Response in
+            // A restarted orchestrator first finishes what its predecessor abandoned, then takes new orders.
+            if let recovery, !recovery.hasRecovered {
+                return .jsonError("recovering abandoned sagas", status: .serviceUnavailable)
+            }
             let order = sequence.add(1, ordering: .relaxed).newValue
             let completed = try await runner.run(order)
             outcomes(completed ? "completed" : "compensated").increment()
@@ -117,16 +121,22 @@ struct SagaRunner: Sendable {
         return try await finish(order, completed: true, logState: "completed")
     }
 
-    /// Undoes steps `through`…0 (each retried until it answers), then records the saga as compensated.
+    /// Undoes steps 0…`through` (each retried until it answers), then records the saga as compensated.
     /// A compensation must happen: it gets a longer timeout than a step, and a pause between tries.
+    /// The compensations are independent of each other (each is keyed), so they run at once.
     func compensate(_ order: Int64, through last: Int) async throws {
-        for step in steps[0...last].reversed() {
-            var attempt = 0
-            while await call(step, "/steps/undo", order, timeout: stepTimeout * 4) != .done {
-                attempt += 1
-                guard attempt < 10 else { throw SagaStuck(order: order, step: step.name) }
-                try await Task.sleep(for: .milliseconds(200))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for step in steps[0...last] {
+                group.addTask {
+                    var attempt = 0
+                    while await call(step, "/steps/undo", order, timeout: stepTimeout * 4) != .done {
+                        attempt += 1
+                        guard attempt < 10 else { throw SagaStuck(order: order, step: step.name) }
+                        try await Task.sleep(for: .milliseconds(200))
+                    }
+                }
             }
+            try await group.waitForAll()
         }
         try await finish(order, completed: false, logState: "compensated")
     }
@@ -166,14 +176,26 @@ struct SagaRunner: Sendable {
 /// The recovery sweep (SAGA=log): sagas still running that a dead run of the orchestrator drove, or
 /// that nobody has touched for STALE_MS, are taken over (state `compensating`) and compensated
 /// (backward recovery; every step keyed).
-struct SagaRecovery: Service {
+final class SagaRecovery: Service, Sendable {
     let runner: SagaRunner
     let interval: Duration
     let stale: Duration
     let logger: Logger
+    private let recovered = Mutex(false)
+
+    init(runner: SagaRunner, interval: Duration, stale: Duration, logger: Logger) {
+        self.runner = runner
+        self.interval = interval
+        self.stale = stale
+        self.logger = logger
+    }
+
+    /// Whether the first sweep has finished (a restarted orchestrator takes new orders only then).
+    var hasRecovered: Bool { recovered.withLock { $0 } }
 
     func run() async throws {
-        let recovered = Counter(label: "sagas_total", dimensions: [("outcome", "recovered")])
+        let recoveredSagas = Counter(label: "sagas_total", dimensions: [("outcome", "recovered")])
+        let (runner, stale, logger) = (self.runner, self.stale, self.logger)
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
@@ -187,15 +209,15 @@ struct SagaRecovery: Service {
                                                            OR updated_at < now() - make_interval(secs => \(stale.inSeconds))))
                         RETURNING order_id
                         """).map { try $0.decode(Int64.self) }
-                    // A few sagas at a time, each on its own: one that fails is retried on the next sweep
+                    // Many sagas at a time, each on its own: one that fails is retried on the next sweep
                     // (it stays `compensating`), the others go on.
                     await withTaskGroup(of: Void.self) { group in
                         for (index, order) in abandoned.enumerated() {
-                            if index >= 8 { await group.next() }
+                            if index >= 32 { await group.next() }
                             group.addTask {
                                 do {
                                     try await runner.compensate(order, through: runner.steps.count - 1)
-                                    recovered.increment()
+                                    recoveredSagas.increment()
                                 } catch {
                                     logger.warning("recovery of saga \(order) failed, next sweep retries: \(error)")
                                 }
@@ -203,10 +225,11 @@ struct SagaRecovery: Service {
                         }
                     }
                     if !abandoned.isEmpty { logger.info("recovery: compensated \(abandoned.count) abandoned saga(s)") }
+                    self.recovered.withLock { $0 = true }
                 } catch {
                     logger.warning("recovery sweep failed: \(error)")
                 }
-                try? await Task.sleep(for: interval)
+                try? await Task.sleep(for: self.interval)
             }
         }
     }

@@ -182,3 +182,17 @@ struct JSONObjectReader {
         }
     }
 }
+
+extension JSONValue {
+    /// Member access for reading replies: `reply["backend"]?["count"]`.
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let o) = self { return o[key] }
+        return nil
+    }
+
+    public var stringValue: String? { if case .string(let s) = self { s } else { nil } }
+    public var doubleValue: Double? { if case .number(let d) = self { d } else { nil } }
+    /// The number as an Int when it is a whole number in range (never traps on 1e300 or NaN).
+    public var intValue: Int? { doubleValue.flatMap { Int(exactly: $0.rounded(.towardZero)) } }
+    public var boolValue: Bool? { if case .bool(let b) = self { b } else { nil } }
+}

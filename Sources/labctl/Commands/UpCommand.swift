@@ -37,6 +37,9 @@ struct UpCommand: AsyncParsableCommand {
         print(Self.describe(running))
         fflush(nil)   // the table reaches a pipe or file now, not at exit
         note("\n\(running.manifest.id) (\(running.variant)) is up. Ctrl-C or `labctl down` stops it.")
+        // A process dying on its own (not through `labctl kill`/`restart`) is reported as it happens;
+        // the lab stays up for you to look at (`labctl restart <service>` brings a service back).
+        let watch = ProcessWatch(lab: running, report: { exit in note("\(exit)") })
 
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await running.serveControlRequests() }
@@ -44,6 +47,7 @@ struct UpCommand: AsyncParsableCommand {
             await group.next()
             group.cancelAll()
         }
+        watch.stop()
         note("stopping \(running.manifest.id)…")
         await running.down()
     }

@@ -173,8 +173,10 @@ extension ManifestParser.Context {
             let f = try body.mapping(allowed: ["proxy", "toxic"])
             let proxyReader = try f.required("proxy")
             let proxy = try proxyReader.identifier()
-            guard let target = infrastructureNames[proxy], target.proxied else {
-                let proxied = infrastructureNames.values.filter(\.proxied).map(\.name).sorted()
+            // A proxy in front of a whole item (`proxied: true`), or one a kind puts on an inner link.
+            let inner = infrastructureNames.values.flatMap { $0.kind.definition?.proxyNames($0) ?? [] }
+            guard infrastructureNames[proxy]?.proxied == true || inner.contains(proxy) else {
+                let proxied = (infrastructureNames.values.filter(\.proxied).map(\.name) + inner).sorted()
                 throw proxyReader.error("no proxied infrastructure named '\(proxy)' (mark one 'proxied: true'; proxied: \(proxied.isEmpty ? "none" : proxied.joined(separator: ", ")))")
             }
             kind = .proxyToxic(proxy: proxy, toxic: try f.required("toxic").json())

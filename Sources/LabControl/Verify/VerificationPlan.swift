@@ -31,9 +31,16 @@ public struct VerificationPlan: Sendable {
     }
 
     /// The ports lab number `index` may use: 500 of them, below the kernel's ephemeral range, so
-    /// labs running at the same time (consecutive indexes) never share one.
-    public static func portRange(forJob index: Int) -> ClosedRange<Int> {
-        let first = 10_000 + (index % 45) * 500
+    /// labs running at the same time (consecutive indexes) never share one. Two verifies on one
+    /// machine (several engineers) would share them: `LAB_VERIFY_PORT_OFFSET=N` shifts this verify's
+    /// blocks by N blocks of 500 (wrapping within 10000-32499).
+    public static func portRange(forJob index: Int, offset: Int = portOffset) -> ClosedRange<Int> {
+        let first = 10_000 + ((index + offset) % 45) * 500
         return first...(first + 499)
     }
+
+    public static let portOffset: Int = {
+        guard let text = ProcessInfo.processInfo.environment["LAB_VERIFY_PORT_OFFSET"], let offset = Int(text), offset >= 0 else { return 0 }
+        return offset
+    }()
 }

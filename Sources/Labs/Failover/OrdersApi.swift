@@ -138,8 +138,12 @@ struct AcknowledgedWriteAudit: Service {
                 let ids = history.ids
                 acknowledged.record(ids.count)
                 outage.record(history.longestGap.inSeconds)
+                // Bounded: with synchronous replication cut, every pooled connection can sit in a commit
+                // waiting for the standby, and a read queued behind them would freeze these gauges.
                 if let (_, db) = router.leader, !ids.isEmpty,
-                   let found = try? await db.query("SELECT count(*) FROM orders WHERE id = ANY(\(ids))").first?.decode(Int.self) {
+                   let found = try? await withTimeout(.seconds(1), operation: {
+                       try await db.query("SELECT count(*) FROM orders WHERE id = ANY(\(ids))").first?.decode(Int.self)
+                   }) {
                     lost.record(ids.count - found)
                 }
                 try? await Task.sleep(for: .seconds(1))

@@ -21,5 +21,7 @@
 //   Scaffold/        LabScaffold (`labctl new`): a lab that compiles and verifies as written.
 //   Compose/         the Docker path: ComposeLayout (names and ports), ComposeTarget, ComposeScenario.
 //   Report/          the HTML report of a comparison (SVG charts).
+//   Console/         the lab console `labctl up`/`labctl console` serve: pages, live charts through
+//                    Prometheus, controls (faults, processes, variants), Jaeger's query API on the store.
 //   Traces/, Load/:  the OTLP receiver and trace store; the open/closed-loop load generator.
 import LabKit

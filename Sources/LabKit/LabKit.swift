@@ -6,6 +6,7 @@
 //   HTTP/          PeerClient: traced, timed, deadline-aware calls to other services
 //   Postgres/      LabPostgres: a PostgresNIO pool with query spans and pool metrics
 //   Redis/         RedisClient: hiredis (CHiredis) behind a pool, with client spans and metrics
+//   Etcd/          EtcdClient (v3 JSON gateway: keys, leases, transactions) and EtcdLeaderLease
 //   Resilience/    the patterns labs teach: retry, budget, circuit breaker, bulkhead, rate limiting,
 //                  timeouts and deadlines, hedging, load shedding, coalescing (each against a Clock)
 //   FaultProxy/    the fault-injecting TCP proxy (`labsvc proxy`): toxics, down/up, its admin API

@@ -106,12 +106,14 @@ final class LoadGeneratorTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(openP99, .milliseconds(500))
         XCTAssertGreaterThanOrEqual(openP90, .milliseconds(300))
 
-        // The closed-loop user did see one ~1 s response, but it is a single sample among ~200.
-        let closedP99 = try XCTUnwrap(closedStats.latency(atPercentile: 99))
+        // The closed-loop user did see one ~1 s response, but it is a single sample among many (~200 on
+        // a quiet machine, tens on a loaded one): its p90 stays fast while the open loop's is the stall.
+        // (p90, not p99: on a loaded machine fewer than 100 samples make p99 the maximum.)
+        let closedP90 = try XCTUnwrap(closedStats.latency(atPercentile: 90))
         let closedMax = try XCTUnwrap(closedStats.latency(atPercentile: 100))
         XCTAssertGreaterThanOrEqual(closedMax, .milliseconds(800))
-        XCTAssertLessThan(closedP99, .milliseconds(250))
-        XCTAssertLessThan(closedP99 * 2, openP99)
+        XCTAssertLessThan(closedP90, .milliseconds(250))
+        XCTAssertLessThan(closedP90 * 2, openP90)
     }
 
     func testOutcomesAreClassified() async throws {

@@ -11,6 +11,8 @@ extension LabService {
         } catch {
             throw LabStartupError("REDIS_URL: \(error)")
         }
+        // Redis answers in microseconds: the default buckets (5 ms and up) would put every command in one.
+        telemetry.registry.configureBuckets(forMetric: "redis_client_command_duration_seconds", RedisClient.durationBuckets)
         addService(client)
         addReadinessCheck("redis") { _ = try await client.ping() }
         return client

@@ -7,9 +7,9 @@ import Glibc
 /// A real PostgreSQL server on 127.0.0.1 with a fresh cluster in `directory/data`.
 ///
 /// initdb (trust authentication: loopback only, for labs and tests) — or, with a `template`, a copy
-/// of a cluster made once that already holds the lab role and database — then `postgres` runs in
-/// the foreground as our child (not pg_ctl's daemon, so the parent-death signal reaches it), then
-/// `initSQL` is applied with psql.
+/// of a cluster made once that already holds the lab role, the database and `initSQL`'s effects — then
+/// `postgres` runs in the foreground as our child (not pg_ctl's daemon, so the parent-death signal
+/// reaches it), then (without a template) `initSQL` is applied with psql.
 /// PostgreSQL refuses to run as root: as root, the cluster belongs to the `postgres` user and
 /// initdb/postgres run as that user.
 public final class PostgresServer: Sendable {
@@ -63,10 +63,11 @@ public final class PostgresServer: Sendable {
         }
         let environment = ChildProcess.minimalEnvironment(home: directory.path)
 
-        // A copy of a ready cluster costs a fraction of initdb plus creating the role and database.
+        // A copy of a ready cluster costs a fraction of initdb plus creating the role and database
+        // (and of loading init.sql's data: the template has it applied).
         var copied = false
         if let template {
-            copied = try await template.copy(to: data, database: database, user: user, postgres: postgres, locator: locator)
+            copied = try await template.copy(to: data, database: database, user: user, initSQL: initSQL, postgres: postgres, locator: locator)
         }
         if !copied {
             try await ChildProcess.run(
@@ -97,7 +98,7 @@ public final class PostgresServer: Sendable {
                         (try? await server.psql(psql, database: "postgres", role: "postgres", arguments: ["-c", "SELECT 1"], log: "ready.log")) != nil
                     }
                     if !copied { try await server.createRoleAndDatabase(psql) }
-                    if let initSQL {
+                    if let initSQL, !copied {
                         let file = directory.appendingPathComponent("init.sql")
                         try initSQL.write(to: file, atomically: true, encoding: .utf8)
                         try await server.psql(psql, database: database, role: user, arguments: ["-f", file.path], log: "init-sql.log")

@@ -31,9 +31,13 @@ public struct VerificationPlan: Sendable {
     }
 
     /// The ports lab number `index` may use: 500 of them, below the kernel's ephemeral range, so
-    /// labs running at the same time (consecutive indexes) never share one.
-    public static func portRange(forJob index: Int) -> ClosedRange<Int> {
-        let first = 10_000 + (index % 45) * 500
+    /// labs running at the same time (consecutive indexes) never share one. The blocks start at one
+    /// chosen by this process's id, so two `labctl verify` running at once on a machine (two people,
+    /// CI and a developer) start their labs in different blocks.
+    public static func portRange(forJob index: Int, firstBlock: Int = processBlock) -> ClosedRange<Int> {
+        let first = 10_000 + ((firstBlock + index) % 45) * 500
         return first...(first + 499)
     }
+
+    public static let processBlock = Int(getpid() % 45)
 }

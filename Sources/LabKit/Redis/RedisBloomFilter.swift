@@ -66,6 +66,23 @@ public struct RedisBloomFilter: Sendable {
         try await redis.getbits(key, offsets: parameters.offsets(of: element)).allSatisfy { $0 }
     }
 
+    /// `mightContain` for many elements, pipelined (`batchSize` probes per round trip), in order.
+    public func mightContain(_ elements: [String], batchSize: Int = 500) async throws -> [Bool] {
+        var answers: [Bool] = []
+        answers.reserveCapacity(elements.count)
+        for start in stride(from: 0, to: elements.count, by: max(1, batchSize)) {
+            let batch = elements[start..<min(start + max(1, batchSize), elements.count)]
+            let replies = try await redis.pipeline(batch.map { element in
+                ["BITFIELD_RO", RedisArgument(key)] + parameters.offsets(of: element).flatMap { ["GET", "u1", RedisArgument($0)] as [RedisArgument] }
+            })
+            for reply in replies {
+                guard let bits = reply.array else { throw RedisError.unexpected(reply, from: "BITFIELD_RO", expected: "an array") }
+                answers.append(bits.allSatisfy { $0 == .integer(1) })
+            }
+        }
+        return answers
+    }
+
     /// Replaces the filter with a bitmap built elsewhere (`BloomFilterParameters.bitmap(of:)`).
     public func replace(with bitmap: [UInt8]) async throws {
         guard bitmap.count == (parameters.bits + 7) / 8 else {

@@ -45,7 +45,7 @@ public final class SetupProgress: Sendable {
 
     func finished(after elapsed: Duration) {
         state.withLock { $0 = .done }
-        duration.record(elapsed.seconds)
+        duration.record(elapsed.inSeconds)
     }
 
     func failed(_ error: any Error) {
@@ -77,7 +77,7 @@ struct SetupService: Service {
             try await cancelWhenGracefulShutdown { try await work(progress) }
             let elapsed = ContinuousClock.now - start
             progress.finished(after: elapsed)
-            logger.info("setup done", metadata: ["step": "\(progress.step)", "seconds": "\(elapsed.seconds)"])
+            logger.info("setup done", metadata: ["step": "\(progress.step)", "seconds": "\(elapsed.inSeconds)"])
         } catch is CancellationError {
             return
         } catch {
@@ -87,13 +87,5 @@ struct SetupService: Service {
             throw error
         }
         try? await gracefulShutdown()
-    }
-}
-
-extension Duration {
-    /// This duration in (fractional) seconds.
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

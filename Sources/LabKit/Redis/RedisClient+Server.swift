@@ -48,6 +48,29 @@ extension RedisClient {
         return .seconds(seconds) + .microseconds(microseconds)
     }
 
+    /// The server's own latency percentiles per command (`INFO latencystats`, Redis 7+: the time Redis
+    /// spent executing each command, without the network or the client): command (lower-case) →
+    /// percentile ("p50", "p99", "p99.9") → duration. Since the server started or `CONFIG RESETSTAT`.
+    public func serverLatencyPercentiles() async throws -> [String: [String: Duration]] {
+        Self.parseLatencyStats(try await info("latencystats"))
+    }
+
+    /// `latency_percentiles_usec_get:p50=1.003,p99=3.007,p99.9=4.015` → ["get": ["p50": 1.003 µs, …]].
+    static func parseLatencyStats(_ info: [String: String]) -> [String: [String: Duration]] {
+        var result: [String: [String: Duration]] = [:]
+        let prefix = "latency_percentiles_usec_"
+        for (name, value) in info where name.hasPrefix(prefix) {
+            var percentiles: [String: Duration] = [:]
+            for part in value.split(separator: ",") {
+                let pair = part.split(separator: "=", maxSplits: 1)
+                guard pair.count == 2, let microseconds = Double(pair[1]) else { continue }
+                percentiles[String(pair[0])] = .nanoseconds(Int64(microseconds * 1_000))
+            }
+            result[String(name.dropFirst(prefix.count))] = percentiles
+        }
+        return result
+    }
+
     static func parseInfo(_ text: String) -> [String: String] {
         var values: [String: String] = [:]
         for line in text.split(whereSeparator: \.isNewline) where !line.hasPrefix("#") {

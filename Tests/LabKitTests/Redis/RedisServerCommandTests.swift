@@ -31,6 +31,16 @@ final class RedisServerCommandTests: RedisServerTestCase {
         let serverSeconds = Double(server.components.seconds) + Double(server.components.attoseconds) / 1e18
         XCTAssertEqual(serverSeconds, local, accuracy: 5, "the same machine's clock")
 
+        for _ in 0..<20 { _ = try await redis.get("a") }
+        let latencies = try await redis.serverLatencyPercentiles()
+        let get = try XCTUnwrap(latencies["get"], "\(latencies.keys.sorted())")
+        let p99 = try XCTUnwrap(get["p99"])
+        XCTAssertGreaterThan(p99, .zero)
+        XCTAssertLessThan(p99, .milliseconds(50), "a GET takes Redis microseconds")
+        XCTAssertEqual(
+            RedisClient.parseLatencyStats(["latency_percentiles_usec_evalsha": "p50=5.023,p99=12.031,p99.9=20.095", "used_memory": "1"]),
+            ["evalsha": ["p50": .nanoseconds(5_023), "p99": .nanoseconds(12_031), "p99.9": .nanoseconds(20_095)]])
+
         XCTAssertEqual(RedisClient.parseInfo("# Memory\r\nused_memory:12\r\nmaxmemory_policy:noeviction\r\n\r\n"),
                        ["used_memory": "12", "maxmemory_policy": "noeviction"])
     }

@@ -22,6 +22,7 @@ enum LabCatalogServices {
         LabServiceRegistry.Lab(week: 29, slug: "saga", title: "Saga: compensations, a crashed orchestrator and the step that timed out after it succeeded", roles: SagaLab.roles).declaringKnobs(SagaLab.knobs),
         LabServiceRegistry.Lab(week: 30, slug: "failover", title: "Failover: promotion, fencing, and the writes a failover loses", roles: FailoverLab.roles).declaringKnobs(FailoverLab.knobs),
         LabServiceRegistry.Lab(week: 32, slug: "hyperloglog", title: "HyperLogLog: counting a million unique visitors in 12 KB", roles: HyperloglogLab.roles).declaringKnobs(HyperloglogLab.knobs),
+        LabServiceRegistry.Lab(week: 34, slug: "distributed-counter", title: "Distributed counter: lost increments and hot keys", roles: DistributedCounterLab.roles).declaringKnobs(DistributedCounterLab.knobs),
         LabServiceRegistry.Lab(week: 36, slug: "ticket-booking", title: "Ticket booking: holds, expiry and double bookings", roles: TicketBookingLab.roles).declaringKnobs(TicketBookingLab.knobs),
         LabServiceRegistry.Lab(week: 41, slug: "two-phase-commit", title: "Two-phase commit: atomic transfers across two databases, and the coordinator that dies", roles: TwoPhaseCommitLab.roles).declaringKnobs(TwoPhaseCommitLab.knobs),
     ]

@@ -58,7 +58,8 @@ public final class PostgresServer: Sendable {
         // (and of loading init.sql's data: the template has it applied).
         var copied = false
         if let template {
-            copied = try await template.copy(to: data, database: database, user: user, initSQL: initSQL, postgres: postgres, locator: locator)
+            copied = try await template.copy(
+                to: data, database: database, user: user, initSQL: initSQL, postgres: postgres, locator: locator)
         }
         if !copied {
             try await ChildProcess.run(

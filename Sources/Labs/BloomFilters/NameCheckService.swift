@@ -15,7 +15,9 @@ enum NameCheckService {
         let metrics = NameCheckMetrics()
         let filter: TakenNamesFilter? = try {
             guard settings.check == .bloom else { return nil }
-            guard let redis = try service.redis() else { throw LabStartupError("REDIS_URL is not set: NAME_CHECK=bloom keeps the filter in Redis") }
+            guard let redis = try service.redis() else {
+                throw LabStartupError("REDIS_URL is not set: NAME_CHECK=bloom keeps the filter in Redis")
+            }
             let bloom = TakenNamesFilter(
                 filter: RedisBloomFilter(redis: redis, key: "bloom:taken-names", parameters: settings.parameters), metrics: metrics)
             service.addSetup("bloom filter") { progress in try await bloom.rebuild(from: db, progress: progress) }

@@ -33,7 +33,9 @@ struct CounterAudit: Sendable {
                 return ["acknowledged": .number(Double(acknowledgedViews)), "stored": .number(Double(storedViews)),
                         "lost": .number(Double(acknowledgedViews - storedViews))]
             }
-            guard ContinuousClock.now < deadline else { throw LabStartupError("audit: \(inFlight) views still being counted after \(timeout)") }
+            guard ContinuousClock.now < deadline else {
+                throw LabStartupError("audit: \(inFlight) views still being counted after \(timeout)")
+            }
             try await Task.sleep(for: .milliseconds(200))
         }
     }

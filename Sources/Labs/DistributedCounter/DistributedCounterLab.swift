@@ -10,7 +10,9 @@ import LabKit
 enum DistributedCounterLab {
     /// The lab's services; its week, slug and title are in its lab.yaml.
     static let roles: [LabServiceRegistry.Role] = [
-        .init("edge", "POST|GET /videos/{id}/views: round-robins over the api replicas (API_URL, comma-separated)", build: CounterEdge.build),
+        .init(
+            "edge", "POST|GET /videos/{id}/views: round-robins over the api replicas (API_URL, comma-separated)",
+            build: CounterEdge.build),
         .init(
             "api", "POST /videos/{id}/views counts a view in Redis (REDIS_URL), GET returns the total; COUNTER=get-set|sharded-incr",
             build: ViewCounterService.build),

@@ -13,7 +13,9 @@ enum UniqueVisitorsService {
         let settings = try UniqueVisitorsSettings(service.knobs)
         // A SUNIONSTORE of a month of ids holds Redis for seconds, and every command behind it waits:
         // wait for them (the lesson is how long) rather than fail them after the default 2 s.
-        guard let redis = try service.redis(commandTimeout: .seconds(20)) else { throw LabStartupError("REDIS_URL is not set: the visitors are counted in Redis") }
+        guard let redis = try service.redis(commandTimeout: .seconds(20)) else {
+            throw LabStartupError("REDIS_URL is not set: the visitors are counted in Redis")
+        }
         let counter: any UniqueCounter =
             switch settings.counting {
             case .exactSet: ExactSetCounter(redis: redis)

@@ -25,7 +25,8 @@ struct UniqueVisitorsSettings {
     static let populationKnob = Knob.wholeNumber(
         "POPULATION", default: 1_200_000, in: 1...100_000_000, "visitor ids are 1…POPULATION (each day's visitors are drawn from them)")
     static let pagesKnob = Knob.string("PAGES", default: "home", "the pages, comma-separated (each gets its own keys)")
-    static let seedKnob = Knob.wholeNumber("SEED", default: 32, in: 0...Int.max, "seeds the loaded history, so every run loads the same visits")
+    static let seedKnob = Knob.wholeNumber(
+        "SEED", default: 32, in: 0...Int.max, "seeds the loaded history, so every run loads the same visits")
 
     static let knobs: [any LabKnob] = [countingKnob, daysKnob, visitorsKnob, populationKnob, pagesKnob, seedKnob]
 

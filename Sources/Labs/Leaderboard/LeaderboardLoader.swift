@@ -44,7 +44,8 @@ struct LeaderboardLoader: Sendable {
         // "score id score id ..." is ZADD's argument order already.
         let words = pairs.utf8.split(separator: UInt8(ascii: " "))
         let commands = stride(from: 0, to: words.count, by: 2_000).lazy.map { start -> [RedisArgument] in
-            ["ZADD", RedisArgument(RedisLeaderboard.key)] + words[start..<min(start + 2_000, words.count)].map { RedisArgument(bytes: Array($0)) }
+            ["ZADD", RedisArgument(RedisLeaderboard.key)]
+                + words[start..<min(start + 2_000, words.count)].map { RedisArgument(bytes: Array($0)) }
         }
         try await redis.bulkLoad(commands, batchSize: 10, concurrency: 2)
         return count

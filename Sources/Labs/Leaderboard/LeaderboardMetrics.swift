@@ -17,7 +17,9 @@ final class LeaderboardMetrics: Sendable {
     init(store: LeaderboardService.Store) {
         self.store = store
         timers = Dictionary(uniqueKeysWithValues: ["rank", "add_points", "top"].map { operation in
-            (operation, Timer(label: Self.durationName, dimensions: [("operation", operation), ("store", store.rawValue)], preferredDisplayUnit: .seconds))
+            (operation, Timer(
+                label: Self.durationName, dimensions: [("operation", operation), ("store", store.rawValue)],
+                preferredDisplayUnit: .seconds))
         })
     }
 

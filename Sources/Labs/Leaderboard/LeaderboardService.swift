@@ -28,7 +28,9 @@ enum LeaderboardService {
         case .postgres:
             board = PostgresLeaderboard(db: db)
         case .redis:
-            guard let redis = try service.redis() else { throw LabStartupError("REDIS_URL is not set: LEADERBOARD=redis keeps it in Redis") }
+            guard let redis = try service.redis() else {
+                throw LabStartupError("REDIS_URL is not set: LEADERBOARD=redis keeps it in Redis")
+            }
             board = RedisLeaderboard(redis: redis)
             RedisLatencyWatcher.start(redis, commands: ["evalsha", "zrange"])
             service.addSetup("leaderboard") { progress in

@@ -81,7 +81,8 @@ struct RedisLeaderboard: Leaderboard {
     }
 
     func addPoints(_ points: Int, to player: Int) async throws -> Standing? {
-        Self.standing(player, try await redis.run(Self.addPointsScript, keys: [Self.key], args: [RedisArgument(player), RedisArgument(points)]))
+        let reply = try await redis.run(Self.addPointsScript, keys: [Self.key], args: [RedisArgument(player), RedisArgument(points)])
+        return Self.standing(player, reply)
     }
 
     func top(_ count: Int) async throws -> [Standing] {

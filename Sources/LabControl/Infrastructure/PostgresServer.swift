@@ -7,9 +7,9 @@ import Glibc
 /// A real PostgreSQL server on 127.0.0.1 with a fresh cluster in `directory/data`.
 ///
 /// initdb (trust authentication: loopback only, for labs and tests) — or, with a `template`, a copy
-/// of a cluster made once that already holds the lab role and database — then `postgres` runs in
-/// the foreground as our child (not pg_ctl's daemon, so the parent-death signal reaches it), then
-/// `initSQL` is applied with psql.
+/// of a cluster made once that already holds the lab role, the database and `initSQL`'s effects — then
+/// `postgres` runs in the foreground as our child (not pg_ctl's daemon, so the parent-death signal
+/// reaches it), then (without a template) `initSQL` is applied with psql.
 /// PostgreSQL refuses to run as root: as root, the cluster belongs to the `postgres` user and
 /// initdb/postgres run as that user.
 public final class PostgresServer: Sendable {
@@ -54,10 +54,12 @@ public final class PostgresServer: Sendable {
         let (data, socketDirectory, ownsSocketDirectory) = try prepareDirectories(directory, runAs: runAs)
         let environment = ChildProcess.minimalEnvironment(home: directory.path)
 
-        // A copy of a ready cluster costs a fraction of initdb plus creating the role and database.
+        // A copy of a ready cluster costs a fraction of initdb plus creating the role and database
+        // (and of loading init.sql's data: the template has it applied).
         var copied = false
         if let template {
-            copied = try await template.copy(to: data, database: database, user: user, postgres: postgres, locator: locator)
+            copied = try await template.copy(
+                to: data, database: database, user: user, initSQL: initSQL, postgres: postgres, locator: locator)
         }
         if !copied {
             try await ChildProcess.run(
@@ -83,7 +85,9 @@ public final class PostgresServer: Sendable {
                     if let initSQL {
                         let file = directory.appendingPathComponent("init.sql")
                         try initSQL.write(to: file, atomically: true, encoding: .utf8)
-                        for target in [database] + databases.filter({ $0 != database }) {
+                        // A copied template has init.sql applied to the lab's database already.
+                        let targets = (copied ? [] : [database]) + databases.filter({ $0 != database })
+                        for target in targets {
                             try await server.psql(psql, database: target, role: user, arguments: ["-f", file.path], log: "init-sql.log")
                         }
                     }

@@ -20,6 +20,8 @@ public struct PeerClient: Sendable {
     public var defaultTimeout: Duration
     /// Largest response body read into memory.
     public var maxResponseBytes = 8 * 1024 * 1024
+    /// false: a 3xx answer is returned (with its `location` header) instead of followed.
+    public var followsRedirects = true
 
     public init(name: String, baseURL: String, defaultTimeout: Duration = .seconds(10)) {
         self.name = name
@@ -85,7 +87,8 @@ public struct PeerClient: Sendable {
             }
             do {
                 let nioDeadline = NIODeadline.now() + .nanoseconds(budget.nanoseconds)
-                let response = try await LabHTTPClient.shared.execute(request, deadline: nioDeadline)
+                let http = followsRedirects ? LabHTTPClient.shared : LabHTTPClient.notFollowingRedirects
+                let response = try await http.execute(request, deadline: nioDeadline)
                 let bytes = try await response.body.collect(upTo: maxResponseBytes)
                 statusLabel = String(response.status.code)
                 span.attributes["http.response.status_code"] = Int(response.status.code)

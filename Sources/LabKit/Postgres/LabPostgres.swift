@@ -22,7 +22,7 @@ public final class LabPostgres: Service, Sendable {
     public let poolName: String
     public let poolSize: Int
     public let acquireTimeout: Duration
-    let logger: Logger
+    public let logger: Logger
     private let counts = Mutex(PoolCounts())
     private let inUseGauge: Gauge
     private let idleGauge: Gauge

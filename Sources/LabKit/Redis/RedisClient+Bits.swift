@@ -1,5 +1,5 @@
-// Typed helpers for bitmaps (SETBIT/GETBIT/BITFIELD) and HyperLogLog (PFADD/PFCOUNT):
-// the probabilistic-counting and bloom-filter labs.
+// Typed helpers for bitmaps (SETBIT/GETBIT/BITCOUNT/BITFIELD): Bloom filters, presence bitmaps,
+// packed small counters.
 
 /// A BITFIELD integer type: `u8`, `i16`, ...
 public struct RedisBitfieldType: Sendable, Hashable {
@@ -66,14 +66,31 @@ extension RedisClient {
         }
     }
 
-    /// `PFADD key element...`: true when the HyperLogLog's estimate changed.
-    @discardableResult
-    public func pfadd(_ key: String, _ elements: [String]) async throws -> Bool {
-        try await send(["PFADD", RedisArgument(key)] + elements.map { RedisArgument($0) }).expectInteger("PFADD") == 1
+    /// `BITFIELD_RO key GET type offset ...`: the read-only form (allowed on replicas, never writes),
+    /// one value per read.
+    public func bitfieldReadOnly(_ key: String, _ reads: [(RedisBitfieldType, RedisBitfieldOffset)]) async throws -> [Int] {
+        guard !reads.isEmpty else { return [] }
+        let arguments = reads.flatMap { type, offset in ["GET", type.argument, offset.argument] as [RedisArgument] }
+        return try await send(["BITFIELD_RO", RedisArgument(key)] + arguments).expectArray("BITFIELD_RO").map {
+            try $0.expectInteger("BITFIELD_RO")
+        }
     }
 
-    /// `PFCOUNT key...`: the estimated number of distinct elements (of the union, for several keys).
-    public func pfcount(_ keys: String...) async throws -> Int {
-        try await send(["PFCOUNT"] + keys.map { RedisArgument($0) }).expectInteger("PFCOUNT")
+    /// `GETBIT` of many offsets in one round trip (`BITFIELD_RO key GET u1 o1 GET u1 o2 ...`): a Bloom
+    /// filter's k probes.
+    public func getbits(_ key: String, offsets: [Int]) async throws -> [Bool] {
+        try await bitfieldReadOnly(key, offsets.map { (.unsigned(1), .bit($0)) }).map { $0 == 1 }
+    }
+
+    /// Sets many bits to 1 in one command (`BITFIELD key SET u1 o1 1 ...`); returns each bit's previous value.
+    @discardableResult
+    public func setbits(_ key: String, offsets: [Int]) async throws -> [Bool] {
+        guard !offsets.isEmpty else { return [] }
+        return try await bitfield(key, offsets.map { .set(.unsigned(1), at: .bit($0), value: 1) }).map { $0 == 1 }
+    }
+
+    /// `BITCOUNT key`: how many bits are 1 (0 for a missing key).
+    public func bitcount(_ key: String) async throws -> Int {
+        try await send("BITCOUNT", RedisArgument(key)).expectInteger("BITCOUNT")
     }
 }

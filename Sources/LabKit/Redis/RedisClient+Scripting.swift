@@ -37,6 +37,55 @@ extension RedisClient {
     }
 }
 
+/// One script call of a pipelined batch (`RedisClient.run(_ calls:)`).
+public struct RedisScriptCall: Sendable {
+    public var script: RedisScript
+    public var keys: [String]
+    public var args: [RedisArgument]
+
+    public init(_ script: RedisScript, keys: [String] = [], args: [RedisArgument] = []) {
+        self.script = script
+        self.keys = keys
+        self.args = args
+    }
+
+    func evalSHA(_ sha1: String) -> [RedisArgument] {
+        ["EVALSHA", RedisArgument(sha1), RedisArgument(keys.count)] + keys.map { RedisArgument($0) } + args
+    }
+}
+
+extension RedisClient {
+    /// Runs several scripts in one round trip (EVALSHA each, pipelined) and returns one reply per call,
+    /// in order; a script error comes back in place as `.error`. Scripts not loaded yet are loaded
+    /// first; a call the server answers NOSCRIPT (it restarted or flushed its scripts) did not run, so
+    /// its script is loaded and that call alone is sent again — calls that ran are never repeated.
+    public func run(_ calls: [RedisScriptCall]) async throws -> [RESPValue] {
+        guard !calls.isEmpty else { return [] }
+        var shas: [String] = []
+        for call in calls {
+            if let sha1 = call.script.cachedSHA1 {
+                shas.append(sha1)
+            } else {
+                let sha1 = try await scriptLoad(call.script.source)
+                call.script.cachedSHA1 = sha1
+                shas.append(sha1)
+            }
+        }
+        var replies = try await pipeline(zip(calls, shas).map { call, sha1 in call.evalSHA(sha1) })
+        let missing = replies.indices.filter { if case .error(let message) = replies[$0] { message.hasPrefix("NOSCRIPT") } else { false } }
+        if !missing.isEmpty {
+            for index in missing {
+                let sha1 = try await scriptLoad(calls[index].script.source)
+                calls[index].script.cachedSHA1 = sha1
+                shas[index] = sha1
+            }
+            let retried = try await pipeline(missing.map { calls[$0].evalSHA(shas[$0]) })
+            for (index, reply) in zip(missing, retried) { replies[index] = reply }
+        }
+        return replies
+    }
+}
+
 /// A Lua script sent once with SCRIPT LOAD and afterwards by its SHA1 (less bandwidth per call,
 /// and the server keeps it compiled). Define it once and share it; it is safe to use concurrently.
 public final class RedisScript: Sendable {

@@ -95,6 +95,43 @@ extension RedisClient {
             .expectDouble("ZINCRBY")
     }
 
+    /// `ZSCORE key member`: the member's score, nil when it is not in the set.
+    public func zscore(_ key: String, member: String) async throws -> Double? {
+        let reply = try await send("ZSCORE", RedisArgument(key), RedisArgument(member))
+        return reply.isNull ? nil : try reply.expectDouble("ZSCORE")
+    }
+
+    /// `ZRANK key member`: 0-based rank from the lowest score; nil when the member is not in the set.
+    public func zrank(_ key: String, member: String) async throws -> Int? {
+        let reply = try await send("ZRANK", RedisArgument(key), RedisArgument(member))
+        return reply.isNull ? nil : try reply.expectInteger("ZRANK")
+    }
+
+    /// `ZREVRANK key member`: 0-based rank from the highest score (a leaderboard's place - 1); nil when
+    /// the member is not in the set.
+    public func zrevrank(_ key: String, member: String) async throws -> Int? {
+        let reply = try await send("ZREVRANK", RedisArgument(key), RedisArgument(member))
+        return reply.isNull ? nil : try reply.expectInteger("ZREVRANK")
+    }
+
+    /// `ZRANGE key start stop REV WITHSCORES`: members by rank from the highest score (a top-N).
+    public func zrevrangeWithScores(_ key: String, start: Int, stop: Int) async throws -> [RedisScoredMember] {
+        let reply = try await send(
+            "ZRANGE", RedisArgument(key), RedisArgument(start), RedisArgument(stop), "REV", "WITHSCORES")
+        return try Self.scoredMembers(reply, command: "ZRANGE")
+    }
+
+    /// `ZCOUNT key min max`: how many members have a score in the interval.
+    public func zcount(_ key: String, min: RedisScoreBound, max: RedisScoreBound) async throws -> Int {
+        try await send("ZCOUNT", RedisArgument(key), min.argument, max.argument).expectInteger("ZCOUNT")
+    }
+
+    /// `ZREMRANGEBYSCORE key min max`: how many members were removed (a sliding log drops old entries).
+    @discardableResult
+    public func zremRangeByScore(_ key: String, min: RedisScoreBound, max: RedisScoreBound) async throws -> Int {
+        try await send("ZREMRANGEBYSCORE", RedisArgument(key), min.argument, max.argument).expectInteger("ZREMRANGEBYSCORE")
+    }
+
     private func rangeByScoreArguments(
         _ key: String, _ min: RedisScoreBound, _ max: RedisScoreBound, withScores: Bool,
         _ limit: (offset: Int, count: Int)?
@@ -106,7 +143,7 @@ extension RedisClient {
     }
 
     /// RESP2 returns WITHSCORES as a flat array: member, score, member, score, ...
-    private static func scoredMembers(_ reply: RESPValue, command: String) throws -> [RedisScoredMember] {
+    static func scoredMembers(_ reply: RESPValue, command: String) throws -> [RedisScoredMember] {
         let flat = try reply.expectArray(command)
         guard flat.count % 2 == 0 else {
             throw RedisError.unexpected(reply, from: command, expected: "member/score pairs")

@@ -138,7 +138,26 @@ extension RedisClient {
     }
 }
 
-// MARK: - Reply checking shared by the typed helpers
+// MARK: - Shared by the typed helpers
+
+extension RedisClient {
+    /// A duration in whole milliseconds (rounded down, never negative): what PX, BLOCK and PEXPIRE take.
+    public static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return max(0, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
+    }
+
+    /// A blocking command's wait in milliseconds, refused when the socket's command timeout would cut
+    /// it short (the connection would then be dropped as timed out instead of returning "nothing new").
+    func blockMilliseconds(_ block: Duration, command: String) throws -> Int {
+        guard block + .milliseconds(250) <= configuration.commandTimeout else {
+            throw RedisError.invalidArgument(
+                "\(command) waiting \(Self.milliseconds(block)) ms: the wait must be at least 250 ms shorter than the client's "
+                    + "command timeout (\(Self.milliseconds(configuration.commandTimeout)) ms)")
+        }
+        return max(1, Self.milliseconds(block))
+    }
+}
 
 extension RedisError {
     static func unexpected(_ reply: RESPValue, from command: String, expected: String) -> RedisError {

@@ -173,6 +173,14 @@ extension RedisClient: Service {
     }
 }
 
+extension RedisClient {
+    /// Histogram buckets for Redis command durations (seconds): from 100 µs, where a local Redis answers,
+    /// to 2.5 s. `LabService.redis()` gives them to `redis_client_command_duration_seconds`.
+    public static let durationBuckets: [Double] = [
+        0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+    ]
+}
+
 /// The client's swift-metrics instruments.
 struct RedisClientMetrics: Sendable {
     let poolInUse: Gauge

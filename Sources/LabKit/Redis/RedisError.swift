@@ -11,6 +11,8 @@ public enum RedisError: Error, Sendable, Hashable {
     case protocolError(String)
     /// The `redis://` URL could not be understood.
     case invalidURL(String)
+    /// A call the client refuses before sending it (e.g. a blocking wait longer than the command timeout).
+    case invalidArgument(String)
     /// The client was shut down.
     case clientClosed
 }
@@ -29,7 +31,7 @@ extension RedisError {
         case .timeout: return "timeout"
         case .server: return "server_error"
         case .protocolError: return "protocol_error"
-        case .invalidURL, .clientClosed: return "client_error"
+        case .invalidURL, .invalidArgument, .clientClosed: return "client_error"
         }
     }
 }
@@ -42,6 +44,7 @@ extension RedisError: CustomStringConvertible {
         case .server(let message): return "Redis server error: \(message)"
         case .protocolError(let message): return "Redis protocol error: \(message)"
         case .invalidURL(let message): return "Invalid Redis URL: \(message)"
+        case .invalidArgument(let message): return "Invalid Redis call: \(message)"
         case .clientClosed: return "Redis client is shut down"
         }
     }

@@ -35,6 +35,12 @@ let package = Package(
             pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
+        // rabbitmq-c from Debian's librabbitmq-dev: the AMQP 0-9-1 client behind LabKit's RabbitMQClient.
+        .systemLibrary(
+            name: "CRabbitMQ",
+            pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"])]
+        ),
         // fork/exec with a parent-death signal, for the native runtime's process supervisor.
         .target(name: "CLabSpawn"),
         .target(
@@ -53,6 +59,7 @@ let package = Package(
             dependencies: [
                 "Telemetry",
                 "CHiredis",
+                "CRabbitMQ",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -43,7 +43,7 @@ extension InfrastructureKind {
 /// `labctl list`) but cannot run: the lab says which kind is missing.
 public enum InfrastructureKinds {
     public static let all: [any InfrastructureKind] = [
-        RedisKind(), PostgresKind(), PrometheusKind(),
+        RedisKind(), PostgresKind(), PrometheusKind(), RabbitMQKind(),
     ]
 
     /// The kind named `name` (or one of its aliases).

@@ -27,6 +27,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        // Week 44's GraphQL gateway and subgraphs (only the Labs target uses them).
+        .package(url: "https://github.com/GraphQLSwift/GraphQL", from: "4.3.0"),
+        .package(url: "https://github.com/GraphQLSwift/Graphiti", from: "3.1.0"),
     ],
     targets: [
         // hiredis from Debian's libhiredis-dev (no Swift Redis client exists on this machine).
@@ -74,7 +77,11 @@ let package = Package(
         ),
         .target(
             name: "Labs",
-            dependencies: ["LabKit"]
+            dependencies: [
+                "LabKit",
+                .product(name: "GraphQL", package: "GraphQL"),
+                .product(name: "Graphiti", package: "Graphiti"),
+            ]
         ),
         .target(
             name: "LabControl",

@@ -15,7 +15,10 @@ enum LabCatalogServices {
         LabServiceRegistry.Lab(week: 9, slug: "cascading-failures", title: "Cascading failures: one slow dependency takes down everything", roles: CascadingFailuresLab.roles).declaringKnobs(CascadingFailuresLab.knobs),
         LabServiceRegistry.Lab(week: 12, slug: "thundering-herd", title: "Thundering herd: one hot key expires under load", roles: ThunderingHerdLab.roles).declaringKnobs(ThunderingHerdLab.knobs),
         LabServiceRegistry.Lab(week: 13, slug: "idempotency-keys", title: "Idempotency keys: retries that never charge twice", roles: IdempotencyKeysLab.roles).declaringKnobs(IdempotencyKeysLab.knobs),
+        LabServiceRegistry.Lab(week: 17, slug: "dead-letter-queues", title: "Dead-letter queues: a poison message that stops blocking everyone else", roles: DeadLetterQueuesLab.roles).declaringKnobs(DeadLetterQueuesLab.knobs),
+        LabServiceRegistry.Lab(week: 18, slug: "backpressure", title: "Backpressure: a bounded queue that says no instead of a backlog that grows", roles: BackpressureLab.roles).declaringKnobs(BackpressureLab.knobs),
         LabServiceRegistry.Lab(week: 21, slug: "race-conditions", title: "Race conditions: lost updates and overselling", roles: RaceConditionsLab.roles).declaringKnobs(RaceConditionsLab.knobs),
         LabServiceRegistry.Lab(week: 36, slug: "ticket-booking", title: "Ticket booking: holds, expiry and double bookings", roles: TicketBookingLab.roles).declaringKnobs(TicketBookingLab.knobs),
+        LabServiceRegistry.Lab(week: 44, slug: "federated-graph", title: "Federated graph: one call per subgraph instead of one per item, and partial answers", roles: FederatedGraphLab.roles).declaringKnobs(FederatedGraphLab.knobs),
     ]
 }

@@ -124,6 +124,7 @@ public final class RabbitMQConsumer: Sendable {
             span.attributes["messaging.message.body.size"] = delivery.body.count
             if delivery.redelivered { span.attributes["messaging.rabbitmq.redelivered"] = true }
             if delivery.deliveryCount > 0 { span.attributes["messaging.rabbitmq.delivery_count"] = delivery.deliveryCount }
+            delivery.attach(span)
             do {
                 try await handler(delivery)
                 if !delivery.isSettled { try? await delivery.nack(requeue: true) }
@@ -232,6 +233,7 @@ public final class RabbitMQDelivery: Sendable {
     public let routingKey: String
     private let consumer: RabbitMQConsumer
     private let settled = Atomic<Bool>(false)
+    private let span = Mutex<(any Span)?>(nil)
 
     init(_ incoming: AMQPIncoming, queue: String, consumer: RabbitMQConsumer) {
         self.queue = queue
@@ -253,6 +255,13 @@ public final class RabbitMQDelivery: Sendable {
 
     public var isSettled: Bool { settled.load(ordering: .relaxed) }
 
+    /// The `process <queue>` span `RabbitMQConsumer.process` runs the handler in (nil outside it):
+    /// a handler marks a failure on it. The settlement is recorded on it as
+    /// `messaging.rabbitmq.settlement`.
+    public var processingSpan: (any Span)? { span.withLock { $0 } }
+
+    func attach(_ processing: any Span) { span.withLock { $0 = processing } }
+
     /// basic.ack: done with it; the broker forgets it.
     public func ack() async throws { try await settle(.ack) }
 
@@ -265,6 +274,7 @@ public final class RabbitMQDelivery: Sendable {
     private func settle(_ settlement: RabbitMQSettlement) async throws {
         // A second settlement of the same tag would make the broker close the channel.
         guard settled.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
+        processingSpan?.attributes["messaging.rabbitmq.settlement"] = "\(settlement)"
         try await consumer.settle(settlement, tag: deliveryTag)
     }
 }

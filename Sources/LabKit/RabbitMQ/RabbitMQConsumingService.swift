@@ -53,10 +53,15 @@ public final class RabbitMQConsumingService: Service, Sendable {
         }
     }
 
-    /// Stops consuming; returns once the consumer's connection is closed.
+    /// Stops consuming; returns once the consumer's connection is closed and the handlers that
+    /// were running have returned (an ack the broker has seen is then in the handler's books too).
     public func pause() async {
         paused.store(true, ordering: .relaxed)
         await consumer.withLock { $0 }?.stop()
+        // `run` forgets the consumer once `process` has returned, i.e. after its last handler.
+        for _ in 0..<500 where consumer.withLock({ $0 }) != nil {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
     }
 
     public func resume() { paused.store(false, ordering: .relaxed) }

@@ -23,10 +23,14 @@ extension BackpressureLab {
             try await rabbit.declare(RabbitMQTopology(queues: [try OrderQueue.declaration(service.knobs)]))
             let producer = try service.context.peer("producer")
             // Waits of a minute and more are the lesson (buckets up to 2 minutes), and so is a bounded
-            // wait of about a second (buckets 25 % apart there).
+            // wait under a second (buckets 0.1 s apart there).
             service.telemetry.registry.configureBuckets(
                 forMetric: "order_end_to_end_seconds",
-                [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2, 2.5, 3, 4, 5, 6, 7.5, 9, 11, 13, 15, 20, 25, 30, 40, 50, 60, 90, 120])
+                [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.2, 1.4, 1.6, 1.8, 2, 2.5, 3, 3.5, 4, 5, 6, 7.5, 9, 11, 13, 15,
+                 20, 25, 30, 40, 50, 60, 90, 120])
+            service.telemetry.registry.configureBuckets(
+                forMetric: "order_orders_ahead",
+                [0, 5, 10, 15, 20, 25, 30, 40, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000])
 
             let books = OrderBooks()
             let handler = OrderHandler(work: work, books: books)
@@ -51,8 +55,16 @@ extension BackpressureLab {
                     try await Task.sleep(for: .milliseconds(100))
                     queued = try await rabbit.queueDepth(OrderQueue.name)
                 }
-                let ledger = try await producer.get("/ledger").json
-                guard let accepted = ledger["accepted"]?.intValue else { throw LabStartupError("producer /ledger: \(ledger)") }
+                // Orders still being published change both sides: count the queue between two
+                // equal readings of the producer's ledger, so both counts describe the same moment.
+                var accepted = try await acceptedOrders(producer)
+                for _ in 0..<50 {
+                    queued = try await rabbit.queueDepth(OrderQueue.name)
+                    let again = try await acceptedOrders(producer)
+                    if again == accepted { break }
+                    accepted = again
+                    try await Task.sleep(for: .milliseconds(100))
+                }
                 let (processed, twice) = books.counts
                 let missing = accepted - processed - queued.messages
                 lost.record(missing)
@@ -63,6 +75,12 @@ extension BackpressureLab {
                         "processed_twice": .number(Double(twice))]
             }
         }
+    }
+
+    static func acceptedOrders(_ producer: PeerClient) async throws -> Int {
+        let ledger = try await producer.get("/ledger").json
+        guard let accepted = ledger["accepted"]?.intValue else { throw LabStartupError("producer /ledger: \(ledger)") }
+        return accepted
     }
 
     /// Which orders were processed (each id once), and how many were processed again.
@@ -78,12 +96,17 @@ extension BackpressureLab {
         var counts: (processed: Int, twice: Int) { state.withLock { ($0.ids.count, $0.twice) } }
     }
 
-    /// One order: the work, the ack, then the books and the end-to-end latency.
-    struct OrderHandler: Sendable {
+    /// One order: the work, the ack, then the books, the end-to-end latency and the same wait
+    /// counted in orders: how many orders finished between this one's acceptance and its own end
+    /// (`order_orders_ahead`). Seconds depend on the machine's speed; orders ahead do not.
+    final class OrderHandler: Sendable {
         let work: Duration
         let books: OrderBooks
         private let processed = Counter(label: "orders_processed_total")
         private let endToEnd = Timer(label: "order_end_to_end_seconds")
+        private let ahead = Recorder(label: "order_orders_ahead", aggregate: true)
+        /// When each order finished, ascending (orders are processed one at a time).
+        private let finishedAtMs = Mutex<[Int64]>([])
 
         init(work: Duration, books: OrderBooks) {
             self.work = work
@@ -97,8 +120,23 @@ extension BackpressureLab {
             try await delivery.ack()
             books.processed(order.id)
             processed.increment()
-            let waited = Date().timeIntervalSince1970 - Double(order.acceptedAtMs) / 1_000
-            endToEnd.recordNanoseconds(Int64(max(0, waited) * 1e9))
+            let now = Date().timeIntervalSince1970
+            endToEnd.recordNanoseconds(Int64(max(0, now - Double(order.acceptedAtMs) / 1_000) * 1e9))
+            let finishedAhead = finishedAtMs.withLock { finished -> Int in
+                defer { finished.append(Int64(now * 1_000)) }
+                return finished.count - Self.firstIndex(in: finished, after: order.acceptedAtMs)
+            }
+            ahead.record(finishedAhead)
+        }
+
+        /// The first index of `sorted` whose value is greater than `time` (binary search).
+        static func firstIndex(in sorted: [Int64], after time: Int64) -> Int {
+            var low = 0, high = sorted.count
+            while low < high {
+                let middle = (low + high) / 2
+                if sorted[middle] > time { high = middle } else { low = middle + 1 }
+            }
+            return low
         }
     }
 }

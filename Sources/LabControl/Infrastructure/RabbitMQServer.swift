@@ -196,8 +196,11 @@ public final class RabbitMQServer: Sendable {
             // The Erlang distribution listens on loopback only. A graceful stop closes listeners,
             // connections and message stores within a fraction of a second; then the management
             // agent (which the Prometheus plugin needs) waits out a 5 s timeout on a node that is
-            // going away. -shutdown_time ends the stop after 3 s instead.
-            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1} -shutdown_time 3000",
+            // going away. -shutdown_time ends the stop after 3 s instead. +sbwt none (and its dirty
+            // scheduler twins): idle schedulers sleep instead of spinning, which on a shared machine
+            // takes CPU from the lab's own services and from a second node booting beside this one.
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS":
+                "-kernel inet_dist_use_interface {127,0,0,1} -shutdown_time 3000 +sbwt none +sbwtdcpu none +sbwtdio none",
         ]) { _, ours in ours }
         return environment
     }

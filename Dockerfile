@@ -4,7 +4,7 @@
 # tags it distributed-lab:local; lab services run `labsvc <lab> <role>`, the scenario `labctl run`.
 # The toolchain is the one the project is developed with (Swift 6.3).
 FROM swift:6.3-bookworm AS build
-RUN apt-get update && apt-get install -y --no-install-recommends libhiredis-dev pkg-config \
+RUN apt-get update && apt-get install -y --no-install-recommends libhiredis-dev librabbitmq-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Resolve dependencies first so that source edits reuse this layer.
@@ -16,7 +16,7 @@ RUN swift build -c release --static-swift-stdlib --product labsvc \
     && mkdir /out && cp .build/release/labsvc .build/release/labctl /out/
 
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends libhiredis0.14 ca-certificates wget \
+RUN apt-get update && apt-get install -y --no-install-recommends libhiredis0.14 librabbitmq4 ca-certificates wget \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/labsvc /out/labctl /usr/local/bin/
 COPY labs /labs

@@ -27,6 +27,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        // Week 44's GraphQL gateway and subgraphs (only the Labs target uses them).
+        .package(url: "https://github.com/GraphQLSwift/GraphQL", from: "4.3.0"),
+        .package(url: "https://github.com/GraphQLSwift/Graphiti", from: "3.1.0"),
     ],
     targets: [
         // hiredis from Debian's libhiredis-dev (no Swift Redis client exists on this machine).
@@ -34,6 +37,12 @@ let package = Package(
             name: "CHiredis",
             pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
+        ),
+        // rabbitmq-c from Debian's librabbitmq-dev: the AMQP 0-9-1 client behind LabKit's RabbitMQClient.
+        .systemLibrary(
+            name: "CRabbitMQ",
+            pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"])]
         ),
         // fork/exec with a parent-death signal, for the native runtime's process supervisor.
         .target(name: "CLabSpawn"),
@@ -53,6 +62,7 @@ let package = Package(
             dependencies: [
                 "Telemetry",
                 "CHiredis",
+                "CRabbitMQ",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -67,7 +77,11 @@ let package = Package(
         ),
         .target(
             name: "Labs",
-            dependencies: ["LabKit"]
+            dependencies: [
+                "LabKit",
+                .product(name: "GraphQL", package: "GraphQL"),
+                .product(name: "Graphiti", package: "Graphiti"),
+            ]
         ),
         .target(
             name: "LabControl",

@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   pkg-config          # finds hiredis for the CHiredis system-library target
   libhiredis-dev      # the Redis client library LabKit wraps
+  librabbitmq-dev     # rabbitmq-c, the AMQP client library LabKit wraps
+  rabbitmq-server     # real RabbitMQ (and Erlang's epmd) for labs and tests
   redis-server        # real Redis for labs and tests
   redis-tools         # redis-cli / redis-benchmark (proxy checks, benchmarks)
   postgresql          # real PostgreSQL (initdb/pg_ctl) for labs and tests
@@ -42,7 +44,7 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # The Debian packages start their own servers; labs start private ones, so stop the system ones.
-  for svc in redis-server postgresql prometheus etcd; do
+  for svc in redis-server postgresql prometheus rabbitmq-server etcd; do
     (command -v service >/dev/null && service "$svc" stop >/dev/null 2>&1) || true
   done
 fi

@@ -17,6 +17,8 @@ enum LabCatalogServices {
         LabServiceRegistry.Lab(week: 13, slug: "idempotency-keys", title: "Idempotency keys: retries that never charge twice", roles: IdempotencyKeysLab.roles).declaringKnobs(IdempotencyKeysLab.knobs),
         LabServiceRegistry.Lab(week: 14, slug: "eventual-consistency", title: "Eventual consistency: reading your own writes from a lagging replica", roles: EventualConsistencyLab.roles).declaringKnobs(EventualConsistencyLab.knobs),
         LabServiceRegistry.Lab(week: 15, slug: "leaderboard", title: "Leaderboard: rank among a million players", roles: LeaderboardLab.roles).declaringKnobs(LeaderboardLab.knobs),
+        LabServiceRegistry.Lab(week: 17, slug: "dead-letter-queues", title: "Dead-letter queues: a poison message that stops blocking everyone else", roles: DeadLetterQueuesLab.roles).declaringKnobs(DeadLetterQueuesLab.knobs),
+        LabServiceRegistry.Lab(week: 18, slug: "backpressure", title: "Backpressure: a bounded queue that says no instead of a backlog that grows", roles: BackpressureLab.roles).declaringKnobs(BackpressureLab.knobs),
         LabServiceRegistry.Lab(week: 21, slug: "race-conditions", title: "Race conditions: lost updates and overselling", roles: RaceConditionsLab.roles).declaringKnobs(RaceConditionsLab.knobs),
         LabServiceRegistry.Lab(week: 22, slug: "bloom-filters", title: "Bloom filters: skip the database for names nobody has", roles: BloomFiltersLab.roles).declaringKnobs(BloomFiltersLab.knobs),
         LabServiceRegistry.Lab(week: 24, slug: "job-scheduler", title: "Job scheduler: claims, leases and one scheduler", roles: JobSchedulerLab.roles).declaringKnobs(JobSchedulerLab.knobs),
@@ -27,5 +29,6 @@ enum LabCatalogServices {
         LabServiceRegistry.Lab(week: 34, slug: "distributed-counter", title: "Distributed counter: lost increments and hot keys", roles: DistributedCounterLab.roles).declaringKnobs(DistributedCounterLab.knobs),
         LabServiceRegistry.Lab(week: 36, slug: "ticket-booking", title: "Ticket booking: holds, expiry and double bookings", roles: TicketBookingLab.roles).declaringKnobs(TicketBookingLab.knobs),
         LabServiceRegistry.Lab(week: 41, slug: "two-phase-commit", title: "Two-phase commit: atomic transfers across two databases, and the coordinator that dies", roles: TwoPhaseCommitLab.roles).declaringKnobs(TwoPhaseCommitLab.knobs),
+        LabServiceRegistry.Lab(week: 44, slug: "federated-graph", title: "Federated graph: one call per subgraph instead of one per item, and partial answers", roles: FederatedGraphLab.roles).declaringKnobs(FederatedGraphLab.knobs),
     ]
 }

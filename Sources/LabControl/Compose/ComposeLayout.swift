@@ -100,6 +100,18 @@ public struct ComposeImages: Sendable, Equatable {
 
     /// A file of the lab mounted read-only into the container.
     public var initFile: MountedFile?
+    /// Where Prometheus scrapes the server's own metrics (a broker's queue depths), as job `<name>`.
+    public var metrics: MetricsEndpoint?
+
+    public struct MetricsEndpoint: Sendable, Equatable {
+        public var port: Int
+        public var path: String
+        public init(port: Int, path: String = "/metrics") {
+            self.port = port
+            self.path = path
+        }
+    }
+
     /// The container's entrypoint and command (nil: the image's own).
     public var entrypoint: [String]?
     public var command: [String]?
@@ -149,7 +161,8 @@ public struct ComposeImages: Sendable, Equatable {
 
     public init(
         image: String, port: Int? = nil, urlScheme: String? = nil, urlUserInfo: String? = nil, urlPath: String = "",
-        healthcheck: String? = nil, environment: [String: String] = [:], initFile: MountedFile? = nil
+        healthcheck: String? = nil, environment: [String: String] = [:], initFile: MountedFile? = nil,
+        metrics: MetricsEndpoint? = nil
     ) {
         self.image = image
         self.port = port
@@ -159,6 +172,7 @@ public struct ComposeImages: Sendable, Equatable {
         self.healthcheck = healthcheck
         self.environment = environment
         self.initFile = initFile
+        self.metrics = metrics
     }
 
     /// The compose service of a piece of infrastructure, as its kind defines it (nil: none).

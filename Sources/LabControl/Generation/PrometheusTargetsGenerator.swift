@@ -5,7 +5,8 @@
 ///
 /// In compose every lab service listens on port 8080 and is reachable by its instance name
 /// (`frontend`, `backend-1`); a fault proxy (`proxied: true`) is scraped on its admin port as job
-/// `<name>-proxy`, like the native runtime does. The native runtime does not read these files: its ports are free
+/// `<name>-proxy`, like the native runtime does; infrastructure with metrics of its own (a broker) is
+/// scraped as job `<name>` at the path its kind names. The native runtime does not read these files: its ports are free
 /// ports chosen at start, and it writes the equivalent prometheus.yml under .lab/<lab>/prometheus/.
 public struct PrometheusTargetsGenerator: Generator {
     public static let composePort = ComposeLayout.servicePort
@@ -39,6 +40,15 @@ public struct PrometheusTargetsGenerator: Generator {
                   {
                     "targets": ["\(proxy):\(ComposeLayout.proxyAdminPort)"],
                     "labels": {"job": "\(proxy)", "lab": "\(lab.id)"}
+                  }
+                """)
+        }
+        for item in lab.infrastructure {
+            guard let metrics = ComposeImages.image(for: item)?.metrics else { continue }
+            groups.append("""
+                  {
+                    "targets": ["\(item.name):\(metrics.port)"],
+                    "labels": {"job": "\(item.name)", "lab": "\(lab.id)", "__metrics_path__": "\(metrics.path)"}
                   }
                 """)
         }

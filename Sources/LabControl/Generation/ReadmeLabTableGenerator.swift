@@ -33,6 +33,8 @@ public struct ReadmeLabTableGenerator: Generator {
         switch kind.name {
         case "redis": "Redis"
         case "postgres": "PostgreSQL"
+        case "rabbitmq": "RabbitMQ"
+        case "haproxy", "balancer": "HAProxy"
         default: kind.name
         }
     }

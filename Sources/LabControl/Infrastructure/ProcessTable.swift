@@ -47,7 +47,10 @@ public enum ProcessTable {
     /// (Narrow on purpose: a shell or an editor open in the lab's directory is not a stray.)
     public static func labPrograms(workingIn directory: String) -> [Entry] {
         // Debian's redis-server is a link to redis-check-rdb, which /proc/<pid>/exe shows.
-        let programs: Set<String> = ["labsvc", "redis-server", "redis-check-rdb", "postgres", "prometheus", "initdb", "psql"]
+        let programs: Set<String> = [
+            "labsvc", "redis-server", "redis-check-rdb", "postgres", "prometheus", "initdb", "psql",
+            "beam.smp", "erl_child_setup", "epmd",   // rabbitmq-server: the Erlang VM and its helpers
+        ]
         return processes(referencing: directory).filter { entry in
             entry.workingDirectory?.hasPrefix(directory) == true
                 && programs.contains(URL(fileURLWithPath: entry.executable ?? "").lastPathComponent)

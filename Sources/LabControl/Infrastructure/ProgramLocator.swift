@@ -2,8 +2,10 @@ import Foundation
 
 /// Finds the programs labs need (redis-server, postgres, prometheus, …) on this machine.
 ///
-/// Looks in PATH, then /usr/sbin, /usr/local/bin, /usr/bin, then /usr/lib/postgresql/<version>/bin
-/// (newest version first: Debian keeps the PostgreSQL server binaries off PATH).
+/// Looks in /usr/lib/rabbitmq/bin first (Debian's /usr/sbin/rabbitmq-server is a wrapper that
+/// insists on `su rabbitmq`), then PATH, then /usr/sbin, /usr/local/bin, /usr/bin, then
+/// /usr/lib/postgresql/<version>/bin (newest version first: Debian keeps the PostgreSQL server
+/// binaries off PATH).
 /// A missing program is a `MissingProgramError` naming the Debian package that provides it.
 public struct ProgramLocator: Sendable {
     public var searchDirectories: [URL]
@@ -14,8 +16,8 @@ public struct ProgramLocator: Sendable {
 
     /// PATH plus the usual system and PostgreSQL directories.
     public static var standard: ProgramLocator {
-        var directories: [String] = (ProcessInfo.processInfo.environment["PATH"] ?? "")
-            .split(separator: ":").map(String.init)
+        var directories = ["/usr/lib/rabbitmq/bin"]
+        directories += (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
         directories += ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
         directories += postgresBinaryDirectories()
         var seen = Set<String>()
@@ -69,6 +71,7 @@ public enum DebianPackages {
         "prometheus": "prometheus",
         "promtool": "prometheus",
         "rabbitmq-server": "rabbitmq-server",
+        "epmd": "erlang-base",
         "nginx": "nginx",
         "etcd": "etcd-server",
         "memcached": "memcached",

@@ -51,7 +51,7 @@ final class LabCatalogTests: XCTestCase {
     func testNativeSupportNamesWhatIsMissing() throws {
         let catalog = try LabCatalog.load(root: Fixtures.labsDirectory)
         XCTAssertEqual(NativeSupport.check(try catalog.resolve("selftest").manifest).summary, "yes")
-        XCTAssertEqual(NativeSupport.check(try catalog.resolve("12").manifest).summary, "no: rabbitmq not native yet")
+        XCTAssertEqual(NativeSupport.check(try catalog.resolve("12").manifest).summary, "no: kafka not native yet")
         let bare = ProgramLocator(searchDirectories: [])
         XCTAssertEqual(NativeSupport.check(try catalog.resolve("selftest").manifest, locator: bare).summary,
                        "no: install postgresql postgresql-client prometheus redis-server")

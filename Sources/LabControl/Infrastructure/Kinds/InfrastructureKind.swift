@@ -48,7 +48,7 @@ extension InfrastructureKind {
 /// `labctl list`) but cannot run: the lab says which kind is missing.
 public enum InfrastructureKinds {
     public static let all: [any InfrastructureKind] = [
-        RedisKind(), PostgresKind(), PrometheusKind(), EtcdKind(),
+        RedisKind(), PostgresKind(), PrometheusKind(), RabbitMQKind(), EtcdKind(),
     ]
 
     /// The kind named `name` (or one of its aliases).

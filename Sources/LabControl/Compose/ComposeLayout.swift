@@ -70,6 +70,15 @@ public struct ComposeLayout: Sendable {
         Dictionary(uniqueKeysWithValues: manifest.services.map { ($0.role, serviceURLs($0.role)) })
     }
 
+    /// What every service gets from the infrastructure besides URLs (a balancer's Runtime API).
+    public var infrastructureEnvironment: [String: String] {
+        var environment: [String: String] = [:]
+        for item in manifest.infrastructure {
+            environment.merge(ComposeImages.image(for: item)?.serviceEnvironment ?? [:]) { _, new in new }
+        }
+        return environment
+    }
+
     /// Infrastructure name → URL, for the kinds the compose path runs.
     public var infrastructureURLs: [String: String] {
         var urls: [String: String] = [:]
@@ -98,6 +107,13 @@ public struct ComposeImages: Sendable, Equatable {
 
     /// A file of the lab mounted read-only into the container.
     public var initFile: MountedFile?
+    /// A configuration file `labctl gen` writes per variant (`compose/<variant>/<source>`, from the
+    /// kind's `composeConfigFile`), mounted read-only; the variant is chosen by `LAB_VARIANT`.
+    public var variantConfig: MountedFile?
+    /// The port of its Prometheus endpoint (`/metrics`), scraped as job `<name>` (nil: none).
+    public var metricsPort: Int?
+    /// More variables every lab service gets (a balancer's Runtime API address).
+    public var serviceEnvironment: [String: String] = [:]
 
     public struct MountedFile: Sendable, Equatable {
         /// Relative to the lab directory.
@@ -112,7 +128,8 @@ public struct ComposeImages: Sendable, Equatable {
 
     public init(
         image: String, port: Int? = nil, urlScheme: String? = nil, urlUserInfo: String? = nil, urlPath: String = "",
-        healthcheck: String? = nil, environment: [String: String] = [:], initFile: MountedFile? = nil
+        healthcheck: String? = nil, environment: [String: String] = [:], initFile: MountedFile? = nil,
+        variantConfig: MountedFile? = nil, metricsPort: Int? = nil, serviceEnvironment: [String: String] = [:]
     ) {
         self.image = image
         self.port = port
@@ -122,6 +139,9 @@ public struct ComposeImages: Sendable, Equatable {
         self.healthcheck = healthcheck
         self.environment = environment
         self.initFile = initFile
+        self.variantConfig = variantConfig
+        self.metricsPort = metricsPort
+        self.serviceEnvironment = serviceEnvironment
     }
 
     /// The compose service of a piece of infrastructure, as its kind defines it (nil: none).

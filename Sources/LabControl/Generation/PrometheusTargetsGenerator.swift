@@ -33,6 +33,15 @@ public struct PrometheusTargetsGenerator: Generator {
                   }
                 """
         }
+        for item in lab.infrastructure {
+            guard let port = ComposeImages.image(for: item)?.metricsPort else { continue }
+            groups.append("""
+                  {
+                    "targets": ["\(item.name):\(port)"],
+                    "labels": {"job": "\(item.name)", "lab": "\(lab.id)"}
+                  }
+                """)
+        }
         for item in lab.infrastructure where item.proxied && ComposeImages.image(for: item) != nil {
             let proxy = ComposeLayout.proxyName(item.name)
             groups.append("""

@@ -69,6 +69,7 @@ public enum DebianPackages {
         "promtool": "prometheus",
         "rabbitmq-server": "rabbitmq-server",
         "nginx": "nginx",
+        "haproxy": "haproxy",
         "etcd": "etcd-server",
         "memcached": "memcached",
         "nats-server": "nats-server",

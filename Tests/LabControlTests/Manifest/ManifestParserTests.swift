@@ -201,8 +201,9 @@ final class ManifestParserTests: XCTestCase {
         let end = try XCTUnwrap(readme.range(of: "\n```", range: start.upperBound..<readme.endIndex))
         let lab = try ManifestParser.parse(yaml: String(readme[start.upperBound..<end.lowerBound]), file: "labs/README.md")
         XCTAssertEqual(lab.id, "week07")
-        XCTAssertEqual(lab.infrastructure.map(\.name), ["redis", "postgres", "prometheus", "queue"])
-        XCTAssertEqual(lab.scenario?.actions.count, 8)
+        XCTAssertEqual(lab.infrastructure.map(\.name), ["redis", "postgres", "prometheus", "lb", "queue"])
+        XCTAssertEqual(lab.scenario?.actions.count, 11)
+        XCTAssertEqual(lab.variants["after"]?.actions.count, 1)
         XCTAssertEqual(lab.measurements.map(\.name), ["p99", "breaker_open", "slowest_span_service", "p99_ms"])
         XCTAssertEqual(lab.test, TestSpec(durationScale: 0.4, minDurationScale: 0.4, variants: ["before", "after"]))
     }

@@ -10,7 +10,7 @@ import LabKit
 /// - {at: 5s, infra: {name: lb, command: switch, args: {to: green}}}  # waits until green is up, then
 ///                                                                    # green takes the traffic, the rest drain
 /// - {at: 5s, infra: {name: lb, command: wait_drained, args: {server: blue, timeout: 30s}}}
-/// - {at: 5s, infra: {name: lb, command: wait_up, args: green}}
+/// - {at: 5s, infra: {name: lb, command: wait_up, args: green}}      # passing its health checks (drained or not)
 /// - {at: 5s, infra: {name: lb, command: reload, args: {weights: {blue: 0, green: 100}}}}  # graceful
 /// ```
 /// Every command but `reload` goes through HAProxy's Runtime API (no reload, nothing dropped);
@@ -55,7 +55,7 @@ struct BalancerCommands: Sendable {
             return try await switchTraffic(arguments)
         case "wait_up":
             let names = try serverArgument(command, arguments)
-            let waited = try await waitUntil(names, timeout: try timeout(arguments), what: "up") { $0.isUp }
+            let waited = try await waitUntil(names, timeout: try timeout(arguments), what: "up") { $0.isHealthy }
             return "\(names.joined(separator: ", ")) up after \(waited)"
         case "wait_drained":
             let names = try serverArgument(command, arguments)
@@ -92,7 +92,7 @@ struct BalancerCommands: Sendable {
         if case .object(let fields) = arguments { target = fields["to"]?.stringValue }
         guard let target else { throw CommandError(description: "switch takes the role or server to send traffic to: {to: green}; got \(arguments)") }
         let chosen = try servers(target)
-        let waited = try await waitUntil(chosen, timeout: try timeout(arguments), what: "up") { $0.isUp }
+        let waited = try await waitUntil(chosen, timeout: try timeout(arguments), what: "up") { $0.isHealthy }
         for server in chosen {
             let role = serversByRole.first { $0.servers.contains(server) }?.role ?? server
             let configured = settings.weight(role: role, instance: server)

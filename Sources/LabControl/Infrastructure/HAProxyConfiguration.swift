@@ -74,13 +74,13 @@ struct HAProxyConfiguration: Sendable, Equatable {
             // A health check's answer may take this long (default: the check interval, which a
             // busy machine can exceed without the server being unwell).
             "    timeout check 2s",
-            // A refused connection is tried again, the last time on another server.
-            "    retries 2",
-            "    option redispatch",
+            // A refused connection is tried again (1 s apart), the last time on another server.
+            "    retries \(settings.retries)",
             // A reload's old worker waits for a last request on a kept-alive client connection and
             // answers it with `Connection: close`, instead of closing it under a client about to send.
             "    option idle-close-on-response",
         ]
+        if settings.retries > 0 { lines.append("    option redispatch") }
         if stateFile != nil { lines.append("    load-server-state-from-file global") }
         lines += [
             "",

@@ -78,7 +78,7 @@ final class Launch: Sendable {
             manifest: manifest, variant: plan.variant.name, stateDirectory: options.stateDirectory, labDirectory: plan.labDirectory,
             instances: instances, endpoints: endpoints, labsvc: plan.labsvc, readyTimeout: options.readyTimeout,
             log: options.log, processes: [:], infrastructure: handles.withLock { $0 }, commands: commands,
-            scrapeTargetCount: scrapeJobs.reduce(0) { $0 + $1.targets.count } - later.count)
+            scrapeTargetCount: scrapeJobs.reduce(0) { $0 + $1.targets.count } - later.count, reservedPorts: plan.reservedPorts)
         let starting = instances.filter { !later.contains($0) }
         try await timings.measure("start services") { try await startServices(starting, lab: lab) }
         try await timings.measure("apply variant knobs") { try await applyVariantKnobs(starting) }
@@ -223,5 +223,6 @@ final class Launch: Sendable {
             }
         }
         for handle in handles.withLock({ $0 }).reversed() { await handle.stop() }
+        plan.reservedPorts.releaseAll()
     }
 }

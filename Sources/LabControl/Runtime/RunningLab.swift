@@ -30,11 +30,14 @@ public final class RunningLab: Sendable {
     private let isDown = Mutex(false)
     /// Holds services with a `memory_limit` to it, restarting what the limit kills.
     let memoryLimits: MemoryLimitSupervisor
+    /// The ports of instances that start later, held until they do.
+    let reservedPorts: PortReservations
 
     init(manifest: LabManifest, variant: String, stateDirectory: URL, labDirectory: URL, instances: [ServiceInstance],
          endpoints: LabEndpoints, labsvc: URL, readyTimeout: Duration, log: @escaping @Sendable (String) -> Void,
          processes: [String: ChildProcess], infrastructure: [InfrastructureHandle],
-         commands: [String: @Sendable (String, JSONValue) async throws -> String] = [:], scrapeTargetCount: Int? = nil) {
+         commands: [String: @Sendable (String, JSONValue) async throws -> String] = [:], scrapeTargetCount: Int? = nil,
+         reservedPorts: PortReservations = PortReservations()) {
         self.manifest = manifest
         self.variant = variant
         self.stateDirectory = stateDirectory
@@ -49,6 +52,7 @@ public final class RunningLab: Sendable {
         self.commands = commands
         self.scrapeTargetCount = scrapeTargetCount ?? instances.count
         self.memoryLimits = MemoryLimitSupervisor(log: log)
+        self.reservedPorts = reservedPorts
     }
 
     /// True once `down()` has begun.
@@ -131,6 +135,7 @@ public final class RunningLab: Sendable {
             if let running = process(of: instance.name), running.isRunning {
                 throw RuntimeError("\(instance.name) is already running (pid \(running.pid))")
             }
+            reservedPorts.release(instance.port)
             let process = try spawn(instance)
             processes.withLock { $0[instance.name] = process }
             try await waitUntilReady(instance, process)
@@ -172,6 +177,7 @@ public final class RunningLab: Sendable {
     public func down() async {
         guard isDown.withLock({ done in defer { done = true }; return !done }) else { return }
         await memoryLimits.stop()
+        reservedPorts.releaseAll()
         await withTaskGroup(of: Void.self) { group in
             for instance in instances {
                 guard let process = process(of: instance.name) else { continue }

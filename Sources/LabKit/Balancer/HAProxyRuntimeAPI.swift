@@ -129,6 +129,9 @@ public struct HAProxyServerStats: Sendable, Equatable {
 
     /// Taking traffic as far as health goes: `UP` (possibly going down), not `DOWN`, `MAINT`, `DRAIN`.
     public var isUp: Bool { status == "UP" || status.hasPrefix("UP ") }
+    /// Passing its health checks, whatever its administrative state: `UP`, or `DRAIN` (up but
+    /// taking no new requests), or `NOLB`.
+    public var isHealthy: Bool { isUp || status.hasPrefix("DRAIN") || status.hasPrefix("NOLB") }
 
     /// Parses the CSV of `show stat` (header line `# pxname,svname,…`), keeping server rows.
     public static func parse(csv: String) -> [HAProxyServerStats] {

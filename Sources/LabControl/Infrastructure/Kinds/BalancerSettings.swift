@@ -10,6 +10,7 @@ import LabKit
 ///   slow_start: 10s               # a server that comes up ramps its weight from 0 over this long
 ///   health_check: {path: /readyz, interval: 500ms, rise: 2, fall: 2}
 ///   balance: roundrobin           # roundrobin, leastconn, random, first, source
+///   retries: 2                    # a refused connection is tried again (the last time on another server); 0: fails at once
 /// ```
 /// A variant may change any of them (`variants.<v>.infrastructure.lb: {slow_start: 0s}`).
 struct BalancerSettings: Sendable, Equatable {
@@ -18,6 +19,9 @@ struct BalancerSettings: Sendable, Equatable {
     var slowStartSeconds: Double
     var healthCheck: HealthCheck
     var balance: String
+    /// Times a request whose connection failed is tried again, 1 s apart, the last time on
+    /// another server (`option redispatch`); 0: it fails at once.
+    var retries: Int
 
     struct HealthCheck: Sendable, Equatable {
         var path = "/readyz"
@@ -28,7 +32,7 @@ struct BalancerSettings: Sendable, Equatable {
         var fall = 2
     }
 
-    static let keys = ["backends", "weights", "slow_start", "health_check", "balance"]
+    static let keys = ["backends", "weights", "slow_start", "health_check", "balance", "retries"]
     static let balanceAlgorithms = ["roundrobin", "static-rr", "leastconn", "random", "first", "source"]
     static let defaultWeight = 100
     static let weightRange = 0...256
@@ -60,6 +64,7 @@ struct BalancerSettings: Sendable, Equatable {
         }
         healthCheck = check
         balance = settings["balance"]?.stringValue ?? "roundrobin"
+        retries = settings["retries"]?.intValue ?? 2
     }
 
     private static func seconds(_ value: JSONValue?) -> Double? {
@@ -116,6 +121,7 @@ struct BalancerSettings: Sendable, Equatable {
                 guard (1...100).contains(try count.int()) else { throw count.error("between 1 and 100") }
             }
         }
+        _ = try settings.int("retries", in: 0...10)
         if let reader = fields.optional("balance") {
             let algorithm = try reader.string()
             guard balanceAlgorithms.contains(algorithm) else {

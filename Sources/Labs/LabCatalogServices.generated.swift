@@ -15,7 +15,13 @@ enum LabCatalogServices {
         LabServiceRegistry.Lab(week: 9, slug: "cascading-failures", title: "Cascading failures: one slow dependency takes down everything", roles: CascadingFailuresLab.roles).declaringKnobs(CascadingFailuresLab.knobs),
         LabServiceRegistry.Lab(week: 12, slug: "thundering-herd", title: "Thundering herd: one hot key expires under load", roles: ThunderingHerdLab.roles).declaringKnobs(ThunderingHerdLab.knobs),
         LabServiceRegistry.Lab(week: 13, slug: "idempotency-keys", title: "Idempotency keys: retries that never charge twice", roles: IdempotencyKeysLab.roles).declaringKnobs(IdempotencyKeysLab.knobs),
+        LabServiceRegistry.Lab(week: 14, slug: "eventual-consistency", title: "Eventual consistency: reading your own writes from a lagging replica", roles: EventualConsistencyLab.roles).declaringKnobs(EventualConsistencyLab.knobs),
         LabServiceRegistry.Lab(week: 21, slug: "race-conditions", title: "Race conditions: lost updates and overselling", roles: RaceConditionsLab.roles).declaringKnobs(RaceConditionsLab.knobs),
+        LabServiceRegistry.Lab(week: 24, slug: "job-scheduler", title: "Job scheduler: claims, leases and one scheduler", roles: JobSchedulerLab.roles).declaringKnobs(JobSchedulerLab.knobs),
+        LabServiceRegistry.Lab(week: 27, slug: "change-data-capture", title: "Change data capture: polling a table vs reading its log", roles: ChangeDataCaptureLab.roles).declaringKnobs(ChangeDataCaptureLab.knobs),
+        LabServiceRegistry.Lab(week: 29, slug: "saga", title: "Saga: compensations, a crashed orchestrator and the step that timed out after it succeeded", roles: SagaLab.roles).declaringKnobs(SagaLab.knobs),
+        LabServiceRegistry.Lab(week: 30, slug: "failover", title: "Failover: promotion, fencing, and the writes a failover loses", roles: FailoverLab.roles).declaringKnobs(FailoverLab.knobs),
         LabServiceRegistry.Lab(week: 36, slug: "ticket-booking", title: "Ticket booking: holds, expiry and double bookings", roles: TicketBookingLab.roles).declaringKnobs(TicketBookingLab.knobs),
+        LabServiceRegistry.Lab(week: 41, slug: "two-phase-commit", title: "Two-phase commit: atomic transfers across two databases, and the coordinator that dies", roles: TwoPhaseCommitLab.roles).declaringKnobs(TwoPhaseCommitLab.knobs),
     ]
 }

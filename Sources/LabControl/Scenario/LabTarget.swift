@@ -29,6 +29,9 @@ public protocol LabTarget: Sendable {
     func infrastructureURL(_ name: String) -> String?
     /// A command to a piece of infrastructure (a scenario's `infra` action); what it answered.
     func command(_ infrastructure: String, _ name: String, _ arguments: JSONValue) async throws -> String
+    /// The service is about to end because the scenario asks it to (an `abort` fault), so a
+    /// supervisor does not report its exit.
+    func expectExit(of service: String)
 }
 
 extension LabTarget {
@@ -51,4 +54,6 @@ extension LabTarget {
         if let url = infrastructureURL(name), url.hasPrefix("http://") || url.hasPrefix("https://") { return url }
         return nil
     }
+
+    public func expectExit(of service: String) {}
 }

@@ -204,7 +204,7 @@ final class ManifestParserTests: XCTestCase {
         XCTAssertEqual(lab.infrastructure.map(\.name), ["redis", "postgres", "prometheus", "lb", "queue"])
         XCTAssertEqual(lab.scenario?.actions.count, 11)
         XCTAssertEqual(lab.variants["after"]?.actions.count, 1)
-        XCTAssertEqual(lab.measurements.map(\.name), ["p99", "breaker_open", "slowest_span_service", "p99_ms"])
+        XCTAssertEqual(lab.measurements.map(\.name), ["p99", "breaker_open", "backend_self_time", "p99_ms"])
         XCTAssertEqual(lab.test, TestSpec(durationScale: 0.4, minDurationScale: 0.4, variants: ["before", "after"]))
     }
 

@@ -22,7 +22,7 @@ final class VerificationPlanTests: XCTestCase {
     }
 
     func testLabsRunningTogetherGetDisjointPortRangesBelowTheEphemeralPorts() {
-        let ranges = (0..<45).map(VerificationPlan.portRange(forJob:))
+        let ranges = (0..<45).map { VerificationPlan.portRange(forJob: $0, offset: 0) }
         for (i, a) in ranges.enumerated() {
             XCTAssertGreaterThanOrEqual(a.lowerBound, 1024)
             XCTAssertLessThan(a.upperBound, 32768, "the kernel's ephemeral ports start at 32768")

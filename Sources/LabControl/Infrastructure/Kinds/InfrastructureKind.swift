@@ -35,6 +35,10 @@ public protocol InfrastructureKind: Sendable {
     /// The configuration file `labctl gen` writes for the compose path in `variant`
     /// (`ComposeImages.variantConfig` names where it is mounted), nil for none.
     func composeConfigFile(_ item: InfrastructureSpec, variant: VariantSpec, layout: ComposeLayout) -> String?
+    /// Fault proxies the kind puts on links inside it (a primary's replication link to a standby),
+    /// by the name `proxy_toxic` uses; it starts them and lists their admin APIs in its endpoints as
+    /// `<proxy name>-proxy`. `proxied: true` is the proxy in front of the whole item, not one of these.
+    func proxyNames(_ item: InfrastructureSpec) -> [String]
 }
 
 extension InfrastructureKind {
@@ -47,13 +51,14 @@ extension InfrastructureKind {
     public func validateOverride(_ settings: InfrastructureSettingsReader) throws { try validate(settings) }
     public func composeImage(_ item: InfrastructureSpec) -> ComposeImages? { nil }
     public func composeConfigFile(_ item: InfrastructureSpec, variant: VariantSpec, layout: ComposeLayout) -> String? { nil }
+    public func proxyNames(_ item: InfrastructureSpec) -> [String] { [] }
 }
 
 /// Every kind the platform knows. A kind not listed here still parses (it is shown in
 /// `labctl list`) but cannot run: the lab says which kind is missing.
 public enum InfrastructureKinds {
     public static let all: [any InfrastructureKind] = [
-        RedisKind(), PostgresKind(), PrometheusKind(), HAProxyKind(),
+        RedisKind(), PostgresKind(), PrometheusKind(), EtcdKind(), HAProxyKind(),
     ]
 
     /// The kind named `name` (or one of its aliases).

@@ -69,7 +69,10 @@ struct HAProxyConfiguration: Sendable, Equatable {
             "    timeout connect 2s",
             "    timeout client 60s",
             "    timeout server 60s",
-            "    timeout http-keep-alive 10s",
+            // An idle client connection stays open as long as `timeout client`: a load generator keeps
+            // its pool for the whole run, and a connection the balancer closes just as the client
+            // reuses it loses that request (the client sees a 4xx or a reset, not a deployment's doing).
+            "    timeout http-keep-alive 60s",
             "    timeout queue 10s",
             // A health check's answer may take this long (default: the check interval, which a
             // busy machine can exceed without the server being unwell).

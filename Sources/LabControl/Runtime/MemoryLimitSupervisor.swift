@@ -85,6 +85,7 @@ final class MemoryLimitSupervisor: Sendable {
             }
             if case .rssWatchdog = enforcement, let rss = ResidentMemory.bytes(of: process.pid), rss > limit {
                 killedByUs = process.pid
+                lab.exits.expect([process])
                 process.send(SIGKILL, toGroup: true)
                 log("memory limit: \(instance.name) (pid \(process.pid)) resident \(MemorySize.text(rss)) > \(MemorySize.text(limit)): SIGKILL")
             }

@@ -155,6 +155,7 @@ public final class RunningLab: Sendable {
             guard let process = process(of: instance.name), process.isRunning else { continue }
             let clock = ContinuousClock()
             let started = clock.now
+            exits.expect([process])
             process.send(SIGCONT, toGroup: true)
             await process.stop(signal: SIGTERM, grace: .seconds(30))
             log("terminated \(instance.name) (pid \(process.pid)) in \(clock.now - started): \(process.exitStatus.map { "\($0)" } ?? "gone")")

@@ -96,7 +96,9 @@ public struct ScenarioRunner: Sendable {
                 remaining -= 1
             }
             group.cancelAll()
-            return report!
+            // No report: the run was cancelled (a process died) and the ticker ended first.
+            guard let report else { throw CancellationError() }
+            return report
         }
 
         // Phase windows from the plan's durations, anchored at the start.

@@ -17,6 +17,7 @@ enum LabCatalogServices {
         LabServiceRegistry.Lab(week: 12, slug: "thundering-herd", title: "Thundering herd: one hot key expires under load", roles: ThunderingHerdLab.roles).declaringKnobs(ThunderingHerdLab.knobs),
         LabServiceRegistry.Lab(week: 13, slug: "idempotency-keys", title: "Idempotency keys: retries that never charge twice", roles: IdempotencyKeysLab.roles).declaringKnobs(IdempotencyKeysLab.knobs),
         LabServiceRegistry.Lab(week: 14, slug: "eventual-consistency", title: "Eventual consistency: reading your own writes from a lagging replica", roles: EventualConsistencyLab.roles).declaringKnobs(EventualConsistencyLab.knobs),
+        LabServiceRegistry.Lab(week: 16, slug: "memory-leak", title: "Memory leak: an unbounded cache and forgotten listeners under a memory limit", roles: MemoryLeakLab.roles).declaringKnobs(MemoryLeakLab.knobs),
         LabServiceRegistry.Lab(week: 19, slug: "canary-releases", title: "Canary releases: a bad release meets 5 % of the traffic, then none", roles: CanaryReleasesLab.roles).declaringKnobs(CanaryReleasesLab.knobs),
         LabServiceRegistry.Lab(week: 21, slug: "race-conditions", title: "Race conditions: lost updates and overselling", roles: RaceConditionsLab.roles).declaringKnobs(RaceConditionsLab.knobs),
         LabServiceRegistry.Lab(week: 24, slug: "job-scheduler", title: "Job scheduler: claims, leases and one scheduler", roles: JobSchedulerLab.roles).declaringKnobs(JobSchedulerLab.knobs),

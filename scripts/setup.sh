@@ -18,6 +18,7 @@ APT_PACKAGES=(
   postgresql-15-wal2json  # logical decoding as JSON (week 27's change data capture)
   etcd-server         # real etcd for leader leases (weeks 24 and 30)
   prometheus          # real Prometheus + promtool for labs and tests
+  haproxy             # the load balancer of `kind: haproxy` (blue-green, canary, cold start)
   docker-compose      # static validation of the compose path (no engine needed)
   python3-venv        # the virtualenv holding the independent test peers
   procps              # ps/pkill, used to check that nothing is left behind
@@ -44,7 +45,7 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # The Debian packages start their own servers; labs start private ones, so stop the system ones.
-  for svc in redis-server postgresql prometheus rabbitmq-server etcd; do
+  for svc in redis-server postgresql prometheus rabbitmq-server etcd haproxy; do
     (command -v service >/dev/null && service "$svc" stop >/dev/null 2>&1) || true
   done
 fi

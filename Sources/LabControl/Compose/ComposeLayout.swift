@@ -72,6 +72,15 @@ public struct ComposeLayout: Sendable {
         Dictionary(uniqueKeysWithValues: manifest.services.map { ($0.role, serviceURLs($0.role)) })
     }
 
+    /// What every service gets from the infrastructure besides URLs (a balancer's Runtime API).
+    public var infrastructureEnvironment: [String: String] {
+        var environment: [String: String] = [:]
+        for item in manifest.infrastructure {
+            environment.merge(ComposeImages.image(for: item)?.serviceEnvironment ?? [:]) { _, new in new }
+        }
+        return environment
+    }
+
     /// Infrastructure name → URL, for the kinds the compose path runs.
     public var infrastructureURLs: [String: String] {
         var urls: [String: String] = [:]
@@ -112,6 +121,9 @@ public struct ComposeImages: Sendable, Equatable {
         }
     }
 
+    /// A configuration file `labctl gen` writes per variant (`compose/<variant>/<source>`, from the
+    /// kind's `composeConfigFile`), mounted read-only; the variant is chosen by `LAB_VARIANT`.
+    public var variantConfig: MountedFile?
     /// The container's entrypoint and command (nil: the image's own).
     public var entrypoint: [String]?
     public var command: [String]?
@@ -162,7 +174,7 @@ public struct ComposeImages: Sendable, Equatable {
     public init(
         image: String, port: Int? = nil, urlScheme: String? = nil, urlUserInfo: String? = nil, urlPath: String = "",
         healthcheck: String? = nil, environment: [String: String] = [:], initFile: MountedFile? = nil,
-        metrics: MetricsEndpoint? = nil
+        metrics: MetricsEndpoint? = nil, variantConfig: MountedFile? = nil, serviceEnvironment: [String: String] = [:]
     ) {
         self.image = image
         self.port = port
@@ -173,6 +185,8 @@ public struct ComposeImages: Sendable, Equatable {
         self.environment = environment
         self.initFile = initFile
         self.metrics = metrics
+        self.variantConfig = variantConfig
+        self.serviceEnvironment = serviceEnvironment
     }
 
     /// The compose service of a piece of infrastructure, as its kind defines it (nil: none).

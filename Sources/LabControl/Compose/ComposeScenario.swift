@@ -34,6 +34,7 @@ public struct ComposeScenario: Sendable {
     public var scrapeTargetCount: Int {
         target.layout.allInstanceNames.count
             + manifest.infrastructure.filter { $0.proxied && ComposeImages.image(for: $0) != nil }.count
+            + manifest.infrastructure.filter { ComposeImages.image(for: $0)?.metrics != nil }.count
     }
 
     public func run() async throws -> Comparison {

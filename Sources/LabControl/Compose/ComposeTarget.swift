@@ -14,6 +14,8 @@ import NIOHTTP1
 ///   SIGKILL) and `restart: on-failure`, so Docker starts it again at once: on this path a killed
 ///   service comes back by itself, as under a supervisor in production.
 /// - `restart`: abort the instances that answer, then wait until every one answers /readyz again.
+/// - `start` and `terminate` (deployments, replicas that join later): not supported; on this path
+///   every service runs from `compose up` on, `autostart: false` or not.
 /// - `stop` (SIGSTOP, a hang): not supported; the action fails with a message saying so (the run
 ///   goes on and the failure is in its action log). `docker compose pause <service>` does it by hand.
 public struct ComposeTarget: LabTarget {
@@ -30,6 +32,7 @@ public struct ComposeTarget: LabTarget {
     }
 
     public func serviceURLs(_ service: String) -> [String] { layout.serviceURLs(service) }
+    public func infrastructureURL(_ name: String) -> String? { layout.infrastructureURLs[name] }
     public func proxyAdminURL(_ name: String) -> String? { layout.proxyAdminURL(name) }
     public var prometheusURL: String? { ComposeLayout.prometheusURL }
 

@@ -32,7 +32,8 @@ struct ComposeEnvironment {
     func envFile(for service: ServiceSpec, variant: VariantSpec) throws -> String {
         let wiring = ServiceEnvironment(
             lab: manifest, variant: variant, serviceURLs: layout.serviceURLsByRole,
-            infrastructureURLs: layout.infrastructureURLs, otlpEndpoint: ComposeLayout.otlpEndpoint, basics: [:])
+            infrastructureURLs: layout.infrastructureURLs, otlpEndpoint: ComposeLayout.otlpEndpoint,
+            basics: layout.infrastructureEnvironment)
         var env = wiring.environment(for: service, instance: service.role, port: ComposeLayout.servicePort)
         for item in manifest.infrastructure {
             env.merge(ComposeImages.image(for: item)?.serviceEnvironment ?? [:]) { wired, _ in wired }

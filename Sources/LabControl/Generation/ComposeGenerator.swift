@@ -33,6 +33,12 @@ public struct ComposeGenerator: Generator {
                         path: environment.envFilePath(role: service.role, variant: variant),
                         contents: try environment.envFile(for: service, variant: entry.manifest.variants[variant]!)))
                 }
+                for item in entry.manifest.infrastructure {
+                    guard let file = ComposeImages.image(for: item)?.variantConfig,
+                          let contents = item.kind.definition?.composeConfigFile(item, variant: entry.manifest.variants[variant]!, layout: layout)
+                    else { continue }
+                    files.append(GeneratedFile(path: "labs/\(entry.directoryName)/compose/\(variant)/\(file.source)", contents: contents))
+                }
             }
             return files
         }
@@ -78,9 +84,15 @@ public struct ComposeGenerator: Generator {
             out.line("    environment:")
             for key in image.environment.keys.sorted() { out.line("      \(key): \(YAMLWriter.quote(image.environment[key]!))") }
         }
-        if let file = image.initFile {
+        if image.initFile != nil || image.variantConfig != nil {
             out.line("    volumes:")
+        }
+        if let file = image.initFile {
             out.line("      - \(YAMLWriter.quote("./labs/\(layout.directoryName)/\(file.source):\(file.target):ro"))")
+        }
+        if let file = image.variantConfig {
+            let source = "./labs/\(layout.directoryName)/compose/\(ComposeEnvironment.variantVariable)/\(file.source)"
+            out.line("      - \(YAMLWriter.quote("\(source):\(file.target):ro", interpolate: true))")
         }
         if let entrypoint = image.entrypoint { out.line("    entrypoint: \(YAMLWriter.flow(entrypoint))") }
         if let command = image.command { out.line("    command: \(YAMLWriter.flow(command))") }
@@ -125,6 +137,12 @@ public struct ComposeGenerator: Generator {
         // that is how a scenario's `kill` works on this path (see ComposeTarget).
         out.line("    init: true")
         out.line("    restart: on-failure")
+        if let limit = service.memoryLimitBytes {
+            // Past it the kernel's OOM killer ends the process (no swap to hide in); Docker starts it again.
+            let size = "\(max(1, limit >> 20))m"
+            out.line("    mem_limit: \(YAMLWriter.quote(size))")
+            out.line("    memswap_limit: \(YAMLWriter.quote(size))")
+        }
         let envFile = "./" + environment.envFilePath(role: service.role, variant: ComposeEnvironment.variantVariable)
         out.line("    env_file: [\(YAMLWriter.quote(envFile, interpolate: true))]")
         out.line("    environment:")

@@ -73,6 +73,7 @@ public enum DebianPackages {
         "rabbitmq-server": "rabbitmq-server",
         "epmd": "erlang-base",
         "nginx": "nginx",
+        "haproxy": "haproxy",
         "etcd": "etcd-server",
         "memcached": "memcached",
         "nats-server": "nats-server",

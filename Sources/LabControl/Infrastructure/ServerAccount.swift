@@ -31,10 +31,10 @@ enum ServerAccount {
         guard lchown(url.path, user.uid, user.gid) == 0 else { throw SystemCallError(call: "chown \(url.path)", errno: errno) }
     }
 
-    /// The account must be able to reach `url`: adds o+x (search only, not read) to each ancestor
-    /// that lacks it.
+    /// The account must be able to reach `url`: adds o+x (search only, not read) to it and to each
+    /// ancestor that lacks it (a state directory under /root, say).
     static func makeTraversable(_ url: URL) throws {
-        var current = url.deletingLastPathComponent()
+        var current = url
         while current.path != "/" && !current.path.isEmpty {
             var info = stat()
             if stat(current.path, &info) == 0, info.st_mode & S_IXOTH == 0 {

@@ -49,6 +49,12 @@ public struct ServiceSpec: Sendable, Equatable {
     public var portName: String
     /// An optional command-line override: extra arguments after `labsvc <lab> <role>`.
     public var arguments: [String]
+    /// False: not started with the lab; a scenario's `start` action starts it (a deployment, a
+    /// replica that joins later).
+    public var autostart: Bool = true
+    /// The most memory one replica may use (`memory_limit: 96MB`); past it the process is killed
+    /// and started again (the native runtime's cgroup or RSS watchdog, compose's `mem_limit`).
+    public var memoryLimitBytes: Int? = nil
 
     /// `ROLE_URL` for a role: upper-cased, `-` → `_`.
     public static func urlVariable(for role: String) -> String {
@@ -115,6 +121,11 @@ public struct VariantSpec: Sendable, Equatable {
     public var env: [String: String]
     /// Per role: extra environment and admin-API configuration knobs.
     public var services: [String: ServiceOverride]
+    /// Per infrastructure name: settings that replace the entry's own in this variant
+    /// (`infrastructure: {lb: {slow_start: 10s}}`).
+    public var infrastructure: [String: [String: JSONValue]] = [:]
+    /// Timed actions of this variant only, played with the scenario's own (a deployment procedure).
+    public var actions: [ActionSpec] = []
 
     public struct ServiceOverride: Sendable, Equatable {
         public var env: [String: String]
@@ -125,11 +136,17 @@ public struct VariantSpec: Sendable, Equatable {
     public func env(for role: String) -> [String: String] {
         env.merging(services[role]?.env ?? [:]) { _, specific in specific }
     }
+
+    /// An infrastructure entry's settings in this variant (its own, then the variant's changes).
+    public func settings(of item: InfrastructureSpec) -> [String: JSONValue] {
+        item.settings.merging(infrastructure[item.name] ?? [:]) { _, variant in variant }
+    }
 }
 
 /// The timeline a run follows: load phases and actions at given offsets.
 public struct ScenarioSpec: Sendable, Equatable {
-    /// The role load is sent to (defaults to the manifest's entry service).
+    /// The role load is sent to (defaults to the manifest's entry service), or the name of an
+    /// infrastructure item with an http URL (a load balancer).
     public var target: String?
     public var phases: [PhaseSpec]
     /// The default request mix (a phase may replace it).
@@ -137,6 +154,13 @@ public struct ScenarioSpec: Sendable, Equatable {
     public var actions: [ActionSpec]
 
     public var totalSeconds: Double { phases.reduce(0) { $0 + $1.durationSeconds } }
+
+    /// The scenario's actions and `variant`'s own, in time order (at the same time: the
+    /// scenario's first, each list in its written order).
+    public func actions(for variant: VariantSpec?) -> [ActionSpec] {
+        let all = actions + (variant?.actions ?? [])
+        return all.enumerated().sorted { ($0.element.atSeconds, $0.offset) < ($1.element.atSeconds, $1.offset) }.map(\.element)
+    }
     /// Seconds from the scenario start to the start of `phase`.
     public func startOffset(ofPhase name: String) -> Double? {
         var offset = 0.0
@@ -205,6 +229,11 @@ public struct ActionSpec: Sendable, Equatable {
         /// SIGCONT: a stopped service runs again.
         case cont(service: String)
         case restart(service: String)
+        /// Starts an instance that is not running (`autostart: false`, or after `terminate`) and
+        /// waits until it is ready.
+        case start(service: String)
+        /// SIGTERM: the service shuts down gracefully (in-flight requests finish) and stays down.
+        case terminate(service: String)
         case setConfig(service: String, knobs: [String: JSONValue])
         /// An HTTP request to the service (every replica, or the one named): a lab's own control
         /// endpoint, e.g. `POST /admin/deploy` on a deployer.

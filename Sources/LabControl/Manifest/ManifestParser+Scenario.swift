@@ -9,7 +9,7 @@ extension ManifestParser.Context {
         let fields = try reader.mapping(allowed: ["target", "phases", "requests", "actions"])
         var target: String?
         if let targetReader = fields.optional("target") {
-            target = try role(targetReader)
+            target = try loadTarget(targetReader)
         }
         var requests: [RequestSpec] = []
         if let reader = fields.optional("requests") { requests = try self.requests(reader) }
@@ -133,7 +133,9 @@ extension ManifestParser.Context {
         }
     }
 
-    static let actionKinds = ["set_fault", "clear_fault", "proxy_toxic", "kill", "stop", "cont", "restart", "set_config", "call", "infra"]
+    static let actionKinds = [
+        "set_fault", "clear_fault", "proxy_toxic", "kill", "stop", "cont", "restart", "start", "terminate", "set_config", "call", "infra",
+    ]
 
     func action(_ reader: NodeReader, _ scenario: ScenarioSpec) throws -> ActionSpec {
         let fields = try reader.mapping(allowed: ["at", "phase"] + Self.actionKinds)
@@ -184,6 +186,8 @@ extension ManifestParser.Context {
         case "stop": kind = .stop(service: try serviceTarget(body))
         case "cont": kind = .cont(service: try serviceTarget(body))
         case "restart": kind = .restart(service: try serviceTarget(body))
+        case "start": kind = .start(service: try serviceTarget(body))
+        case "terminate": kind = .terminate(service: try serviceTarget(body))
         case "call":
             let f = try body.mapping(allowed: ["service", "method", "path", "body"])
             let method = try f.optional("method")?.string().uppercased() ?? "POST"
@@ -227,6 +231,20 @@ extension ManifestParser.Context {
             return name
         }
         throw reader.error("unknown service '\(name)'\(hint(name, Array(roles.keys)))")
+    }
+
+    /// `scenario.target`: a role, or an infrastructure item that serves HTTP (a balancer).
+    func loadTarget(_ reader: NodeReader) throws -> String {
+        let name = try reader.string()
+        if roles[name] != nil { return name }
+        if let item = infrastructureNames[name] {
+            guard item.kind.definition?.servesHTTP == true else {
+                throw reader.error("'\(name)' is \(item.kind) infrastructure, which does not serve HTTP; the load goes to a service or a balancer")
+            }
+            return name
+        }
+        let candidates = Array(roles.keys) + infrastructureNames.values.filter { $0.kind.definition?.servesHTTP == true }.map(\.name)
+        throw reader.error("unknown service or balancer '\(name)'\(hint(name, candidates))")
     }
 
     func role(_ reader: NodeReader) throws -> String {

@@ -75,6 +75,8 @@ public enum ManifestParser {
         var requestNames: Set<String> = []
         var variantNames: Set<String> = []
         var measurementNames: Set<String> = []
+        /// `variants.<v>.actions`, read once the scenario's phases are known.
+        var variantActionReaders: [String: NodeReader] = [:]
         var promqlExpressions: [PromQLExpression] = []
 
         mutating func manifest(_ root: NodeReader) throws -> LabManifest {
@@ -92,9 +94,13 @@ public enum ManifestParser {
             var infrastructure: [InfrastructureSpec] = []
             if let reader = top.optional("infrastructure") { infrastructure = try self.infrastructure(reader) }
             try checkDependencies(services, top.required("services"))
-            let variants = try self.variants(try top.required("variants"))
+            var variants = try self.variants(try top.required("variants"))
             var scenario: ScenarioSpec?
             if let reader = top.optional("scenario") { scenario = try self.scenario(reader) }
+            for (name, reader) in variantActionReaders.sorted(by: { $0.key < $1.key }) {
+                guard let scenario else { throw reader.error("variant actions need a scenario") }
+                variants[name]?.actions = try reader.sequence().map { try action($0, scenario) }
+            }
             var dashboard: [DashboardPanel] = []
             if let reader = top.optional("dashboard") { dashboard = try self.dashboard(reader) }
             var measurements: [MeasurementSpec] = []
@@ -116,7 +122,9 @@ public enum ManifestParser {
             var services: [ServiceSpec] = []
             var entryCount = 0
             for item in items {
-                let fields = try item.mapping(allowed: ["role", "replicas", "env", "depends_on", "entry", "port_name", "args"])
+                let fields = try item.mapping(allowed: [
+                    "role", "replicas", "env", "depends_on", "entry", "port_name", "args", "autostart", "memory_limit",
+                ])
                 let roleReader = try fields.required("role")
                 let role = try roleReader.identifier()
                 guard roles[role] == nil else { throw roleReader.error("role '\(role)' is declared twice") }
@@ -128,13 +136,17 @@ public enum ManifestParser {
                 let entry = try fields.optional("entry")?.bool() ?? false
                 if entry { entryCount += 1 }
                 if entry && entryCount > 1 { throw try fields.required("entry").error("only one service can be the entry point") }
+                let autostart = try fields.optional("autostart")?.bool() ?? true
+                if !autostart && entry { throw try fields.required("autostart").error("the entry service starts with the lab") }
                 let service = ServiceSpec(
                     role: role, replicas: replicas,
                     env: try fields.optional("env")?.stringMap() ?? [:],
                     dependsOn: try fields.optional("depends_on")?.stringList() ?? [],
                     entry: entry,
                     portName: try fields.optional("port_name")?.identifier() ?? "http",
-                    arguments: try fields.optional("args")?.stringList() ?? [])
+                    arguments: try fields.optional("args")?.stringList() ?? [],
+                    autostart: autostart,
+                    memoryLimitBytes: try fields.optional("memory_limit").map { try MemorySize.bytes($0) })
                 roles[role] = service
                 services.append(service)
             }
@@ -180,7 +192,8 @@ public enum ManifestParser {
                 }
                 // The kind checks its own keys (types, ranges, files), naming the field.
                 let settingFields = MappingReader(owner: fields.owner, entries: fields.entries.filter { settingKeys.contains($0.key) })
-                try kind.definition?.validate(InfrastructureSettingsReader(fields: settingFields, labDirectory: labDirectory))
+                try kind.definition?.validate(InfrastructureSettingsReader(
+                    fields: settingFields, labDirectory: labDirectory, roles: roles.mapValues(\.replicas)))
                 var settings: [String: JSONValue] = [:]
                 for entry in settingFields.entries where !entry.value.isNull { settings[entry.key] = try entry.value.json() }
                 let spec = InfrastructureSpec(
@@ -202,8 +215,9 @@ public enum ManifestParser {
                 if entry.value.isNull {
                     fields = MappingReader(owner: entry.value, entries: [])
                 } else {
-                    fields = try entry.value.mapping(allowed: ["description", "env", "services"])
+                    fields = try entry.value.mapping(allowed: ["description", "env", "services", "infrastructure", "actions"])
                 }
+                if let actions = fields.optional("actions") { variantActionReaders[name] = actions }
                 var overrides: [String: VariantSpec.ServiceOverride] = [:]
                 if let servicesReader = fields.optional("services") {
                     for service in try servicesReader.anyMapping().entries {
@@ -218,13 +232,32 @@ public enum ManifestParser {
                 }
                 variants[name] = VariantSpec(
                     name: name, description: try fields.optional("description")?.string() ?? "",
-                    env: try fields.optional("env")?.stringMap() ?? [:], services: overrides)
+                    env: try fields.optional("env")?.stringMap() ?? [:], services: overrides,
+                    infrastructure: try fields.optional("infrastructure").map(infrastructureOverrides) ?? [:])
             }
             for required in ["before", "after"] where variants[required] == nil {
                 throw reader.error("variant '\(required)' is required (every lab has 'before' and 'after')")
             }
             variantNames = Set(variants.keys)
             return variants
+        }
+
+        /// `variants.<v>.infrastructure`: per infrastructure name, settings its kind allows.
+        func infrastructureOverrides(_ reader: NodeReader) throws -> [String: [String: JSONValue]] {
+            var overrides: [String: [String: JSONValue]] = [:]
+            for entry in try reader.anyMapping().entries {
+                guard let item = infrastructureNames[entry.key] else {
+                    throw entry.keyReader.error("unknown infrastructure '\(entry.key)'\(hint(entry.key, Array(infrastructureNames.keys)))")
+                }
+                let keys = item.kind.definition?.settingKeys ?? []
+                let fields = try entry.value.mapping(allowed: keys)
+                try item.kind.definition?.validateOverride(InfrastructureSettingsReader(
+                    fields: fields, labDirectory: labDirectory, roles: roles.mapValues(\.replicas)))
+                var settings: [String: JSONValue] = [:]
+                for field in fields.entries where !field.value.isNull { settings[field.key] = try field.value.json() }
+                overrides[entry.key] = settings
+            }
+            return overrides
         }
 
         /// "; did you mean 'x'?" or "" when nothing is close.

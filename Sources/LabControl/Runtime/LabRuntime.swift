@@ -156,5 +156,8 @@ public final class PreparedStart: Sendable {
     public var variant: String { plan.variant.name }
 
     /// Stops what was prepared, when the start will not happen.
-    public func cancel() async { await prometheus?.stop() }
+    public func cancel() async {
+        await prometheus?.stop()
+        plan.reservedPorts.releaseAll()
+    }
 }

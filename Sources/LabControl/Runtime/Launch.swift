@@ -44,7 +44,9 @@ final class Launch: Sendable {
         var scrapeJobs: [PrometheusScrapeJob] = []
         var extraEndpoints: [String: String] = [:]
         var commands: [String: @Sendable (String, JSONValue) async throws -> String] = [:]
+        var servicesStartedHooks: [@Sendable (Set<String>) async throws -> Void] = []
         for (item, started) in infrastructure {
+            if let hook = started.servicesStarted { servicesStartedHooks.append(hook) }
             infrastructureURLs[item.name] = started.url
             infrastructureEnvironment.merge(started.environment) { _, new in new }
             scrapeJobs += started.scrapeJobs
@@ -70,15 +72,27 @@ final class Launch: Sendable {
         for handle in handles.withLock({ $0 }) { if let process = handle.process { endpoints.logs[handle.name] = process.logFile.path } }
         if let prometheus { endpoints.infrastructure["prometheus"] = prometheus.baseURL.absoluteString }
 
+        // Instances that start later (`autostart: false`) are scraped but not waited for.
+        let later = instances.filter { manifest.service($0.role)?.autostart == false }
         let lab = RunningLab(
             manifest: manifest, variant: plan.variant.name, stateDirectory: options.stateDirectory, labDirectory: plan.labDirectory,
             instances: instances, endpoints: endpoints, labsvc: plan.labsvc, readyTimeout: options.readyTimeout,
             log: options.log, processes: [:], infrastructure: handles.withLock { $0 }, commands: commands,
-            scrapeTargetCount: scrapeJobs.reduce(0) { $0 + $1.targets.count })
-        try await timings.measure("start services") { try await startServices(instances, lab: lab) }
-        try await timings.measure("apply variant knobs") { try await applyVariantKnobs(instances) }
+            scrapeTargetCount: scrapeJobs.reduce(0) { $0 + $1.targets.count } - later.count, reservedPorts: plan.reservedPorts)
+        let starting = instances.filter { !later.contains($0) }
+        try await timings.measure("start services") { try await startServices(starting, lab: lab) }
+        try await timings.measure("apply variant knobs") { try await applyVariantKnobs(starting) }
+        if !servicesStartedHooks.isEmpty {
+            let running = Set(starting.map(\.name))
+            try await timings.measure("infrastructure sees services") {
+                for hook in servicesStartedHooks { try await hook(running) }
+            }
+        }
+        if !later.isEmpty { options.log("not started yet (autostart: false): \(later.map(\.name).joined(separator: ", "))") }
 
         lab.adopt(processes: processes.withLock { $0 })
+        logMemoryLimits()
+        lab.superviseMemoryLimits()
         try lab.writeState()
         try endpoints.write(to: options.stateDirectory)
         return lab
@@ -117,7 +131,17 @@ final class Launch: Sendable {
         return items.enumerated().map { ($0.element, started[$0.offset]!) }
     }
 
-    private func startOne(_ item: InfrastructureSpec) async throws -> StartedInfrastructure {
+    /// Which services have a memory limit, and how this machine enforces it.
+    private func logMemoryLimits() {
+        let limited = plan.manifest.services.compactMap { service in service.memoryLimitBytes.map { (service.role, $0) } }
+        guard !limited.isEmpty else { return }
+        let list = limited.map { "\($0.0) \(MemorySize.text($0.1))" }.joined(separator: ", ")
+        options.log("memory limits: \(list), enforced by \(MemoryLimitEnforcement.current)")
+    }
+
+    private func startOne(_ declared: InfrastructureSpec) async throws -> StartedInfrastructure {
+        var item = declared
+        item.settings = plan.variant.settings(of: declared)   // the variant's changes to its settings
         guard let kind = item.kind.definition, kind.runsNatively else {
             throw RuntimeError("\(item.kind) cannot run natively yet")
         }
@@ -199,5 +223,6 @@ final class Launch: Sendable {
             }
         }
         for handle in handles.withLock({ $0 }).reversed() { await handle.stop() }
+        plan.reservedPorts.releaseAll()
     }
 }

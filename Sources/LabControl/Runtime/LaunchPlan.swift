@@ -15,6 +15,9 @@ struct LaunchPlan: Sendable {
     let instances: [(role: String, name: String, replica: Int, port: Int)]
     /// Infrastructure name → the ports of the fault proxy in front of it (`proxied: true`).
     let proxyPorts: [String: (listen: Int, admin: Int)]
+    /// The ports of instances that start later (`autostart: false`), held from the moment they are
+    /// chosen until the instance starts.
+    let reservedPorts = PortReservations()
     /// Where this start's Prometheus keeps its configuration, data and log.
     var prometheusDirectory: URL { labDirectory.appendingPathComponent("prometheus/\(variant.name)", isDirectory: true) }
 
@@ -47,7 +50,11 @@ struct LaunchPlan: Sendable {
         for service in ServiceOrder.startOrder(manifest.services) {
             for replica in 1...service.replicas {
                 let name = ServiceInstance.name(role: service.role, replica: replica, replicas: service.replicas)
-                instances.append((service.role, name, replica, try FreePort.next()))
+                var port = try FreePort.next()
+                if !service.autostart {
+                    while !reservedPorts.hold(port) { port = try FreePort.next() }
+                }
+                instances.append((service.role, name, replica, port))
             }
         }
         self.instances = instances.map { (role: $0.0, name: $0.1, replica: $0.2, port: $0.3) }

@@ -94,6 +94,9 @@ public final class ProcessWatch: Sendable {
         let expected = lab.exits
         for (name, process) in lab.watchedProcesses {
             guard let status = process.exitStatus, !expected.contains(process.pid) else { continue }
+            // The kernel's OOM killer (a cgroup's memory.max) sends SIGKILL: the memory limit's
+            // supervisor starts such an instance again and counts it.
+            if status == .signaled(SIGKILL), lab.hasMemoryLimit(instance: name) { continue }
             let exit = UnexpectedExit(name: name, pid: process.pid, status: status, logFile: process.logFile, logTail: process.logTail(15))
             let (isNew, cancels) = state.withLock { state -> (Bool, [@Sendable () -> Void]) in
                 guard state.reported.insert(process.pid).inserted else { return (false, []) }
@@ -125,6 +128,12 @@ extension RunningLab {
     /// server's (the OTLP receiver runs inside labctl and has none).
     var watchedProcesses: [(String, ChildProcess)] {
         instances.compactMap { instance in process(of: instance.name).map { (instance.name, $0) } } + infrastructureProcesses
+    }
+
+    /// Whether the instance runs under a `memory_limit` (its kills are the supervisor's to handle).
+    func hasMemoryLimit(instance name: String) -> Bool {
+        guard let role = instances.first(where: { $0.name == name })?.role else { return false }
+        return manifest.service(role)?.memoryLimitBytes != nil
     }
 
     /// The service (every replica, or the one named) is about to end because the scenario says so.

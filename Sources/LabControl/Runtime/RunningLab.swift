@@ -28,13 +28,18 @@ public final class RunningLab: Sendable {
     /// Infrastructure name → what its `infra` scenario actions do.
     private let commands: [String: @Sendable (String, JSONValue) async throws -> String]
     private let isDown = Mutex(false)
+    /// Holds services with a `memory_limit` to it, restarting what the limit kills.
+    let memoryLimits: MemoryLimitSupervisor
+    /// The ports of instances that start later, held until they do.
+    let reservedPorts: PortReservations
     /// Exits the scenario caused (kill, restart, abort faults, infra commands): `ProcessWatch` skips them.
     let exits = ExpectedExits()
 
     init(manifest: LabManifest, variant: String, stateDirectory: URL, labDirectory: URL, instances: [ServiceInstance],
          endpoints: LabEndpoints, labsvc: URL, readyTimeout: Duration, log: @escaping @Sendable (String) -> Void,
          processes: [String: ChildProcess], infrastructure: [InfrastructureHandle],
-         commands: [String: @Sendable (String, JSONValue) async throws -> String] = [:], scrapeTargetCount: Int? = nil) {
+         commands: [String: @Sendable (String, JSONValue) async throws -> String] = [:], scrapeTargetCount: Int? = nil,
+         reservedPorts: PortReservations = PortReservations()) {
         self.manifest = manifest
         self.variant = variant
         self.stateDirectory = stateDirectory
@@ -48,6 +53,19 @@ public final class RunningLab: Sendable {
         self.infrastructure = Mutex(infrastructure)
         self.commands = commands
         self.scrapeTargetCount = scrapeTargetCount ?? instances.count
+        self.memoryLimits = MemoryLimitSupervisor(log: log)
+        self.reservedPorts = reservedPorts
+    }
+
+    /// True once `down()` has begun.
+    var isShuttingDown: Bool { isDown.withLock { $0 } }
+
+    /// Starts watching every instance of a service with a `memory_limit` (see `MemoryLimitSupervisor`).
+    func superviseMemoryLimits() {
+        for instance in instances {
+            guard let limit = manifest.service(instance.role)?.memoryLimitBytes else { continue }
+            memoryLimits.supervise(instance, limit: limit, lab: self)
+        }
     }
 
     /// Takes over the service processes the launch started.
@@ -114,6 +132,38 @@ public final class RunningLab: Sendable {
         try? writeState()
     }
 
+    /// Starts the instances that do not run (`autostart: false`, or after `terminate`/`kill`) and
+    /// waits until each is ready. One that already runs is an error: the scenario expected otherwise.
+    public func start(_ service: String) async throws {
+        for instance in try instances(named: service) {
+            if let running = process(of: instance.name), running.isRunning {
+                throw RuntimeError("\(instance.name) is already running (pid \(running.pid))")
+            }
+            reservedPorts.release(instance.port)
+            let process = try spawn(instance)
+            processes.withLock { $0[instance.name] = process }
+            try await waitUntilReady(instance, process)
+            log("started \(instance.name) (pid \(process.pid))")
+        }
+        try? writeState()
+    }
+
+    /// SIGTERM, the graceful way a deployment stops a version: the service stops accepting, lets
+    /// its in-flight requests finish and exits. SIGKILL after 30 s. It stays down.
+    public func terminate(_ service: String) async throws {
+        for instance in try instances(named: service) {
+            guard let process = process(of: instance.name), process.isRunning else { continue }
+            let clock = ContinuousClock()
+            let started = clock.now
+            exits.expect([process])
+            process.send(SIGCONT, toGroup: true)
+            await process.stop(signal: SIGTERM, grace: .seconds(30))
+            log("terminated \(instance.name) (pid \(process.pid)) in \(clock.now - started): \(process.exitStatus.map { "\($0)" } ?? "gone")")
+        }
+    }
+
+    public func infrastructureURL(_ name: String) -> String? { endpoints.infrastructure[name] }
+
     // MARK: shutdown
 
     /// Asks a piece of infrastructure to do something (a scenario's `infra` action): switch a
@@ -137,6 +187,8 @@ public final class RunningLab: Sendable {
     /// receiver last). Leaves no process; removes state.json and endpoints.json. Safe to call twice.
     public func down() async {
         guard isDown.withLock({ done in defer { done = true }; return !done }) else { return }
+        await memoryLimits.stop()
+        reservedPorts.releaseAll()
         // Every exit from here on is ours: a watch still attached (the console's, across a switch) says nothing.
         exits.expect(instances.compactMap { process(of: $0.name) } + infrastructureProcesses.map(\.1))
         await withTaskGroup(of: Void.self) { group in

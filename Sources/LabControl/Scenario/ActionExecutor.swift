@@ -29,6 +29,8 @@ public struct ActionExecutor: Sendable {
         case .stop(let service): "stop (SIGSTOP) \(service)"
         case .cont(let service): "continue (SIGCONT) \(service)"
         case .restart(let service): "restart \(service)"
+        case .start(let service): "start \(service)"
+        case .terminate(let service): "terminate (SIGTERM) \(service)"
         case .setConfig(let service, let knobs): "config of \(service): \(JSONValue.object(knobs))"
         case .call(let service, let method, let path, let body): "\(method) \(service)\(path)" + (body.map { " \($0)" } ?? "")
         case .infra(let name, let command, let arguments): "\(name): \(command)" + (arguments == .null ? "" : " \(arguments)")
@@ -52,6 +54,8 @@ public struct ActionExecutor: Sendable {
         case .stop(let service): try await lab.stop(service)
         case .cont(let service): try await lab.cont(service)
         case .restart(let service): try await lab.restart(service)
+        case .start(let service): try await lab.start(service)
+        case .terminate(let service): try await lab.terminate(service)
         case .call(let service, let method, let path, let body):
             try await send(method, toEach: service, path: path, body: body)
         case .infra(let name, let command, let arguments):

@@ -21,6 +21,12 @@ public protocol LabTarget: Sendable {
     func cont(_ service: String) async throws
     /// Start the service again (after kill or stop), waiting until it is ready.
     func restart(_ service: String) async throws
+    /// Start instances that do not run (`autostart: false`, or after `terminate`), waiting until ready.
+    func start(_ service: String) async throws
+    /// SIGTERM the service and wait until it has shut down (gracefully: in-flight requests finish).
+    func terminate(_ service: String) async throws
+    /// The URL of a piece of infrastructure (a balancer's frontend), nil when unknown.
+    func infrastructureURL(_ name: String) -> String?
     /// A command to a piece of infrastructure (a scenario's `infra` action); what it answered.
     func command(_ infrastructure: String, _ name: String, _ arguments: JSONValue) async throws -> String
     /// The service is about to end because the scenario asks it to (an `abort` fault), so a
@@ -30,5 +36,24 @@ public protocol LabTarget: Sendable {
 
 extension LabTarget {
     public var adminToken: String? { nil }
+
+    public func start(_ service: String) async throws {
+        throw ActionExecutor.ActionError(description: "start \(service) is not supported on this target")
+    }
+
+    public func terminate(_ service: String) async throws {
+        throw ActionExecutor.ActionError(description: "terminate \(service) is not supported on this target")
+    }
+
+    public func infrastructureURL(_ name: String) -> String? { nil }
+
+    /// Where the scenario sends its load: the first replica of a role, or an infrastructure
+    /// item's http URL (`scenario.target: lb`, a load balancer).
+    public func loadTargetURL(_ name: String) -> String? {
+        if let url = serviceURLs(name).first { return url }
+        if let url = infrastructureURL(name), url.hasPrefix("http://") || url.hasPrefix("https://") { return url }
+        return nil
+    }
+
     public func expectExit(of service: String) {}
 }

@@ -31,9 +31,9 @@ public struct ScenarioRunner: Sendable {
         guard let scenario = manifest.scenario else {
             throw ScenarioError(description: "\(manifest.slug): lab.yaml has no scenario")
         }
-        guard let role = scenario.target ?? manifest.entryService?.role,
-              let target = lab.serviceURLs(role).first
-        else { throw ScenarioError(description: "\(manifest.slug): no running entry service to send load to") }
+        guard let name = scenario.target ?? manifest.entryService?.role, let target = lab.loadTargetURL(name) else {
+            throw ScenarioError(description: "\(manifest.slug): no running entry service or balancer to send load to")
+        }
 
         if let problem = LabLimits.problem(withDurationScale: durationScale) { throw ScenarioError(description: problem) }
         let plan = LoadPlan(scenario: scenario, target: target, durationScale: durationScale)
@@ -53,7 +53,7 @@ public struct ScenarioRunner: Sendable {
             group.addTask { try await generator.run() }
 
             // Actions, in time order, each at its scaled offset.
-            let actions = scenario.actions.sorted { $0.atSeconds < $1.atSeconds }
+            let actions = scenario.actions(for: manifest.variants[variant])
             if !actions.isEmpty {
                 group.addTask {
                     for action in actions {
@@ -96,7 +96,9 @@ public struct ScenarioRunner: Sendable {
                 remaining -= 1
             }
             group.cancelAll()
-            return report!
+            // No report: the run was cancelled (a process died) and the ticker ended first.
+            guard let report else { throw CancellationError() }
+            return report
         }
 
         // Phase windows from the plan's durations, anchored at the start.

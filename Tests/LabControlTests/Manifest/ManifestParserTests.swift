@@ -20,7 +20,7 @@ final class ManifestParserTests: XCTestCase {
         infrastructure:
           - kind: redis
             proxied: true
-          - kind: etcd
+          - kind: zookeeper
         variants:
           before: {description: no breaker}
           after:
@@ -61,7 +61,7 @@ final class ManifestParserTests: XCTestCase {
         XCTAssertEqual(lab.service("gateway")?.env, ["TIMEOUT_MS": "500", "VERBOSE": "true"])
         XCTAssertEqual(ServiceOrder.startOrder(lab.services).map(\.role), ["backend", "gateway", "client"])
 
-        XCTAssertEqual(lab.infrastructure.map(\.kind), [.redis, InfrastructureSpec.Kind("etcd")])
+        XCTAssertEqual(lab.infrastructure.map(\.kind), [.redis, InfrastructureSpec.Kind("zookeeper")])
         XCTAssertFalse(lab.infrastructure[1].kind.runsNatively)
         XCTAssertTrue(lab.infrastructure[0].proxied)
 
@@ -187,7 +187,7 @@ final class ManifestParserTests: XCTestCase {
     func testInitSQLMustExistNextToTheManifest() throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
-        let yaml = Self.valid.replacingOccurrences(of: "  - kind: etcd", with: "  - kind: postgres\n    init_sql: schema.sql")
+        let yaml = Self.valid.replacingOccurrences(of: "  - kind: zookeeper", with: "  - kind: postgres\n    init_sql: schema.sql")
         XCTAssertThrowsError(try ManifestParser.parse(yaml: yaml, labDirectory: dir.url)) { error in
             XCTAssertEqual("\(error)", "lab.yaml:17: field 'infrastructure[1].init_sql': file 'schema.sql' does not exist (paths are relative to the lab directory)")
         }
@@ -201,8 +201,9 @@ final class ManifestParserTests: XCTestCase {
         let end = try XCTUnwrap(readme.range(of: "\n```", range: start.upperBound..<readme.endIndex))
         let lab = try ManifestParser.parse(yaml: String(readme[start.upperBound..<end.lowerBound]), file: "labs/README.md")
         XCTAssertEqual(lab.id, "week07")
-        XCTAssertEqual(lab.infrastructure.map(\.name), ["redis", "postgres", "prometheus", "queue"])
-        XCTAssertEqual(lab.scenario?.actions.count, 8)
+        XCTAssertEqual(lab.infrastructure.map(\.name), ["redis", "postgres", "prometheus", "lb", "queue"])
+        XCTAssertEqual(lab.scenario?.actions.count, 11)
+        XCTAssertEqual(lab.variants["after"]?.actions.count, 1)
         XCTAssertEqual(lab.measurements.map(\.name), ["p99", "breaker_open", "backend_self_time", "p99_ms"])
         XCTAssertEqual(lab.test, TestSpec(durationScale: 0.4, minDurationScale: 0.4, variants: ["before", "after"]))
     }

@@ -21,13 +21,20 @@ public protocol InfrastructureKind: Sendable {
     var conventionalURLVariable: String? { get }
     /// Whether the native runtime can start it on this machine's packages.
     var runsNatively: Bool { get }
+    /// Whether its URL is an HTTP endpoint a scenario can send load to (a balancer).
+    var servesHTTP: Bool { get }
 
     /// Checks the entry's settings when the manifest loads; errors name the file, line and field.
     func validate(_ settings: InfrastructureSettingsReader) throws
+    /// Checks a variant's changes to the entry's settings (`variants.<v>.infrastructure.<name>`).
+    func validateOverride(_ settings: InfrastructureSettingsReader) throws
     /// Starts it natively, ready to use, or throws with the reason and its log's last lines.
     func start(_ item: InfrastructureSpec, _ context: InfrastructureContext) async throws -> StartedInfrastructure
     /// How the compose path runs it (nil: it has no compose service).
     func composeImage(_ item: InfrastructureSpec) -> ComposeImages?
+    /// The configuration file `labctl gen` writes for the compose path in `variant`
+    /// (`ComposeImages.variantConfig` names where it is mounted), nil for none.
+    func composeConfigFile(_ item: InfrastructureSpec, variant: VariantSpec, layout: ComposeLayout) -> String?
     /// Fault proxies the kind puts on links inside it (a primary's replication link to a standby),
     /// by the name `proxy_toxic` uses; it starts them and lists their admin APIs in its endpoints as
     /// `<proxy name>-proxy`. `proxied: true` is the proxy in front of the whole item, not one of these.
@@ -39,8 +46,11 @@ extension InfrastructureKind {
     public var settingKeys: [String] { [] }
     public var conventionalURLVariable: String? { nil }
     public var runsNatively: Bool { true }
+    public var servesHTTP: Bool { false }
     public func validate(_ settings: InfrastructureSettingsReader) throws {}
+    public func validateOverride(_ settings: InfrastructureSettingsReader) throws { try validate(settings) }
     public func composeImage(_ item: InfrastructureSpec) -> ComposeImages? { nil }
+    public func composeConfigFile(_ item: InfrastructureSpec, variant: VariantSpec, layout: ComposeLayout) -> String? { nil }
     public func proxyNames(_ item: InfrastructureSpec) -> [String] { [] }
 }
 
@@ -48,7 +58,7 @@ extension InfrastructureKind {
 /// `labctl list`) but cannot run: the lab says which kind is missing.
 public enum InfrastructureKinds {
     public static let all: [any InfrastructureKind] = [
-        RedisKind(), PostgresKind(), PrometheusKind(), RabbitMQKind(), EtcdKind(),
+        RedisKind(), PostgresKind(), PrometheusKind(), EtcdKind(), RabbitMQKind(), HAProxyKind(),
     ]
 
     /// The kind named `name` (or one of its aliases).
@@ -99,6 +109,9 @@ public struct StartedInfrastructure: Sendable {
     public var stop: @Sendable () async -> Void
     /// What a scenario's `infra` action can ask of it (`switch`, `promote`, …), or nil for nothing.
     public var command: (@Sendable (_ name: String, _ arguments: JSONValue) async throws -> String)?
+    /// Called once the lab's services are ready, with the instances that run (a balancer waits
+    /// until its health checks see them up), before the scenario starts; nil: nothing to wait for.
+    public var servicesStarted: (@Sendable (_ running: Set<String>) async throws -> Void)?
     /// Set by the runtime when a fault proxy sits in front (`proxied: true`).
     public internal(set) var proxyAdminURL: String?
 
@@ -122,6 +135,8 @@ public struct InfrastructureSettingsReader {
     let fields: MappingReader
     /// The lab's directory, where files the entry names must exist (nil: not checked).
     let labDirectory: URL?
+    /// The lab's service roles and their replica counts (a balancer's backends name them).
+    var roles: [String: Int] = [:]
 
     public var keys: [String] { fields.entries.map(\.key) }
     public var values: [String: JSONValue] { (try? fields.owner.jsonObject()) ?? [:] }

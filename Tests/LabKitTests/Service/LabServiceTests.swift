@@ -151,3 +151,37 @@ final class LabServiceTests: XCTestCase {
         }
     }
 }
+
+final class ClientDisconnectTests: XCTestCase {
+    func testWorkIsCancelledWhenTheClientGivesUp() async throws {
+        let outcome = ResilienceBox<String?>(nil)
+        let svc = try await RunningService.start(name: "disconnect-test") { service in
+            service.router.get("/work") { request, _ -> String in
+                try await request.cancellingOnClientDisconnect {
+                    do {
+                        try await Task.sleep(for: .seconds(10))
+                        outcome.update { $0 = "finished" }
+                    } catch {
+                        outcome.update { $0 = "cancelled" }
+                        throw error
+                    }
+                    return "done"
+                }
+            }
+            service.router.get("/quick") { request, _ -> String in
+                try await request.cancellingOnClientDisconnect { "quick" }
+            }
+        }
+        defer { Task { await svc.stop() } }
+        // The client waits 300 ms, then closes the connection.
+        let (_, seconds) = await timed { try? await http(.GET, svc.baseURL + "/work", timeout: .milliseconds(300)) }
+        XCTAssertLessThan(seconds, 5)
+        try await eventually { outcome.value != nil }
+        XCTAssertEqual(outcome.value, "cancelled", "the server stopped the work when the client left")
+        for _ in 1...3 {  // one after another: the connection is closed after each answer, the next one opens anew
+            let answer = try await http(.GET, svc.baseURL + "/quick")
+            XCTAssertEqual(answer.status, 200)
+            XCTAssertEqual(answer.body, "quick", "a client that stays gets its answer")
+        }
+    }
+}

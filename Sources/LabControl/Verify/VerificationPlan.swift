@@ -31,9 +31,14 @@ public struct VerificationPlan: Sendable {
     }
 
     /// The ports lab number `index` may use: 500 of them, below the kernel's ephemeral range, so
-    /// labs running at the same time (consecutive indexes) never share one.
-    public static func portRange(forJob index: Int) -> ClosedRange<Int> {
-        let first = 10_000 + (index % 45) * 500
+    /// labs running at the same time (consecutive indexes) never share one. The blocks start at one
+    /// chosen by this process's id, so two `labctl verify` runs on one machine (two people's worktrees)
+    /// rarely start in the same block.
+    public static func portRange(forJob index: Int, firstBlock: Int = firstBlock) -> ClosedRange<Int> {
+        let first = 10_000 + ((firstBlock + index) % 45) * 500
         return first...(first + 499)
     }
+
+    /// The block of job 0: by process id, like `FreePort`'s default block.
+    public static let firstBlock = Int(getpid() % 45)
 }

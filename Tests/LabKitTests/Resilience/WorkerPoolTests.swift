@@ -130,6 +130,34 @@ final class WorkerPoolTests: XCTestCase {
         XCTAssertEqual(served.value, ["fresh"], "the only request that had not waited too long")
     }
 
+    func testEachPriorityHasItsOwnStandingQueue() async throws {
+        let clock = ManualClock()
+        let pool = WorkerPool(
+            name: "w",
+            configuration: .init(workers: 1, codel: .init(target: .milliseconds(5), interval: .milliseconds(100)), usesPriorities: true),
+            clock: clock, metricsFactory: ResilienceTestMetrics())
+        let holder = try await pool.acquire()
+        let served = ResilienceBox<[String]>([])
+        let sheddable = try await queue(["s"], on: pool, priority: { _ in .sheddable }, served: served)
+        clock.advance(by: .milliseconds(99))
+        let critical = try await queue(["c"], on: pool, priority: { _ in .critical }, served: served)
+        // Now the sheddable queue has stood for more than an interval; the critical request waited 50 ms,
+        // past the target but within the interval, and its own queue is young.
+        clock.advance(by: .milliseconds(50))
+        let arrival = Task {  // an arrival makes the pool look for expired requests
+            let permit = try await pool.acquire(priority: .critical)
+            served.update { $0.append("c2") }
+            pool.release(permit)
+        }
+        let sheddableResult = await results(sheddable)[0]
+        XCTAssertThrowsError(try sheddableResult.get()) { XCTAssertEqual(($0 as? WorkerPoolRejectedError)?.reason, .expired) }
+        try await eventually { pool.queueLength == 2 }
+        XCTAssertEqual(served.value, [], "the critical one is still queued: its own queue has not stood for an interval")
+        pool.release(holder)
+        for result in await results(critical + [arrival]) { XCTAssertNoThrow(try result.get()) }
+        XCTAssertEqual(Set(served.value), ["c", "c2"])
+    }
+
     func testCoDelAllowsTheIntervalWhileTheQueueStillEmpties() async throws {
         let clock = ManualClock()
         let pool = WorkerPool(

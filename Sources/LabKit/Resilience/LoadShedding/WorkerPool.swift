@@ -58,7 +58,9 @@ public struct WorkerPoolRejectedError: Error, Sendable, CustomStringConvertible 
 ///   `target` once it has not been empty for a whole `interval` (a standing queue): stale requests
 ///   are dropped when a worker frees up or a request arrives.
 /// - `usesPriorities`: the most important queued request is served first, and an arrival that finds
-///   the queue full pushes out a less important one.
+///   the queue full pushes out a less important one. Each priority's requests form their own queue
+///   for CoDel and adaptive LIFO: critical requests, served first, rarely form a standing queue and
+///   keep the lenient timeout while the sheddable ones' queue stands.
 ///
 /// Cancelling a waiting task removes it from the queue. ``setWorkers(_:)`` changes the capacity at
 /// run time (a backend that loses workers).
@@ -145,8 +147,8 @@ public final class WorkerPool<C: Clock<Duration>>: Sendable {
         var busy = 0
         var queue: [Waiter] = []
         var nextID: UInt64 = 0
-        /// When the queue was last empty (a standing queue has been non-empty since).
-        var lastEmptyAt: C.Instant
+        /// When each priority's queue was last empty (a standing queue has been non-empty since).
+        var lastEmptyAt: [RequestPriority: C.Instant]
         /// Outcomes decided under the lock for waiters that had not stored their continuation yet.
         var early: [UInt64: Settlement] = [:]
     }
@@ -161,7 +163,9 @@ public final class WorkerPool<C: Clock<Duration>>: Sendable {
         self.name = name
         self.configuration = configuration
         self.clock = clock
-        state = Mutex(State(workers: configuration.workers, lastEmptyAt: clock.now))
+        let now = clock.now
+        let emptySince = Dictionary(uniqueKeysWithValues: RequestPriority.allCases.map { ($0, now) })
+        state = Mutex(State(workers: configuration.workers, lastEmptyAt: emptySince))
         metrics = WorkerPoolMetrics(name: name, factory: metricsFactory)
         metrics.publish(workers: configuration.workers, busy: 0, queued: 0)
     }
@@ -209,7 +213,7 @@ public final class WorkerPool<C: Clock<Duration>>: Sendable {
                 }
                 settled += settle(&state, state.queue[victim].id, as: .reject(.displaced))
             }
-            if state.queue.isEmpty { state.lastEmptyAt = now }
+            if !state.queue.contains(where: { $0.priority == priority }) { state.lastEmptyAt[priority] = now }
             state.nextID += 1
             state.queue.append(Waiter(id: state.nextID, priority: priority, enqueuedAt: now, state: .pending))
             publish(state)
@@ -269,17 +273,20 @@ public final class WorkerPool<C: Clock<Duration>>: Sendable {
         return settled
     }
 
-    /// CoDel: drops every queued request that waited longer than the current queue timeout.
+    /// CoDel: drops every queued request that waited longer than its queue's current timeout.
     private func dropExpired(_ state: inout State, now: C.Instant) -> [(CheckedContinuation<Void, any Error>, Settlement)] {
         guard let codel = configuration.codel, !state.queue.isEmpty else { return [] }
-        let timeout = isStanding(state, now: now) ? codel.target : codel.interval
-        let expired = state.queue.filter { $0.enqueuedAt.duration(to: now) > timeout }.map(\.id)
-        return expired.flatMap { settle(&state, $0, as: .reject(.expired)) }
+        let standing = Set(RequestPriority.allCases.filter { isStanding(state, $0, now: now) })
+        let expired = state.queue.filter { waiter in
+            waiter.enqueuedAt.duration(to: now) > (standing.contains(waiter.priority) ? codel.target : codel.interval)
+        }
+        return expired.map(\.id).flatMap { settle(&state, $0, as: .reject(.expired)) }
     }
 
-    /// A standing queue: not empty for at least the standing interval.
-    private func isStanding(_ state: State, now: C.Instant) -> Bool {
-        !state.queue.isEmpty && state.lastEmptyAt.duration(to: now) >= configuration.standingQueueAfter
+    /// A standing queue: this priority's requests have not all been gone for the standing interval.
+    private func isStanding(_ state: State, _ priority: RequestPriority, now: C.Instant) -> Bool {
+        guard let since = state.lastEmptyAt[priority], state.queue.contains(where: { $0.priority == priority }) else { return false }
+        return since.duration(to: now) >= configuration.standingQueueAfter
     }
 
     /// The queued request to serve next: the most important, then by the queue order.
@@ -289,7 +296,7 @@ public final class WorkerPool<C: Clock<Duration>>: Sendable {
             switch configuration.order {
             case .fifo: false
             case .lifo: true
-            case .adaptiveLIFO: isStanding(state, now: now)
+            case .adaptiveLIFO: isStanding(state, top, now: now)
             }
         let candidates = state.queue.indices.filter { state.queue[$0].priority == top }
         return newestFirst ? candidates.last : candidates.first
@@ -307,7 +314,7 @@ public final class WorkerPool<C: Clock<Duration>>: Sendable {
     private func settle(_ state: inout State, _ id: UInt64, as settlement: Settlement) -> [(CheckedContinuation<Void, any Error>, Settlement)] {
         guard let index = state.queue.firstIndex(where: { $0.id == id }) else { return [] }
         let waiter = state.queue.remove(at: index)
-        if state.queue.isEmpty { state.lastEmptyAt = clock.now }
+        if !state.queue.contains(where: { $0.priority == waiter.priority }) { state.lastEmptyAt[waiter.priority] = clock.now }
         if case .reject(let reason) = settlement { metrics.rejected(waiter.priority, reason) }
         switch waiter.state {
         case .waiting(let continuation):

@@ -27,9 +27,9 @@ enum LongTailBackend {
         busy.increment(by: 0)
         stalls.increment(by: 0)
 
-        service.router.get("/item/:id") { request, context -> JSONValue in
+        service.router.get("/item/:id") { request, context -> Response in
             let id = context.parameters.get("id") ?? "0"
-            @Sendable func serve() async throws -> JSONValue {
+            @Sendable func serve() async throws -> Response {
                 let stalled = Double.random(in: 0..<1) < stallShare
                 if stalled {
                     stalls.increment()
@@ -40,7 +40,7 @@ enum LongTailBackend {
                     let start = ContinuousClock.now
                     defer { busy.increment(by: (ContinuousClock.now - start) / .seconds(1)) }
                     try await Task.sleep(for: spent)
-                    return ["id": .string(id), "stalled": .bool(stalled), "queued_ms": .number(permit.queued / .milliseconds(1))]
+                    return .json(["id": .string(id), "stalled": .bool(stalled), "queued_ms": .number(permit.queued / .milliseconds(1))])
                 }
             }
             return cancelAbandoned ? try await request.cancellingOnClientDisconnect(serve) : try await serve()

@@ -11,6 +11,7 @@ import Synchronization
 enum HedgingFrontend {
     static func build(_ service: LabService) async throws {
         let settings = try HedgeSettings(service.knobs)
+        service.telemetry.registry.configureBuckets(forMetric: "http_server_request_duration_seconds", LatencyBuckets.wide)
         let replicas = try service.context.peers("backend", timeout: settings.backendTimeout)
         let nextReplica = Atomic<Int>(0)
         let window = LatencyWindow(capacity: 1_000, minimumSamples: 50, recomputeEvery: 20)

@@ -39,3 +39,8 @@ if command -v promtool >/dev/null 2>&1; then
 else
   echo "checks: promtool not installed (apt install prometheus): Prometheus configuration not validated"
 fi
+
+# The decoders of untrusted bytes (OTLP protobuf and JSON, trace segments, lab.yaml) under libFuzzer,
+# FUZZ_SECONDS (default 20) per target from the committed seed corpus; see Fuzz/README.md.
+bash scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
+echo "checks: fuzzing ok"

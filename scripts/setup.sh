@@ -13,11 +13,15 @@ APT_PACKAGES=(
   redis-tools         # redis-cli / redis-benchmark (proxy checks, benchmarks)
   postgresql          # real PostgreSQL (initdb/pg_ctl) for labs and tests
   postgresql-contrib  # pgbench
+  postgresql-15-wal2json  # logical decoding as JSON (week 27's change data capture)
+  etcd-server         # real etcd for leader leases (weeks 24 and 30)
   prometheus          # real Prometheus + promtool for labs and tests
   docker-compose      # static validation of the compose path (no engine needed)
   python3-venv        # the virtualenv holding the independent test peers
   procps              # ps/pkill, used to check that nothing is left behind
-  chromium            # headless browser: the tests open the HTML report in it
+  chromium            # headless browser: the tests open the HTML report and the lab console in it
+  chromium-driver     # WebDriver for chromium: the console's browser test drives it (selenium)
+  libjs-chart.js      # Chart.js, served locally by the lab console (/usr/share/javascript/chart.js)
 )
 
 missing=()
@@ -38,7 +42,7 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # The Debian packages start their own servers; labs start private ones, so stop the system ones.
-  for svc in redis-server postgresql prometheus; do
+  for svc in redis-server postgresql prometheus etcd; do
     (command -v service >/dev/null && service "$svc" stop >/dev/null 2>&1) || true
   done
 fi

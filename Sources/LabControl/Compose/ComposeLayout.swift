@@ -49,9 +49,11 @@ public struct ComposeLayout: Sendable {
     /// The compose service name of the fault proxy in front of `name`.
     public static func proxyName(_ name: String) -> String { "\(name)-proxy" }
 
-    /// The fault proxy's admin API, when the infrastructure `name` is proxied.
+    /// The fault proxy's admin API, when the infrastructure `name` is proxied (or `name` is a proxy
+    /// its kind puts on an inner link, which runs as the container `<name>-proxy` too).
     public func proxyAdminURL(_ name: String) -> String? {
-        guard manifest.infrastructure.contains(where: { $0.name == name && $0.proxied }) else { return nil }
+        let inner = manifest.infrastructure.flatMap { $0.kind.definition?.proxyNames($0) ?? [] }
+        guard manifest.infrastructure.contains(where: { $0.name == name && $0.proxied }) || inner.contains(name) else { return nil }
         return "http://\(Self.proxyName(name)):\(Self.proxyAdminPort)"
     }
 
@@ -98,6 +100,41 @@ public struct ComposeImages: Sendable, Equatable {
 
     /// A file of the lab mounted read-only into the container.
     public var initFile: MountedFile?
+    /// The container's entrypoint and command (nil: the image's own).
+    public var entrypoint: [String]?
+    public var command: [String]?
+    /// More containers of the same item (a standby, the fault proxy on its replication link), each
+    /// named `<item>-<suffix>`, started after the main one is healthy.
+    public var companions: [Companion] = []
+    /// More variables for every lab service (`DB_STANDBY_URL`), with compose DNS names.
+    public var serviceEnvironment: [String: String] = [:]
+
+    /// Another container of an item.
+    public struct Companion: Sendable, Equatable {
+        public var suffix: String
+        /// nil: the lab image (`labsvc`, for fault proxies).
+        public var image: String?
+        public var command: [String]
+        public var entrypoint: [String]?
+        public var environment: [String: String]
+        public var healthcheck: String?
+        /// Other companions (by suffix) it waits for, besides the main container.
+        public var after: [String]
+        /// Whether lab services wait for it too.
+        public var servicesWait: Bool
+
+        public init(suffix: String, image: String?, command: [String], entrypoint: [String]? = nil,
+                    environment: [String: String] = [:], healthcheck: String?, after: [String] = [], servicesWait: Bool = true) {
+            self.suffix = suffix
+            self.image = image
+            self.command = command
+            self.entrypoint = entrypoint
+            self.environment = environment
+            self.healthcheck = healthcheck
+            self.after = after
+            self.servicesWait = servicesWait
+        }
+    }
 
     public struct MountedFile: Sendable, Equatable {
         /// Relative to the lab directory.

@@ -135,6 +135,7 @@ extension ScenarioRun {
                   },
                   timeline: [])
         panelsWithoutData = json["panels_without_data"] as? [String] ?? []
+        panelReadings = (json["panel_readings"] as? [[String: Any]] ?? []).compactMap(PanelTruth.Reading.init(json:))
         timings = (json["timings"] as? [[String: Any]] ?? []).compactMap { timing in
             guard let step = timing["step"] as? String, let seconds = timing["seconds"] as? Double else { return nil }
             return Timing(step: step, seconds: seconds)

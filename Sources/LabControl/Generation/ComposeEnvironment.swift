@@ -34,6 +34,9 @@ struct ComposeEnvironment {
             lab: manifest, variant: variant, serviceURLs: layout.serviceURLsByRole,
             infrastructureURLs: layout.infrastructureURLs, otlpEndpoint: ComposeLayout.otlpEndpoint, basics: [:])
         var env = wiring.environment(for: service, instance: service.role, port: ComposeLayout.servicePort)
+        for item in manifest.infrastructure {
+            env.merge(ComposeImages.image(for: item)?.serviceEnvironment ?? [:]) { wired, _ in wired }
+        }
         for key in Self.instanceKeys {
             let set = service.env[key] ?? variant.env(for: service.role)[key]
             if set != nil && key != "PORT" && key != "HOST" {

@@ -82,8 +82,11 @@ public struct ComposeGenerator: Generator {
             out.line("    volumes:")
             out.line("      - \(YAMLWriter.quote("./labs/\(layout.directoryName)/\(file.source):\(file.target):ro"))")
         }
+        if let entrypoint = image.entrypoint { out.line("    entrypoint: \(YAMLWriter.flow(entrypoint))") }
+        if let command = image.command { out.line("    command: \(YAMLWriter.flow(command))") }
         if let check = image.healthcheck { healthcheck(["CMD-SHELL", check], &out) }
         out.line("    networks: [\(ComposeLayout.network)]")
+        for companion in image.companions { self.companion(companion, of: item, &out) }
 
         guard item.proxied, let port = image.port else { return }
         out.line("  \(ComposeLayout.proxyName(item.name)):")
@@ -94,6 +97,22 @@ public struct ComposeGenerator: Generator {
         // /metrics is the admin API's unguarded route (the control routes want the token).
         healthcheck(["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:\(ComposeLayout.proxyAdminPort)/metrics"], &out)
         dependsOn([item.name], &out)
+        out.line("    networks: [\(ComposeLayout.network)]")
+    }
+
+    private func companion(_ companion: ComposeImages.Companion, of item: InfrastructureSpec, _ out: inout YAMLWriter) {
+        out.line("  \(item.name)-\(companion.suffix):")
+        if let image = companion.image { out.line("    image: \(YAMLWriter.quote(image))") } else { commonImage(&out) }
+        if let entrypoint = companion.entrypoint { out.line("    entrypoint: \(YAMLWriter.flow(entrypoint))") }
+        out.line("    command: \(YAMLWriter.flow(companion.command))")
+        if !companion.environment.isEmpty {
+            out.line("    environment:")
+            for key in companion.environment.keys.sorted() {
+                out.line("      \(key): \(YAMLWriter.quote(companion.environment[key]!, interpolate: true))")
+            }
+        }
+        if let check = companion.healthcheck { healthcheck(["CMD-SHELL", check], &out) }
+        dependsOn([item.name] + companion.after.map { "\(item.name)-\($0)" }, &out)
         out.line("    networks: [\(ComposeLayout.network)]")
     }
 
@@ -162,9 +181,10 @@ public struct ComposeGenerator: Generator {
 
     /// Compose services of the lab's infrastructure that services wait for (proxies when proxied).
     private func infrastructureServices(_ lab: LabManifest) -> [String] {
-        lab.infrastructure.compactMap { item in
-            guard ComposeImages.image(for: item) != nil else { return nil }
-            return item.proxied ? ComposeLayout.proxyName(item.name) : item.name
+        lab.infrastructure.flatMap { item -> [String] in
+            guard let image = ComposeImages.image(for: item) else { return [] }
+            return [item.proxied ? ComposeLayout.proxyName(item.name) : item.name]
+                + image.companions.filter(\.servicesWait).map { "\(item.name)-\($0.suffix)" }
         }
     }
 

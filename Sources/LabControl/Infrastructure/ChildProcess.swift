@@ -15,6 +15,9 @@ public final class ChildProcess: Sendable {
     public let name: String
     public let pid: pid_t
     public let logFile: URL
+    /// Where this process's output begins in `logFile`: logs are appended to across starts (a
+    /// restart keeps the history), but an error about this start quotes only this start's lines.
+    public let logOffset: UInt64
     /// The process group: the child leads it, so `pgid == pid`.
     public var pgid: pid_t { pid }
 
@@ -33,10 +36,11 @@ public final class ChildProcess: Sendable {
         public var succeeded: Bool { self == .exited(0) }
     }
 
-    private init(name: String, pid: pid_t, logFile: URL) {
+    private init(name: String, pid: pid_t, logFile: URL, logOffset: UInt64) {
         self.name = name
         self.pid = pid
         self.logFile = logFile
+        self.logOffset = logOffset
     }
 
     /// Starts `executable` with exactly `environment` (nothing inherited unless you pass it).
@@ -51,6 +55,7 @@ public final class ChildProcess: Sendable {
         deathSignal: Int32 = SIGKILL
     ) throws -> ChildProcess {
         let argv = [executable.path] + arguments
+        let logOffset = (try? FileManager.default.attributesOfItem(atPath: logFile.path)[.size] as? UInt64) ?? 0
         let envp = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         let result: (pid: pid_t, step: String?) = withCStrings(argv) { argvPointer in
             withCStrings(envp) { envpPointer in
@@ -73,7 +78,7 @@ public final class ChildProcess: Sendable {
         guard result.pid > 0 else {
             throw SpawnError(program: executable.path, step: result.step ?? "spawn", errno: -result.pid)
         }
-        return ChildProcess(name: name, pid: result.pid, logFile: logFile)
+        return ChildProcess(name: name, pid: result.pid, logFile: logFile, logOffset: logOffset)
     }
 
     /// The exit status once the process has ended (reaping it), nil while it runs.
@@ -126,9 +131,9 @@ public final class ChildProcess: Sendable {
         if kill(-pgid, 0) == 0 { _ = kill(-pgid, SIGKILL) }
     }
 
-    /// The last `count` lines of the log, for error messages.
+    /// The last `count` lines this process wrote to its log (none from earlier starts), for error messages.
     public func logTail(_ count: Int = 20) -> String {
-        LogTail.lastLines(of: logFile, count: count)
+        LogTail.lastLines(of: logFile, count: count, from: logOffset)
     }
 
     /// Runs a program to completion (initdb, psql, …). Throws `ProgramFailedError` with the log's
@@ -207,9 +212,16 @@ public struct ProgramFailedError: Error, CustomStringConvertible {
 
 /// The end of a log file.
 public enum LogTail {
-    public static func lastLines(of file: URL, count: Int = 20) -> String {
-        guard let data = try? Data(contentsOf: file) else { return "(no log at \(file.path))" }
-        let text = String(decoding: data.suffix(64 * 1024), as: UTF8.self)
+    /// The last `count` lines of `file`, reading only what lies after byte `offset`.
+    public static func lastLines(of file: URL, count: Int = 20, from offset: UInt64 = 0) -> String {
+        guard let handle = try? FileHandle(forReadingFrom: file) else { return "    (no log at \(file.path))" }
+        defer { try? handle.close() }
+        let size = (try? handle.seekToEnd()) ?? 0
+        let start = max(offset, size > 64 * 1024 ? size - 64 * 1024 : 0)
+        guard (try? handle.seek(toOffset: min(start, size))) != nil, let data = try? handle.readToEnd() else {
+            return "    (log is empty)"
+        }
+        let text = String(decoding: data, as: UTF8.self)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         let trimmed = lines.last == "" ? lines.dropLast() : lines[...]
         let tail = trimmed.suffix(count).map { "    " + $0 }.joined(separator: "\n")

@@ -43,24 +43,15 @@ public final class PostgresServer: Sendable {
         initSQL: String? = nil,
         locator: ProgramLocator = .standard,
         timeout: Duration = .seconds(60),
-        template: PostgresClusterTemplate? = nil
+        template: PostgresClusterTemplate? = nil,
+        settings: [String: String] = [:],
+        databases: [String] = []
     ) async throws -> PostgresServer {
         let initdb = try locator.find("initdb")
         let postgres = try locator.find("postgres")
         let psql = try locator.find("psql")
         let runAs = try serverUser()
-        let files = FileManager.default
-
-        try files.createDirectory(at: directory, withIntermediateDirectories: true)
-        let data = directory.appendingPathComponent("data")
-        if files.fileExists(atPath: data.path) { try files.removeItem(at: data) }   // always a fresh cluster
-        try files.createDirectory(at: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let (socketDirectory, ownsSocketDirectory) = try makeSocketDirectory(in: directory)
-        if let runAs {
-            for url in [directory, data, socketDirectory] { try chown(url, to: runAs) }
-            try makeTraversable(directory)
-            try makeTraversable(socketDirectory)
-        }
+        let (data, socketDirectory, ownsSocketDirectory) = try prepareDirectories(directory, runAs: runAs)
         let environment = ChildProcess.minimalEnvironment(home: directory.path)
 
         // A copy of a ready cluster costs a fraction of initdb plus creating the role and database.
@@ -78,29 +69,23 @@ public final class PostgresServer: Sendable {
 
         do {
             return try await withFreePortRetry { port in
-                let process = try ChildProcess.spawn(
-                    name: "postgres", executable: postgres,
-                    arguments: [
-                        "-D", data.path, "-k", socketDirectory.path, "-p", "\(port)",
-                        "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200",
-                        // A lab database holds nothing worth a disk flush.
-                        "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-                    ],
-                    environment: environment, directory: directory,
-                    logFile: directory.appendingPathComponent("postgres.log"), user: runAs,
-                    deathSignal: SIGQUIT)   // immediate shutdown; backends follow the postmaster
-                let server = PostgresServer(
-                    port: port, database: database, user: user, directory: directory,
-                    socketDirectory: socketDirectory, ownsSocketDirectory: ownsSocketDirectory, process: process)
+                let server = try await spawnServer(
+                    postgres, psql: psql, data: data, port: port, settings: settings, database: database, user: user,
+                    directory: directory, socketDirectory: socketDirectory, ownsSocketDirectory: ownsSocketDirectory,
+                    runAs: runAs, timeout: timeout)
+                let process = server.process
                 do {
-                    try await Readiness.wait(for: process, what: "postgres on port \(port)", timeout: timeout, interval: .milliseconds(100)) {
-                        (try? await server.psql(psql, database: "postgres", role: "postgres", arguments: ["-c", "SELECT 1"], log: "ready.log")) != nil
-                    }
                     if !copied { try await server.createRoleAndDatabase(psql) }
+                    for extra in databases where extra != database {
+                        try await server.psql(psql, database: "postgres", role: "postgres",
+                                              arguments: ["-c", "CREATE DATABASE \(server.quoted(extra)) OWNER \(server.quoted(user))"], log: "setup.log")
+                    }
                     if let initSQL {
                         let file = directory.appendingPathComponent("init.sql")
                         try initSQL.write(to: file, atomically: true, encoding: .utf8)
-                        try await server.psql(psql, database: database, role: user, arguments: ["-f", file.path], log: "init-sql.log")
+                        for target in [database] + databases.filter({ $0 != database }) {
+                            try await server.psql(psql, database: target, role: user, arguments: ["-f", file.path], log: "init-sql.log")
+                        }
                     }
                 } catch {
                     await process.stop(signal: SIGQUIT, grace: .seconds(5))
@@ -109,9 +94,65 @@ public final class PostgresServer: Sendable {
                 return server
             }
         } catch {
-            if ownsSocketDirectory { try? files.removeItem(at: socketDirectory) }
+            if ownsSocketDirectory { try? FileManager.default.removeItem(at: socketDirectory) }
             throw error
         }
+    }
+
+    /// A hot standby of `primary`: `pg_basebackup` from the running primary (creating the physical
+    /// replication slot `slot`), then `postgres` in recovery, streaming from `127.0.0.1:upstreamPort`
+    /// (the primary's port, or a fault proxy in front of it) as `application_name`. `settings` come
+    /// last (`recovery_min_apply_delay`, …). Ready once it accepts read-only queries.
+    public static func startStandby(
+        directory: URL, primary: PostgresServer, upstreamPort: Int, slot: String, applicationName: String,
+        settings: [String: String] = [:], locator: ProgramLocator = .standard, timeout: Duration = .seconds(60)
+    ) async throws -> PostgresServer {
+        let basebackup = try locator.find("pg_basebackup")
+        let postgres = try locator.find("postgres")
+        let psql = try locator.find("psql")
+        let runAs = try serverUser()
+        let (data, socketDirectory, ownsSocketDirectory) = try prepareDirectories(directory, runAs: runAs)
+        do {
+            try await ChildProcess.run(
+                name: "pg_basebackup", executable: basebackup,
+                arguments: ["-h", "127.0.0.1", "-p", "\(primary.port)", "-U", "postgres", "-D", data.path,
+                            "-X", "stream", "-c", "fast", "-C", "-S", slot, "--no-sync"],
+                environment: ChildProcess.minimalEnvironment(home: directory.path), directory: directory,
+                logFile: directory.appendingPathComponent("basebackup.log"), user: runAs, timeout: .seconds(120))
+            // standby.signal: start in recovery and keep streaming (a standby, not a restore).
+            let signal = data.appendingPathComponent("standby.signal")
+            try Data().write(to: signal)
+            if let runAs { try chown(signal, to: runAs) }
+            var standbySettings = [
+                "primary_conninfo": "host=127.0.0.1 port=\(upstreamPort) user=postgres application_name=\(applicationName)",
+                "primary_slot_name": slot,
+                // After a cut link, reconnect within half a second (the default waits 5 s).
+                "wal_retrieve_retry_interval": "500ms",
+                "hot_standby": "on",
+            ]
+            standbySettings.merge(settings) { _, given in given }
+            return try await withFreePortRetry { port in
+                try await spawnServer(
+                    postgres, name: applicationName, psql: psql, data: data, port: port, settings: standbySettings, database: primary.database,
+                    user: primary.user, directory: directory, socketDirectory: socketDirectory,
+                    ownsSocketDirectory: ownsSocketDirectory, runAs: runAs, timeout: timeout)
+            }
+        } catch {
+            if ownsSocketDirectory { try? FileManager.default.removeItem(at: socketDirectory) }
+            throw error
+        }
+    }
+
+    /// Runs one SQL statement as the `postgres` superuser over the Unix socket; its output (unaligned,
+    /// tuples only) trimmed. For the runtime's own work (promotion, replication settings), not for labs.
+    @discardableResult
+    public func execute(_ sql: String, database: String = "postgres", locator: ProgramLocator = .standard) async throws -> String {
+        let psql = try locator.find("psql")
+        let log = "execute-\(UInt32.random(in: 0...UInt32.max)).log"
+        let child = try await self.psql(psql, database: database, role: "postgres", arguments: ["-A", "-t", "-c", sql], log: log)
+        let output = (try? String(contentsOf: child.logFile, encoding: .utf8)) ?? ""
+        try? FileManager.default.removeItem(at: child.logFile)
+        return output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Fast shutdown (SIGINT: roll back open transactions, disconnect clients, stop).
@@ -121,6 +162,52 @@ public final class PostgresServer: Sendable {
     }
 
     // MARK: - steps
+
+    /// `postgres` in the foreground as our child on `port`, then waits until it answers.
+    private static func spawnServer(
+        _ postgres: URL, name: String = "postgres", psql: URL, data: URL, port: Int, settings: [String: String], database: String, user: String,
+        directory: URL, socketDirectory: URL, ownsSocketDirectory: Bool, runAs: SystemUser?, timeout: Duration
+    ) async throws -> PostgresServer {
+        // A lab database holds nothing worth a disk flush; `settings` (the lab's) come last and win.
+        var all = ["listen_addresses": "127.0.0.1", "max_connections": "200",
+                   "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"]
+        all.merge(settings) { _, given in given }
+        let process = try ChildProcess.spawn(
+            name: name, executable: postgres,
+            arguments: ["-D", data.path, "-k", socketDirectory.path, "-p", "\(port)"]
+                + all.keys.sorted().flatMap { ["-c", "\($0)=\(all[$0]!)"] },
+            environment: ChildProcess.minimalEnvironment(home: directory.path), directory: directory,
+            logFile: directory.appendingPathComponent("postgres.log"), user: runAs,
+            deathSignal: SIGQUIT)   // immediate shutdown; backends follow the postmaster
+        let server = PostgresServer(
+            port: port, database: database, user: user, directory: directory,
+            socketDirectory: socketDirectory, ownsSocketDirectory: ownsSocketDirectory, process: process)
+        do {
+            try await Readiness.wait(for: process, what: "postgres on port \(port)", timeout: timeout, interval: .milliseconds(100)) {
+                (try? await server.psql(psql, database: "postgres", role: "postgres", arguments: ["-c", "SELECT 1"], log: "ready.log")) != nil
+            }
+        } catch {
+            await process.stop(signal: SIGQUIT, grace: .seconds(5))
+            throw error
+        }
+        return server
+    }
+
+    /// `directory/data` (fresh, empty, 0700) and the socket directory, owned by the server's account.
+    private static func prepareDirectories(_ directory: URL, runAs: SystemUser?) throws -> (data: URL, socket: URL, ownsSocket: Bool) {
+        let files = FileManager.default
+        try files.createDirectory(at: directory, withIntermediateDirectories: true)
+        let data = directory.appendingPathComponent("data")
+        if files.fileExists(atPath: data.path) { try files.removeItem(at: data) }   // always a fresh cluster
+        try files.createDirectory(at: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let (socketDirectory, ownsSocketDirectory) = try makeSocketDirectory(in: directory)
+        if let runAs {
+            for url in [directory, data, socketDirectory] { try chown(url, to: runAs) }
+            try makeTraversable(directory)
+            try makeTraversable(socketDirectory)
+        }
+        return (data, socketDirectory, ownsSocketDirectory)
+    }
 
     private func createRoleAndDatabase(_ program: URL) async throws {
         var statements: [String] = []
@@ -142,7 +229,7 @@ public final class PostgresServer: Sendable {
             directory: directory, logFile: directory.appendingPathComponent(log), timeout: .seconds(60))
     }
 
-    private func quoted(_ identifier: String) -> String {
+    func quoted(_ identifier: String) -> String {
         "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 

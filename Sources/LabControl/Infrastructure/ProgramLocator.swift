@@ -63,6 +63,7 @@ public enum DebianPackages {
         "postgres": "postgresql",
         "initdb": "postgresql",
         "pg_ctl": "postgresql",
+        "pg_basebackup": "postgresql-client",
         "pg_isready": "postgresql-client",
         "psql": "postgresql-client",
         "prometheus": "prometheus",

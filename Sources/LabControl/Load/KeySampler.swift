@@ -55,7 +55,8 @@ struct ZipfSampler: Sendable {
             // u is uniform in (hIntegralX1, hIntegralCount].
             let u = hIntegralCount + rng.nextUnit() * (hIntegralX1 - hIntegralCount)
             let x = Self.hIntegralInverse(u, exponent)
-            let k = min(max(Int(x + 0.5), 1), count)
+            // Clamp as a Double first: Int(_:) traps on NaN or beyond Int's range.
+            let k = x.isNaN ? 1 : Int(min(max(x + 0.5, 1), Double(count)))
             // Accept quickly when x rounded to k stays inside the squeeze, else test exactly.
             if Double(k) - x <= s || u >= Self.hIntegral(Double(k) + 0.5, exponent) - Self.h(Double(k), exponent) {
                 return k

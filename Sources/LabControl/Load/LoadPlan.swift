@@ -174,7 +174,9 @@ extension LoadPlan {
                     guard n > 0 else { throw fail("\(kat).keys", "count must be positive") }
                 case .zipf(let n, let s):
                     guard n > 0 else { throw fail("\(kat).keys", "count must be positive") }
-                    guard s.isFinite, s > 0 else { throw fail("\(kat).keys", "zipf exponent must be positive, got \(s)") }
+                    guard s.isFinite, s > 0, s <= LabLimits.maxZipfExponent else {
+                        throw fail("\(kat).keys", "zipf exponent must be above 0 and at most \(LabLimits.maxZipfExponent), got \(s)")
+                    }
                 }
             }
         }

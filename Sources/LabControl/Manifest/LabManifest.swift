@@ -21,6 +21,9 @@ public struct LabManifest: Sendable, Equatable {
     public var expectations: [ExpectationSpec]
     /// How `labctl verify` runs it (its `test:` section).
     public var test: TestSpec = .default
+    /// Every PromQL expression (panels and measurements) with its file, line and field, for the
+    /// catalog's parse check (`PromQLChecker`).
+    public var promqlExpressions: [PromQLExpression] = []
 
     public func service(_ role: String) -> ServiceSpec? { services.first { $0.role == role } }
     /// The service load is sent to: the one marked `entry: true`, else the first.
@@ -245,6 +248,9 @@ public struct MeasurementSpec: Sendable, Equatable {
     public var unit: String?
     public var description: String?
 
+    /// The facts the trace store computes (`trace:`); the ones ending in `:` take a service name.
+    public static let traceFacts: [String] = ["traces", "slowest_seconds", "self_time_share:", "culprit_is:"]
+
     /// The statistics the load generator reports.
     public static let loadgenStats: [String] = [
         "requests", "errors", "error_rate", "success_rate", "throughput", "timeouts",
@@ -259,4 +265,20 @@ public struct ExpectationSpec: Sendable, Equatable {
     public var check: String
     public var parsed: ExpectationExpression
     public var why: String?
+}
+
+/// A PromQL expression as a manifest wrote it, with where: so a parse error names file, line and field.
+public struct PromQLExpression: Sendable, Equatable {
+    public var expression: String
+    public var file: String
+    public var line: Int
+    /// `measurements[3].promql`, `dashboard.panels[0].promql`
+    public var field: String
+
+    public init(expression: String, file: String, line: Int, field: String) {
+        self.expression = expression
+        self.file = file
+        self.line = line
+        self.field = field
+    }
 }

@@ -61,11 +61,13 @@ extension ManifestParser.Context {
             if fields.contains("think_time") { throw try fields.required("think_time").error("think_time goes with 'users'") }
             let value = try rate.double()
             guard value >= 0 else { throw rate.error("must not be negative") }
+            guard value <= LabLimits.maxRate else {
+                throw rate.error("must be at most \(Int(LabLimits.maxRate)) requests per second, found \(value)")
+            }
             return value == 0 ? .idle : .rate(value)
         }
         if let usersReader = fields.optional("users") {
-            let users = try usersReader.int()
-            guard users >= 0 else { throw usersReader.error("must not be negative") }
+            let users = try usersReader.int(in: 0...LabLimits.maxUsers)
             let think = try fields.optional("think_time")?.durationSeconds().seconds ?? 0
             return users == 0 ? .idle : .users(users, thinkSeconds: think)
         }
@@ -94,7 +96,7 @@ extension ManifestParser.Context {
                     throw methodReader.error("'\(method)' is not an HTTP method this generator sends")
                 }
             }
-            let weight = try fields.optional("weight")?.positiveDouble() ?? 1
+            let weight = try fields.optional("weight")?.positiveDouble(atMost: LabLimits.maxWeight) ?? 1
             let body: String? = try fields.optional("body").map { reader in
                 if case .scalar = reader.node { return try reader.string() }
                 return try reader.json().encodedString()
@@ -116,8 +118,7 @@ extension ManifestParser.Context {
         let fields = try reader.mapping(allowed: ["distribution", "s", "count"])
         var count = KeyDistribution.default.count
         if let countReader = fields.optional("count") {
-            count = try countReader.int()
-            guard count >= 1 else { throw countReader.error("must be at least 1") }
+            count = try countReader.int(in: 1...LabLimits.maxKeyCount)
         }
         let distributionReader = fields.optional("distribution")
         switch try distributionReader?.string() ?? "uniform" {
@@ -125,7 +126,7 @@ extension ManifestParser.Context {
             if let s = fields.optional("s") { throw s.error("'s' is the zipf exponent; the distribution is uniform") }
             return KeyDistribution(shape: .uniform, count: count)
         case "zipf":
-            let s = try fields.optional("s")?.positiveDouble() ?? 1.0
+            let s = try fields.optional("s")?.positiveDouble(atMost: LabLimits.maxZipfExponent) ?? 1.0
             return KeyDistribution(shape: .zipf(s: s), count: count)
         case let other:
             throw distributionReader!.error("'\(other)' is not a key distribution (uniform or zipf)")
@@ -172,8 +173,10 @@ extension ManifestParser.Context {
             let f = try body.mapping(allowed: ["proxy", "toxic"])
             let proxyReader = try f.required("proxy")
             let proxy = try proxyReader.identifier()
-            guard let target = infrastructureNames[proxy], target.proxied else {
-                let proxied = infrastructureNames.values.filter(\.proxied).map(\.name).sorted()
+            // A proxy in front of a whole item (`proxied: true`), or one a kind puts on an inner link.
+            let inner = infrastructureNames.values.flatMap { $0.kind.definition?.proxyNames($0) ?? [] }
+            guard infrastructureNames[proxy]?.proxied == true || inner.contains(proxy) else {
+                let proxied = (infrastructureNames.values.filter(\.proxied).map(\.name) + inner).sorted()
                 throw proxyReader.error("no proxied infrastructure named '\(proxy)' (mark one 'proxied: true'; proxied: \(proxied.isEmpty ? "none" : proxied.joined(separator: ", ")))")
             }
             kind = .proxyToxic(proxy: proxy, toxic: try f.required("toxic").json())
@@ -234,16 +237,42 @@ extension ManifestParser.Context {
 
     // MARK: dashboard, measurements, expectations
 
-    func dashboard(_ reader: NodeReader) throws -> [DashboardPanel] {
+    mutating func dashboard(_ reader: NodeReader) throws -> [DashboardPanel] {
         let fields = try reader.mapping(allowed: ["panels"])
         return try (fields.optional("panels")?.sequence() ?? []).map { item in
             let panel = try item.mapping(allowed: ["title", "promql", "unit", "description"])
             return DashboardPanel(
                 title: try panel.required("title").nonEmptyString(),
-                promql: try panel.required("promql").nonEmptyString(),
+                promql: try promql(try panel.required("promql")),
                 unit: try panel.optional("unit")?.string() ?? "short",
                 description: try panel.optional("description")?.string())
         }
+    }
+
+    /// A PromQL field, remembered with its line for the catalog's parse check (`PromQLChecker`).
+    mutating func promql(_ reader: NodeReader) throws -> String {
+        let expression = try reader.nonEmptyString()
+        promqlExpressions.append(PromQLExpression(expression: expression, file: file, line: reader.line, field: reader.path))
+        return expression
+    }
+
+    /// `traces`, `slowest_seconds`, `self_time_share:<service>`, `culprit_is:<service>`, where the
+    /// service is one the lab runs (spans carry the role as `service.name`).
+    func traceFact(_ reader: NodeReader) throws -> String {
+        let fact = try reader.nonEmptyString()
+        let facts = MeasurementSpec.traceFacts
+        let parts = fact.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        let named = facts.map { $0.hasSuffix(":") ? $0 + "<service>" : $0 }
+        guard facts.contains(parts.count == 2 ? parts[0] + ":" : parts[0]) else {
+            let head = parts[0] + (parts.count == 2 ? ":" : "")
+            throw reader.error("unknown trace fact '\(fact)'\(hint(head, facts)); one of: \(named.joined(separator: ", "))")
+        }
+        guard parts.count == 2 else { return fact }
+        let services = Set(roles.keys).union(roles.values.compactMap { $0.env["OTEL_SERVICE_NAME"] })
+        guard services.contains(parts[1]) else {
+            throw reader.error("'\(fact)' names no service of this lab\(hint(parts[1], Array(services))); services: \(services.sorted().joined(separator: ", "))")
+        }
+        return fact
     }
 
     mutating func measurements(_ reader: NodeReader) throws -> [MeasurementSpec] {
@@ -262,7 +291,7 @@ extension ManifestParser.Context {
             let source: MeasurementSpec.Source
             switch sources[0] {
             case "promql":
-                source = .promql(try fields.required("promql").nonEmptyString())
+                source = .promql(try promql(try fields.required("promql")))
             case "loadgen":
                 let statReader = try fields.required("loadgen")
                 let stat = try statReader.string()
@@ -291,7 +320,7 @@ extension ManifestParser.Context {
                 if let phase = fields.optional("phase") { throw phase.error("a derived measurement takes the phases of the measurements it uses") }
                 source = .derived(term)
             default:
-                source = .trace(try fields.required("trace").nonEmptyString())
+                source = .trace(try traceFact(try fields.required("trace")))
             }
             if !fields.contains("loadgen"), let request = fields.optional("request") {
                 throw request.error("'request' filters a loadgen statistic")

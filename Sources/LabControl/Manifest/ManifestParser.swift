@@ -23,8 +23,30 @@ public enum ManifestParser {
     }
 
     public static func load(_ url: URL, displayName: String? = nil) throws -> LabManifest {
-        let text = try String(contentsOf: url, encoding: .utf8)
-        return try parse(yaml: text, file: displayName ?? url.path, labDirectory: url.deletingLastPathComponent())
+        let file = displayName ?? url.path
+        let bytes: Data
+        do {
+            bytes = try Data(contentsOf: url)
+        } catch {
+            throw ManifestError(file: file, line: 1, field: "", message: "cannot read the file (\(error.localizedDescription))")
+        }
+        return try parse(yaml: try text(bytes, file: file), file: file, labDirectory: url.deletingLastPathComponent())
+    }
+
+    /// The file as UTF-8 text, or an error naming the first byte that is not UTF-8: its offset, line and column.
+    static func text(_ bytes: Data, file: String) throws -> String {
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        var offset = 0
+        while case .valid(let scalar) = parser.parseScalar(from: &iterator) { offset += scalar.count }
+        let before = bytes.prefix(offset)
+        let line = before.reduce(1) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+        let column = offset - (before.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0) + 1
+        let byte = String(bytes[bytes.startIndex + offset], radix: 16, uppercase: true)
+        throw ManifestError(
+            file: file, line: line, field: "",
+            message: "not valid UTF-8: byte 0x\(byte) at offset \(offset) (column \(column)); save the file as UTF-8")
     }
 
     static func syntaxError(_ error: YamlError, file: String) -> ManifestError {
@@ -53,6 +75,7 @@ public enum ManifestParser {
         var requestNames: Set<String> = []
         var variantNames: Set<String> = []
         var measurementNames: Set<String> = []
+        var promqlExpressions: [PromQLExpression] = []
 
         mutating func manifest(_ root: NodeReader) throws -> LabManifest {
             let top = try root.mapping(allowed: ManifestParser.topLevelKeys)
@@ -72,7 +95,8 @@ public enum ManifestParser {
             let variants = try self.variants(try top.required("variants"))
             var scenario: ScenarioSpec?
             if let reader = top.optional("scenario") { scenario = try self.scenario(reader) }
-            let dashboard = try top.optional("dashboard").map(self.dashboard) ?? []
+            var dashboard: [DashboardPanel] = []
+            if let reader = top.optional("dashboard") { dashboard = try self.dashboard(reader) }
             var measurements: [MeasurementSpec] = []
             if let reader = top.optional("measurements") { measurements = try self.measurements(reader) }
             let expectations = try top.optional("expectations").map(self.expectations) ?? []
@@ -81,7 +105,7 @@ public enum ManifestParser {
             return LabManifest(
                 week: week, slug: slug, id: id, title: title, summary: summary, services: services,
                 infrastructure: infrastructure, variants: variants, scenario: scenario, dashboard: dashboard,
-                measurements: measurements, expectations: expectations, test: test)
+                measurements: measurements, expectations: expectations, test: test, promqlExpressions: promqlExpressions)
         }
 
         // MARK: services

@@ -92,13 +92,31 @@ struct NodeReader {
         return value
     }
 
-    /// "10s", "500ms", "1.5m", "1h", "1m30s" → seconds.
+    /// "10s", "500ms", "1.5m", "1h", "1m30s" → seconds, at most `LabLimits.maxDurationSeconds`.
     func durationSeconds() throws -> (text: String, seconds: Double) {
         let text = try scalarText()
-        guard let seconds = LabDuration.seconds(text) else {
-            throw error("'\(text)' is not a duration (write e.g. '10s', '500ms', '2m')")
+        guard let seconds = LabDuration.parse(text) else {
+            throw error("'\(text.count > 40 ? String(text.prefix(40)) + "…" : text)' is not a duration (write e.g. '10s', '500ms', '2m')")
+        }
+        guard seconds <= LabLimits.maxDurationSeconds else {
+            let shown = text.count > 40 ? String(text.prefix(40)) + "…" : text
+            throw error("'\(shown)' is longer than the limit of \(LabDurationFormat.text(LabLimits.maxDurationSeconds)) (24h)")
         }
         return (text, seconds)
+    }
+
+    /// A whole number within `range`.
+    func int(in range: ClosedRange<Int>) throws -> Int {
+        let value = try int()
+        guard range.contains(value) else { throw error("must be between \(range.lowerBound) and \(range.upperBound), found \(value)") }
+        return value
+    }
+
+    /// A number greater than 0 and at most `limit`.
+    func positiveDouble(atMost limit: Double) throws -> Double {
+        let value = try positiveDouble()
+        guard value <= limit else { throw error("must be at most \(limit.formatted()), found \(value)") }
+        return value
     }
 
     // MARK: collections
@@ -207,8 +225,14 @@ struct MappingReader {
 
 /// Durations as lab authors write them.
 public enum LabDuration {
-    /// "10s", "500ms", "1.5m", "2h", "1m30s"; "0" is zero. Nil if malformed.
+    /// "10s", "500ms", "1.5m", "2h", "1m30s"; "0" is zero. Nil if malformed or beyond any Double.
     public static func seconds(_ text: String) -> Double? {
+        parse(text).flatMap { $0.isFinite ? $0 : nil }
+    }
+
+    /// As `seconds`, but a well-formed duration too long for a Double is infinity (so the error
+    /// can say "too long" rather than "not a duration").
+    static func parse(_ text: String) -> Double? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if trimmed == "0" { return 0 }
         var total = 0.0

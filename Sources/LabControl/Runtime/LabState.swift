@@ -72,6 +72,8 @@ public struct LabEndpoints: Codable, Sendable, Equatable {
     public var otlp: String?
     /// Instance or infrastructure name → log file.
     public var logs: [String: String]
+    /// The lab console `labctl up` serves (nil when nothing serves it).
+    public var console: String? = nil
 
     public static func file(in stateDirectory: URL) -> URL { stateDirectory.appendingPathComponent("endpoints.json") }
 

@@ -91,7 +91,7 @@ final class Launch: Sendable {
         case .none: return nil
         case .external(let endpoint): return endpoint
         case .embedded(let port):
-            let store = try TraceStore(directory: options.stateDirectory.appendingPathComponent("traces").path)
+            let store = try TraceStore.openForReceiving(stateDirectory: options.stateDirectory, log: options.log)
             let receiver = OTLPReceiver(store: store, configuration: .init(port: port))
             let bound = try await receiver.start()
             keep(InfrastructureHandle(name: "otlp-receiver", process: nil, stop: { await receiver.stop() }))

@@ -28,6 +28,8 @@ public final class RunningLab: Sendable {
     /// Infrastructure name → what its `infra` scenario actions do.
     private let commands: [String: @Sendable (String, JSONValue) async throws -> String]
     private let isDown = Mutex(false)
+    /// Exits the scenario caused (kill, restart, abort faults, infra commands): `ProcessWatch` skips them.
+    let exits = ExpectedExits()
 
     init(manifest: LabManifest, variant: String, stateDirectory: URL, labDirectory: URL, instances: [ServiceInstance],
          endpoints: LabEndpoints, labsvc: URL, readyTimeout: Duration, log: @escaping @Sendable (String) -> Void,
@@ -71,6 +73,7 @@ public final class RunningLab: Sendable {
     public func kill(_ service: String) async throws {
         for instance in try instances(named: service) {
             guard let process = process(of: instance.name) else { continue }
+            exits.expect([process])
             process.send(SIGKILL, toGroup: true)
             process.send(SIGCONT, toGroup: true)   // a stopped process dies only once continued
             await process.waitForExit(timeout: .seconds(10))
@@ -99,6 +102,7 @@ public final class RunningLab: Sendable {
     public func restart(_ service: String) async throws {
         for instance in try instances(named: service) {
             if let old = process(of: instance.name) {
+                exits.expect([old])
                 old.send(SIGCONT, toGroup: true)
                 await old.stop(signal: SIGTERM, grace: .seconds(10))
             }
@@ -120,13 +124,21 @@ public final class RunningLab: Sendable {
             throw RuntimeError("no infrastructure '\(infrastructure)' takes commands in \(manifest.id)"
                 + (known.isEmpty ? "" : " (these do: \(known.joined(separator: ", ")))"))
         }
+        expectExits(ofInfrastructure: infrastructure)
         return try await command(name, arguments)
+    }
+
+    /// Each server's process, by name (`prometheus`, `redis`, `redis-proxy`, `postgres/standby-1`).
+    var infrastructureProcesses: [(String, ChildProcess)] {
+        infrastructure.withLock { $0.compactMap { handle in handle.process.map { (handle.name, $0) } } }
     }
 
     /// Stops services (all at once), then infrastructure in reverse start order (Prometheus and the
     /// receiver last). Leaves no process; removes state.json and endpoints.json. Safe to call twice.
     public func down() async {
         guard isDown.withLock({ done in defer { done = true }; return !done }) else { return }
+        // Every exit from here on is ours: a watch still attached (the console's, across a switch) says nothing.
+        exits.expect(instances.compactMap { process(of: $0.name) } + infrastructureProcesses.map(\.1))
         await withTaskGroup(of: Void.self) { group in
             for instance in instances {
                 guard let process = process(of: instance.name) else { continue }

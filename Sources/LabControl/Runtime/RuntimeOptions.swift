@@ -22,6 +22,9 @@ public struct RuntimeOptions: Sendable {
     /// Where reusable artefacts go (a PostgreSQL cluster template): $LAB_CACHE_DIR, else
     /// `<state>/cache`; nil: nothing is cached.
     public var cacheDirectory: URL?
+    /// The store behind an `.external` endpoint when this process owns it (the lab console's receiver):
+    /// a comparison then reads its traces there instead of having none.
+    public var externalTraceStore: TraceStore? = nil
 
     public enum OTLPMode: Sendable, Equatable {
         /// Start the embedded receiver on this port (a free one if it is taken; 0: any free port).

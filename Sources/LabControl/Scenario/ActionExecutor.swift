@@ -38,6 +38,7 @@ public struct ActionExecutor: Sendable {
     public func perform(_ kind: ActionSpec.Kind) async throws {
         switch kind {
         case .setFault(let service, let fault):
+            if case .object(let kinds) = fault, let abort = kinds["abort"], abort != .null { lab.expectExit(of: service) }
             try await send("PUT", toEach: service, path: "/admin/faults", body: fault)
         case .clearFault(let service):
             try await send("DELETE", toEach: service, path: "/admin/faults", body: nil)

@@ -51,6 +51,7 @@ public struct Comparison: Sendable {
             return Self.verdict(expectation, values[expectation.measurement] ?? [:])
         }
         if let panels = Self.panelVerdict(lab, runs) { verdicts.append(panels) }
+        if let truth = PanelTruth.verdict(runs) { verdicts.append(truth) }
     }
 
     /// A platform check beside the lab's own expectations: every dashboard panel shows data in at
@@ -192,9 +193,11 @@ public struct Comparison: Sendable {
                     "phases": run.phases.map { ["name": $0.name, "start": $0.start, "end": $0.end] },
                     "actions": run.actions.map { ["offset": $0.offset, "description": $0.description, "error": $0.error ?? NSNull()] as [String: Any] },
                     "panels_without_data": run.panelsWithoutData,
+                    "panel_readings": run.panelReadings.map(\.json),
                     "timings": run.timings.map { ["step": $0.step, "seconds": ($0.seconds * 1000).rounded() / 1000] as [String: Any] },
                 ] as [String: Any]
             },
+            "panel_truth": PanelTruth.findings(self),
         ]
     }
 }

@@ -81,12 +81,14 @@ public struct LabComparison: Sendable {
         let timings = options.timings
         options.log("— variant \(variant): starting \(entry.manifest.id)")
         let lab = try await timings.measure("up") { try await LabRuntime.up(entry, options: options, prepared: prepared) }
+        // A service or server dying on its own is reported at once and voids the run.
+        let watch = ProcessWatch(lab: lab, report: { exit in options.log("[\(variant)] stopping the run: \(exit)") })
         var upcoming: PreparedStart?
         do {
             let prometheus = lab.prometheusURL.map { PrometheusClient(baseURL: $0) }
             if let prometheus {
                 try await timings.measure("first scrape") {
-                    try await Self.waitForFirstScrape(prometheus, targets: lab.scrapeTargetCount, log: options.log)
+                    try await watch.guarding { try await Self.waitForFirstScrape(prometheus, targets: lab.scrapeTargetCount, log: options.log) }
                 }
             }
             let progress = self.progress
@@ -98,7 +100,7 @@ public struct LabComparison: Sendable {
             if let next {
                 upcoming = try await LabRuntime.prepare(entry, options: self.options(for: next, receiver: receiver))
             }
-            var run = try await timings.measure("scenario") { try await runner.run(variant: variant) }
+            var run = try await timings.measure("scenario") { try await watch.guarding { try await runner.run(variant: variant) } }
             let end = run.window(nil)?.end ?? Date().timeIntervalSince1970
             // Let the last samples land: a scrape after the end, and the services' last span batch.
             try await timings.measure("settle") {
@@ -113,6 +115,7 @@ public struct LabComparison: Sendable {
                 return await (values, panels)
             }
             run.panelsWithoutData = ScenarioRun.panelsWithoutData(panels)
+            run.panelReadings = await PanelTruth.readings(entry.manifest, prometheus: prometheus, traces: receiver.store, run: run)
             if !run.panelsWithoutData.isEmpty {
                 options.log("[\(variant)] dashboard panels without data: \(run.panelsWithoutData.joined(separator: "; "))")
             }
@@ -121,10 +124,12 @@ public struct LabComparison: Sendable {
                 slowest = try? traces.slowestTrace(TraceQuery(
                     from: Date(timeIntervalSince1970: window.start), to: Date(timeIntervalSince1970: window.end)))
             }
+            try watch.finish()
             await timings.measure("down") { await lab.down() }
             run.timings = timings.recorded.map { .init(step: $0.step, seconds: $0.seconds) }
             return VariantResult(run: run, values: values, panels: panels, slowest: slowest, next: upcoming)
         } catch {
+            watch.stop()
             await upcoming?.cancel()
             await lab.down()
             throw error
@@ -201,9 +206,9 @@ struct TraceReception: Sendable {
     static func start(_ options: RuntimeOptions) async throws -> TraceReception {
         switch options.otlp {
         case .none, .external:
-            return TraceReception(mode: options.otlp, store: nil, stop: {})
+            return TraceReception(mode: options.otlp, store: options.externalTraceStore, stop: {})
         case .embedded(let port):
-            let store = try TraceStore(directory: options.stateDirectory.appendingPathComponent("traces").path)
+            let store = try TraceStore.openForReceiving(stateDirectory: options.stateDirectory, log: options.log)
             let receiver = OTLPReceiver(store: store, configuration: .init(port: port))
             let bound = try await receiver.start()
             let endpoint = "http://127.0.0.1:\(bound)"

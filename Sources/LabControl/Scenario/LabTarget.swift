@@ -23,8 +23,12 @@ public protocol LabTarget: Sendable {
     func restart(_ service: String) async throws
     /// A command to a piece of infrastructure (a scenario's `infra` action); what it answered.
     func command(_ infrastructure: String, _ name: String, _ arguments: JSONValue) async throws -> String
+    /// The service is about to end because the scenario asks it to (an `abort` fault), so a
+    /// supervisor does not report its exit.
+    func expectExit(of service: String)
 }
 
 extension LabTarget {
     public var adminToken: String? { nil }
+    public func expectExit(of service: String) {}
 }

@@ -13,11 +13,11 @@ extension LoadPlan {
             let arrivals: ArrivalModel
             switch phase.load {
             case .rate(let rps): arrivals = .openLoop(.constant(rps))
-            case .users(let users, let think): arrivals = .closedLoop(users: users, thinkTime: .seconds(think))
+            case .users(let users, let think): arrivals = .closedLoop(users: users, thinkTime: .lab(seconds: think))
             case .idle: arrivals = .openLoop(.constant(0))
             }
             return LoadPhase(
-                name: phase.name, duration: .seconds(phase.durationSeconds * durationScale),
+                name: phase.name, duration: .lab(seconds: phase.durationSeconds * durationScale),
                 arrivals: arrivals, requests: requests)
         }
         self.init(target: target, phases: phases, seed: seed)
@@ -34,6 +34,6 @@ extension RequestKind {
         self.init(
             name: spec.name, weight: spec.weight, method: spec.method, path: spec.path,
             headers: spec.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-            body: spec.body, keys: keys, timeout: spec.timeoutSeconds.map { .seconds($0) })
+            body: spec.body, keys: keys, timeout: spec.timeoutSeconds.map { .lab(seconds: $0) })
     }
 }

@@ -13,6 +13,9 @@ public struct ScenarioRun: Sendable {
     /// Titles of the lab's dashboard panels whose query returned no data over this run (no series,
     /// or only NaN): set after the run, when the panels are evaluated against the lab's Prometheus.
     public var panelsWithoutData: [String] = []
+    /// The dashboard's latency quantiles over each phase next to the load generator's percentiles
+    /// (see `PanelTruth`): set after the run, while the lab's Prometheus is still up.
+    public var panelReadings: [PanelTruth.Reading] = []
     /// Where the variant's time went: start steps, first scrape, scenario, settle, measure, down.
     public var timings: [Timing] = []
 

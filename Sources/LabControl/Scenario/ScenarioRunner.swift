@@ -35,6 +35,7 @@ public struct ScenarioRunner: Sendable {
               let target = lab.serviceURLs(role).first
         else { throw ScenarioError(description: "\(manifest.slug): no running entry service to send load to") }
 
+        if let problem = LabLimits.problem(withDurationScale: durationScale) { throw ScenarioError(description: problem) }
         let plan = LoadPlan(scenario: scenario, target: target, durationScale: durationScale)
         let generator = try LoadGenerator(plan: plan)
         let executor = ActionExecutor(lab: lab)
@@ -57,7 +58,7 @@ public struct ScenarioRunner: Sendable {
                 group.addTask {
                     for action in actions {
                         let offset = action.atSeconds * scale
-                        try await clock.sleep(until: start + .seconds(offset))
+                        try await clock.sleep(until: start + .lab(seconds: offset))
                         let what = ActionExecutor.describe(action.kind)
                         var record = ScenarioRun.ActionRecord(offset: offset, description: what, error: nil)
                         do {

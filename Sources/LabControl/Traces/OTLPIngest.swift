@@ -8,8 +8,10 @@ import Telemetry
 /// - `application/json` → 200 with an OTLP/JSON response
 /// - `Content-Encoding: gzip` (or `deflate`, i.e. zlib) is decompressed first; others → 415
 /// - malformed body → 400, a `google.rpc.Status` in the request's format naming the problem; nothing stored
+/// - spans the store could not read back (OTLP/JSON nested beyond protobuf's limit) → 400; nothing stored
 /// - body over the limit (before or after decompression) → 413; any other content type → 415
-/// - the store cannot write → 503 (OTLP clients retry 503)
+/// - the store cannot write → 503 (OTLP clients retry 503); so does a receiver too busy inflating
+/// - a body that does not arrive in time → 408
 /// Spans with invalid ids are rejected individually: 200 with `partial_success` counting them.
 struct OTLPIngest: Sendable {
     enum Format: Sendable {
@@ -42,6 +44,15 @@ struct OTLPIngest: Sendable {
         case "application/x-protobuf", "application/protobuf": return .protobuf
         case "application/json": return .json
         default: return nil
+        }
+    }
+
+    /// Whether the body must be inflated first (any `Content-Encoding` but identity; unknown ones
+    /// are refused in `handle`).
+    static func isCompressed(_ contentEncoding: String?) -> Bool {
+        switch contentEncoding?.trimmingCharacters(in: .whitespaces).lowercased() {
+        case nil, "", "identity": return false
+        default: return true
         }
     }
 
@@ -81,6 +92,10 @@ struct OTLPIngest: Sendable {
         let result: TraceStore.AppendResult
         do {
             result = try store.append(request)
+        } catch .unreadable(let why) {
+            // Well-formed for its own format, but beyond what the store can read back (e.g. OTLP/JSON
+            // nested deeper than protobuf allows): the client's to fix, so 400, not a retryable 503.
+            return Self.failure(400, format, "spans not stored: \(why)")
         } catch {
             return Self.failure(503, format, "could not store the spans: \(error)")
         }

@@ -13,7 +13,14 @@ public enum OTLPJSON {
         /// Where the problem is, e.g. `resourceSpans[0].scopeSpans[0].spans[3].traceId`.
         public var path: String
         public var problem: String
-        public var description: String { path.isEmpty ? problem : "\(path): \(problem)" }
+        public var description: String { path.isEmpty ? problem : "\(Self.shortened(path)): \(problem)" }
+
+        /// A path through deeply nested values, shortened in the middle so an error stays one readable line.
+        static func shortened(_ path: String) -> String {
+            let parts = path.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count > 12 else { return path }
+            return (parts.prefix(6) + ["…(\(parts.count - 9) more)…"] + parts.suffix(3)).joined(separator: ".")
+        }
     }
 
     // MARK: Encoding
@@ -130,9 +137,11 @@ public enum OTLPJSON {
         case .bool(let b): return ["boolValue": b]
         case .int(let i): return ["intValue": String(i)]
         case .double(let d):
-            // JSON has no NaN/Infinity; proto3 JSON writes them as strings.
+            // JSON has no NaN/Infinity; proto3 JSON writes them as strings. A JSON `-0` reads back as
+            // the integer 0, so negative zero is a string too (proto3 JSON accepts numbers as strings).
             if d.isNaN { return ["doubleValue": "NaN"] }
             if d.isInfinite { return ["doubleValue": d > 0 ? "Infinity" : "-Infinity"] }
+            if d == 0 && d.sign == .minus { return ["doubleValue": "-0"] }
             return ["doubleValue": d]
         case .array(let values): return ["arrayValue": ["values": values.map(json(anyValue:))]]
         case .kvlist(let kvs): return ["kvlistValue": ["values": kvs.map(json(keyValue:))]]
@@ -174,7 +183,7 @@ public enum OTLPJSON {
     private static func resourceSpans(_ o: OTLPJSONObject) throws(DecodingError) -> OTLP.ResourceSpans {
         var rs = OTLP.ResourceSpans()
         if let r = try o.object("resource") {
-            rs.resource.attributes = try keyValues(r, "attributes")
+            rs.resource.attributes = try keyValues(r, "attributes", depth: Depth.resourceAttribute)
             rs.resource.droppedAttributesCount = try r.uint32("droppedAttributesCount", "dropped_attributes_count") ?? 0
         }
         for (i, element) in try o.array("scopeSpans", "scope_spans").enumerated() {
@@ -189,7 +198,7 @@ public enum OTLPJSON {
         if let s = try o.object("scope") {
             ss.scope.name = try s.string("name") ?? ""
             ss.scope.version = try s.string("version") ?? ""
-            ss.scope.attributes = try keyValues(s, "attributes")
+            ss.scope.attributes = try keyValues(s, "attributes", depth: Depth.scopeAttribute)
             ss.scope.droppedAttributesCount = try s.uint32("droppedAttributesCount", "dropped_attributes_count") ?? 0
         }
         for (i, element) in try o.array("spans").enumerated() {
@@ -210,14 +219,14 @@ public enum OTLPJSON {
         s.kind = try o.enumValue("kind", names: spanKindNames) ?? 0
         s.startTimeUnixNano = try o.uint64("startTimeUnixNano", "start_time_unix_nano") ?? 0
         s.endTimeUnixNano = try o.uint64("endTimeUnixNano", "end_time_unix_nano") ?? 0
-        s.attributes = try keyValues(o, "attributes")
+        s.attributes = try keyValues(o, "attributes", depth: Depth.spanAttribute)
         s.droppedAttributesCount = try o.uint32("droppedAttributesCount", "dropped_attributes_count") ?? 0
         for (i, element) in try o.array("events").enumerated() {
             let e = try element.at("\(o.path).events[\(i)]")
             s.events.append(OTLP.Event(
                 timeUnixNano: try e.uint64("timeUnixNano", "time_unix_nano") ?? 0,
                 name: try e.string("name") ?? "",
-                attributes: try keyValues(e, "attributes"),
+                attributes: try keyValues(e, "attributes", depth: Depth.eventAttribute),
                 droppedAttributesCount: try e.uint32("droppedAttributesCount", "dropped_attributes_count") ?? 0
             ))
         }
@@ -228,7 +237,7 @@ public enum OTLPJSON {
                 traceID: try l.hexBytes("traceId", "trace_id"),
                 spanID: try l.hexBytes("spanId", "span_id"),
                 traceState: try l.string("traceState", "trace_state") ?? "",
-                attributes: try keyValues(l, "attributes"),
+                attributes: try keyValues(l, "attributes", depth: Depth.linkAttribute),
                 droppedAttributesCount: try l.uint32("droppedAttributesCount", "dropped_attributes_count") ?? 0,
                 flags: try l.uint32("flags") ?? 0
             ))
@@ -247,33 +256,60 @@ public enum OTLPJSON {
     ]
     private static let statusCodeNames: [String: Int32] = ["STATUS_CODE_UNSET": 0, "STATUS_CODE_OK": 1, "STATUS_CODE_ERROR": 2]
 
-    private static func keyValues(_ o: OTLPJSONObject, _ key: String) throws(DecodingError) -> [OTLP.KeyValue] {
+    /// The protobuf nesting level of each kind of attribute (`KeyValue`), counting the request as 0,
+    /// as `ProtobufReader` counts: the store keeps records in protobuf, so OTLP/JSON must stay within
+    /// `OTLP.maxNestingDepth` exactly as the protobuf decoder does, or the store could not read it back.
+    private enum Depth {
+        static let resourceAttribute = 3  // request → resource_spans → resource → attributes
+        static let scopeAttribute = 4  // … → scope_spans → scope → attributes
+        static let spanAttribute = 4  // … → scope_spans → spans → attributes
+        static let eventAttribute = 5  // … → spans → events → attributes
+        static let linkAttribute = 5  // … → spans → links → attributes
+    }
+
+    private static func tooDeep(_ path: String) -> DecodingError {
+        DecodingError(
+            path: path,
+            problem: "values nested deeper than \(OTLP.maxNestingDepth) protobuf levels (the limit of protobuf decoders; "
+                + "each kvlistValue adds 3 levels, each arrayValue 2)")
+    }
+
+    /// `KeyValue`s at protobuf nesting level `depth`.
+    private static func keyValues(_ o: OTLPJSONObject, _ key: String, depth: Int) throws(DecodingError) -> [OTLP.KeyValue] {
         var out: [OTLP.KeyValue] = []
         for (i, element) in try o.array(key).enumerated() {
-            out.append(try keyValue(element.at("\(o.path).\(key)[\(i)]")))
+            let path = "\(o.path).\(key)[\(i)]"
+            guard depth <= OTLP.maxNestingDepth else { throw tooDeep(path) }
+            out.append(try keyValue(element.at(path), depth: depth))
         }
         return out
     }
 
-    private static func keyValue(_ o: OTLPJSONObject) throws(DecodingError) -> OTLP.KeyValue {
+    private static func keyValue(_ o: OTLPJSONObject, depth: Int) throws(DecodingError) -> OTLP.KeyValue {
         let key = try o.string("key") ?? ""
-        let value = try o.object("value").map { v throws(DecodingError) in try anyValue(v) } ?? .empty
+        let value = try o.object("value").map { v throws(DecodingError) in try anyValue(v, depth: depth + 1) } ?? .empty
         return OTLP.KeyValue(key, value)
     }
 
-    private static func anyValue(_ o: OTLPJSONObject) throws(DecodingError) -> OTLP.AnyValue {
+    /// An `AnyValue` at protobuf nesting level `depth`; an array or kvlist inside it is one level deeper.
+    private static func anyValue(_ o: OTLPJSONObject, depth: Int) throws(DecodingError) -> OTLP.AnyValue {
+        guard depth <= OTLP.maxNestingDepth else { throw tooDeep(o.path) }
         if let s = try o.string("stringValue", "string_value") { return .string(s) }
         if let b = try o.bool("boolValue", "bool_value") { return .bool(b) }
         if let i = try o.int64("intValue", "int_value") { return .int(i) }
         if let d = try o.double("doubleValue", "double_value") { return .double(d) }
         if let a = try o.object("arrayValue", "array_value") {
+            guard depth + 1 <= OTLP.maxNestingDepth else { throw tooDeep(a.path) }
             var values: [OTLP.AnyValue] = []
             for (i, element) in try a.array("values").enumerated() {
-                values.append(try anyValue(element.at("\(a.path).values[\(i)]")))
+                values.append(try anyValue(element.at("\(a.path).values[\(i)]"), depth: depth + 2))
             }
             return .array(values)
         }
-        if let kv = try o.object("kvlistValue", "kvlist_value") { return .kvlist(try keyValues(kv, "values")) }
+        if let kv = try o.object("kvlistValue", "kvlist_value") {
+            guard depth + 1 <= OTLP.maxNestingDepth else { throw tooDeep(kv.path) }
+            return .kvlist(try keyValues(kv, "values", depth: depth + 2))
+        }
         if let b64 = try o.string("bytesValue", "bytes_value") {
             guard let data = Data(base64Encoded: b64) else {
                 throw DecodingError(path: "\(o.path).bytesValue", problem: "expected base64")
@@ -360,7 +396,7 @@ private struct OTLPJSONObject {
             }
         }
         guard !OTLPJSONNumber.isBool(v), let n = v as? NSNumber else { throw fail(key, "expected a number") }
-        return n.doubleValue
+        return OTLPJSONNumber.exactDouble(n)
     }
 
     /// An enum as its integer value (what OTLP writes) or its name (what proto3 JSON allows).
@@ -414,6 +450,14 @@ private enum OTLPJSONNumber {
     static func isBool(_ v: Any) -> Bool {
         guard let n = v as? NSNumber else { return false }
         return String(cString: n.objCType) == "c"
+    }
+
+    /// The double the JSON text denotes. Foundation parses a number with many digits
+    /// (`0.2500000002219167`) into an NSDecimalNumber, whose `doubleValue` can be one unit in the
+    /// last place off; its description is the number as written, which `Double(_:)` rounds correctly.
+    static func exactDouble(_ n: NSNumber) -> Double {
+        if let decimal = n as? NSDecimalNumber, let exact = Double(decimal.description) { return exact }
+        return n.doubleValue
     }
 
     static func exactInt64(_ n: NSNumber) -> Int64? {

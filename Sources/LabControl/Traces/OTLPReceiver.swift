@@ -30,16 +30,26 @@ public final class OTLPReceiver: Sendable {
         public var maxBodyBytes: Int
         /// Where to forward accepted requests; nil forwards nothing.
         public var forwarder: OTLPForwarder?
+        /// A connection that sends nothing for this long (idle, or stalled halfway through a request) is closed.
+        public var idleTimeout: Duration
+        /// A request body must arrive within this long, however slowly its bytes trickle in (else 408).
+        public var bodyTimeout: Duration
+        /// Compressed bodies waiting for (or in) the decompression thread; more get 503 at once.
+        public var maxQueuedDecompressions: Int
 
         public init(
             host: String = "127.0.0.1", port: Int = OTLPReceiver.defaultPort, fallbackToFreePort: Bool = true,
-            maxBodyBytes: Int = 8 << 20, forwarder: OTLPForwarder? = OTLPForwarder.fromEnvironment()
+            maxBodyBytes: Int = 8 << 20, forwarder: OTLPForwarder? = OTLPForwarder.fromEnvironment(),
+            idleTimeout: Duration = .seconds(30), bodyTimeout: Duration = .seconds(30), maxQueuedDecompressions: Int = 4
         ) {
             self.host = host
             self.port = port
             self.fallbackToFreePort = fallbackToFreePort
             self.maxBodyBytes = maxBodyBytes
             self.forwarder = forwarder
+            self.idleTimeout = idleTimeout
+            self.bodyTimeout = bodyTimeout
+            self.maxQueuedDecompressions = maxQueuedDecompressions
         }
     }
 
@@ -47,18 +57,20 @@ public final class OTLPReceiver: Sendable {
         public var requests = 0
         public var acceptedSpans = 0
         public var rejectedSpans = 0
-        /// Answers by HTTP status (200, 400, 413, 415, 503).
+        /// Answers by HTTP status (200, 400, 408, 413, 415, 503).
         public var responsesByStatus: [Int: Int] = [:]
         public var forwarding: OTLPForwarder.Statistics?
         /// Why forwarding is off although a forwarder was configured (e.g. it pointed at this receiver).
         public var forwardingDisabledReason: String?
     }
 
-    /// A listening server: the task running it, its service group (to shut it down gracefully), its port.
+    /// A listening server: the task running it, its service group (to shut it down gracefully), its port,
+    /// and the thread that inflates its compressed bodies.
     private struct Server: Sendable {
         var task: Task<Void, Never>
         var group: ServiceGroup
         var port: Int
+        var decompression: DecompressionWorker
     }
 
     public struct StartError: Error, CustomStringConvertible {
@@ -124,6 +136,7 @@ public final class OTLPReceiver: Sendable {
         }) else { return }
         await server.group.triggerGracefulShutdown()
         await server.task.value
+        await server.decompression.shutdown()
         if forwardingEnabled.withLock({ $0 }) { await configuration.forwarder?.stop() }
     }
 
@@ -141,8 +154,11 @@ public final class OTLPReceiver: Sendable {
         let (events, event) = AsyncStream.makeStream(of: Result<Int, any Error>.self)
         let router = Router(context: BasicRequestContext.self)
         router.post("/v1/traces") { [self] request, _ in try await self.respond(to: request) }
+        let idle = configuration.idleTimeout.components
         let app = Application(
             router: router,
+            server: .http1(configuration: .init(
+                idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: port), serverName: nil),
             onServerRunning: { channel in event.yield(.success(channel.localAddress?.port ?? port)) },
             logger: logger
@@ -162,7 +178,9 @@ public final class OTLPReceiver: Sendable {
         }
         for await result in events {
             switch result {
-            case .success(let bound): return Server(task: task, group: group, port: bound)
+            case .success(let bound):
+                let worker = DecompressionWorker(capacity: configuration.maxQueuedDecompressions)
+                return Server(task: task, group: group, port: bound, decompression: worker)
             case .failure(let error):
                 task.cancel()
                 throw error
@@ -179,13 +197,19 @@ public final class OTLPReceiver: Sendable {
             OTLPIngest.failure(413, OTLPIngest.format(ofContentType: contentType) ?? .json, "request body \(what)exceeds the limit of \(limit) bytes")
         }
         var body: [UInt8] = []
-        let answer: OTLPIngest.Answer
+        var answer: OTLPIngest.Answer
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
             answer = tooLarge("of \(length) bytes ")  // refused before reading a byte of it
         } else {
             do {
-                body = Array(try await request.body.collect(upTo: limit).readableBytesView)
-                answer = ingest.handle(contentType: contentType, contentEncoding: contentEncoding, body: body)
+                if let collected = try await Self.collect(request.body, upTo: limit, within: configuration.bodyTimeout) {
+                    body = Array(collected.readableBytesView)
+                    answer = await handle(contentType: contentType, contentEncoding: contentEncoding, body: body)
+                } else {
+                    answer = OTLPIngest.failure(
+                        408, OTLPIngest.format(ofContentType: contentType) ?? .json,
+                        "the request body did not arrive within \(configuration.bodyTimeout)")
+                }
             } catch is NIOTooManyBytesError {
                 answer = tooLarge("")
             }
@@ -204,7 +228,37 @@ public final class OTLPReceiver: Sendable {
         }
         var headers = HTTPFields()
         headers[.contentType] = answer.contentType
+        if answer.status == 503 { headers[.retryAfter] = "1" }
+        if answer.status == 408 { headers[.connection] = "close" }
         return Response(status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+    }
+
+    /// Uncompressed bodies are decoded right here; compressed ones on the decompression thread, or
+    /// refused with 503 when it has `maxQueuedDecompressions` bodies already.
+    private func handle(contentType: String?, contentEncoding: String?, body: [UInt8]) async -> OTLPIngest.Answer {
+        let ingest = self.ingest
+        guard OTLPIngest.isCompressed(contentEncoding), let worker = running.withLock({ $0?.decompression }) else {
+            return ingest.handle(contentType: contentType, contentEncoding: contentEncoding, body: body)
+        }
+        if let answer = await worker.run({ ingest.handle(contentType: contentType, contentEncoding: contentEncoding, body: body) }) {
+            return answer
+        }
+        return OTLPIngest.failure(
+            503, OTLPIngest.format(ofContentType: contentType) ?? .json,
+            "busy: \(worker.capacity) compressed bodies are already waiting to be inflated; retry shortly")
+    }
+
+    /// The whole body, or nil when it has not arrived within `timeout` (a client trickling it in).
+    private static func collect(_ body: RequestBody, upTo limit: Int, within timeout: Duration) async throws -> ByteBuffer? {
+        try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask { try await body.collect(upTo: limit) }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
     }
 
     /// Turns forwarding on unless the target is this very receiver (which would loop forever).

@@ -47,6 +47,8 @@ public struct TraceSummary: Sendable, Equatable {
     /// arrive without holding the spans.
     struct Builder: Sendable {
         private(set) var summary: TraceSummary
+        /// One small record per span, kept in memory so searches need not read spans back from disk.
+        private(set) var digests: [SpanDigest] = []
         /// The root is the earliest parentless span (ties: the longest); if every span names a parent
         /// (the root was lost), the earliest span. Smaller key wins.
         private var rootKey: (hasParent: Bool, start: UInt64, negativeDuration: Int64)?
@@ -62,6 +64,7 @@ public struct TraceSummary: Sendable, Equatable {
                 summary.endNanos = max(summary.endNanos, s.endNanos)
             }
             summary.spanCount += 1
+            digests.append(SpanDigest(s))
             if s.isError { summary.errorCount += 1 }
             insertSorted(s.serviceName, into: &summary.services)
             if let ns = s.serviceNamespace { insertSorted(ns, into: &summary.namespaces) }

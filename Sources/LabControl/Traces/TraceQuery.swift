@@ -46,6 +46,8 @@ public struct TraceQuery: Sendable, Equatable {
 
     static func nanos(_ date: Date) -> UInt64 {
         let seconds = date.timeIntervalSince1970
-        return seconds <= 0 ? 0 : UInt64(seconds * 1e9)
+        // A date from a query (Date.distantFuture, or a user's year 9999) must not trap the conversion.
+        guard seconds > 0 else { return 0 }
+        return seconds * 1e9 < Double(UInt64.max) ? UInt64(seconds * 1e9) : .max
     }
 }

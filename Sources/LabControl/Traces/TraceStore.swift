@@ -11,7 +11,10 @@ import Telemetry
 /// - Bounded: a segment is closed at `maxSegmentBytes`; when all segments exceed `maxTotalBytes`,
 ///   the oldest is deleted and its traces leave the index (or shrink, if later records hold more).
 /// - Durable across restarts: opening the directory rebuilds the index from the files. A record cut
-///   short by a crash (or otherwise damaged) ends its segment: the file is truncated there.
+///   short by a crash (or a damaged length or checksum) ends its segment: the file is truncated there,
+///   and `statistics.recoveryNotes` says so. A whole record that does not decode is skipped alone:
+///   the records after it stay readable.
+/// - Only readable records are written: `append` refuses spans whose record would not decode again.
 /// - One writer per directory (an advisory `flock`); `readOnly` openers (`labctl traces` while a lab
 ///   is up) never modify files and skip a partial record that the writer may still be writing.
 public final class TraceStore: Sendable {
@@ -50,7 +53,8 @@ public final class TraceStore: Sendable {
 
     public let directory: String
     public let configuration: Configuration
-    private let state: Mutex<State>
+    /// Internal, not private: the searches in `TraceStore+Search.swift` read the index.
+    let state: Mutex<State>
 
     public convenience init(directory: String = ".lab/traces", maxSegmentBytes: Int = 4 << 20, maxTotalBytes: Int = 64 << 20, readOnly: Bool = false) throws(TraceStoreError) {
         try self.init(directory: directory, configuration: Configuration(maxSegmentBytes: maxSegmentBytes, maxTotalBytes: maxTotalBytes, readOnly: readOnly))
@@ -68,6 +72,14 @@ public final class TraceStore: Sendable {
         state.withLock { $0.closeFiles() }
     }
 
+    /// The store a receiver writes to, under `<state>/traces`; what opening it had to repair (a
+    /// truncated tail, a skipped record) is logged, never dropped silently.
+    public static func openForReceiving(stateDirectory: URL, log: (String) -> Void) throws(TraceStoreError) -> TraceStore {
+        let store = try TraceStore(directory: stateDirectory.appendingPathComponent("traces").path)
+        for note in store.statistics.recoveryNotes { log("trace store: \(note)") }
+        return store
+    }
+
     // MARK: Writing
 
     /// Stores the spans of one received batch. Spans without a valid 16-byte trace id and 8-byte span
@@ -83,6 +95,13 @@ public final class TraceStore: Sendable {
         )
         guard accepted > 0 else { return result }
         let payload = valid.protobufBytes()
+        // Never write a record this store could not read back (it would be skipped on every open):
+        // whatever way the spans came in, the record must pass the protobuf decoder's own limits.
+        do {
+            _ = try OTLP.ExportTraceServiceRequest(protobuf: payload)
+        } catch {
+            throw .unreadable("\(error)")
+        }
         try state.withLock { state throws(TraceStoreError) in
             try state.append(payload: payload, request: valid, configuration: configuration)
         }
@@ -190,6 +209,8 @@ public enum TraceStoreError: Error, CustomStringConvertible, Equatable {
     case readOnly(String)
     case noSuchTrace(String)
     case ambiguousTraceID(String, matches: Int)
+    /// The spans would make a record the store cannot decode again (e.g. nested too deep): not stored.
+    case unreadable(String)
 
     public var description: String {
         switch self {
@@ -200,6 +221,7 @@ public enum TraceStoreError: Error, CustomStringConvertible, Equatable {
         case .readOnly(let dir): return "trace store \(dir) was opened read-only"
         case .noSuchTrace(let id): return "no stored trace has id \(id)"
         case .ambiguousTraceID(let id, let n): return "\(n) stored traces start with \(id); give more of the id"
+        case .unreadable(let why): return "the spans cannot be stored as a record the store reads back: \(why)"
         }
     }
 }

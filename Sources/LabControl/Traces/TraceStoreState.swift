@@ -91,16 +91,16 @@ extension TraceStore {
                 return  // the writer deleted this (oldest) segment since we listed the directory
             }
             var scan = TraceSegmentFile.scan(bytes)
-            // A record whose checksum matches but which does not decode is damage too (a bug or an
-            // editor); records after it are dropped with it so the file stays a clean prefix.
+            // A whole record (its length and checksum hold) that does not decode is skipped alone:
+            // the framing is intact, so the records after it are still read. (`append` never writes
+            // such a record; one can only come from an older version of the store or an editor.)
             var decoded: [(TraceSegmentFile.Record, OTLP.ExportTraceServiceRequest)] = []
             for record in scan.records {
                 do {
                     decoded.append((record, try OTLP.ExportTraceServiceRequest(protobuf: record.payload)))
                 } catch {
-                    scan.validLength = record.offset
-                    scan.damage = "record at byte \(record.offset) does not decode: \(error)"
-                    break
+                    recoveryNotes.append(
+                        "\(path): record at byte \(record.offset) (\(record.payload.count) bytes) does not decode: \(error); skipped it")
                 }
             }
             if bytes.count < TraceSegmentFile.header.count, !readOnly {

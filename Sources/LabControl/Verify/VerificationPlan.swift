@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What `labctl verify` runs: each lab's comparison at its own test scale (its lab.yaml's `test:`
 /// section), or at full length, longest first so that the labs running side by side finish together.
@@ -32,13 +35,16 @@ public struct VerificationPlan: Sendable {
 
     /// The ports lab number `index` may use: 500 of them, below the kernel's ephemeral range, so
     /// labs running at the same time (consecutive indexes) never share one. The blocks start at one
-    /// chosen by this process's id, so two `labctl verify` runs on one machine (two people's worktrees)
-    /// rarely start in the same block.
-    public static func portRange(forJob index: Int, firstBlock: Int = firstBlock) -> ClosedRange<Int> {
-        let first = 10_000 + ((firstBlock + index) % 45) * 500
+    /// chosen by this process's id, so two verifies on one machine (two people's worktrees, CI and a
+    /// developer) rarely start in the same block; `LAB_VERIFY_PORT_OFFSET=N` picks the first block.
+    public static func portRange(forJob index: Int, offset: Int = portOffset) -> ClosedRange<Int> {
+        let first = 10_000 + ((index + offset) % 45) * 500
         return first...(first + 499)
     }
 
-    /// The block of job 0: by process id, like `FreePort`'s default block.
-    public static let firstBlock = Int(getpid() % 45)
+    /// The block of job 0: `LAB_VERIFY_PORT_OFFSET`, else chosen by process id.
+    public static let portOffset: Int = {
+        if let text = ProcessInfo.processInfo.environment["LAB_VERIFY_PORT_OFFSET"], let offset = Int(text), offset >= 0 { return offset % 45 }
+        return Int(getpid() % 45)
+    }()
 }

@@ -76,13 +76,26 @@ struct AdminGuard: RouterMiddleware {
 
     func handle(_ request: Request, context: LabRequestContext, next: (Request, LabRequestContext) async throws -> Response) async throws -> Response {
         if let token {
-            guard request.headers[.authorization] == "Bearer \(token)" else {
+            guard Self.presentsBearer(token, request.headers[.authorization]) else {
                 return .jsonError("admin API requires 'Authorization: Bearer <LAB_ADMIN_TOKEN>'", status: .forbidden)
             }
         } else if !Self.isLoopback(context.remoteAddress) {
             return .jsonError("admin API answers loopback callers only (set LAB_ADMIN_TOKEN to allow others)", status: .forbidden)
         }
         return try await next(request, context)
+    }
+
+    /// `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 9110 §11.1: `bearer`,
+    /// `BEARER` are the same scheme), the token is compared exactly.
+    static func presentsBearer(_ token: String, _ authorization: String?) -> Bool {
+        guard let authorization else { return false }
+        let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return false }
+        let presented = parts[1].trimmingCharacters(in: .whitespaces)
+        // Compare every byte whatever the first mismatch, so timing does not reveal how much was right.
+        let a = Array(presented.utf8), b = Array(token.utf8)
+        guard a.count == b.count else { return false }
+        return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
     static func isLoopback(_ address: SocketAddress?) -> Bool {

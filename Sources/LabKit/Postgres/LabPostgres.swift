@@ -59,8 +59,8 @@ public final class LabPostgres: Service, Sendable {
             url: try DatabaseURL(raw), poolName: poolName, poolSize: poolSize, acquireTimeout: acquireTimeout, logger: context.logger)
     }
 
-    static let poolSizeKnob = Knob.wholeNumber("DB_POOL_SIZE", default: 10, in: 1...1_000, "PostgreSQL connections in the pool, at most")
-    static let acquireTimeoutKnob = Knob.milliseconds(
+    public static let poolSizeKnob = Knob.wholeNumber("DB_POOL_SIZE", default: 10, in: 1...1_000, "PostgreSQL connections in the pool, at most")
+    public static let acquireTimeoutKnob = Knob.milliseconds(
         "DB_ACQUIRE_TIMEOUT_MS", default: 5_000, in: 1...3_600_000, "how long a query waits for a pool connection before PoolExhausted")
 
     /// The knobs of `LabService.postgres()`: a lab service that uses it declares these.

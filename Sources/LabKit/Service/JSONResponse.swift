@@ -29,19 +29,6 @@ extension JSONValue: ExpressibleByDictionaryLiteral, ExpressibleByStringLiteral,
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
 }
 
-extension JSONValue {
-    /// Member access for reading replies: `reply["backend"]?["count"]`.
-    public subscript(key: String) -> JSONValue? {
-        if case .object(let o) = self { return o[key] }
-        return nil
-    }
-
-    public var stringValue: String? { if case .string(let s) = self { s } else { nil } }
-    public var doubleValue: Double? { if case .number(let d) = self { d } else { nil } }
-    public var intValue: Int? { doubleValue.map { Int($0) } }
-    public var boolValue: Bool? { if case .bool(let b) = self { b } else { nil } }
-}
-
 /// Lets a handler return JSON directly: `router.get("/x") { _, _ -> JSONValue in ["ok": true] }`.
 extension JSONValue: ResponseGenerator {
     public func response(from request: Request, context: some RequestContext) throws -> Response {

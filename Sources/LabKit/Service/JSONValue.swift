@@ -27,8 +27,9 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
         case .null: try c.encodeNil()
         case .bool(let b): try c.encode(b)
         case .number(let d):
-            // Whole numbers print without ".0" so `{"retries": 3}` round-trips as written.
-            if d.rounded() == d, abs(d) < 1e15 { try c.encode(Int64(d)) } else { try c.encode(d) }
+            // Whole numbers print without ".0" so `{"retries": 3}` round-trips as written (up to 2^53,
+            // where doubles stop being exact: microsecond timestamps stay integers).
+            if d.rounded() == d, abs(d) < 9.007e15 { try c.encode(Int64(d)) } else { try c.encode(d) }
         case .string(let s): try c.encode(s)
         case .array(let a): try c.encode(a)
         case .object(let o): try c.encode(o)
@@ -62,7 +63,7 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
         case .number(let d):
             if !d.isFinite {
                 out += "null"
-            } else if d.rounded() == d, abs(d) < 1e15 {
+            } else if d.rounded() == d, abs(d) < 9.007e15 {
                 out += String(Int64(d))
             } else {
                 var text = d.description  // shortest round-trip form, as JSONEncoder prints it
@@ -181,4 +182,18 @@ struct JSONObjectReader {
         default: throw JSONFieldError(field: name(key), "expected a non-empty string")
         }
     }
+}
+
+extension JSONValue {
+    /// Member access for reading replies: `reply["backend"]?["count"]`.
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let o) = self { return o[key] }
+        return nil
+    }
+
+    public var stringValue: String? { if case .string(let s) = self { s } else { nil } }
+    public var doubleValue: Double? { if case .number(let d) = self { d } else { nil } }
+    /// The number as an Int when it is a whole number in range (never traps on 1e300 or NaN).
+    public var intValue: Int? { doubleValue.flatMap { Int(exactly: $0.rounded(.towardZero)) } }
+    public var boolValue: Bool? { if case .bool(let b) = self { b } else { nil } }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Synchronization
 
@@ -15,8 +16,20 @@ import Synchronization
 /// service down: the caller gets a working series that is simply not exported, and the conflict is
 /// logged once and listed in `conflicts`.
 public final class MetricsRegistry: Sendable {
-    /// Buckets in seconds for request durations: 5 ms … 10 s (the Prometheus client default).
-    public static let defaultBuckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+    /// Buckets in seconds for request durations: eight per doubling from 1 ms to 64 s (each bound 9 %
+    /// above the one before: the boundaries of Prometheus's native histograms at schema 3, rounded to
+    /// four digits), with 0.1, 0.25 and 0.5 ms below.
+    ///
+    /// Why so many: `histogram_quantile` interpolates linearly inside the bucket that holds the
+    /// quantile, so a dashboard's p50 can be anywhere in that bucket. With the Prometheus client's
+    /// default (…, 0.25, 0.5, …) a p50 of requests that all wait for a 300 ms timeout reads 375 ms;
+    /// with bounds 9 % apart it reads within a few percent of the truth, wherever the latencies lie.
+    public static let defaultBuckets: [Double] = [0.0001, 0.00025, 0.0005] + (-80...48).map { fourDigits(pow(2, Double($0) / 8)) }
+
+    static func fourDigits(_ value: Double) -> Double {
+        let scale = pow(10, 3 - floor(log10(value)))
+        return (value * scale).rounded() / scale
+    }
 
     private let state = Mutex(State())
     /// The size of the last rendered body: the next one reserves that much at once instead of growing.

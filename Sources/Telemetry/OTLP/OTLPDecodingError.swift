@@ -38,8 +38,16 @@ public struct OTLPDecodingError: Error, CustomStringConvertible, Equatable, Send
     /// The field path joined with dots, e.g. `resource_spans.scope_spans.spans.attributes.value`.
     public var field: String { fieldPath.isEmpty ? "(top level)" : fieldPath.joined(separator: ".") }
 
+    /// The field path for messages: a path through deeply nested values is shortened in the middle
+    /// (its first and last fields and how many lie between), so one error stays one readable line.
+    var shortField: String {
+        guard fieldPath.count > 12 else { return field }
+        let middle = fieldPath.count - 9
+        return (fieldPath.prefix(6) + ["…(\(middle) more)…"] + fieldPath.suffix(3)).joined(separator: ".")
+    }
+
     public var description: String {
-        "malformed protobuf at byte \(offset), field \(field): \(reasonText)"
+        "malformed protobuf at byte \(offset), field \(shortField): \(reasonText)"
     }
 
     private var reasonText: String {

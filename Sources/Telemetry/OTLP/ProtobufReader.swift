@@ -4,7 +4,7 @@
 /// decoding stops, so hostile input (an `AnyValue` array nested a million times) cannot exhaust the stack.
 struct ProtobufReader {
     /// Python's protobuf (upb) and C++ protobuf use the same default recursion limit.
-    static let maxDepth = 100
+    static let maxDepth = OTLP.maxNestingDepth
 
     private let buffer: [UInt8]
     private(set) var position: Int
@@ -213,4 +213,12 @@ struct ProtobufReader {
             throw e
         }
     }
+}
+
+extension OTLP {
+    /// How deep messages may nest, counting the request as level 0 (a span's attribute value is at
+    /// level 5; each `kvlistValue` adds 3 levels, each `arrayValue` 2). The protobuf decoder refuses
+    /// anything deeper, and the trace store keeps records in protobuf: every other way in (OTLP/JSON)
+    /// must enforce the same limit, or the store would accept what it cannot read back.
+    public static let maxNestingDepth = 100
 }

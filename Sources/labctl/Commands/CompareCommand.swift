@@ -12,7 +12,7 @@ struct CompareCommand: AsyncParsableCommand {
     @Option(name: .customLong("duration-scale"), help: "Multiply every phase duration by this factor.") var durationScale: Double = 1
     @Option(name: .customLong("variants"), help: "Only these variants, comma-separated, in order.") var variantList: String?
     @Flag(help: "Print the results as JSON.") var json = false
-    @Option(name: .customLong("labs-dir"), help: "Where the labs are (default: labs/ of this checkout).") var labsDir: String?
+    @OptionGroup var locations: LabLocations
     @Option(name: .customLong("from-results"), help: "Run nothing: compare the <variant>.json files `labctl run --results-dir` wrote there (the Docker path).")
     var fromResults: String?
     @Option(name: .customLong("json-file"), help: "Also write the results as JSON to this file.") var jsonFile: String?
@@ -23,11 +23,11 @@ struct CompareCommand: AsyncParsableCommand {
     var record = false
 
     func validate() throws {
-        guard durationScale > 0, durationScale.isFinite else { throw ValidationError("--duration-scale must be a positive number") }
+        try Experiment.validate(durationScale: durationScale)
     }
 
     func run() async throws {
-        let entry = try Experiment.entry(lab, labsDir: labsDir)
+        let entry = try Experiment.entry(lab, locations: locations)
         if let fromResults {
             let comparison = try ComposeResults.comparison(for: entry.manifest, directory: URL(fileURLWithPath: fromResults, isDirectory: true))
             if let jsonFile {
@@ -42,11 +42,11 @@ struct CompareCommand: AsyncParsableCommand {
             return
         }
         if let refusal = Experiment.scaleRefusal(entry, durationScale: durationScale), !force { throw Failure(refusal) }
-        var options = try Experiment.options(labsDir: labsDir, quiet: false)
+        var options = try Experiment.options(locations: locations, quiet: false)
         options.otlp = .embedded(port: otlpPort)
         let variants = variantList.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
         if let variants, let unknown = variants.first(where: { entry.manifest.variants[$0] == nil }) {
-            throw ValidationError("\(entry.manifest.id) has no variant '\(unknown)' (variants: \(entry.manifest.variantNames.joined(separator: ", ")))")
+            throw Failure("\(entry.manifest.id) has no variant '\(unknown)' (variants: \(entry.manifest.variantNames.joined(separator: ", ")))")
         }
         let comparison = LabComparison(
             entry: entry, options: options, durationScale: durationScale, variants: variants,
@@ -61,7 +61,8 @@ struct CompareCommand: AsyncParsableCommand {
             let bytes = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
             try bytes.write(to: URL(fileURLWithPath: jsonFile))
         }
-        if record { try Self.record(object, entry: entry, labsDir: labsDir) }
+        if record { try Self.record(object, entry: entry, labsDir: locations.labsDir) }
+        try ComparisonArchive.write(data, report: report, stateDirectory: options.stateDirectory)   // the console's compare view
         if json {
             try Experiment.printJSON(object)
         } else {

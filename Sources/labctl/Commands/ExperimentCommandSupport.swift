@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import LabControl
 
@@ -8,16 +9,20 @@ import Glibc
 /// What `labctl run` and `labctl compare` share: finding the lab, the runtime options, the live
 /// progress line, and printing the results.
 enum Experiment {
-    static func entry(_ name: String, labsDir: String?) throws -> LabCatalog.Entry {
-        try LabCatalog.load(root: LabCatalog.defaultRoot(override: labsDir)).resolve(name)
+    static func entry(_ name: String, locations: LabLocations) throws -> LabCatalog.Entry {
+        try locations.catalog().resolve(name)
     }
 
-    static func options(labsDir: String?, quiet: Bool) throws -> RuntimeOptions {
-        let root = LabCatalog.defaultRoot(override: labsDir)
+    static func options(locations: LabLocations, quiet: Bool) throws -> RuntimeOptions {
         let log: @Sendable (String) -> Void = { line in
             if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
         }
-        return RuntimeOptions(stateDirectory: RuntimeOptions.defaultStateDirectory(labsRoot: root), log: log)
+        return RuntimeOptions(stateDirectory: locations.stateDirectory, log: log)
+    }
+
+    /// `--duration-scale` within `LabLimits.durationScales` (a usage error otherwise).
+    static func validate(durationScale: Double) throws {
+        if let problem = LabLimits.problem(withDurationScale: durationScale) { throw ValidationError(problem) }
     }
 
     /// On a terminal the progress line redraws in place; in a log it is printed every 5 seconds.

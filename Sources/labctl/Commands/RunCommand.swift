@@ -10,7 +10,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The variant to run.") var variant: String = "before"
     @Option(name: .customLong("duration-scale"), help: "Multiply every phase duration by this factor.") var durationScale: Double = 1
     @Flag(help: "Print the results as JSON.") var json = false
-    @Option(name: .customLong("labs-dir"), help: "Where the labs are (default: labs/ of this checkout).") var labsDir: String?
+    @OptionGroup var locations: LabLocations
     @Option(help: "native: start the lab here, run, stop it. compose: run against the lab compose deployed (from the scenario container on the lab network).")
     var target: RunTarget = .native
     @Option(name: .customLong("results-dir"), help: "Also write the results (JSON) to <dir>/<variant>.json, for `labctl compare --from-results`.")
@@ -21,18 +21,18 @@ struct RunCommand: AsyncParsableCommand {
     enum RunTarget: String, ExpressibleByArgument, CaseIterable { case native, compose }
 
     func validate() throws {
-        guard durationScale > 0, durationScale.isFinite else { throw ValidationError("--duration-scale must be a positive number") }
+        try Experiment.validate(durationScale: durationScale)
     }
 
     func run() async throws {
-        let entry = try Experiment.entry(lab, labsDir: labsDir)
+        let entry = try Experiment.entry(lab, locations: locations)
         guard entry.manifest.variants[variant] != nil else {
-            throw ValidationError("\(entry.manifest.id) has no variant '\(variant)' (variants: \(entry.manifest.variantNames.joined(separator: ", ")))")
+            throw Failure("\(entry.manifest.id) has no variant '\(variant)' (variants: \(entry.manifest.variantNames.joined(separator: ", ")))")
         }
         let comparison: Comparison
         switch target {
         case .native:
-            var options = try Experiment.options(labsDir: labsDir, quiet: false)
+            var options = try Experiment.options(locations: locations, quiet: false)
             options.otlp = .embedded(port: otlpPort)
             comparison = try await LabComparison(
                 entry: entry, options: options, durationScale: durationScale, variants: [variant],

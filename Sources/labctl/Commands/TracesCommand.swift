@@ -46,7 +46,7 @@ struct TracesCommand: AsyncParsableCommand {
 
         if let trace {
             let id = try traceStore.resolve(idPrefix: trace)
-            guard let found = try traceStore.trace(id) else { throw ValidationError("no stored trace has id \(trace)") }
+            guard let found = try traceStore.trace(id) else { throw Failure("no stored trace has id \(trace)") }
             print(WaterfallRenderer().render(found), terminator: "")
             try exportIfAsked([found])
             return

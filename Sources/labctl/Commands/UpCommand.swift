@@ -13,43 +13,61 @@ struct UpCommand: AsyncParsableCommand {
         commandName: "up", abstract: "Start a lab and stay up (Ctrl-C stops everything).",
         discussion: """
             Starts the lab's infrastructure (redis-server, PostgreSQL, Prometheus) and services
-            (labsvc) on free 127.0.0.1 ports, prints where everything answers and writes
-            .lab/endpoints.json. In another terminal: labctl logs <service> -f,
+            (labsvc) on free 127.0.0.1 ports, serves the lab console (live dashboards, traces,
+            fault controls, the latest comparison, Jaeger's query API), prints where everything
+            answers and writes .lab/endpoints.json and a Grafana provisioning file under
+            .lab/grafana/. In another terminal: labctl logs <service> -f,
             labctl kill|stop|cont|restart <service>, labctl traces, labctl down.
             """)
     @Argument(help: "The lab: week number (7, week07) or slug.") var lab: String
     @Option(help: "The variant to start.") var variant: String = "before"
     @Option(name: .customLong("otlp-port"), help: "Port of the embedded OTLP receiver (a free one if taken).") var otlpPort: Int = 4318
+    @Option(name: .customLong("console-port"), help: "Port of the lab console on 127.0.0.1 (a free one if taken).") var consolePort: Int = 7474
     @OptionGroup var locations: LabLocations
 
     func run() async throws {
         let entry = try locations.catalog().resolve(lab)
         // Ctrl-C and SIGTERM end the wait below instead of killing labctl outright.
         let signals = ShutdownSignals()
-        let options = RuntimeOptions(
-            stateDirectory: locations.stateDirectory, variant: variant, otlp: .embedded(port: otlpPort), log: note)
-        let running: RunningLab
+        let options = RuntimeOptions(stateDirectory: locations.stateDirectory, variant: variant, log: note)
+        let host: ConsoleHost
         do {
-            running = try await LabRuntime.up(entry, options: options)
+            host = try await ConsoleHost.start(catalog: locations.catalog(), options: options, otlpPort: otlpPort, consolePort: consolePort)
         } catch let error as LabAlreadyRunningError {
             throw Failure("\(error)")
         }
-        print(Self.describe(running))
+        let running: RunningLab
+        do {
+            try await host.lab.start(entry, variant: variant)
+            running = await host.lab.running!
+        } catch {
+            await host.stop()
+            if let error = error as? LabAlreadyRunningError { throw Failure("\(error)") }
+            throw error
+        }
+        print(Self.describe(running, console: host.server.url))
         fflush(nil)   // the table reaches a pipe or file now, not at exit
-        note("\n\(running.manifest.id) (\(running.variant)) is up. Ctrl-C or `labctl down` stops it.")
+        if let grafana = host.grafanaProvisioning { note("Grafana data sources for this run: \(grafana.path)") }
+        note("\n\(running.manifest.id) (\(running.variant)) is up. Lab console: \(host.server.url ?? "-")")
+        note("Ctrl-C or `labctl down` stops it.")
+        // A process dying on its own (not through `labctl kill`/`restart`) is reported as it happens;
+        // the lab stays up for you to look at (`labctl restart <service>` brings a service back).
+        let watch = ProcessWatch(lab: running, report: { exit in note("\(exit)") })
 
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await running.serveControlRequests() }
+            group.addTask { await host.serveControlChannel() }
             group.addTask { await signals.next() }
             await group.next()
             group.cancelAll()
         }
+        watch.stop()
         note("stopping \(running.manifest.id)…")
-        await running.down()
+        await host.stop()
     }
 
-    static func describe(_ lab: RunningLab) -> String {
+    static func describe(_ lab: RunningLab, console: String? = nil) -> String {
         var rows: [[String]] = []
+        if let console { rows.append(["console", console, "open in a browser"]) }
         for instance in lab.instances {
             rows.append([instance.name, instance.url, lab.endpoints.logs[instance.name] ?? ""])
         }

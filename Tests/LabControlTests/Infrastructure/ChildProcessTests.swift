@@ -39,6 +39,30 @@ final class ChildProcessTests: XCTestCase {
         }
     }
 
+    /// A log appended to across starts: a start that fails quotes its own lines, not an earlier start's.
+    func testAFailedStartQuotesOnlyItsOwnLogLines() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let log = dir.url.appendingPathComponent("server.log")
+        let sh = URL(fileURLWithPath: "/bin/sh")
+        let earlier = try ChildProcess.spawn(
+            name: "server", executable: sh, arguments: ["-c", "echo earlier start: ready; echo earlier start: bye"],
+            environment: [:], directory: dir.url, logFile: log)
+        await earlier.waitForExit(timeout: .seconds(10))
+        let failing = try ChildProcess.spawn(
+            name: "server", executable: sh, arguments: ["-c", "echo this start: bad config >&2; exit 1"],
+            environment: [:], directory: dir.url, logFile: log)
+        do {
+            try await Readiness.wait(for: failing, what: "server", timeout: .seconds(10)) { false }
+            XCTFail("the start must fail")
+        } catch let error as ServerStartError {
+            XCTAssertEqual(error.logTail, "    this start: bad config")
+            XCTAssertFalse("\(error)".contains("earlier start"), "\(error)")
+        }
+        let whole = try String(contentsOf: log, encoding: .utf8)
+        XCTAssertTrue(whole.contains("earlier start: ready"), "the log itself keeps the history")
+    }
+
     func testRunQuotesTheLogOfAFailedProgram() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }

@@ -203,7 +203,7 @@ final class ManifestParserTests: XCTestCase {
         XCTAssertEqual(lab.id, "week07")
         XCTAssertEqual(lab.infrastructure.map(\.name), ["redis", "postgres", "prometheus", "queue"])
         XCTAssertEqual(lab.scenario?.actions.count, 8)
-        XCTAssertEqual(lab.measurements.map(\.name), ["p99", "breaker_open", "slowest_span_service", "p99_ms"])
+        XCTAssertEqual(lab.measurements.map(\.name), ["p99", "breaker_open", "backend_self_time", "p99_ms"])
         XCTAssertEqual(lab.test, TestSpec(durationScale: 0.4, minDurationScale: 0.4, variants: ["before", "after"]))
     }
 

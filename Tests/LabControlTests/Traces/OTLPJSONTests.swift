@@ -118,4 +118,21 @@ final class OTLPJSONTests: XCTestCase {
         XCTAssertEqual(problem(#"{"resourceSpans":[7]}"#), "resourceSpans[0]: expected an object")
         XCTAssertEqual(problem(#"{"resourceSpans":{}}"#), "resourceSpans: expected an array")
     }
+
+    /// Doubles arrive exactly as their text says and survive our encoding and decoding bit for bit
+    /// (found by fuzzing: Foundation's JSONSerialization read some one unit in the last place off).
+    func testDoublesAreExactBothWays() throws {
+        let texts = ["0.2500000002219167", "123456789.12345678", "0.0030517578125", "5e-324", "1.7976931348623157e308", "-2.5e-10"]
+        for text in texts {
+            let json = #"{"resourceSpans":[{"resource":{"attributes":[{"key":"d","value":{"doubleValue":"# + text + "}}]}}]}"
+            let request = try OTLPJSON.decodeRequest(Array(json.utf8))
+            XCTAssertEqual(request.resourceSpans[0].resource.attributes[0].value, .double(Double(text)!), text)
+        }
+        for value in texts.map { Double($0)! } + [-0.0, 0.0, .nan, .infinity, -.infinity, 0.1 + 0.2] {
+            let request = OTLP.ExportTraceServiceRequest(resourceSpans: [OTLP.ResourceSpans(resource: OTLP.Resource(attributes: [OTLP.KeyValue("d", .double(value))]))])
+            let back = try OTLPJSON.decodeRequest(OTLPJSON.encode(request))
+            guard case .double(let decoded) = back.resourceSpans[0].resource.attributes[0].value else { return XCTFail("\(value)") }
+            XCTAssertEqual(decoded.bitPattern, value.bitPattern, "\(value)")
+        }
+    }
 }

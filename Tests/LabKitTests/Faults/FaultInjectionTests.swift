@@ -175,6 +175,25 @@ final class FaultInjectionTests: XCTestCase {
         XCTAssertEqual(authorised.status, 200)
         let answer9 = try await http(.GET, svc.baseURL + "/chosen")
         XCTAssertEqual(answer9.status, 502)
+
+        // The scheme is case-insensitive (RFC 9110 §11.1); the token is not.
+        for scheme in ["bearer", "BEARER", "bEaReR"] {
+            let lower = try await http(.GET, svc.baseURL + "/admin/config", headers: [("authorization", "\(scheme) s3cret")])
+            XCTAssertEqual(lower.status, 200, "scheme '\(scheme)'")
+        }
+        let wrongCase = try await http(.GET, svc.baseURL + "/admin/config", headers: [("authorization", "Bearer S3CRET")])
+        XCTAssertEqual(wrongCase.status, 403)
+    }
+
+    func testBearerSchemeParsing() {
+        XCTAssertTrue(AdminGuard.presentsBearer("t0k", "Bearer t0k"))
+        XCTAssertTrue(AdminGuard.presentsBearer("t0k", "bearer t0k"))
+        XCTAssertTrue(AdminGuard.presentsBearer("t0k", "BEARER   t0k"))
+        XCTAssertFalse(AdminGuard.presentsBearer("t0k", "Basic t0k"))
+        XCTAssertFalse(AdminGuard.presentsBearer("t0k", "Bearer t0kk"))
+        XCTAssertFalse(AdminGuard.presentsBearer("t0k", "Bearer"))
+        XCTAssertFalse(AdminGuard.presentsBearer("t0k", "t0k"))
+        XCTAssertFalse(AdminGuard.presentsBearer("t0k", nil))
     }
 
     func testOnlyLoopbackAddressesCountAsInternal() throws {

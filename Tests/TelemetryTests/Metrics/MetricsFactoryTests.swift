@@ -41,9 +41,9 @@ final class MetricsFactoryTests: XCTestCase {
         let text = registry.render(.prometheusText)
         XCTAssertTrue(text.contains("# TYPE http_server_request_duration_seconds histogram\n"))
         XCTAssertEqual(
-            samples(text, named: "http_server_request_duration_seconds_bucket").filter { $0.contains("le=\"0.1\"") || $0.contains("le=\"0.5\"") || $0.contains("+Inf") },
+            samples(text, named: "http_server_request_duration_seconds_bucket").filter { $0.contains("le=\"0.06816\"") || $0.contains("le=\"0.5\"") || $0.contains("+Inf") },
             [
-                "http_server_request_duration_seconds_bucket{http_response_status_code=\"200\",le=\"0.1\"} 1",
+                "http_server_request_duration_seconds_bucket{http_response_status_code=\"200\",le=\"0.06816\"} 1",  // 2^(-31/8) s
                 "http_server_request_duration_seconds_bucket{http_response_status_code=\"200\",le=\"0.5\"} 2",
                 "http_server_request_duration_seconds_bucket{http_response_status_code=\"200\",le=\"+Inf\"} 3",
             ])

@@ -80,13 +80,21 @@ final class PrometheusTextTests: XCTestCase {
         XCTAssertEqual(counts.map { $0.split(separator: " ").last! }, ["5", "42", "79"])
     }
 
-    func testDefaultBucketsSpanFiveMillisecondsToTenSeconds() {
+    func testDefaultBucketsAreNinePercentApartFromOneMillisecondToSixtyFourSeconds() {
         let registry = MetricsRegistry()
         let h = registry.histogram("d_seconds")
-        XCTAssertEqual(h.upperBounds, [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
+        XCTAssertEqual(Array(h.upperBounds.prefix(4)), [0.0001, 0.00025, 0.0005, 0.0009766])
+        XCTAssertEqual(h.upperBounds.last, 64)
+        XCTAssertTrue(h.upperBounds.contains(1) && h.upperBounds.contains(0.5) && h.upperBounds.contains(2))
+        // Above 1 ms no bucket is wider than 9.1 %: histogram_quantile's interpolation error stays below that.
+        for (low, high) in zip(h.upperBounds.dropFirst(3), h.upperBounds.dropFirst(4)) {
+            XCTAssertLessThan(high / low, 1.0911, "\(low) → \(high)")
+            XCTAssertGreaterThan(high / low, 1.0895, "\(low) → \(high)")
+        }
         let text = registry.render(.prometheusText)
-        XCTAssertTrue(text.contains("d_seconds_bucket{le=\"0.005\"} 0\n"))
-        XCTAssertTrue(text.contains("d_seconds_bucket{le=\"10.0\"} 0\n"))
+        XCTAssertTrue(text.contains("d_seconds_bucket{le=\"0.0005\"} 0\n"))
+        XCTAssertTrue(text.contains("d_seconds_bucket{le=\"0.2973\"} 0\n"), "2^(-14/8) s, rounded to four digits")
+        XCTAssertTrue(text.contains("d_seconds_bucket{le=\"64.0\"} 0\n"))
     }
 
     func testNumberFormatting() {

@@ -28,6 +28,10 @@ public protocol InfrastructureKind: Sendable {
     func start(_ item: InfrastructureSpec, _ context: InfrastructureContext) async throws -> StartedInfrastructure
     /// How the compose path runs it (nil: it has no compose service).
     func composeImage(_ item: InfrastructureSpec) -> ComposeImages?
+    /// Fault proxies the kind puts on links inside it (a primary's replication link to a standby),
+    /// by the name `proxy_toxic` uses; it starts them and lists their admin APIs in its endpoints as
+    /// `<proxy name>-proxy`. `proxied: true` is the proxy in front of the whole item, not one of these.
+    func proxyNames(_ item: InfrastructureSpec) -> [String]
 }
 
 extension InfrastructureKind {
@@ -37,13 +41,14 @@ extension InfrastructureKind {
     public var runsNatively: Bool { true }
     public func validate(_ settings: InfrastructureSettingsReader) throws {}
     public func composeImage(_ item: InfrastructureSpec) -> ComposeImages? { nil }
+    public func proxyNames(_ item: InfrastructureSpec) -> [String] { [] }
 }
 
 /// Every kind the platform knows. A kind not listed here still parses (it is shown in
 /// `labctl list`) but cannot run: the lab says which kind is missing.
 public enum InfrastructureKinds {
     public static let all: [any InfrastructureKind] = [
-        RedisKind(), PostgresKind(), PrometheusKind(),
+        RedisKind(), PostgresKind(), PrometheusKind(), EtcdKind(),
     ]
 
     /// The kind named `name` (or one of its aliases).

@@ -1,0 +1,1 @@
+../../../Sources/LabControl/Compose/ComposeLayout.swift

@@ -1,0 +1,1 @@
+../../../Sources/LabControl/Load/KeySampler.swift

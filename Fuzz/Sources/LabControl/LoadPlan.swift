@@ -1,0 +1,1 @@
+../../../Sources/LabControl/Load/LoadPlan.swift

@@ -1,0 +1,1 @@
+../../../Sources/LabControl/Infrastructure/Kinds/PostgresKind.swift

@@ -1,0 +1,1 @@
+../../../Sources/LabControl/Catalog/PromQLChecker.swift

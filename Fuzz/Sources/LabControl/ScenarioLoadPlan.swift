@@ -1,0 +1,1 @@
+../../../Sources/LabControl/Scenario/ScenarioLoadPlan.swift

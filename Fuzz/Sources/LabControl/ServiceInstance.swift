@@ -1,0 +1,1 @@
+../../../Sources/LabControl/Runtime/ServiceInstance.swift

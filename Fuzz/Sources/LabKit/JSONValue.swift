@@ -1,0 +1,1 @@
+../../../Sources/LabKit/Service/JSONValue.swift

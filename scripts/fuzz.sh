@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Fuzzes the decoders that read untrusted bytes (see Fuzz/README.md): builds Fuzz/ with libFuzzer
+# and runs each target for SECONDS (default 20) from the committed seed corpus, Fuzz/Corpus/<target>.
+# New inputs go to a scratch directory, never into the committed corpus; a crash, trap or failed
+# invariant leaves its input in Fuzz/findings/ and makes this script fail.
+#
+#   scripts/fuzz.sh            every target, 20 s each (what `make test` runs)
+#   scripts/fuzz.sh 600 FuzzOTLPJSON
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-20}
+shift || true
+targets=("$@")
+((${#targets[@]})) || targets=(FuzzProtobuf FuzzOTLPJSON FuzzTraceSegment FuzzManifest)
+
+echo "fuzz: building Fuzz/ with -sanitize=fuzzer (release, testable)"
+(cd Fuzz && swift build -c release --sanitize=fuzzer -Xswiftc -enable-testing 2>&1 | grep -E "error|warning: |Compiling Fuzz|Build complete" || true)
+bin=Fuzz/.build/release
+findings=Fuzz/findings
+mkdir -p "$findings"
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+# Let libFuzzer, not the Swift runtime's backtracer, handle a crash: it saves the input that caused it.
+export SWIFT_BACKTRACE=enable=no
+failed=0
+for target in "${targets[@]}"; do
+  [[ -x "$bin/$target" ]] || { echo "fuzz: $bin/$target was not built" >&2; exit 1; }
+  mkdir -p "$scratch/$target"
+  log="$scratch/$target.log"
+  set +e
+  "$bin/$target" "$scratch/$target" "Fuzz/Corpus/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="$findings/$target-" >"$log" 2>&1
+  status=$?
+  set -e
+  runs=$(grep -Eo '^stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' || echo 0)
+  rate=$(grep -Eo '^stat::average_exec_per_sec: *[0-9]+' "$log" | grep -Eo '[0-9]+$' || echo 0)
+  coverage=$(grep -Eo 'cov: [0-9]+' "$log" | tail -1 || true)
+  if ((status == 0)); then
+    echo "fuzz: $target: ${seconds}s, $runs runs, $rate exec/s, $coverage, no finding"
+  else
+    failed=1
+    echo "fuzz: $target FAILED (exit $status) after $runs runs; input saved under $findings/:" >&2
+    grep -E "Fatal error|ERROR|SUMMARY|Test unit written|precondition" "$log" | head -20 >&2
+  fi
+done
+exit $failed

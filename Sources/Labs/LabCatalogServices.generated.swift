@@ -17,7 +17,6 @@ enum LabCatalogServices {
         LabServiceRegistry.Lab(week: 13, slug: "idempotency-keys", title: "Idempotency keys: retries that never charge twice", roles: IdempotencyKeysLab.roles).declaringKnobs(IdempotencyKeysLab.knobs),
         LabServiceRegistry.Lab(week: 14, slug: "eventual-consistency", title: "Eventual consistency: reading your own writes from a lagging replica", roles: EventualConsistencyLab.roles).declaringKnobs(EventualConsistencyLab.knobs),
         LabServiceRegistry.Lab(week: 21, slug: "race-conditions", title: "Race conditions: lost updates and overselling", roles: RaceConditionsLab.roles).declaringKnobs(RaceConditionsLab.knobs),
-        LabServiceRegistry.Lab(week: 23, slug: "graceful-degradation", title: "Graceful degradation: a hanging dependency costs a block, not the page", roles: GracefulDegradationLab.roles).declaringKnobs(GracefulDegradationLab.knobs),
         LabServiceRegistry.Lab(week: 24, slug: "job-scheduler", title: "Job scheduler: claims, leases and one scheduler", roles: JobSchedulerLab.roles).declaringKnobs(JobSchedulerLab.knobs),
         LabServiceRegistry.Lab(week: 26, slug: "adaptive-concurrency", title: "Adaptive concurrency: a gateway limit that follows the backend's capacity", roles: AdaptiveConcurrencyLab.roles).declaringKnobs(AdaptiveConcurrencyLab.knobs),
         LabServiceRegistry.Lab(week: 27, slug: "change-data-capture", title: "Change data capture: polling a table vs reading its log", roles: ChangeDataCaptureLab.roles).declaringKnobs(ChangeDataCaptureLab.knobs),
@@ -26,7 +25,6 @@ enum LabCatalogServices {
         LabServiceRegistry.Lab(week: 35, slug: "load-shedding", title: "Load shedding: serve what you can, fast, and refuse the rest", roles: LoadSheddingLab.roles).declaringKnobs(LoadSheddingLab.knobs),
         LabServiceRegistry.Lab(week: 36, slug: "ticket-booking", title: "Ticket booking: holds, expiry and double bookings", roles: TicketBookingLab.roles).declaringKnobs(TicketBookingLab.knobs),
         LabServiceRegistry.Lab(week: 41, slug: "two-phase-commit", title: "Two-phase commit: atomic transfers across two databases, and the coordinator that dies", roles: TwoPhaseCommitLab.roles).declaringKnobs(TwoPhaseCommitLab.knobs),
-        LabServiceRegistry.Lab(week: 47, slug: "bulkhead-isolation", title: "Bulkhead isolation: connection pools and threads, sized by Little's law", roles: BulkheadIsolationLab.roles).declaringKnobs(BulkheadIsolationLab.knobs),
         LabServiceRegistry.Lab(week: 51, slug: "timeout-budgets", title: "Timeout budgets: a deadline that travels, and work that stops when nobody waits", roles: TimeoutBudgetsLab.roles).declaringKnobs(TimeoutBudgetsLab.knobs),
         LabServiceRegistry.Lab(week: 52, slug: "speculative-execution", title: "Speculative execution: hedged requests cut the tail, until they are the load", roles: SpeculativeExecutionLab.roles).declaringKnobs(SpeculativeExecutionLab.knobs),
     ]

@@ -17,6 +17,7 @@ enum LabCatalogServices {
         LabServiceRegistry.Lab(week: 13, slug: "idempotency-keys", title: "Idempotency keys: retries that never charge twice", roles: IdempotencyKeysLab.roles).declaringKnobs(IdempotencyKeysLab.knobs),
         LabServiceRegistry.Lab(week: 14, slug: "eventual-consistency", title: "Eventual consistency: reading your own writes from a lagging replica", roles: EventualConsistencyLab.roles).declaringKnobs(EventualConsistencyLab.knobs),
         LabServiceRegistry.Lab(week: 21, slug: "race-conditions", title: "Race conditions: lost updates and overselling", roles: RaceConditionsLab.roles).declaringKnobs(RaceConditionsLab.knobs),
+        LabServiceRegistry.Lab(week: 23, slug: "graceful-degradation", title: "Graceful degradation: a hanging dependency costs a block, not the page", roles: GracefulDegradationLab.roles).declaringKnobs(GracefulDegradationLab.knobs),
         LabServiceRegistry.Lab(week: 24, slug: "job-scheduler", title: "Job scheduler: claims, leases and one scheduler", roles: JobSchedulerLab.roles).declaringKnobs(JobSchedulerLab.knobs),
         LabServiceRegistry.Lab(week: 26, slug: "adaptive-concurrency", title: "Adaptive concurrency: a gateway limit that follows the backend's capacity", roles: AdaptiveConcurrencyLab.roles).declaringKnobs(AdaptiveConcurrencyLab.knobs),
         LabServiceRegistry.Lab(week: 27, slug: "change-data-capture", title: "Change data capture: polling a table vs reading its log", roles: ChangeDataCaptureLab.roles).declaringKnobs(ChangeDataCaptureLab.knobs),

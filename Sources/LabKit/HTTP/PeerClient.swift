@@ -12,7 +12,8 @@ import Tracing
 /// Each call: a client span (`GET`, or `GET /work` when a route template is given) that is the parent
 /// of the callee's server span via `traceparent`; `http_client_request_duration_seconds{server_address,
 /// http_request_method,http_response_status_code}`; a per-call timeout, capped by what is left of the
-/// incoming request's deadline, which is forwarded as `x-request-timeout-ms`.
+/// incoming request's deadline, which is forwarded as `x-request-timeout-ms`. With a `pool`, the call
+/// leases one of that pool's connections first (the wait is part of the call's time).
 public struct PeerClient: Sendable {
     public let name: String
     /// Base URL without a trailing slash, e.g. `http://127.0.0.1:8081`.
@@ -22,6 +23,9 @@ public struct PeerClient: Sendable {
     public var maxResponseBytes = 8 * 1024 * 1024
     /// false: a 3xx answer is returned (with its `location` header) instead of followed.
     public var followsRedirects = true
+    /// The connection pool the calls go through; nil: the process-wide client (`LabHTTPClient.shared`,
+    /// or `.notFollowingRedirects` when `followsRedirects` is false; a pool follows redirects).
+    public var pool: ConnectionPool?
 
     public init(name: String, baseURL: String, defaultTimeout: Duration = .seconds(10)) {
         self.name = name
@@ -85,11 +89,20 @@ public struct PeerClient: Sendable {
                     dimensions: [("server_address", serverAddress), ("http_request_method", method.rawValue), ("http_response_status_code", statusLabel)]
                 ).recordInterval(since: start)
             }
+            let nioDeadline = NIODeadline.now() + .nanoseconds(budget.nanoseconds)
+            let prepared = request
+            let maxResponseBytes = maxResponseBytes
+            @Sendable func perform(on client: HTTPClient) async throws -> (HTTPClientResponse, ByteBuffer) {
+                let response = try await client.execute(prepared, deadline: nioDeadline)
+                return (response, try await response.body.collect(upTo: maxResponseBytes))
+            }
             do {
-                let nioDeadline = NIODeadline.now() + .nanoseconds(budget.nanoseconds)
-                let http = followsRedirects ? LabHTTPClient.shared : LabHTTPClient.notFollowingRedirects
-                let response = try await http.execute(request, deadline: nioDeadline)
-                let bytes = try await response.body.collect(upTo: maxResponseBytes)
+                let (response, bytes) =
+                    if let pool {
+                        try await pool.withLease(peer: name) { try await perform(on: pool.client) }
+                    } else {
+                        try await perform(on: followsRedirects ? LabHTTPClient.shared : LabHTTPClient.notFollowingRedirects)
+                    }
                 statusLabel = String(response.status.code)
                 span.attributes["http.response.status_code"] = Int(response.status.code)
                 if response.status.code >= 500 { span.setStatus(.init(code: .error)) }
@@ -102,6 +115,10 @@ public struct PeerClient: Sendable {
                 span.setStatus(.init(code: .error))
                 span.attributes["error.type"] = "\(error)"
                 throw PeerError.unavailable(peer: name, reason: "\(error)")
+            } catch let error as PeerError {
+                span.setStatus(.init(code: .error))
+                span.attributes["error.type"] = "pool_timeout"
+                throw error
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
@@ -136,6 +153,8 @@ public enum PeerError: Error, CustomStringConvertible, Sendable {
     case unavailable(peer: String, reason: String)
     case deadlineExceeded(peer: String)
     case notConfigured(peer: String, variable: String)
+    /// Every connection of the pool stayed leased for the pool's whole `maxWait`.
+    case poolTimeout(peer: String, pool: String)
 
     public var description: String {
         switch self {
@@ -143,6 +162,7 @@ public enum PeerError: Error, CustomStringConvertible, Sendable {
         case .unavailable(let peer, let reason): "\(peer): unavailable (\(reason))"
         case .deadlineExceeded(let peer): "\(peer): not called, the request's deadline has already passed"
         case .notConfigured(let peer, let variable): "\(peer): \(variable) is not set"
+        case .poolTimeout(let peer, let pool): "\(peer): no free connection in pool '\(pool)'"
         }
     }
 }

@@ -107,6 +107,14 @@ final class AdaptiveConcurrencyLimiterTests: XCTestCase {
                 sample: ConcurrencySample(rtt: .milliseconds(10), inFlight: 30, didDrop: false)), 100, "idle: hold")
     }
 
+    func testVegasSmoothingMovesTheLimitOnlyPartOfTheWay() {
+        let vegas = VegasLimit(initialLimit: 100, minLimit: 1, maxLimit: 1000, smoothing: 0.25)
+        let noQueue = ConcurrencySample(rtt: .milliseconds(10), inFlight: 100, didDrop: false)
+        XCTAssertEqual(vegas.update(limit: 100, rttNoLoad: .milliseconds(10), sample: noQueue), 103, "a quarter of + beta (12)")
+        let bigQueue = ConcurrencySample(rtt: .milliseconds(20), inFlight: 100, didDrop: false)
+        XCTAssertEqual(vegas.update(limit: 100, rttNoLoad: .milliseconds(10), sample: bigQueue), 99.5, "a quarter of - log10 (2)")
+    }
+
     func testVegasLimiterLearnsTheNoLoadLatency() {
         let clock = ManualClock()
         let limiter = AdaptiveConcurrencyLimiter(

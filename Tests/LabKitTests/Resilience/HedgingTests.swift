@@ -157,4 +157,85 @@ final class HedgingTests: XCTestCase {
         let winner = try await boundedValue(call)
         XCTAssertEqual(winner, 2)
     }
+
+    func testLatencyWindowPercentiles() {
+        let window = LatencyWindow(capacity: 100, minimumSamples: 10, recomputeEvery: 1)
+        for ms in 1...9 { window.record(.milliseconds(ms)) }
+        XCTAssertNil(window.percentile(95), "too few samples")
+        window.record(.milliseconds(10))
+        XCTAssertEqual(window.percentile(50), .milliseconds(5))
+        XCTAssertEqual(window.percentile(95), .milliseconds(10))
+        XCTAssertEqual(window.percentile(0), .milliseconds(1))
+        // Full: the oldest samples make way for new ones.
+        for _ in 1...100 { window.record(.milliseconds(200)) }
+        XCTAssertEqual(window.count, 100)
+        XCTAssertEqual(window.percentile(1), .milliseconds(200))
+    }
+
+    func testPercentileDelayUsesTheFallbackUntilTheWindowFillsThenFollowsIt() async throws {
+        let clock = ManualClock()
+        let metrics = ResilienceTestMetrics()
+        let window = LatencyWindow(capacity: 100, minimumSamples: 20, recomputeEvery: 1)
+        let policy = HedgingPolicy(delay: .percentile(95, of: window, minimum: .milliseconds(2), fallback: .milliseconds(500)))
+        let hedger = Hedger(name: "h", policy: policy, clock: clock, metricsFactory: metrics)
+        XCTAssertEqual(policy.hedgeDelay, .milliseconds(500))
+        // Twenty first attempts: nineteen take 10 ms, one 40 ms (none is hedged: the delay is 500 ms).
+        for index in 1...20 {
+            let call = Task { try await hedger.execute { _ in try await clock.sleep(for: .milliseconds(index == 20 ? 40 : 10)) } }
+            try await awaitSleepers(clock, 2)
+            clock.advance(by: .milliseconds(index == 20 ? 40 : 10))
+            try await boundedValue(call)
+        }
+        XCTAssertEqual(window.count, 20, "every first attempt is recorded")
+        XCTAssertEqual(policy.hedgeDelay, .milliseconds(10), "p95 of 19 x 10 ms and 1 x 40 ms")
+        XCTAssertEqual(metrics.value("hedging_delay_seconds", ["name": "h"]), 0.5, "the last call still used the fallback")
+        XCTAssertEqual(metrics.counter("hedging_attempts_total", ["name": "h", "attempt_kind": "hedge"]), 0)
+        for _ in 1...100 { window.record(.microseconds(100)) }  // the window now holds only these
+        XCTAssertEqual(policy.hedgeDelay, .milliseconds(2), "never below the minimum")
+    }
+
+    func testACancelledLoserRecordsTheTimeUntilItWasCancelled() async throws {
+        let clock = ManualClock()
+        let window = LatencyWindow(capacity: 10, minimumSamples: 1, recomputeEvery: 1)
+        let hedger = Hedger(
+            name: "h", policy: HedgingPolicy(delay: .percentile(95, of: window, fallback: .milliseconds(100))), clock: clock,
+            metricsFactory: ResilienceTestMetrics())
+        let call = Task {
+            try await hedger.execute { attempt -> Int in
+                try await clock.sleep(for: attempt == 1 ? .seconds(10) : .milliseconds(20))
+                return attempt
+            }
+        }
+        try await awaitSleepers(clock, 2)
+        clock.advance(by: .milliseconds(100))  // the hedge goes out
+        try await awaitSleepers(clock, 2)
+        clock.advance(by: .milliseconds(20))  // and wins at 120 ms
+        let winner = try await boundedValue(call)
+        XCTAssertEqual(winner, 2)
+        XCTAssertEqual(window.count, 1, "only first attempts are recorded")
+        XCTAssertEqual(window.percentile(100), .milliseconds(120), "the loser ran 120 ms before it was cancelled")
+    }
+
+    func testABudgetCapsHedgesAtAShareOfCalls() async throws {
+        let clock = ManualClock()
+        let metrics = ResilienceTestMetrics()
+        // Half a hedge per call, at most one saved up: calls 1 and 3 may hedge, call 2 may not.
+        let budget = RetryBudget(name: "hedges", throttling: nil, percentage: .init(ratio: 0.5, burst: 1), metricsFactory: metrics)
+        let hedger = Hedger(
+            name: "h", policy: HedgingPolicy(delay: .fixed(.milliseconds(100)), budget: budget), clock: clock, metricsFactory: metrics)
+        for call in 1...3 {
+            let task = Task { try await hedger.execute { attempt in try await clock.sleep(for: attempt == 1 ? .seconds(1) : .milliseconds(10)) } }
+            try await awaitSleepers(clock, 2)  // the first attempt and the hedge timer
+            clock.advance(by: .milliseconds(100))
+            let deniedSoFar = call >= 2 ? 1 : 0
+            try await eventually {
+                metrics.counter("hedging_attempts_total", ["name": "h", "attempt_kind": "hedge"]) + metrics.counter("retry_budget_denied_total", ["name": "hedges"])
+                    == call
+            }
+            XCTAssertEqual(metrics.counter("retry_budget_denied_total", ["name": "hedges"]), deniedSoFar, "call \(call)")
+            clock.advance(by: .seconds(1))
+            try await boundedValue(task)
+        }
+        XCTAssertEqual(metrics.counter("hedging_attempts_total", ["name": "h", "attempt_kind": "hedge"]), 2)
+    }
 }

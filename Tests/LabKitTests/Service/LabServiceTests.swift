@@ -151,3 +151,41 @@ final class LabServiceTests: XCTestCase {
         }
     }
 }
+
+final class ClientDisconnectTests: XCTestCase {
+    func testWorkIsCancelledWhenTheClientGivesUp() async throws {
+        let outcome = ResilienceBox<String?>(nil)
+        let svc = try await RunningService.start(name: "disconnect-test") { service in
+            service.router.get("/work") { request, _ -> Response in
+                try await request.cancellingOnClientDisconnect {
+                    do {
+                        try await Task.sleep(for: .seconds(10))
+                        outcome.update { $0 = "finished" }
+                    } catch {
+                        outcome.update { $0 = "cancelled" }
+                        throw error
+                    }
+                    return Response(status: .ok)
+                }
+            }
+            service.router.get("/quick") { request, _ -> Response in
+                try await request.cancellingOnClientDisconnect { .json("quick") }
+            }
+        }
+        defer { Task { await svc.stop() } }
+        // The client waits 300 ms, then closes the connection.
+        let (_, seconds) = await timed { try? await http(.GET, svc.baseURL + "/work", timeout: .milliseconds(300)) }
+        XCTAssertLessThan(seconds, 5)
+        try await eventually { outcome.value != nil }
+        XCTAssertEqual(outcome.value, "cancelled", "the server stopped the work when the client left")
+        let metrics = try await http(.GET, svc.baseURL + "/metrics")
+        XCTAssertTrue(
+            metrics.body.contains(#"http_route="/work",http_response_status_code="499""#), "the abandoned request is counted as 499")
+        for _ in 1...3 {  // one after another: the connection is closed after each answer, the next one opens anew
+            let answer = try await http(.GET, svc.baseURL + "/quick")
+            XCTAssertEqual(answer.status, 200)
+            XCTAssertEqual(answer.json, "quick", "a client that stays gets its answer")
+            XCTAssertEqual(answer.headers["connection"].first, "close", "and is told not to reuse the connection")
+        }
+    }
+}

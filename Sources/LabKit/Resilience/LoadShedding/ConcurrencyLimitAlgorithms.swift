@@ -71,16 +71,24 @@ public struct AIMDLimit: Sendable {
 ///
 /// `rttNoLoad` is the lowest RTT the limiter has seen and is never forgotten here; Netflix's version
 /// re-probes it periodically, which matters when the dependency's baseline latency shifts for good.
+///
+/// `smoothing` (Netflix's parameter of that name) moves the limit only that share of the way to the
+/// new value: `limit + smoothing * (new - limit)`. At 1 every sample moves it fully; lower values damp
+/// the swings that come from each sample's RTT describing the queue as it was when that request
+/// started, not as it is now.
 public struct VegasLimit: Sendable {
     public var initialLimit: Int
     public var minLimit: Int
     public var maxLimit: Int
+    public var smoothing: Double
 
-    public init(initialLimit: Int = 20, minLimit: Int = 1, maxLimit: Int = 1000) {
+    public init(initialLimit: Int = 20, minLimit: Int = 1, maxLimit: Int = 1000, smoothing: Double = 1) {
         precondition(minLimit >= 1 && minLimit <= initialLimit && initialLimit <= maxLimit)
+        precondition(smoothing > 0 && smoothing <= 1)
         self.initialLimit = initialLimit
         self.minLimit = minLimit
         self.maxLimit = maxLimit
+        self.smoothing = smoothing
     }
 
     /// The next (real-valued) limit after `sample`, given the lowest RTT seen so far.
@@ -105,6 +113,7 @@ public struct VegasLimit: Sendable {
                 return limit
             }
         }
-        return min(Double(maxLimit), max(Double(minLimit), next))
+        let smoothed = limit + smoothing * (next - limit)
+        return min(Double(maxLimit), max(Double(minLimit), smoothed))
     }
 }

@@ -16,21 +16,33 @@ public struct PostgresClusterTemplate: Sendable {
     public init(cache: URL) { self.cache = cache }
 
     /// Copies the template's data directory to `data` (making the template first if needed): a cluster
-    /// with the role, the database and, when given, `initSQL` already applied.
+    /// with the role, the database and, when given, `initSQL` already applied — by a server that ran
+    /// with the lab's `settings` (init.sql may need them: a logical slot needs `wal_level: logical`).
     /// Returns false, having copied nothing, when no template can be made here.
     func copy(
-        to data: URL, database: String, user: String, initSQL: String? = nil, postgres: URL, locator: ProgramLocator
+        to data: URL, database: String, user: String, initSQL: String? = nil, settings: [String: String] = [:],
+        postgres: URL, locator: ProgramLocator
     ) async throws -> Bool {
-        var key = String("\(postgres.deletingLastPathComponent().path)-\(user)-\(database)"
-            .map { $0.isLetter || $0.isNumber ? $0 : "_" })
-        if let initSQL { key += "-init-" + Self.fingerprint(initSQL) }
+        var key = String(
+            "\(postgres.deletingLastPathComponent().path)-\(user)-\(database)"
+                .map { $0.isLetter || $0.isNumber ? $0 : "_" })
+        if let initSQL {
+            key += "-init-" + Self.fingerprint(initSQL)
+            if !settings.isEmpty {
+                key +=
+                    "-settings-"
+                    + Self.fingerprint(settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"))
+            }
+        }
         let directory = cache.appendingPathComponent("postgres", isDirectory: true)
         let ready = directory.appendingPathComponent(String(key), isDirectory: true)
         let files = FileManager.default
         if !files.fileExists(atPath: ready.appendingPathComponent("PG_VERSION").path) {
             try await withLock(directory.appendingPathComponent("template.lock")) {
                 guard !files.fileExists(atPath: ready.appendingPathComponent("PG_VERSION").path) else { return }
-                try await make(ready, in: directory, database: database, user: user, initSQL: initSQL, locator: locator)
+                try await make(
+                    ready, in: directory, database: database, user: user, initSQL: initSQL, settings: initSQL == nil ? [:] : settings,
+                    locator: locator)
             }
         }
         if files.fileExists(atPath: data.path) { try files.removeItem(at: data) }
@@ -42,15 +54,20 @@ public struct PostgresClusterTemplate: Sendable {
     }
 
     /// initdb, start, create the role and database, apply init.sql, stop cleanly, keep the data directory.
-    private func make(_ ready: URL, in directory: URL, database: String, user: String, initSQL: String?, locator: ProgramLocator) async throws {
+    private func make(
+        _ ready: URL, in directory: URL, database: String, user: String, initSQL: String?, settings: [String: String],
+        locator: ProgramLocator
+    ) async throws {
         let scratch = directory.appendingPathComponent("making-\(getpid())", isDirectory: true)
         try? FileManager.default.removeItem(at: scratch)
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let server = try await PostgresServer.start(directory: scratch, database: database, user: user, initSQL: initSQL, locator: locator)
+        let server = try await PostgresServer.start(
+            directory: scratch, database: database, user: user, initSQL: initSQL, locator: locator, settings: settings)
         await server.stop()
         if let status = server.process.exitStatus, status != .exited(0) {
-            throw ServerStartError(server: "postgres (template)", reason: "it did not shut down cleanly: \(status)", logTail: server.process.logTail())
+            throw ServerStartError(
+                server: "postgres (template)", reason: "it did not shut down cleanly: \(status)", logTail: server.process.logTail())
         }
         try FileManager.default.moveItem(at: scratch.appendingPathComponent("data"), to: ready)
     }

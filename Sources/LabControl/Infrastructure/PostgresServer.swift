@@ -25,8 +25,10 @@ public final class PostgresServer: Sendable {
 
     private let ownsSocketDirectory: Bool
 
-    private init(port: Int, database: String, user: String, directory: URL, socketDirectory: URL,
-                 ownsSocketDirectory: Bool, process: ChildProcess) {
+    private init(
+        port: Int, database: String, user: String, directory: URL, socketDirectory: URL,
+        ownsSocketDirectory: Bool, process: ChildProcess
+    ) {
         self.port = port
         self.database = database
         self.user = user
@@ -59,7 +61,7 @@ public final class PostgresServer: Sendable {
         var copied = false
         if let template {
             copied = try await template.copy(
-                to: data, database: database, user: user, initSQL: initSQL, postgres: postgres, locator: locator)
+                to: data, database: database, user: user, initSQL: initSQL, settings: settings, postgres: postgres, locator: locator)
         }
         if !copied {
             try await ChildProcess.run(
@@ -79,8 +81,9 @@ public final class PostgresServer: Sendable {
                 do {
                     if !copied { try await server.createRoleAndDatabase(psql) }
                     for extra in databases where extra != database {
-                        try await server.psql(psql, database: "postgres", role: "postgres",
-                                              arguments: ["-c", "CREATE DATABASE \(server.quoted(extra)) OWNER \(server.quoted(user))"], log: "setup.log")
+                        try await server.psql(
+                            psql, database: "postgres", role: "postgres",
+                            arguments: ["-c", "CREATE DATABASE \(server.quoted(extra)) OWNER \(server.quoted(user))"], log: "setup.log")
                     }
                     if let initSQL {
                         let file = directory.appendingPathComponent("init.sql")
@@ -119,8 +122,10 @@ public final class PostgresServer: Sendable {
         do {
             try await ChildProcess.run(
                 name: "pg_basebackup", executable: basebackup,
-                arguments: ["-h", "127.0.0.1", "-p", "\(primary.port)", "-U", "postgres", "-D", data.path,
-                            "-X", "stream", "-c", "fast", "-C", "-S", slot, "--no-sync"],
+                arguments: [
+                    "-h", "127.0.0.1", "-p", "\(primary.port)", "-U", "postgres", "-D", data.path,
+                    "-X", "stream", "-c", "fast", "-C", "-S", slot, "--no-sync",
+                ],
                 environment: ChildProcess.minimalEnvironment(home: directory.path), directory: directory,
                 logFile: directory.appendingPathComponent("basebackup.log"), user: runAs, timeout: .seconds(120))
             // standby.signal: start in recovery and keep streaming (a standby, not a restore).
@@ -137,7 +142,8 @@ public final class PostgresServer: Sendable {
             standbySettings.merge(settings) { _, given in given }
             return try await withFreePortRetry { port in
                 try await spawnServer(
-                    postgres, name: applicationName, psql: psql, data: data, port: port, settings: standbySettings, database: primary.database,
+                    postgres, name: applicationName, psql: psql, data: data, port: port, settings: standbySettings,
+                    database: primary.database,
                     user: primary.user, directory: directory, socketDirectory: socketDirectory,
                     ownsSocketDirectory: ownsSocketDirectory, runAs: runAs, timeout: timeout)
             }
@@ -169,12 +175,15 @@ public final class PostgresServer: Sendable {
 
     /// `postgres` in the foreground as our child on `port`, then waits until it answers.
     private static func spawnServer(
-        _ postgres: URL, name: String = "postgres", psql: URL, data: URL, port: Int, settings: [String: String], database: String, user: String,
+        _ postgres: URL, name: String = "postgres", psql: URL, data: URL, port: Int, settings: [String: String], database: String,
+        user: String,
         directory: URL, socketDirectory: URL, ownsSocketDirectory: Bool, runAs: SystemUser?, timeout: Duration
     ) async throws -> PostgresServer {
         // A lab database holds nothing worth a disk flush; `settings` (the lab's) come last and win.
-        var all = ["listen_addresses": "127.0.0.1", "max_connections": "200",
-                   "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"]
+        var all = [
+            "listen_addresses": "127.0.0.1", "max_connections": "200",
+            "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
+        ]
         all.merge(settings) { _, given in given }
         let process = try ChildProcess.spawn(
             name: name, executable: postgres,
@@ -182,13 +191,14 @@ public final class PostgresServer: Sendable {
                 + all.keys.sorted().flatMap { ["-c", "\($0)=\(all[$0]!)"] },
             environment: ChildProcess.minimalEnvironment(home: directory.path), directory: directory,
             logFile: directory.appendingPathComponent("postgres.log"), user: runAs,
-            deathSignal: SIGQUIT)   // immediate shutdown; backends follow the postmaster
+            deathSignal: SIGQUIT) // immediate shutdown; backends follow the postmaster
         let server = PostgresServer(
             port: port, database: database, user: user, directory: directory,
             socketDirectory: socketDirectory, ownsSocketDirectory: ownsSocketDirectory, process: process)
         do {
             try await Readiness.wait(for: process, what: "postgres on port \(port)", timeout: timeout, interval: .milliseconds(100)) {
-                (try? await server.psql(psql, database: "postgres", role: "postgres", arguments: ["-c", "SELECT 1"], log: "ready.log")) != nil
+                (try? await server.psql(psql, database: "postgres", role: "postgres", arguments: ["-c", "SELECT 1"], log: "ready.log"))
+                    != nil
             }
         } catch {
             await process.stop(signal: SIGQUIT, grace: .seconds(5))
@@ -202,7 +212,7 @@ public final class PostgresServer: Sendable {
         let files = FileManager.default
         try files.createDirectory(at: directory, withIntermediateDirectories: true)
         let data = directory.appendingPathComponent("data")
-        if files.fileExists(atPath: data.path) { try files.removeItem(at: data) }   // always a fresh cluster
+        if files.fileExists(atPath: data.path) { try files.removeItem(at: data) } // always a fresh cluster
         try files.createDirectory(at: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let (socketDirectory, ownsSocketDirectory) = try makeSocketDirectory(in: directory)
         if let runAs {
@@ -227,8 +237,10 @@ public final class PostgresServer: Sendable {
     private func psql(_ program: URL, database: String, role: String, arguments: [String], log: String) async throws -> ChildProcess {
         try await ChildProcess.run(
             name: "psql", executable: program,
-            arguments: ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", socketDirectory.path, "-p", "\(port)",
-                        "-U", role, "-d", database] + arguments,
+            arguments: [
+                "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", socketDirectory.path, "-p", "\(port)",
+                "-U", role, "-d", database,
+            ] + arguments,
             environment: ChildProcess.minimalEnvironment(home: directory.path),
             directory: directory, logFile: directory.appendingPathComponent(log), timeout: .seconds(60))
     }
@@ -242,7 +254,8 @@ public final class PostgresServer: Sendable {
         guard geteuid() == 0 else { return nil }
         guard let user = SystemUser.named("postgres") else {
             throw ServerStartError(
-                server: "postgres", reason: "PostgreSQL refuses to run as root and there is no 'postgres' user "
+                server: "postgres",
+                reason: "PostgreSQL refuses to run as root and there is no 'postgres' user "
                     + "to run it as: install the Debian package 'postgresql' (apt-get install postgresql)", logTail: "")
         }
         return user

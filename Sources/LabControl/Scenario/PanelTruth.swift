@@ -63,23 +63,27 @@ public enum PanelTruth {
         public var description: String {
             func ms(_ s: Double?) -> String { s.map { String(format: "%.1f ms", $0 * 1000) } ?? "—" }
             let off = serverSeconds.map { $0 > 0 ? String(format: " (%+.0f%%)", (panelSeconds - $0) / $0 * 100) : "" } ?? ""
-            return "\(panel) (p\(Comparison.format(quantile * 100))) in \(phase): panel \(ms(panelSeconds)), server spans \(ms(serverSeconds))\(off)"
+            return
+                "\(panel) (p\(Comparison.format(quantile * 100))) in \(phase): panel \(ms(panelSeconds)), server spans \(ms(serverSeconds))\(off)"
                 + " of \(serverSpans), load generator \(ms(measuredSeconds)) of \(responses) responses"
         }
 
         /// Read back from `labctl run --json` (what `labctl verify` judges with `compare --from-results`).
         init?(json: [String: Any]) {
             guard let panel = json["panel"] as? String, let quantile = json["quantile"] as? Double, let phase = json["phase"] as? String,
-                  let panelSeconds = json["panel_seconds"] as? Double
+                let panelSeconds = json["panel_seconds"] as? Double
             else { return nil }
             let range = (json["server_range"] as? [Double]).flatMap { $0.count == 2 && $0[0] <= $0[1] ? $0[0]...$0[1] : nil }
-            self.init(panel: panel, quantile: quantile, phase: phase, panelSeconds: panelSeconds,
-                      serverSeconds: json["server_seconds"] as? Double, serverSpans: json["server_spans"] as? Int ?? 0,
-                      serverRange: range, measuredSeconds: json["measured_seconds"] as? Double, responses: json["responses"] as? Int ?? 0)
+            self.init(
+                panel: panel, quantile: quantile, phase: phase, panelSeconds: panelSeconds,
+                serverSeconds: json["server_seconds"] as? Double, serverSpans: json["server_spans"] as? Int ?? 0,
+                serverRange: range, measuredSeconds: json["measured_seconds"] as? Double, responses: json["responses"] as? Int ?? 0)
         }
 
-        public init(panel: String, quantile: Double, phase: String, panelSeconds: Double, serverSeconds: Double?, serverSpans: Int,
-                    serverRange: ClosedRange<Double>?, measuredSeconds: Double?, responses: Int) {
+        public init(
+            panel: String, quantile: Double, phase: String, panelSeconds: Double, serverSeconds: Double?, serverSpans: Int,
+            serverRange: ClosedRange<Double>?, measuredSeconds: Double?, responses: Int
+        ) {
             self.panel = panel
             self.quantile = quantile
             self.phase = phase
@@ -92,10 +96,12 @@ public enum PanelTruth {
         }
 
         var json: [String: Any] {
-            ["panel": panel, "quantile": quantile, "phase": phase, "panel_seconds": panelSeconds,
-             "server_seconds": serverSeconds ?? NSNull(), "server_spans": serverSpans,
-             "server_range": serverRange.map { [$0.lowerBound, $0.upperBound] } ?? NSNull(),
-             "measured_seconds": measuredSeconds ?? NSNull(), "responses": responses, "judged": judged, "agrees": agrees]
+            [
+                "panel": panel, "quantile": quantile, "phase": phase, "panel_seconds": panelSeconds,
+                "server_seconds": serverSeconds ?? NSNull(), "server_spans": serverSpans,
+                "server_range": serverRange.map { [$0.lowerBound, $0.upperBound] } ?? NSNull(),
+                "measured_seconds": measuredSeconds ?? NSNull(), "responses": responses, "judged": judged, "agrees": agrees,
+            ]
         }
     }
 
@@ -114,11 +120,11 @@ public enum PanelTruth {
         return manifest.dashboard.compactMap { panel in
             let q = panel.promql
             guard let match = quantilePattern.firstMatch(in: q, range: NSRange(q.startIndex..., in: q)),
-                  let range = Range(match.range(at: 1), in: q), let quantile = Double(q[range]), quantile > 0, quantile < 1
+                let range = Range(match.range(at: 1), in: q), let quantile = Double(q[range]), quantile > 0, quantile < 1
             else { return nil }
             let selectors = SeriesSelector.buckets(in: q)
             guard selectors.count == 1, let selector = selectors.first, selector.metric == "http_server_request_duration_seconds_bucket",
-                  selector.matchers.contains(where: { $0.label == "job" && $0.op == "=" && $0.value == role })
+                selector.matchers.contains(where: { $0.label == "job" && $0.op == "=" && $0.value == role })
             else { return nil }
             // Every other matcher may only pick a route (or a method) of the scenario's requests.
             var request: String?
@@ -146,7 +152,9 @@ public enum PanelTruth {
 
     /// While the lab is still up after a run: the comparable panels over each phase (one instant query
     /// per panel and phase), with the exact quantile of the server spans and the load generator's.
-    public static func readings(_ manifest: LabManifest, prometheus: PrometheusClient?, traces: TraceStore?, run: ScenarioRun) async -> [Reading] {
+    public static func readings(
+        _ manifest: LabManifest, prometheus: PrometheusClient?, traces: TraceStore?, run: ScenarioRun
+    ) async -> [Reading] {
         guard let prometheus, let role = manifest.scenario?.target ?? manifest.entryService?.role else { return [] }
         // (one instant query per panel and phase, and one for the phase's scrape times)
         let panels = comparablePanels(manifest)
@@ -155,7 +163,10 @@ public enum PanelTruth {
         var out: [Reading] = []
         let requests = manifest.scenario?.requests ?? []
         for panel in panels {
-            for window in run.phases {
+            // Not the first phase: the histogram's series (one per route and status) are born during
+            // it, and a counter that starts inside a window is counted from its first scrape on, bucket
+            // by bucket, so the panel's quantile there describes a different set of requests.
+            for window in run.phases.dropFirst() {
                 let query = overPhase(panel.promql, seconds: window.seconds)
                 guard let samples = try? await prometheus.instant(query, at: window.end), !samples.isEmpty else { continue }
                 // The histogram counts what was observed between the first and the last scrape inside
@@ -163,7 +174,8 @@ public enum PanelTruth {
                 let seconds = max(1, Int(window.seconds.rounded()))
                 let scrapes = (try? await prometheus.sampleTimes("up{job=\"\(role)\"}", seconds: seconds, at: window.end)) ?? []
                 let (from, to) = scrapes.count >= 2 ? (scrapes.first!, scrapes.last!) : (window.start, window.end)
-                let start = UInt64(from * 1e9), end = UInt64(to * 1e9)
+                let start = UInt64(from * 1e9)
+                let end = UInt64(to * 1e9)
                 let phase = run.load.phase(named: window.name)
                 for sample in samples where sample.value.isFinite {
                     // A panel `by (le, http_route)` draws one line per route: each is judged on its own.
@@ -176,14 +188,15 @@ public enum PanelTruth {
                         let ended = d.startNanos + d.durationNanos
                         return ended > start && ended <= end && (route == nil || d.tag("http.route") == route)
                     }.map(\.durationNanos)
-                    out.append(Reading(
-                        panel: panel.title + (perRoute.map { " [\($0)]" } ?? ""), quantile: panel.quantile, phase: window.name,
-                        panelSeconds: sample.value,
-                        serverSeconds: traces == nil ? nil : exactQuantile(durations, panel.quantile).map { Double($0) / 1e9 },
-                        serverSpans: durations.count,
-                        serverRange: exactRange(durations, panel.quantile),
-                        measuredSeconds: stats?.latency(atPercentile: panel.quantile * 100)?.seconds,
-                        responses: Int(stats?.latency.totalCount ?? 0)))
+                    out.append(
+                        Reading(
+                            panel: panel.title + (perRoute.map { " [\($0)]" } ?? ""), quantile: panel.quantile, phase: window.name,
+                            panelSeconds: sample.value,
+                            serverSeconds: traces == nil ? nil : exactQuantile(durations, panel.quantile).map { Double($0) / 1e9 },
+                            serverSpans: durations.count,
+                            serverRange: exactRange(durations, panel.quantile),
+                            measuredSeconds: stats?.latency(atPercentile: panel.quantile * 100)?.seconds,
+                            responses: Int(stats?.latency.totalCount ?? 0)))
                 }
             }
         }
@@ -204,7 +217,9 @@ public enum PanelTruth {
 
     /// The exact quantiles `rankSlack` ranks below and above, in seconds.
     static func exactRange(_ values: [UInt64], _ q: Double) -> ClosedRange<Double>? {
-        guard let low = exactQuantile(values, q, rankOffset: -rankSlack), let high = exactQuantile(values, q, rankOffset: rankSlack) else { return nil }
+        guard let low = exactQuantile(values, q, rankOffset: -rankSlack), let high = exactQuantile(values, q, rankOffset: rankSlack) else {
+            return nil
+        }
         return Double(low) / 1e9...Double(high) / 1e9
     }
 

@@ -13,7 +13,7 @@ import Glibc
 /// The block is `LAB_PORT_RANGE` (`labctl verify` gives each lab it runs at the same time its own,
 /// e.g. `20000-20499`), else one derived from the process id. A port something already listens on
 /// or holds is skipped; a server that still loses the race reports "address already in use" and
-/// the starters retry on the next port.
+/// the server starters (Redis, PostgreSQL, …) retry on the next port; a lab service fails its start.
 public enum FreePort {
     public static func next() throws -> Int {
         try nextInRange(range)
@@ -29,7 +29,10 @@ public enum FreePort {
         return first...(first + 499)
     }()
 
-    private static let cursor = Mutex(0)
+    /// Starts at a random place in the block: two processes that share a block (a verify's lab and a
+    /// test run whose process ids map to it) then rarely walk it in step and pick the same port at the
+    /// same moment, which a lab service (it does not retry on another port) would lose.
+    private static let cursor = Mutex(Int.random(in: 0..<10_000))
 
     /// The next port of `range` (wrapping around) that nothing listens on and that binds.
     static func nextInRange(_ range: ClosedRange<Int>) throws -> Int {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import LabControl
 
 final class ManifestParserTests: XCTestCase {
@@ -85,7 +86,8 @@ final class ManifestParserTests: XCTestCase {
         XCTAssertEqual(scenario.actions[1].kind, .kill(service: "gateway-2"))
         XCTAssertEqual(scenario.actions[3].kind, .setConfig(service: "gateway", knobs: ["breaker": .bool(false)]))
 
-        XCTAssertEqual(lab.dashboard, [DashboardPanel(title: "Errors", promql: "sum(rate(errors_total[1m]))", unit: "reqps", description: nil)])
+        XCTAssertEqual(
+            lab.dashboard, [DashboardPanel(title: "Errors", promql: "sum(rate(errors_total[1m]))", unit: "reqps", description: nil)])
         XCTAssertEqual(lab.measurements[0].source, .loadgen(stat: "p99", request: "item"))
         XCTAssertEqual(lab.measurements[0].phase, "fault")
         XCTAssertEqual(lab.expectations[0].check, "after < before / 3")
@@ -105,83 +107,107 @@ final class ManifestParserTests: XCTestCase {
     // MARK: errors name the line and the field
 
     func testARequestTimeoutMustBeAPositiveDuration() {
-        assertError(replacing: "body: {name: x}, timeout: 1500ms", with: "body: {name: x}, timeout: 0s",
-                    prefix: "lab.yaml:26: field 'scenario.requests[1].timeout': must be longer than zero, found '0s'")
-        assertError(replacing: "body: {name: x}, timeout: 1500ms", with: "body: {name: x}, timeout: soon",
-                    prefix: "lab.yaml:26: field 'scenario.requests[1].timeout': 'soon' is not a duration")
+        assertError(
+            replacing: "body: {name: x}, timeout: 1500ms", with: "body: {name: x}, timeout: 0s",
+            prefix: "lab.yaml:26: field 'scenario.requests[1].timeout': must be longer than zero, found '0s'")
+        assertError(
+            replacing: "body: {name: x}, timeout: 1500ms", with: "body: {name: x}, timeout: soon",
+            prefix: "lab.yaml:26: field 'scenario.requests[1].timeout': 'soon' is not a duration")
     }
 
     func testUnknownKeySuggestsTheClosestOne() {
-        assertError(replacing: "    depends_on: [backend]", with: "    depend_on: [backend]",
-                    "lab.yaml:10: field 'services[1].depend_on': unknown field; did you mean 'depends_on'?")
+        assertError(
+            replacing: "    depends_on: [backend]", with: "    depend_on: [backend]",
+            "lab.yaml:10: field 'services[1].depend_on': unknown field; did you mean 'depends_on'?")
     }
 
     func testUnknownTopLevelKeyListsTheAllowedOnes() {
-        assertError(replacing: "title: Circuit breakers", with: "title: Circuit breakers\nzzz: 1",
-                    "lab.yaml:4: field 'zzz': unknown field; expected one of: \(ManifestParser.topLevelKeys.joined(separator: ", "))")
+        assertError(
+            replacing: "title: Circuit breakers", with: "title: Circuit breakers\nzzz: 1",
+            "lab.yaml:4: field 'zzz': unknown field; expected one of: \(ManifestParser.topLevelKeys.joined(separator: ", "))")
     }
 
     func testWrongType() {
-        assertError(replacing: "  - role: backend", with: "  - role: [backend]",
-                    "lab.yaml:12: field 'services[2].role': expected a string, found a list")
-        assertError(replacing: "    replicas: 2", with: "    replicas: two",
-                    "lab.yaml:9: field 'services[1].replicas': expected a whole number, found 'two'")
-        assertError(replacing: "week: 7", with: "week: \"7\"",
-                    "lab.yaml:1: field 'week': expected a whole number, found '7'")
+        assertError(
+            replacing: "  - role: backend", with: "  - role: [backend]",
+            "lab.yaml:12: field 'services[2].role': expected a string, found a list")
+        assertError(
+            replacing: "    replicas: 2", with: "    replicas: two",
+            "lab.yaml:9: field 'services[1].replicas': expected a whole number, found 'two'")
+        assertError(
+            replacing: "week: 7", with: "week: \"7\"",
+            "lab.yaml:1: field 'week': expected a whole number, found '7'")
     }
 
     func testMissingRequiredField() {
-        assertError(replacing: "title: Circuit breakers\n", with: "",
-                    "lab.yaml:1: field 'title': is required")
-        assertError(replacing: "  - role: backend", with: "  - replicas: 1",
-                    "lab.yaml:12: field 'services[2].role': is required")
+        assertError(
+            replacing: "title: Circuit breakers\n", with: "",
+            "lab.yaml:1: field 'title': is required")
+        assertError(
+            replacing: "  - role: backend", with: "  - replicas: 1",
+            "lab.yaml:12: field 'services[2].role': is required")
     }
 
     func testBeforeAndAfterVariantsAreRequired() {
-        assertError(replacing: "  before: {description: no breaker}", with: "  baseline: {description: no breaker}",
-                    "lab.yaml:17: field 'variants': variant 'before' is required (every lab has 'before' and 'after')")
+        assertError(
+            replacing: "  before: {description: no breaker}", with: "  baseline: {description: no breaker}",
+            "lab.yaml:17: field 'variants': variant 'before' is required (every lab has 'before' and 'after')")
     }
 
     func testReferencesMustPointSomewhere() {
-        assertError(replacing: "    depends_on: [backend]", with: "    depends_on: [backnd]",
-                    "lab.yaml:10: field 'services[1].depends_on[0]': unknown service 'backnd'; did you mean 'backend'?")
-        assertError(replacing: "kill: gateway-2", with: "kill: gateway-3",
-                    "lab.yaml:32: field 'scenario.actions[1].kill': 'gateway' has 2 replica(s); 'gateway-3' does not exist")
-        assertError(replacing: "proxy: redis", with: "proxy: postgres",
-                    "lab.yaml:33: field 'scenario.actions[2].proxy_toxic.proxy': no proxied infrastructure named 'postgres' (mark one 'proxied: true'; proxied: redis)")
-        assertError(replacing: "check: \"after >= 0.5\"", with: "check: \"aftr >= 0.5\"",
-                    "lab.yaml:43: field 'expectations[1].check': 'aftr' is not a variant; did you mean 'after'?; variants: after, before")
-        assertError(replacing: "{measurement: p99,", with: "{measurement: p95,",
-                    "lab.yaml:42: field 'expectations[0].measurement': unknown measurement 'p95'; did you mean 'p99'?")
+        assertError(
+            replacing: "    depends_on: [backend]", with: "    depends_on: [backnd]",
+            "lab.yaml:10: field 'services[1].depends_on[0]': unknown service 'backnd'; did you mean 'backend'?")
+        assertError(
+            replacing: "kill: gateway-2", with: "kill: gateway-3",
+            "lab.yaml:32: field 'scenario.actions[1].kill': 'gateway' has 2 replica(s); 'gateway-3' does not exist")
+        assertError(
+            replacing: "proxy: redis", with: "proxy: postgres",
+            "lab.yaml:33: field 'scenario.actions[2].proxy_toxic.proxy': no proxied infrastructure named 'postgres' (mark one 'proxied: true'; proxied: redis)"
+        )
+        assertError(
+            replacing: "check: \"after >= 0.5\"", with: "check: \"aftr >= 0.5\"",
+            "lab.yaml:43: field 'expectations[1].check': 'aftr' is not a variant; did you mean 'after'?; variants: after, before")
+        assertError(
+            replacing: "{measurement: p99,", with: "{measurement: p95,",
+            "lab.yaml:42: field 'expectations[0].measurement': unknown measurement 'p95'; did you mean 'p99'?")
     }
 
     func testDependencyCycle() {
-        assertError(replacing: "  - role: backend", with: "  - role: backend\n    depends_on: [client]",
-                    "lab.yaml:7: field 'services[0].depends_on': dependency cycle: client → gateway → backend → client")
+        assertError(
+            replacing: "  - role: backend", with: "  - role: backend\n    depends_on: [client]",
+            "lab.yaml:7: field 'services[0].depends_on': dependency cycle: client → gateway → backend → client")
     }
 
     func testBadDurationsAndActionTimes() {
-        assertError(replacing: "duration: 5s", with: "duration: 5 seconds",
-                    "lab.yaml:28: field 'scenario.phases[0].duration': '5 seconds' is not a duration (write e.g. '10s', '500ms', '2m')")
-        assertError(replacing: "{at: 10s, phase: fault,", with: "{at: 2m, phase: fault,",
-                    "lab.yaml:31: field 'scenario.actions[0].at': 2m is after the end of phase 'fault' (60s)")
+        assertError(
+            replacing: "duration: 5s", with: "duration: 5 seconds",
+            "lab.yaml:28: field 'scenario.phases[0].duration': '5 seconds' is not a duration (write e.g. '10s', '500ms', '2m')")
+        assertError(
+            replacing: "{at: 10s, phase: fault,", with: "{at: 2m, phase: fault,",
+            "lab.yaml:31: field 'scenario.actions[0].at': 2m is after the end of phase 'fault' (60s)")
     }
 
     func testBadExpectationSyntax() {
-        assertError(replacing: "check: \"after >= 0.5\"", with: "check: \"after 0.5\"",
-                    "lab.yaml:43: field 'expectations[1].check': expected a comparison (<, <=, >, >=, ==, !=) in 'after 0.5'")
+        assertError(
+            replacing: "check: \"after >= 0.5\"", with: "check: \"after 0.5\"",
+            "lab.yaml:43: field 'expectations[1].check': expected a comparison (<, <=, >, >=, ==, !=) in 'after 0.5'")
     }
 
     func testOneSourcePerMeasurement() {
-        assertError(replacing: "{name: p99, loadgen: p99,", with: "{name: p99, loadgen: p99, trace: slowest,",
-                    "lab.yaml:39: field 'measurements[0]': a measurement has one source, found loadgen and trace")
-        assertError(replacing: "loadgen: p99,", with: "loadgen: p98,",
-                    "lab.yaml:39: field 'measurements[0].loadgen': unknown load generator statistic 'p98'; did you mean 'p90'?; one of: \(MeasurementSpec.loadgenStats.joined(separator: ", "))")
+        assertError(
+            replacing: "{name: p99, loadgen: p99,", with: "{name: p99, loadgen: p99, trace: slowest,",
+            "lab.yaml:39: field 'measurements[0]': a measurement has one source, found loadgen and trace")
+        assertError(
+            replacing: "loadgen: p99,", with: "loadgen: p98,",
+            "lab.yaml:39: field 'measurements[0].loadgen': unknown load generator statistic 'p98'; did you mean 'p90'?; one of: \(MeasurementSpec.loadgenStats.joined(separator: ", "))"
+        )
     }
 
     func testYAMLSyntaxErrorNamesTheLine() {
-        assertError(replacing: "  - role: backend", with: "  - role: backend\n   bad: [",
-                    prefix: "lab.yaml:13: YAML syntax error")
+        assertError(
+            replacing: "  - role: backend", with: "  - role: backend\n   bad: [",
+            prefix: "lab.yaml:13: YAML syntax error")
     }
 
     func testInitSQLMustExistNextToTheManifest() throws {
@@ -189,7 +215,10 @@ final class ManifestParserTests: XCTestCase {
         defer { dir.remove() }
         let yaml = Self.valid.replacingOccurrences(of: "  - kind: zookeeper", with: "  - kind: postgres\n    init_sql: schema.sql")
         XCTAssertThrowsError(try ManifestParser.parse(yaml: yaml, labDirectory: dir.url)) { error in
-            XCTAssertEqual("\(error)", "lab.yaml:17: field 'infrastructure[1].init_sql': file 'schema.sql' does not exist (paths are relative to the lab directory)")
+            XCTAssertEqual(
+                "\(error)",
+                "lab.yaml:17: field 'infrastructure[1].init_sql': file 'schema.sql' does not exist (paths are relative to the lab directory)"
+            )
         }
         try "CREATE TABLE t (id int);".write(to: dir.url.appendingPathComponent("schema.sql"), atomically: true, encoding: .utf8)
         XCTAssertEqual(try ManifestParser.parse(yaml: yaml, labDirectory: dir.url).infrastructure[1].initSQL, "schema.sql")
@@ -201,7 +230,7 @@ final class ManifestParserTests: XCTestCase {
         let end = try XCTUnwrap(readme.range(of: "\n```", range: start.upperBound..<readme.endIndex))
         let lab = try ManifestParser.parse(yaml: String(readme[start.upperBound..<end.lowerBound]), file: "labs/README.md")
         XCTAssertEqual(lab.id, "week07")
-        XCTAssertEqual(lab.infrastructure.map(\.name), ["redis", "postgres", "prometheus", "lb", "queue"])
+        XCTAssertEqual(lab.infrastructure.map(\.name), ["redis", "postgres", "prometheus", "queue", "lb"])
         XCTAssertEqual(lab.scenario?.actions.count, 11)
         XCTAssertEqual(lab.variants["after"]?.actions.count, 1)
         XCTAssertEqual(lab.measurements.map(\.name), ["p99", "breaker_open", "backend_self_time", "p99_ms"])
@@ -213,8 +242,8 @@ final class ManifestParserTests: XCTestCase {
     func testExpectationExpressions() throws {
         let e = try ExpectationExpression.parse("after - 0.5 < (before + 1) * 2 / 4")
         XCTAssertEqual(e.variants, ["before", "after"])
-        XCTAssertEqual(e.evaluate(["before": 3, "after": 2.4])?.holds, true)   // 1.9 < 2
-        XCTAssertEqual(e.evaluate(["before": 3, "after": 2.6])?.holds, false)  // 2.1 < 2
+        XCTAssertEqual(e.evaluate(["before": 3, "after": 2.4])?.holds, true) // 1.9 < 2
+        XCTAssertEqual(e.evaluate(["before": 3, "after": 2.6])?.holds, false) // 2.1 < 2
         XCTAssertNil(e.evaluate(["before": 3]))
         XCTAssertEqual(try ExpectationExpression.parse("before >= 3.5").comparison, .greaterOrEqual)
         XCTAssertThrowsError(try ExpectationExpression.parse("before >= (3"))
@@ -229,8 +258,10 @@ final class ManifestParserTests: XCTestCase {
         XCTAssertNil(LabDuration.seconds("s"))
     }
 
-    private func assertError(replacing old: String, with new: String, _ expected: String? = nil, prefix: String? = nil,
-                             file: StaticString = #filePath, line: UInt = #line) {
+    private func assertError(
+        replacing old: String, with new: String, _ expected: String? = nil, prefix: String? = nil,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertTrue(Self.valid.contains(old), "the fixture has no '\(old)'", file: file, line: line)
         let yaml = Self.valid.replacingOccurrences(of: old, with: new)
         XCTAssertThrowsError(try ManifestParser.parse(yaml: yaml), file: file, line: line) { error in

@@ -37,8 +37,9 @@ let package = Package(
         .target(name: "LabKit"),
         .target(name: "CLabSpawn"),
         .target(name: "LabControl", dependencies: ["Telemetry", "LabKit", "CLabSpawn", .product(name: "Yams", package: "Yams")]),
-    ] + fuzzTargets.map { name in
-        .executableTarget(name: name, dependencies: ["LabControl", "LabKit", "Telemetry"])
-    },
+    ]
+        + fuzzTargets.map { name in
+            .executableTarget(name: name, dependencies: ["LabControl", "LabKit", "Telemetry"])
+        },
     swiftLanguageModes: [.v6]
 )

@@ -9,6 +9,10 @@ bin=.build/debug
 "$bin/labsvc" --help >/dev/null
 echo "checks: CLI usage ok"
 
+# The code's layout follows .swift-format (`swift format -i -r Sources Tests` applies it).
+swift format lint --strict --parallel -r Sources Tests Package.swift
+echo "checks: swift format ok"
+
 # Files derived from lab manifests are up to date (every manifest parses, nothing is stale).
 "$bin/labctl" gen --check
 echo "checks: generated files ok"

@@ -9,13 +9,13 @@ let package = Package(
     name: "http-telemetry-bench",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1")
     ],
     targets: [
         .executableTarget(
             name: "bare-hello",
             dependencies: [.product(name: "Hummingbird", package: "hummingbird")]
-        ),
+        )
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,3 +1,7 @@
+@_exported import Hummingbird
+@_exported import Logging
+@_exported import Metrics
+@_exported import PostgresNIO
 // LabKit: what every lab service shares. See DESIGN.md.
 //
 //   Service/       LabService (the Hummingbird app), LabRequestContext, LabConfig, LabServiceRegistry
@@ -12,8 +16,4 @@
 //   FaultProxy/    the fault-injecting TCP proxy (`labsvc proxy`): toxics, down/up, its admin API
 //   TelemetryGlue/ the concrete Telemetry backends behind the tracing/metrics/logging facades
 @_exported import Telemetry
-@_exported import Hummingbird
-@_exported import Logging
 @_exported import Tracing
-@_exported import Metrics
-@_exported import PostgresNIO

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import LabControl
 
 final class LabControlSmokeTests: XCTestCase {

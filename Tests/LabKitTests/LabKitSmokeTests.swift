@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import LabKit
 
 final class LabKitSmokeTests: XCTestCase {

@@ -30,11 +30,11 @@ final class PrometheusScrapeTests: XCTestCase {
         var context = ServiceContext.topLevel
         context.spanContext = span
         ServiceContext.withValue(context) {
-            latency.observe(0.067)  // exemplar on le="0.1"
-            latency.observe(0.3)  // exemplar on le="0.5"
+            latency.observe(0.067) // exemplar on le="0.1"
+            latency.observe(0.3) // exemplar on le="0.5"
         }
-        latency.observe(0.02)  // outside any span: no exemplar on le="0.05"
-        latency.observe(0.75)  // le="1.0": whole bounds are written "1.0" in both formats, so the series match
+        latency.observe(0.02) // outside any span: no exemplar on le="0.05"
+        latency.observe(0.75) // le="1.0": whole bounds are written "1.0" in both formats, so the series match
         let awkward = "a \"quoted\" \\ value\nwith newline, ünïcode"
         registry.counter("scrape_test_jobs_total", help: "Jobs.", labels: [("queue", awkward)]).increment(by: 7)
         registry.gauge("scrape_test_temperature", help: "A gauge.").set(-2.5)
@@ -133,8 +133,9 @@ private final class MetricsEndpoint: Sendable {
         }
         router.get("/metrics-text") { _, _ -> Response in
             let format = ExpositionFormat.prometheusText
-            return Response(status: .ok, headers: [.contentType: format.contentType],
-                            body: .init(byteBuffer: ByteBuffer(string: registry.render(format))))
+            return Response(
+                status: .ok, headers: [.contentType: format.contentType],
+                body: .init(byteBuffer: ByteBuffer(string: registry.render(format))))
         }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
@@ -145,7 +146,8 @@ private final class MetricsEndpoint: Sendable {
                 continuation.finish()
             })
         // Run in a ServiceGroup so that stop() is a graceful shutdown, not a cancellation.
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: Logger(label: "metrics-endpoint")))
+        let group = ServiceGroup(
+            configuration: .init(services: [app], gracefulShutdownSignals: [], logger: Logger(label: "metrics-endpoint")))
         let task = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next(), port > 0 else {
@@ -212,9 +214,10 @@ private struct PrometheusAPI {
         for series in data as? [[String: Any]] ?? [] {
             let seriesLabels = series["seriesLabels"] as? [String: String] ?? [:]
             for e in series["exemplars"] as? [[String: Any]] ?? [] {
-                out.append(StoredExemplar(
-                    seriesLabels: seriesLabels, labels: e["labels"] as? [String: String] ?? [:],
-                    value: (e["value"] as? String).flatMap(Double.init) ?? .nan))
+                out.append(
+                    StoredExemplar(
+                        seriesLabels: seriesLabels, labels: e["labels"] as? [String: String] ?? [:],
+                        value: (e["value"] as? String).flatMap(Double.init) ?? .nan))
             }
         }
         return out

@@ -4,6 +4,7 @@
 // manifest that parses must give a load plan that validates or says why, without trapping.
 import Foundation
 import LabKit
+
 @testable import LabControl
 
 @_cdecl("LLVMFuzzerTestOneInput")

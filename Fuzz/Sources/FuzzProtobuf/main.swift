@@ -22,7 +22,9 @@ public func fuzzProtobuf(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     } catch {
         fatalError("OTLP/JSON refuses what protobuf accepted: \(error)")
     }
-    check(viaJSON.protobufBytes() == encoded, """
+    check(
+        viaJSON.protobufBytes() == encoded,
+        """
         OTLP/JSON round trip changed the request:
         \(String(decoding: OTLPJSON.encode(request), as: UTF8.self))
         became

@@ -4,8 +4,9 @@
 // be readable; a writer's open (which truncates damage) must leave a file that a reader then opens
 // to the same traces, with no damage left at its end.
 import Foundation
-@testable import LabControl
 import Telemetry
+
+@testable import LabControl
 
 private let directory: String = {
     let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()

@@ -41,7 +41,9 @@ public struct LabCatalog: Sendable {
     /// A catalog from valid labs and problems; each problem's lab is the directory its file lies in.
     public init(root: URL, labs: [Entry], problems: [ManifestError]) {
         let broken = problems.map { problem in
-            BrokenLab(directoryName: URL(fileURLWithPath: problem.file).deletingLastPathComponent().lastPathComponent, error: problem, manifest: nil)
+            BrokenLab(
+                directoryName: URL(fileURLWithPath: problem.file).deletingLastPathComponent().lastPathComponent, error: problem,
+                manifest: nil)
         }
         self.init(root: root, labs: labs, broken: broken)
     }
@@ -68,10 +70,14 @@ public struct LabCatalog: Sendable {
                 let manifest = try ManifestParser.load(manifestFile, displayName: display)
                 let expected = String(format: "%02d-%@", manifest.week, manifest.slug)
                 guard name == expected else {
-                    broken.append(BrokenLab(directoryName: name, error: ManifestError(
-                        file: display, line: 1, field: "slug",
-                        message: "the directory is '\(name)' but week \(manifest.week) and slug '\(manifest.slug)' make '\(expected)'"),
-                        manifest: manifest))
+                    broken.append(
+                        BrokenLab(
+                            directoryName: name,
+                            error: ManifestError(
+                                file: display, line: 1, field: "slug",
+                                message:
+                                    "the directory is '\(name)' but week \(manifest.week) and slug '\(manifest.slug)' make '\(expected)'"),
+                            manifest: manifest))
                     continue
                 }
                 labs.append(Entry(manifest: manifest, directory: directory))
@@ -79,9 +85,10 @@ public struct LabCatalog: Sendable {
                 broken.append(BrokenLab(directoryName: name, error: error, manifest: nil))
             } catch {
                 // Not a manifest problem as such (unreadable file): still this lab's alone.
-                broken.append(BrokenLab(
-                    directoryName: name, error: ManifestError(file: display, line: 1, field: "", message: "cannot read: \(error)"),
-                    manifest: nil))
+                broken.append(
+                    BrokenLab(
+                        directoryName: name, error: ManifestError(file: display, line: 1, field: "", message: "cannot read: \(error)"),
+                        manifest: nil))
             }
         }
         if let promql {

@@ -27,7 +27,7 @@ public struct PromQLChecker: Sendable {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             try Data(Self.ruleFile(expressions).utf8).write(to: file)
         } catch {
-            return []  // nowhere to write: leave the check to the lab's Prometheus
+            return [] // nowhere to write: leave the check to the lab's Prometheus
         }
         guard let output = Self.run(promtool, ["check", "rules", file.path]) else { return [] }
         return Self.failures(in: output, expressions)

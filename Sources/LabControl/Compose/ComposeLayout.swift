@@ -147,8 +147,10 @@ public struct ComposeImages: Sendable, Equatable {
         /// Whether lab services wait for it too.
         public var servicesWait: Bool
 
-        public init(suffix: String, image: String?, command: [String], entrypoint: [String]? = nil,
-                    environment: [String: String] = [:], healthcheck: String?, after: [String] = [], servicesWait: Bool = true) {
+        public init(
+            suffix: String, image: String?, command: [String], entrypoint: [String]? = nil,
+            environment: [String: String] = [:], healthcheck: String?, after: [String] = [], servicesWait: Bool = true
+        ) {
             self.suffix = suffix
             self.image = image
             self.command = command

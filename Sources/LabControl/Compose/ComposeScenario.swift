@@ -41,7 +41,9 @@ public struct ComposeScenario: Sendable {
         log("— variant \(variant): waiting for \(manifest.id)'s services on the compose network…")
         try await target.waitUntilReady()
         try await waitForFirstScrape()
-        let variant = self.variant, log = self.log, progress = self.progress
+        let variant = self.variant
+        let log = self.log
+        let progress = self.progress
         let runner = ScenarioRunner(
             manifest: manifest, lab: target, durationScale: durationScale,
             progress: { line in progress?("[\(variant)] " + line) },
@@ -54,7 +56,9 @@ public struct ComposeScenario: Sendable {
         var measured: [String: MeasurementEvaluator.Value] = [:]
         for spec in manifest.measurements {
             var value = await evaluator.evaluate(spec, in: run)
-            if case .trace = spec.source { value = .missing("trace facts need the native trace store; on the compose path open the traces in Jaeger") }
+            if case .trace = spec.source {
+                value = .missing("trace facts need the native trace store; on the compose path open the traces in Jaeger")
+            }
             measured[spec.name] = value
         }
         MeasurementEvaluator.derive(manifest.measurements, &measured)
@@ -77,7 +81,9 @@ public struct ComposeScenario: Sendable {
             if Int(up) >= scrapeTargetCount { return }
             try await Task.sleep(for: .milliseconds(500))
         }
-        log("warning: Prometheus has not scraped all \(scrapeTargetCount) targets of \(manifest.id) after 120 s; PromQL measurements may lack data")
+        log(
+            "warning: Prometheus has not scraped all \(scrapeTargetCount) targets of \(manifest.id) after 120 s; PromQL measurements may lack data"
+        )
     }
 }
 
@@ -101,7 +107,7 @@ public enum ComposeResults {
             let url = file(in: directory, variant: variant)
             guard let data = try? Data(contentsOf: url) else { continue }
             guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let measurements = object["measurements"] as? [[String: Any]]
+                let measurements = object["measurements"] as? [[String: Any]]
             else { throw ResultsError(description: "\(url.path) is not the JSON of `labctl run --json`") }
             for measurement in measurements {
                 guard let name = measurement["name"] as? String else { continue }
@@ -127,14 +133,18 @@ extension ScenarioRun {
     /// timings (not the load generator's histograms, which stay in that run's measurements).
     init(recordedVariant variant: String, json: [String: Any]) {
         let phases = (json["phases"] as? [[String: Any]] ?? []).compactMap { phase -> PhaseWindow? in
-            guard let name = phase["name"] as? String, let start = phase["start"] as? Double, let end = phase["end"] as? Double else { return nil }
+            guard let name = phase["name"] as? String, let start = phase["start"] as? Double, let end = phase["end"] as? Double else {
+                return nil
+            }
             return PhaseWindow(name: name, start: start, end: end)
         }
-        self.init(variant: variant, startTime: phases.first?.start ?? 0, phases: phases, load: LoadReport(phases: []),
-                  actions: (json["actions"] as? [[String: Any]] ?? []).map {
-                      ActionRecord(offset: $0["offset"] as? Double ?? 0, description: $0["description"] as? String ?? "", error: $0["error"] as? String)
-                  },
-                  timeline: [])
+        self.init(
+            variant: variant, startTime: phases.first?.start ?? 0, phases: phases, load: LoadReport(phases: []),
+            actions: (json["actions"] as? [[String: Any]] ?? []).map {
+                ActionRecord(
+                    offset: $0["offset"] as? Double ?? 0, description: $0["description"] as? String ?? "", error: $0["error"] as? String)
+            },
+            timeline: [])
         panelsWithoutData = json["panels_without_data"] as? [String] ?? []
         panelReadings = (json["panel_readings"] as? [[String: Any]] ?? []).compactMap(PanelTruth.Reading.init(json:))
         timings = (json["timings"] as? [[String: Any]] ?? []).compactMap { timing in

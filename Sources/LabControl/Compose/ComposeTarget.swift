@@ -46,10 +46,11 @@ public struct ComposeTarget: LabTarget {
     }
 
     public func stop(_ service: String) async throws {
-        throw Unsupported(description: """
-            stop (SIGSTOP) \(service) is not supported on the compose path: the scenario container cannot \
-            pause another container (run the lab natively, or `docker compose pause \(service)` by hand)
-            """)
+        throw Unsupported(
+            description: """
+                stop (SIGSTOP) \(service) is not supported on the compose path: the scenario container cannot \
+                pause another container (run the lab natively, or `docker compose pause \(service)` by hand)
+                """)
     }
 
     public func cont(_ service: String) async throws {
@@ -57,9 +58,10 @@ public struct ComposeTarget: LabTarget {
     }
 
     public func command(_ infrastructure: String, _ name: String, _ arguments: JSONValue) async throws -> String {
-        throw Unsupported(description: """
-            '\(name)' on \(infrastructure) is not supported on the compose path yet: run the lab natively
-            """)
+        throw Unsupported(
+            description: """
+                '\(name)' on \(infrastructure) is not supported on the compose path yet: run the lab natively
+                """)
     }
 
     public func restart(_ service: String) async throws {
@@ -80,7 +82,9 @@ public struct ComposeTarget: LabTarget {
     func instanceURLs(_ service: String) throws -> [String] {
         let urls = layout.serviceURLs(service)
         guard !urls.isEmpty else {
-            throw Unsupported(description: "no service '\(service)' in \(layout.manifest.id) (services: \(layout.allInstanceNames.joined(separator: ", ")))")
+            throw Unsupported(
+                description:
+                    "no service '\(service)' in \(layout.manifest.id) (services: \(layout.allInstanceNames.joined(separator: ", ")))")
         }
         return urls
     }

@@ -31,7 +31,8 @@ public enum ComparisonArchive {
         object["decided_count"] = data.comparison.decidedCount
         // Which chart shows each measurement: the compare page links every verdict to it.
         let panels = data.comparison.lab.dashboard
-        object["measurement_charts"] = Dictionary(uniqueKeysWithValues: data.comparison.lab.measurements.map { ($0.name, chartKey(for: $0, panels: panels)) })
+        object["measurement_charts"] = Dictionary(
+            uniqueKeysWithValues: data.comparison.lab.measurements.map { ($0.name, chartKey(for: $0, panels: panels)) })
         var charts: [String: Any] = [:]
         for run in data.comparison.runs {
             let panels = (data.panels[run.variant] ?? []).map { panel -> [String: Any] in

@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
-import NIOCore
 import LabKit
+import NIOCore
 import Telemetry
 
 /// The JSON the console's pages read (`/console/api/…`) and the controls they post.
@@ -57,10 +57,11 @@ struct ConsoleAPI: Sendable {
         var offset = 0.0
         var phases: [JSONValue] = []
         for phase in scenario?.phases ?? [] {
-            phases.append(.object([
-                "name": .string(phase.name), "start": .number(offset), "seconds": .number(phase.durationSeconds),
-                "load": .string(Self.describe(phase.load)),
-            ]))
+            phases.append(
+                .object([
+                    "name": .string(phase.name), "start": .number(offset), "seconds": .number(phase.durationSeconds),
+                    "load": .string(Self.describe(phase.load)),
+                ]))
             offset += phase.durationSeconds
         }
         let actions: [JSONValue] = (scenario?.actions ?? []).sorted { $0.atSeconds < $1.atSeconds }.map {
@@ -69,11 +70,18 @@ struct ConsoleAPI: Sendable {
         let support = NativeSupport.check(m)
         return ConsoleHTTP.json([
             "id": .string(m.id), "week": .number(Double(m.week)), "slug": .string(m.slug), "title": .string(m.title),
-            "summary": .string(m.summary), "intro": .string(readmeParts.intro), "mermaid": readmeParts.mermaid.map(JSONValue.string) ?? .null,
-            "variants": .array(m.variantNames.map { .object(["name": .string($0), "description": .string(m.variants[$0]?.description ?? "")]) }),
+            "summary": .string(m.summary), "intro": .string(readmeParts.intro),
+            "mermaid": readmeParts.mermaid.map(JSONValue.string) ?? .null,
+            "variants": .array(
+                m.variantNames.map { .object(["name": .string($0), "description": .string(m.variants[$0]?.description ?? "")]) }),
             "services": .array(m.services.map { .string($0.role) }),
             "phases": .array(phases), "actions": .array(actions),
-            "panels": .array(m.dashboard.map { .object(["title": .string($0.title), "unit": .string($0.unit), "description": $0.description.map(JSONValue.string) ?? .null]) }),
+            "panels": .array(
+                m.dashboard.map {
+                    .object([
+                        "title": .string($0.title), "unit": .string($0.unit), "description": $0.description.map(JSONValue.string) ?? .null,
+                    ])
+                }),
             "runsHere": .bool(support.runs), "support": .string(support.summary),
             "testScale": .number(m.test.durationScale), "minScale": .number(m.test.minDurationScale),
         ])
@@ -81,7 +89,9 @@ struct ConsoleAPI: Sendable {
 
     func panels(_ query: [(key: String, value: String)]) async throws -> Response {
         let seconds = try ConsoleHTTP.double(query, "seconds") ?? 300
-        guard seconds > 0 else { throw ConsoleRequestError.badParameter("seconds", String(seconds), expected: "a positive number of seconds") }
+        guard seconds > 0 else {
+            throw ConsoleRequestError.badParameter("seconds", String(seconds), expected: "a positive number of seconds")
+        }
         return ConsoleHTTP.json(await panels.panels(lastSeconds: seconds))
     }
 
@@ -104,7 +114,8 @@ struct ConsoleAPI: Sendable {
         }
         let stats = store.statistics
         return ConsoleHTTP.json([
-            "traces": .array(rows), "searchMs": .number(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000),
+            "traces": .array(rows),
+            "searchMs": .number(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000),
             "storedTraces": .number(Double(stats.traceCount)), "storedSpans": .number(Double(stats.spanCount)),
         ])
     }
@@ -120,7 +131,9 @@ struct ConsoleAPI: Sendable {
         } catch {
             throw ConsoleRequestError(status: 400, parameter: "traceID", "\(error)")
         }
-        guard let trace = try store.trace(id) else { throw ConsoleRequestError(status: 404, parameter: "traceID", "trace not found: \(idText)") }
+        guard let trace = try store.trace(id) else {
+            throw ConsoleRequestError(status: 404, parameter: "traceID", "trace not found: \(idText)")
+        }
         return ConsoleHTTP.json(TraceView.json(trace))
     }
 
@@ -130,12 +143,16 @@ struct ConsoleAPI: Sendable {
     func comparison(_ query: [(key: String, value: String)]) async throws -> Response {
         var name = ConsoleHTTP.value(query, "lab")
         if name == nil || name!.isEmpty { name = await lab.running?.manifest.id }
-        guard let name, !name.isEmpty else { throw ConsoleRequestError(status: 400, parameter: "lab", "parameter 'lab' is required (no lab is running)") }
+        guard let name, !name.isEmpty else {
+            throw ConsoleRequestError(status: 400, parameter: "lab", "parameter 'lab' is required (no lab is running)")
+        }
         let entry: LabCatalog.Entry
         do { entry = try lab.catalog.resolve(name) } catch { throw ConsoleRequestError(status: 404, parameter: "lab", "\(error)") }
         guard let data = ComparisonArchive.latestData(lab: entry.manifest.id, stateDirectory: lab.baseOptions.stateDirectory) else {
-            throw ConsoleRequestError(status: 404, parameter: "lab",
-                                      "no comparison of \(entry.manifest.id) on this machine yet: run `labctl compare \(entry.manifest.slug)` or press Run comparison")
+            throw ConsoleRequestError(
+                status: 404, parameter: "lab",
+                "no comparison of \(entry.manifest.id) on this machine yet: run `labctl compare \(entry.manifest.slug)` or press Run comparison"
+            )
         }
         return ConsoleHTTP.raw(data, contentType: "application/json; charset=utf-8")
     }
@@ -144,13 +161,16 @@ struct ConsoleAPI: Sendable {
 
     /// Forwards `GET /prometheus/<path>?<query>` to the running lab's Prometheus, answer as is.
     func prometheus(_ request: Request) async throws -> Response {
-        guard let base = await lab.running?.prometheusURL else { throw ConsoleRequestError(status: 503, "no lab with a Prometheus is running") }
+        guard let base = await lab.running?.prometheusURL else {
+            throw ConsoleRequestError(status: 503, "no lab with a Prometheus is running")
+        }
         let path = String(request.uri.path.dropFirst("/prometheus".count))
         let url = base.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path + (request.uri.query.map { "?" + $0 } ?? "")
         let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 32 << 20)
-        return ConsoleHTTP.raw(Data(buffer: body), contentType: response.headers.first(name: "Content-Type") ?? "application/json",
-                               status: Int(response.status.code))
+        return ConsoleHTTP.raw(
+            Data(buffer: body), contentType: response.headers.first(name: "Content-Type") ?? "application/json",
+            status: Int(response.status.code))
     }
 
     // MARK: Controls
@@ -186,7 +206,8 @@ struct ConsoleAPI: Sendable {
             return accepted()
         case "fault":
             guard let fault = fields["fault"], case .object = fault else {
-                throw ConsoleRequestError(status: 400, parameter: "fault", "field 'fault' must be an object such as {\"latency\": {\"fixed_ms\": 500}}")
+                throw ConsoleRequestError(
+                    status: 400, parameter: "fault", "field 'fault' must be an object such as {\"latency\": {\"fixed_ms\": 500}}")
             }
             try await lab.fault(service: try required("service"), fault: fault)
             return ConsoleHTTP.json(["ok": true])
@@ -197,8 +218,9 @@ struct ConsoleAPI: Sendable {
             try await lab.signal(ControlChannel.Verb(rawValue: verb)!, service: try required("service"))
             return ConsoleHTTP.json(["ok": true])
         default:
-            throw ConsoleRequestError(status: 404, parameter: "verb",
-                                      "no control '\(verb)' (run, variant, start, compare, fault, clear-fault, kill, stop, cont, restart)")
+            throw ConsoleRequestError(
+                status: 404, parameter: "verb",
+                "no control '\(verb)' (run, variant, start, compare, fault, clear-fault, kill, stop, cont, restart)")
         }
     }
 
@@ -222,10 +244,13 @@ struct LabReadme {
     init(_ text: String) {
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false)[...]
         if let mermaidStart = lines.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "```mermaid" }),
-           let end = lines[(mermaidStart + 1)...].firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix("```") }) {
+            let end = lines[(mermaidStart + 1)...].firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix("```") })
+        {
             mermaid = lines[(mermaidStart + 1)..<end].joined(separator: "\n")
         }
-        while let first = lines.first, first.hasPrefix("#") || first.trimmingCharacters(in: .whitespaces).isEmpty { lines = lines.dropFirst() }
+        while let first = lines.first, first.hasPrefix("#") || first.trimmingCharacters(in: .whitespaces).isEmpty {
+            lines = lines.dropFirst()
+        }
         intro = lines.prefix { !$0.trimmingCharacters(in: .whitespaces).isEmpty && !$0.hasPrefix("#") && !$0.hasPrefix("```") }
             .joined(separator: " ")
     }

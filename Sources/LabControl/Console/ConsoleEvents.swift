@@ -25,7 +25,8 @@ public struct ConsoleTimeline: Sendable {
     /// Actions older than this many seconds are forgotten (the console shows the last minutes).
     let keepSeconds: Double = 3600
 
-    public mutating func record(_ description: String, source: String, error: String? = nil, at time: Double = Date().timeIntervalSince1970) {
+    public mutating func record(_ description: String, source: String, error: String? = nil, at time: Double = Date().timeIntervalSince1970)
+    {
         actions.append(Action(time: time, description: description, source: source, error: error))
         actions.removeAll { $0.time < time - keepSeconds }
     }
@@ -36,12 +37,13 @@ public struct ConsoleTimeline: Sendable {
     func json(from: Double? = nil) -> JSONValue {
         .object([
             "phases": .array(phases.map { .object(["name": .string($0.name), "start": .number($0.start), "end": .number($0.end)]) }),
-            "actions": .array(actions.filter { $0.time >= (from ?? 0) }.map { action in
-                .object([
-                    "time": .number(action.time), "description": .string(action.description), "source": .string(action.source),
-                    "error": action.error.map(JSONValue.string) ?? .null,
-                ])
-            }),
+            "actions": .array(
+                actions.filter { $0.time >= (from ?? 0) }.map { action in
+                    .object([
+                        "time": .number(action.time), "description": .string(action.description), "source": .string(action.source),
+                        "error": action.error.map(JSONValue.string) ?? .null,
+                    ])
+                }),
         ])
     }
 }

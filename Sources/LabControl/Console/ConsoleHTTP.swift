@@ -48,12 +48,16 @@ enum ConsoleHTTP {
     static func error(_ error: ConsoleRequestError, jaegerStyle: Bool) -> Response {
         let parameter = error.parameter.map(JSONValue.string) ?? .null
         if jaegerStyle {
-            return json([
-                "data": .null, "total": 0, "limit": 0, "offset": 0,
-                "errors": .array([.object(["code": .number(Double(error.status)), "msg": .string(error.message), "parameter": parameter])]),
-            ], status: error.status)
+            return json(
+                [
+                    "data": .null, "total": 0, "limit": 0, "offset": 0,
+                    "errors": .array([
+                        .object(["code": .number(Double(error.status)), "msg": .string(error.message), "parameter": parameter])
+                    ]),
+                ], status: error.status)
         }
-        return json(["error": .string(error.message), "parameter": parameter, "status": .number(Double(error.status))], status: error.status)
+        return json(
+            ["error": .string(error.message), "parameter": parameter, "status": .number(Double(error.status))], status: error.status)
     }
 
     static func isLoopback(_ address: SocketAddress?) -> Bool {

@@ -22,8 +22,10 @@ public final class ConsoleHost: Sendable {
     ///   - options: how labs are started; its `otlp` is replaced by the console's receiver.
     ///   - otlpPort: the receiver's port (a free one if taken).
     ///   - consolePort: the console's port (0 or taken: a free one).
-    public static func start(catalog: LabCatalog, options: RuntimeOptions, otlpPort: Int = OTLPReceiver.defaultPort,
-                             consolePort: Int = 0) async throws -> ConsoleHost {
+    public static func start(
+        catalog: LabCatalog, options: RuntimeOptions, otlpPort: Int = OTLPReceiver.defaultPort,
+        consolePort: Int = 0
+    ) async throws -> ConsoleHost {
         if let state = LabState.read(from: options.stateDirectory), state.controllerIsAlive {
             throw LabAlreadyRunningError(lab: state.lab, variant: state.variant, controllerPid: state.controllerPid)
         }

@@ -45,8 +45,9 @@ public actor ConsoleLab {
     /// Brings the current lab down (if any) and starts `entry` in `variant`; waits until it is up.
     public func start(_ entry: LabCatalog.Entry, variant: String) async throws {
         guard entry.manifest.variants[variant] != nil else {
-            throw ConsoleRequestError(status: 400, parameter: "variant",
-                                      "\(entry.manifest.id) has no variant '\(variant)' (variants: \(entry.manifest.variantNames.joined(separator: ", ")))")
+            throw ConsoleRequestError(
+                status: 400, parameter: "variant",
+                "\(entry.manifest.id) has no variant '\(variant)' (variants: \(entry.manifest.variantNames.joined(separator: ", ")))")
         }
         if let current = running {
             running = nil
@@ -111,10 +112,13 @@ public actor ConsoleLab {
     /// Switch variant: a fresh start of the same lab, as `labctl compare` starts each variant.
     public func switchVariant(_ variant: String) throws(ConsoleRequestError) {
         guard let lab = running else { throw ConsoleRequestError(status: 409, "no lab is running") }
-        guard let entry = try? catalog.resolve(lab.manifest.id) else { throw ConsoleRequestError(status: 404, "\(lab.manifest.id) is not in the catalog") }
+        guard let entry = try? catalog.resolve(lab.manifest.id) else {
+            throw ConsoleRequestError(status: 404, "\(lab.manifest.id) is not in the catalog")
+        }
         guard entry.manifest.variants[variant] != nil else {
-            throw ConsoleRequestError(status: 400, parameter: "variant",
-                                      "\(entry.manifest.id) has no variant '\(variant)' (variants: \(entry.manifest.variantNames.joined(separator: ", ")))")
+            throw ConsoleRequestError(
+                status: 400, parameter: "variant",
+                "\(entry.manifest.id) has no variant '\(variant)' (variants: \(entry.manifest.variantNames.joined(separator: ", ")))")
         }
         try startBackground("switching \(entry.manifest.id) to \(variant)") { try await self.start(entry, variant: variant) }
     }
@@ -184,21 +188,27 @@ public actor ConsoleLab {
     /// The runner logs `"  12.0s  fault on backend: …"`; the marker goes at the time it happened.
     private func recordScenarioAction(_ line: String) {
         let text = line.trimmingCharacters(in: .whitespaces)
-        let description = text.split(separator: " ", maxSplits: 1).dropFirst().first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? text
+        let description =
+            text.split(separator: " ", maxSplits: 1).dropFirst().first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? text
         let failed = description.range(of: " FAILED: ")
-        timeline.record(failed.map { String(description[..<$0.lowerBound]) } ?? description, source: "scenario",
-                        error: failed.map { String(description[$0.upperBound...]) })
+        timeline.record(
+            failed.map { String(description[..<$0.lowerBound]) } ?? description, source: "scenario",
+            error: failed.map { String(description[$0.upperBound...]) })
     }
 
     /// Runs `labctl compare` for the running lab (each variant on a fresh start), keeps the result for
     /// the compare page, then starts the lab again in the variant it ran before.
     public func runComparison(durationScale: Double) throws(ConsoleRequestError) {
-        guard let lab = running, let entry = try? catalog.resolve(lab.manifest.id) else { throw ConsoleRequestError(status: 409, "no lab is running") }
+        guard let lab = running, let entry = try? catalog.resolve(lab.manifest.id) else {
+            throw ConsoleRequestError(status: 409, "no lab is running")
+        }
         let minimum = entry.manifest.test.minDurationScale
         guard durationScale >= minimum - 1e-9, durationScale <= 10 else {
             throw ConsoleRequestError.badParameter(
                 "scale", Comparison.format(durationScale),
-                expected: "\(Comparison.format(minimum)) to 10: in a shorter run the lab's effect has too little time to build up (lab.yaml test.min_duration_scale)")
+                expected:
+                    "\(Comparison.format(minimum)) to 10: in a shorter run the lab's effect has too little time to build up (lab.yaml test.min_duration_scale)"
+            )
         }
         let variant = lab.variant
         let options = baseOptions
@@ -212,7 +222,9 @@ public actor ConsoleLab {
                 ).run()
                 let report = try LabComparison.writeReport(data, stateDirectory: options.stateDirectory)
                 try ComparisonArchive.write(data, report: report, stateDirectory: options.stateDirectory)
-                await self.record("comparison finished: " + (data.comparison.holds ? "every expectation holds" : "\(data.comparison.failedCount) expectation(s) fail"))
+                await self.record(
+                    "comparison finished: "
+                        + (data.comparison.holds ? "every expectation holds" : "\(data.comparison.failedCount) expectation(s) fail"))
             } catch {
                 await self.record("comparison failed: \(error)")
             }
@@ -226,8 +238,9 @@ public actor ConsoleLab {
     public func fault(service: String, fault: JSONValue?) async throws {
         guard let lab = running else { throw ConsoleRequestError(status: 409, "no lab is running") }
         guard !lab.serviceURLs(service).isEmpty else {
-            throw ConsoleRequestError(status: 404, parameter: "service",
-                                      "no service '\(service)' in \(lab.manifest.id) (services: \(lab.instances.map(\.name).joined(separator: ", ")))")
+            throw ConsoleRequestError(
+                status: 404, parameter: "service",
+                "no service '\(service)' in \(lab.manifest.id) (services: \(lab.instances.map(\.name).joined(separator: ", ")))")
         }
         let kind: ActionSpec.Kind = fault.map { .setFault(service: service, fault: $0) } ?? .clearFault(service: service)
         let what = ActionExecutor.describe(kind)
@@ -282,15 +295,17 @@ public actor ConsoleLab {
         object["lab"] = .object([
             "id": .string(manifest.id), "week": .number(Double(manifest.week)), "slug": .string(manifest.slug),
             "title": .string(manifest.title), "variant": .string(lab.variant),
-            "variants": .array(manifest.variantNames.map { name in
-                .object(["name": .string(name), "description": .string(manifest.variants[name]?.description ?? "")])
-            }),
-            "services": .array(lab.instances.map { instance in
-                .object([
-                    "name": .string(instance.name), "role": .string(instance.role), "url": .string(instance.url),
-                    "state": .string(Self.processState(lab.process(of: instance.name))),
-                ])
-            }),
+            "variants": .array(
+                manifest.variantNames.map { name in
+                    .object(["name": .string(name), "description": .string(manifest.variants[name]?.description ?? "")])
+                }),
+            "services": .array(
+                lab.instances.map { instance in
+                    .object([
+                        "name": .string(instance.name), "role": .string(instance.role), "url": .string(instance.url),
+                        "state": .string(Self.processState(lab.process(of: instance.name))),
+                    ])
+                }),
             "prometheus": lab.prometheusURL.map(JSONValue.string) ?? .null,
             "hasScenario": .bool(manifest.scenario != nil),
             "scenarioSeconds": .number(manifest.scenario?.totalSeconds ?? 0),
@@ -298,12 +313,15 @@ public actor ConsoleLab {
         if let lastRun, lastRun.lab == manifest.id {
             object["lastRun"] = .object([
                 "variant": .string(lastRun.variant),
-                "measurements": .array(manifest.measurements.map { spec in
-                    let value = lastRun.values[spec.name] ?? .missing("not measured")
-                    var row: [String: JSONValue] = ["name": .string(spec.name), "text": .string(Comparison.format(value, unit: spec.unit))]
-                    if case .missing(let why) = value { row["missing"] = .string(why) }
-                    return .object(row)
-                }),
+                "measurements": .array(
+                    manifest.measurements.map { spec in
+                        let value = lastRun.values[spec.name] ?? .missing("not measured")
+                        var row: [String: JSONValue] = [
+                            "name": .string(spec.name), "text": .string(Comparison.format(value, unit: spec.unit)),
+                        ]
+                        if case .missing(let why) = value { row["missing"] = .string(why) }
+                        return .object(row)
+                    }),
             ])
         }
         return .object(object)

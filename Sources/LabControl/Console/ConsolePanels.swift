@@ -90,9 +90,10 @@ actor ConsolePanels {
             object["description"] = panel.description.map(JSONValue.string) ?? .null
             object["promql"] = .string(panel.promql)
             object["latency"] = .bool(Self.isLatencyPanel(panel))
-            object["exemplars"] = .array(exemplarsByPanel[index].sorted { $0.time > $1.time }.prefix(Self.maxExemplars).map { e in
-                .object(["t": .number(e.time), "v": .number(e.value), "traceID": .string(e.traceID)])
-            })
+            object["exemplars"] = .array(
+                exemplarsByPanel[index].sorted { $0.time > $1.time }.prefix(Self.maxExemplars).map { e in
+                    .object(["t": .number(e.time), "v": .number(e.value), "traceID": .string(e.traceID)])
+                })
             return .object(object)
         }
         return .object([
@@ -113,7 +114,8 @@ actor ConsolePanels {
     }
 
     static func seriesJSON(_ series: PrometheusClient.Series) -> JSONValue {
-        let name = series.labels.isEmpty ? "" : series.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+        let name =
+            series.labels.isEmpty ? "" : series.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
         return .object([
             "name": .string(name),
             "points": .array(series.points.map { .array([.number($0.time), $0.value.isFinite ? .number($0.value) : .null]) }),

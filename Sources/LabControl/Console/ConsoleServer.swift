@@ -55,7 +55,7 @@ public final class ConsoleServer: Sendable {
         let server: (task: Task<Void, Never>, group: ServiceGroup, port: Int)
         do {
             server = try await launch(port: port)
-        } catch where port != 0 {
+        } catch  where port != 0 {
             server = try await launch(port: 0)
         }
         running.withLock { $0 = server }
@@ -64,7 +64,12 @@ public final class ConsoleServer: Sendable {
     }
 
     public func stop() async {
-        guard let server = running.withLock({ r in defer { r = nil }; return r }) else { return }
+        guard
+            let server = running.withLock({ r in
+                defer { r = nil }
+                return r
+            })
+        else { return }
         await server.group.triggerGracefulShutdown()
         await server.task.value
     }
@@ -153,7 +158,9 @@ public struct ConsoleRequestContext: RequestContext, RemoteAddressRequestContext
 struct ConsoleGuardMiddleware: RouterMiddleware {
     let server: ConsoleServer
 
-    func handle(_ request: Request, context: ConsoleRequestContext, next: (Request, ConsoleRequestContext) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: ConsoleRequestContext, next: (Request, ConsoleRequestContext) async throws -> Response
+    ) async throws -> Response {
         let jaegerStyle = request.uri.path.hasPrefix("/api/")
         do {
             try check(request, context)
@@ -163,7 +170,8 @@ struct ConsoleGuardMiddleware: RouterMiddleware {
         } catch let error as HTTPError where error.status == .notFound {
             return ConsoleHTTP.error(ConsoleRequestError(status: 404, "no such page or API: \(request.uri.path)"), jaegerStyle: jaegerStyle)
         } catch let error as HTTPError {
-            return ConsoleHTTP.error(ConsoleRequestError(status: Int(error.status.code), "\(error.body ?? error.status.reasonPhrase)"), jaegerStyle: jaegerStyle)
+            return ConsoleHTTP.error(
+                ConsoleRequestError(status: Int(error.status.code), "\(error.body ?? error.status.reasonPhrase)"), jaegerStyle: jaegerStyle)
         } catch {
             return ConsoleHTTP.error(ConsoleRequestError(status: 500, "\(error)"), jaegerStyle: jaegerStyle)
         }

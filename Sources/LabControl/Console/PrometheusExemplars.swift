@@ -26,7 +26,7 @@ extension PrometheusClient {
         let response = try await http.execute(HTTPClientRequest(url: components.string!), timeout: .seconds(15))
         let body = try await response.body.collect(upTo: 16 << 20)
         guard let object = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any],
-              object["status"] as? String == "success"
+            object["status"] as? String == "success"
         else { throw QueryError(query: query, message: "query_exemplars: HTTP \(response.status.code)") }
         var out: [Exemplar] = []
         for group in object["data"] as? [[String: Any]] ?? [] {
@@ -34,8 +34,10 @@ extension PrometheusClient {
             for item in group["exemplars"] as? [[String: Any]] ?? [] {
                 let exemplarLabels = item["labels"] as? [String: String] ?? [:]
                 guard let traceID = exemplarLabels["trace_id"] ?? exemplarLabels["traceID"] else { continue }
-                out.append(Exemplar(seriesLabels: labels, traceID: traceID, value: Self.number(item["value"] ?? "NaN"),
-                                    time: Self.number(item["timestamp"] ?? "NaN")))
+                out.append(
+                    Exemplar(
+                        seriesLabels: labels, traceID: traceID, value: Self.number(item["value"] ?? "NaN"),
+                        time: Self.number(item["timestamp"] ?? "NaN")))
             }
         }
         return out
@@ -48,12 +50,14 @@ extension PrometheusClient {
     public func sampleTimes(_ selector: String, seconds: Int, at time: Double) async throws -> [Double] {
         let query = "\(selector)[\(seconds)s]"
         var components = URLComponents(string: baseURL + "/api/v1/query")!
-        components.queryItems = [URLQueryItem(name: "query", value: query), URLQueryItem(name: "time", value: String(format: "%.3f", time))]
+        components.queryItems = [
+            URLQueryItem(name: "query", value: query), URLQueryItem(name: "time", value: String(format: "%.3f", time)),
+        ]
         components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
         let response = try await http.execute(HTTPClientRequest(url: components.string!), timeout: .seconds(15))
         let body = try await response.body.collect(upTo: 8 << 20)
         guard let object = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any],
-              let data = object["data"] as? [String: Any], let result = data["result"] as? [[String: Any]]
+            let data = object["data"] as? [String: Any], let result = data["result"] as? [[String: Any]]
         else { throw QueryError(query: query, message: "HTTP \(response.status.code)") }
         return (result.first?["values"] as? [[Any]] ?? []).compactMap { $0.first.map(Self.number) }
     }
@@ -78,7 +82,10 @@ struct SeriesSelector: Sendable, Equatable {
         let chars = Array(expression)
         var i = 0
         while i < chars.count {
-            guard chars[i].isLetter || chars[i] == "_" || chars[i] == ":" else { i += 1; continue }
+            guard chars[i].isLetter || chars[i] == "_" || chars[i] == ":" else {
+                i += 1
+                continue
+            }
             let start = i
             while i < chars.count, chars[i].isLetter || chars[i].isNumber || chars[i] == "_" || chars[i] == ":" { i += 1 }
             let name = String(chars[start..<i])
@@ -126,7 +133,11 @@ struct SeriesSelector: Sendable, Equatable {
             rest = rest.dropFirst()
             var value = ""
             while let c = rest.first, c != quote {
-                if c == "\\", rest.count > 1 { value.append(rest.dropFirst().first!); rest = rest.dropFirst(2); continue }
+                if c == "\\", rest.count > 1 {
+                    value.append(rest.dropFirst().first!)
+                    rest = rest.dropFirst(2)
+                    continue
+                }
                 value.append(c)
                 rest = rest.dropFirst()
             }

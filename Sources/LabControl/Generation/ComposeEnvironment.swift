@@ -41,20 +41,26 @@ struct ComposeEnvironment {
         for key in Self.instanceKeys {
             let set = service.env[key] ?? variant.env(for: service.role)[key]
             if set != nil && key != "PORT" && key != "HOST" {
-                throw GenerationError(description: "labs/\(manifest.slug): \(service.role) sets \(key), which the compose path sets per instance")
+                throw GenerationError(
+                    description: "labs/\(manifest.slug): \(service.role) sets \(key), which the compose path sets per instance")
             }
             env.removeValue(forKey: key)
         }
         if let knobs = variant.services[service.role]?.config, !knobs.isEmpty {
             env["LAB_CONFIG"] = JSONValue.object(knobs).encodedString()
         }
-        var lines = ["# \(Generation.header(directoryName: layout.directoryName))",
-                     "# \(service.role) in variant '\(variant.name)' (compose reads it when LAB_VARIANT=\(variant.name))."]
+        var lines = [
+            "# \(Generation.header(directoryName: layout.directoryName))",
+            "# \(service.role) in variant '\(variant.name)' (compose reads it when LAB_VARIANT=\(variant.name)).",
+        ]
         for key in env.keys.sorted() {
             let value = env[key]!
             // An env file line is taken as it stands; compose v1 and v2 differ on quotes, `$` and ` #`.
             if value.contains("\n") || value.contains("$") || value.contains(" #") || value.hasPrefix("\"") || value.hasPrefix("'") {
-                throw GenerationError(description: "labs/\(manifest.slug): \(service.role) \(key)=\(value) cannot be written to a compose env file (newline, $, ' #' or a leading quote)")
+                throw GenerationError(
+                    description:
+                        "labs/\(manifest.slug): \(service.role) \(key)=\(value) cannot be written to a compose env file (newline, $, ' #' or a leading quote)"
+                )
             }
             lines.append("\(key)=\(value)")
         }
@@ -67,8 +73,10 @@ struct ComposeEnvironment {
             ("HOST", "0.0.0.0"),
             ("LAB_ADMIN_TOKEN", Self.adminToken),
             ("LAB_INSTANCE", instance),
-            ("OTEL_RESOURCE_ATTRIBUTES",
-             "service.namespace=\(manifest.id),service.instance.id=\(instance),deployment.environment=\(Self.variantVariable)"),
+            (
+                "OTEL_RESOURCE_ATTRIBUTES",
+                "service.namespace=\(manifest.id),service.instance.id=\(instance),deployment.environment=\(Self.variantVariable)"
+            ),
             ("PORT", String(ComposeLayout.servicePort)),
         ]
     }
@@ -78,5 +86,3 @@ struct ComposeEnvironment {
         "labs/\(layout.directoryName)/compose/\(variant)/\(role).env"
     }
 }
-
-

@@ -29,13 +29,15 @@ public struct ComposeGenerator: Generator {
             var files = [GeneratedFile(path: "labs/\(entry.directoryName)/compose.yaml", contents: render(layout))]
             for variant in entry.manifest.variantNames {
                 for service in entry.manifest.services {
-                    files.append(GeneratedFile(
-                        path: environment.envFilePath(role: service.role, variant: variant),
-                        contents: try environment.envFile(for: service, variant: entry.manifest.variants[variant]!)))
+                    files.append(
+                        GeneratedFile(
+                            path: environment.envFilePath(role: service.role, variant: variant),
+                            contents: try environment.envFile(for: service, variant: entry.manifest.variants[variant]!)))
                 }
                 for item in entry.manifest.infrastructure {
                     guard let file = ComposeImages.image(for: item)?.variantConfig,
-                          let contents = item.kind.definition?.composeConfigFile(item, variant: entry.manifest.variants[variant]!, layout: layout)
+                        let contents = item.kind.definition?.composeConfigFile(
+                            item, variant: entry.manifest.variants[variant]!, layout: layout)
                     else { continue }
                     files.append(GeneratedFile(path: "labs/\(entry.directoryName)/compose/\(variant)/\(file.source)", contents: contents))
                 }
@@ -56,7 +58,8 @@ public struct ComposeGenerator: Generator {
         out.comment("  docker compose \(files) run --rm scenario                 # variant 'before'")
         out.comment("  LAB_VARIANT=after docker compose \(files) up -d --wait --force-recreate --renew-anon-volumes")
         out.comment("  LAB_VARIANT=after docker compose \(files) run --rm scenario")
-        out.comment("Variants: \(lab.variantNames.joined(separator: ", ")) (env files under labs/\(layout.directoryName)/compose/<variant>/).")
+        out.comment(
+            "Variants: \(lab.variantNames.joined(separator: ", ")) (env files under labs/\(layout.directoryName)/compose/<variant>/).")
         out.line("services:")
         for item in lab.infrastructure { infrastructure(item, layout, &out) }
         let environment = ComposeEnvironment(layout: layout)
@@ -74,7 +77,9 @@ public struct ComposeGenerator: Generator {
     private func infrastructure(_ item: InfrastructureSpec, _ layout: ComposeLayout, _ out: inout YAMLWriter) {
         guard let image = ComposeImages.image(for: item) else {
             if item.kind != .prometheus {
-                out.comment("  \(item.name): no image for '\(item.kind)' is known to labctl gen (ComposeImages); the lab cannot run on the Docker path yet")
+                out.comment(
+                    "  \(item.name): no image for '\(item.kind)' is known to labctl gen (ComposeImages); the lab cannot run on the Docker path yet"
+                )
             }
             return
         }
@@ -103,7 +108,9 @@ public struct ComposeGenerator: Generator {
         guard item.proxied, let port = image.port else { return }
         out.line("  \(ComposeLayout.proxyName(item.name)):")
         commonImage(&out)
-        out.line("    command: \(YAMLWriter.flow(["proxy", "--name", item.name, "--listen", "0.0.0.0:\(port)", "--upstream", "\(item.name):\(port)", "--admin", "0.0.0.0:\(ComposeLayout.proxyAdminPort)"]))")
+        out.line(
+            "    command: \(YAMLWriter.flow(["proxy", "--name", item.name, "--listen", "0.0.0.0:\(port)", "--upstream", "\(item.name):\(port)", "--admin", "0.0.0.0:\(ComposeLayout.proxyAdminPort)"]))"
+        )
         out.line("    environment:")
         out.line("      LAB_ADMIN_TOKEN: \(YAMLWriter.quote(ComposeEnvironment.adminToken, interpolate: true))")
         // /metrics is the admin API's unguarded route (the control routes want the token).
@@ -128,7 +135,9 @@ public struct ComposeGenerator: Generator {
         out.line("    networks: [\(ComposeLayout.network)]")
     }
 
-    private func labService(_ service: ServiceSpec, instance: String, _ layout: ComposeLayout, _ environment: ComposeEnvironment, _ out: inout YAMLWriter) {
+    private func labService(
+        _ service: ServiceSpec, instance: String, _ layout: ComposeLayout, _ environment: ComposeEnvironment, _ out: inout YAMLWriter
+    ) {
         let lab = layout.manifest
         out.line("  \(instance):")
         commonImage(&out)
@@ -169,8 +178,10 @@ public struct ComposeGenerator: Generator {
         out.line("  scenario:")
         commonImage(&out)
         out.line("    entrypoint: [\"labctl\"]")
-        let command = ["run", lab.id, "--target", "compose", "--variant", ComposeEnvironment.variantVariable,
-                       "--duration-scale", "${LAB_DURATION_SCALE:-1}", "--results-dir", "/results"]
+        let command = [
+            "run", lab.id, "--target", "compose", "--variant", ComposeEnvironment.variantVariable,
+            "--duration-scale", "${LAB_DURATION_SCALE:-1}", "--results-dir", "/results",
+        ]
         out.line("    command: [\(command.map { YAMLWriter.quote($0, interpolate: true) }.joined(separator: ", "))]")
         out.line("    environment:")
         out.line("      LAB_ADMIN_TOKEN: \(YAMLWriter.quote(ComposeEnvironment.adminToken, interpolate: true))")

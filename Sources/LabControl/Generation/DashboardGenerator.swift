@@ -59,15 +59,17 @@ public struct DashboardGenerator: Generator {
                     "legend": ["displayMode": "list", "placement": "bottom", "showLegend": true],
                     "tooltip": ["mode": "multi", "sort": "desc"],
                 ],
-                "targets": [[
-                    "refId": "A",
-                    "datasource": datasource,
-                    "expr": panel.promql,
-                    "exemplar": Self.isHistogram(panel.promql),
-                    "range": true,
-                    "instant": false,
-                    "legendFormat": "__auto",
-                ] as [String: Any]],
+                "targets": [
+                    [
+                        "refId": "A",
+                        "datasource": datasource,
+                        "expr": panel.promql,
+                        "exemplar": Self.isHistogram(panel.promql),
+                        "range": true,
+                        "instant": false,
+                        "legendFormat": "__auto",
+                    ] as [String: Any]
+                ],
             ]
             if let description = panel.description { item["description"] = description }
             panels.append(item)
@@ -89,8 +91,11 @@ public struct DashboardGenerator: Generator {
             "annotations": ["list": annotations(lab)],
             "links": [
                 ["title": "All labs", "type": "link", "url": "/d/\(HomeDashboardGenerator.uid)", "icon": "dashboard"],
-                ["title": "Traces (Jaeger)", "type": "link", "url": "http://localhost:16686/search?service=\(lab.entryService?.role ?? "")",
-                 "targetBlank": true, "icon": "external link"],
+                [
+                    "title": "Traces (Jaeger)", "type": "link",
+                    "url": "http://localhost:16686/search?service=\(lab.entryService?.role ?? "")",
+                    "targetBlank": true, "icon": "external link",
+                ],
             ],
             "panels": panels,
         ]
@@ -102,7 +107,8 @@ public struct DashboardGenerator: Generator {
         for name in lab.variantNames {
             text += "- `\(name)`: \(lab.variants[name]?.description ?? "")\n"
         }
-        text += "\n`make lab WEEK=\(lab.week)` runs the scenario for `before`, then `after`; the guide is `labs/\(String(format: "%02d-%@", lab.week, lab.slug))/README.md`. "
+        text +=
+            "\n`make lab WEEK=\(lab.week)` runs the scenario for `before`, then `after`; the guide is `labs/\(String(format: "%02d-%@", lab.week, lab.slug))/README.md`. "
         text += "A dot on a latency panel is an exemplar: click it to open that request's trace in Jaeger."
         return [
             "id": 1, "type": "text", "title": "About this lab",
@@ -120,22 +126,27 @@ public struct DashboardGenerator: Generator {
                 "useValueForTime": false,
             ]
         }
-        var list: [[String: Any]] = [[
-            "builtIn": 1, "datasource": ["type": "grafana", "uid": "-- Grafana --"], "enable": true, "hide": true,
-            "iconColor": "rgba(0, 211, 255, 1)", "name": "Annotations & Alerts", "type": "dashboard",
-        ]]
-        list.append(prometheus(
-            "Faults", "max by (job, kind) (fault_injection_active{lab=\"\(lab.id)\"}) > 0",
-            color: "red", title: "{{kind}} fault on {{job}}", tags: "job,kind"))
+        var list: [[String: Any]] = [
+            [
+                "builtIn": 1, "datasource": ["type": "grafana", "uid": "-- Grafana --"], "enable": true, "hide": true,
+                "iconColor": "rgba(0, 211, 255, 1)", "name": "Annotations & Alerts", "type": "dashboard",
+            ]
+        ]
+        list.append(
+            prometheus(
+                "Faults", "max by (job, kind) (fault_injection_active{lab=\"\(lab.id)\"}) > 0",
+                color: "red", title: "{{kind}} fault on {{job}}", tags: "job,kind"))
         if lab.infrastructure.contains(where: \.proxied) {
-            list.append(prometheus(
-                "Proxy toxics", "max by (proxy, type) (proxy_toxic_active{lab=\"\(lab.id)\"}) > 0",
-                color: "orange", title: "{{type}} on the {{proxy}} proxy", tags: "proxy,type"))
+            list.append(
+                prometheus(
+                    "Proxy toxics", "max by (proxy, type) (proxy_toxic_active{lab=\"\(lab.id)\"}) > 0",
+                    color: "orange", title: "{{type}} on the {{proxy}} proxy", tags: "proxy,type"))
         }
-        list.append(prometheus(
-            "Service starts (variant switch, restart)",
-            "max by (job) (changes(process_start_time_seconds{lab=\"\(lab.id)\"}[10s])) > 0",
-            color: "blue", title: "{{job}} started", tags: "job"))
+        list.append(
+            prometheus(
+                "Service starts (variant switch, restart)",
+                "max by (job) (changes(process_start_time_seconds{lab=\"\(lab.id)\"}[10s])) > 0",
+                color: "blue", title: "{{job}} started", tags: "job"))
         return list
     }
 }

@@ -19,7 +19,7 @@ struct GeneratedRegion {
     /// Whether the region is there and holds nothing yet.
     func isEmpty(in text: String) -> Bool {
         guard let start = text.range(of: begin), let lineEnd = text[start.upperBound...].firstIndex(of: "\n"),
-              let stop = text.range(of: end, range: lineEnd..<text.endIndex)
+            let stop = text.range(of: end, range: lineEnd..<text.endIndex)
         else { return false }
         return text[text.index(after: lineEnd)..<stop.lowerBound].allSatisfy(\.isWhitespace)
     }

@@ -22,11 +22,13 @@ public struct LabReadmeResultsGenerator: Generator {
             let path = "labs/\(entry.directoryName)/README.md"
             let resultsURL = entry.directory.appendingPathComponent(Self.resultsFile)
             guard let data = try? Data(contentsOf: resultsURL),
-                  let results = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+                let results = try JSONSerialization.jsonObject(with: data) as? [String: Any]
             else {
                 // A new lab's README before its first recorded run: an empty block is honest.
                 if region.isEmpty(in: text) { return nil }
-                throw GenerationError("\(path) shows recorded results, but labs/\(entry.directoryName)/\(Self.resultsFile) is missing: run `labctl compare \(entry.manifest.slug) --record`")
+                throw GenerationError(
+                    "\(path) shows recorded results, but labs/\(entry.directoryName)/\(Self.resultsFile) is missing: run `labctl compare \(entry.manifest.slug) --record`"
+                )
             }
             try Self.checkExpectations(results, against: entry)
             let body = Self.render(results, entry: entry)
@@ -42,12 +44,14 @@ public struct LabReadmeResultsGenerator: Generator {
             .map { "\($0["measurement"] ?? ""): \($0["check"] ?? "")" }
         let current = entry.manifest.expectations.map { "\($0.measurement): \($0.check)" }
         guard recorded == current else {
-            let gone = recorded.filter { !current.contains($0) }, new = current.filter { !recorded.contains($0) }
+            let gone = recorded.filter { !current.contains($0) }
+            let new = current.filter { !recorded.contains($0) }
             var detail: [String] = []
             if !gone.isEmpty { detail.append("recorded but not in lab.yaml: \(gone.joined(separator: "; "))") }
             if !new.isEmpty { detail.append("in lab.yaml but not recorded: \(new.joined(separator: "; "))") }
             if detail.isEmpty { detail.append("the order differs") }
-            throw GenerationError("""
+            throw GenerationError(
+                """
                 labs/\(entry.directoryName)/\(resultsFile) was recorded with other expectations than lab.yaml states \
                 (\(detail.joined(separator: "; "))): run `labctl compare \(entry.manifest.slug) --record` again
                 """)
@@ -61,8 +65,9 @@ public struct LabReadmeResultsGenerator: Generator {
         let machine = results["machine"] as? String
         var lines: [String] = []
         let scaleText = scale == 1 ? "full length" : "at \(Comparison.format(scale)) of its length"
-        lines.append("Measured by `labctl compare \(entry.manifest.slug) --record` (\(scaleText)) on \(recordedAt)"
-            + (machine.map { ", \($0)" } ?? "") + ":")
+        lines.append(
+            "Measured by `labctl compare \(entry.manifest.slug) --record` (\(scaleText)) on \(recordedAt)"
+                + (machine.map { ", \($0)" } ?? "") + ":")
         lines.append("")
         lines.append("| measurement | " + variants.joined(separator: " | ") + (variants.count >= 2 ? " | change |" : " |"))
         lines.append("|---|" + variants.map { _ in "---:|" }.joined() + (variants.count >= 2 ? "---:|" : ""))
@@ -71,9 +76,11 @@ public struct LabReadmeResultsGenerator: Generator {
             let unit = (measurement["unit"] as? String).flatMap { $0.isEmpty ? nil : $0 }
             let values = measurement["values"] as? [String: Any] ?? [:]
             let numbers = variants.map { values[$0] as? Double }
-            var row = "| \(name) | " + numbers.map { n in
-                n.map { Comparison.format(.number($0), unit: unit) } ?? "—"
-            }.joined(separator: " | ")
+            var row =
+                "| \(name) | "
+                + numbers.map { n in
+                    n.map { Comparison.format(.number($0), unit: unit) } ?? "—"
+                }.joined(separator: " | ")
             if variants.count >= 2 {
                 var change = ""
                 if let first = numbers.first ?? nil, let last = numbers.last ?? nil {
@@ -89,7 +96,9 @@ public struct LabReadmeResultsGenerator: Generator {
         for expectation in results["expectations"] as? [[String: Any]] ?? [] {
             let mark = (expectation["skipped"] as? Bool == true) ? "SKIP" : (expectation["holds"] as? Bool == true ? "PASS" : "FAIL")
             let check = "\(expectation["measurement"] ?? ""): `\(expectation["check"] ?? "")`"
-            lines.append("| \(mark) | \(ReadmeLabTableGenerator.cell(check)) | \(ReadmeLabTableGenerator.cell("\(expectation["explanation"] ?? "")")) |")
+            lines.append(
+                "| \(mark) | \(ReadmeLabTableGenerator.cell(check)) | \(ReadmeLabTableGenerator.cell("\(expectation["explanation"] ?? "")")) |"
+            )
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -36,7 +36,8 @@ public struct PrometheusTargetsGenerator: Generator {
         }
         for item in lab.infrastructure where item.proxied && ComposeImages.image(for: item) != nil {
             let proxy = ComposeLayout.proxyName(item.name)
-            groups.append("""
+            groups.append(
+                """
                   {
                     "targets": ["\(proxy):\(ComposeLayout.proxyAdminPort)"],
                     "labels": {"job": "\(proxy)", "lab": "\(lab.id)"}
@@ -45,7 +46,8 @@ public struct PrometheusTargetsGenerator: Generator {
         }
         for item in lab.infrastructure {
             guard let metrics = ComposeImages.image(for: item)?.metrics else { continue }
-            groups.append("""
+            groups.append(
+                """
                   {
                     "targets": ["\(item.name):\(metrics.port)"],
                     "labels": {"job": "\(item.name)", "lab": "\(lab.id)", "__metrics_path__": "\(metrics.path)"}

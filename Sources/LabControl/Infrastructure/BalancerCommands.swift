@@ -77,7 +77,9 @@ struct BalancerCommands: Sendable {
                 throw CommandError(description: "reload takes nothing or {weights: {server: weight, …}}; got \(arguments)")
             }
             try await reload(weights)
-            return "reloaded" + (weights.isEmpty ? "" : " with weights \(weights.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))")
+            return "reloaded"
+                + (weights.isEmpty
+                    ? "" : " with weights \(weights.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))")
         default:
             throw CommandError(description: "a balancer understands \(Self.names.joined(separator: ", ")); not '\(command)'")
         }
@@ -90,13 +92,16 @@ struct BalancerCommands: Sendable {
         var target: String?
         if case .string(let name) = arguments { target = name }
         if case .object(let fields) = arguments { target = fields["to"]?.stringValue }
-        guard let target else { throw CommandError(description: "switch takes the role or server to send traffic to: {to: green}; got \(arguments)") }
+        guard let target else {
+            throw CommandError(description: "switch takes the role or server to send traffic to: {to: green}; got \(arguments)")
+        }
         let chosen = try servers(target)
         let waited = try await waitUntil(chosen, timeout: try timeout(arguments), what: "up") { $0.isHealthy }
         for server in chosen {
             let role = serversByRole.first { $0.servers.contains(server) }?.role ?? server
             let configured = settings.weight(role: role, instance: server)
-            try await runtimeAPI.setWeight(backend: backend, server: server, weight: configured > 0 ? configured : BalancerSettings.defaultWeight)
+            try await runtimeAPI.setWeight(
+                backend: backend, server: server, weight: configured > 0 ? configured : BalancerSettings.defaultWeight)
             try await runtimeAPI.setState(backend: backend, server: server, .ready)
         }
         let others = serversByRole.flatMap(\.servers).filter { !chosen.contains($0) }
@@ -105,7 +110,9 @@ struct BalancerCommands: Sendable {
     }
 
     /// Polls `show stat` until `condition` holds for every server named; how long it took.
-    private func waitUntil(_ names: [String], timeout: Duration, what: String, _ condition: (HAProxyServerStats) -> Bool) async throws -> Duration {
+    private func waitUntil(
+        _ names: [String], timeout: Duration, what: String, _ condition: (HAProxyServerStats) -> Bool
+    ) async throws -> Duration {
         let clock = ContinuousClock()
         let start = clock.now
         var last: [HAProxyServerStats] = []
@@ -130,10 +137,11 @@ struct BalancerCommands: Sendable {
     private func serverArgument(_ command: String, _ arguments: JSONValue) throws -> [String] {
         switch arguments {
         case .string(let name): return try servers(name)
-        case .array(let names): return try names.flatMap { name -> [String] in
-            guard let text = name.stringValue else { throw CommandError(description: "\(command): \(name) is not a server name") }
-            return try servers(text)
-        }
+        case .array(let names):
+            return try names.flatMap { name -> [String] in
+                guard let text = name.stringValue else { throw CommandError(description: "\(command): \(name) is not a server name") }
+                return try servers(text)
+            }
         case .object(let fields):
             guard let name = fields["server"]?.stringValue else { fallthrough }
             return try servers(name)
@@ -144,12 +152,15 @@ struct BalancerCommands: Sendable {
 
     private func timeout(_ arguments: JSONValue) throws -> Duration {
         guard case .object(let fields) = arguments, let value = fields["timeout"] else { return Self.defaultWait }
-        let seconds: Double? = switch value {
-        case .string(let text): LabDuration.seconds(text)
-        case .number(let number): number
-        default: nil
+        let seconds: Double? =
+            switch value {
+            case .string(let text): LabDuration.seconds(text)
+            case .number(let number): number
+            default: nil
+            }
+        guard let seconds, seconds > 0, seconds <= 600 else {
+            throw CommandError(description: "timeout: a duration up to 10m, got \(value)")
         }
-        guard let seconds, seconds > 0, seconds <= 600 else { throw CommandError(description: "timeout: a duration up to 10m, got \(value)") }
         return .milliseconds(Int(seconds * 1000))
     }
 }

@@ -88,7 +88,8 @@ public final class ChildProcess: Sendable {
             var raw: Int32 = 0
             let reaped = clabspawn_reap(pid, &raw)
             if reaped == pid {
-                known = clabspawn_exited(raw) != 0
+                known =
+                    clabspawn_exited(raw) != 0
                     ? .exited(clabspawn_exit_code(raw)) : .signaled(clabspawn_term_signal(raw))
             } else if reaped < 0 {
                 // ECHILD: not ours to reap (already reaped elsewhere); treat as gone.

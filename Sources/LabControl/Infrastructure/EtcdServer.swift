@@ -21,7 +21,9 @@ public final class EtcdServer: Sendable {
         self.process = process
     }
 
-    public static func start(directory: URL, locator: ProgramLocator = .standard, timeout: Duration = .seconds(30)) async throws -> EtcdServer {
+    public static func start(
+        directory: URL, locator: ProgramLocator = .standard, timeout: Duration = .seconds(30)
+    ) async throws -> EtcdServer {
         let executable = try locator.find("etcd")
         let files = FileManager.default
         let data = directory.appendingPathComponent("data", isDirectory: true)
@@ -35,7 +37,9 @@ public final class EtcdServer: Sendable {
             var current = directory.deletingLastPathComponent()
             while current.path != "/" && !current.path.isEmpty {
                 var info = stat()
-                if stat(current.path, &info) == 0, info.st_mode & S_IXOTH == 0 { _ = chmod(current.path, (info.st_mode & 0o7777) | S_IXOTH) }
+                if stat(current.path, &info) == 0, info.st_mode & S_IXOTH == 0 {
+                    _ = chmod(current.path, (info.st_mode & 0o7777) | S_IXOTH)
+                }
                 current = current.deletingLastPathComponent()
             }
         }

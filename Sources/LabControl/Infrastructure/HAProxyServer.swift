@@ -30,8 +30,10 @@ public final class HAProxyServer: Sendable {
     private let current: Mutex<HAProxyConfiguration>
     private let reloading = Mutex(false)
 
-    private init(directory: URL, ports: (Int, Int, Int), process: ChildProcess, executable: URL, account: SystemUser?,
-                 configuration: HAProxyConfiguration) {
+    private init(
+        directory: URL, ports: (Int, Int, Int), process: ChildProcess, executable: URL, account: SystemUser?,
+        configuration: HAProxyConfiguration
+    ) {
         self.directory = directory
         (frontendPort, metricsPort, runtimeAPIPort) = ports
         self.process = process
@@ -84,7 +86,12 @@ public final class HAProxyServer: Sendable {
     /// broken file must not reach the running balancer), the server states saved for the new
     /// worker, SIGUSR2 to the master; returns once a new worker answers the Runtime API.
     func reload(_ configuration: HAProxyConfiguration, timeout: Duration = .seconds(20)) async throws {
-        guard reloading.withLock({ busy in defer { busy = true }; return !busy }) else {
+        guard
+            reloading.withLock({ busy in
+                defer { busy = true }
+                return !busy
+            })
+        else {
             throw RuntimeError("haproxy is already reloading")
         }
         defer { reloading.withLock { $0 = false } }
@@ -115,7 +122,7 @@ public final class HAProxyServer: Sendable {
 
     /// `haproxy -c`: the configuration parses and every value is valid.
     private static func check(_ file: URL, executable: URL, account: SystemUser?, directory: URL) async throws {
-        try? FileManager.default.removeItem(at: directory.appendingPathComponent("check.log"))   // this check's lines only
+        try? FileManager.default.removeItem(at: directory.appendingPathComponent("check.log")) // this check's lines only
         try await ChildProcess.run(
             name: "haproxy -c", executable: executable, arguments: ["-c", "-f", file.path],
             directory: directory, logFile: directory.appendingPathComponent("check.log"), user: account, timeout: .seconds(30))

@@ -29,7 +29,7 @@ final class PortReservations: Sendable {
             close(fd)
             return false
         }
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)   // children never inherit it
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC) // children never inherit it
         sockets.withLock { $0[port] = fd }
         return true
     }
@@ -40,6 +40,9 @@ final class PortReservations: Sendable {
     }
 
     func releaseAll() {
-        for fd in sockets.withLock({ held in defer { held = [:] }; return Array(held.values) }) { close(fd) }
+        for fd in sockets.withLock({ held in
+            defer { held = [:] }
+            return Array(held.values)
+        }) { close(fd) }
     }
 }

@@ -72,10 +72,11 @@ final class PostgresReplicaSet: Sendable {
                 standbySettings["synchronous_commit"] = "on"
                 standbySettings["wal_receiver_timeout"] = "5s"
                 if let replayDelay { standbySettings["recovery_min_apply_delay"] = "\(Int((replayDelay * 1000).rounded()))ms" }
-                standbys.append(try await PostgresServer.startStandby(
-                    directory: directory.appendingPathComponent(standbyName(index), isDirectory: true), primary: primary,
-                    upstreamPort: link.listenPort, slot: "standby_\(index)", applicationName: standbyName(index),
-                    settings: standbySettings, locator: locator))
+                standbys.append(
+                    try await PostgresServer.startStandby(
+                        directory: directory.appendingPathComponent(standbyName(index), isDirectory: true), primary: primary,
+                        upstreamPort: link.listenPort, slot: "standby_\(index)", applicationName: standbyName(index),
+                        settings: standbySettings, locator: locator))
             }
             let set = PostgresReplicaSet(name: name, primary: primary, standbys: standbys, links: links, locator: locator)
             try await set.waitUntilStreaming(timeout: readyTimeout)
@@ -88,8 +89,9 @@ final class PostgresReplicaSet: Sendable {
                         "SELECT count(*) FROM pg_stat_replication WHERE sync_state IN ('sync', 'quorum')", locator: locator) != "0"
                 }
             }
-            log("\(name): primary :\(primary.port), \(count) standby(s) streaming"
-                + (synchronous ? ", synchronous" : ", asynchronous") + (replayDelay.map { ", replay delay \($0) s" } ?? ""))
+            log(
+                "\(name): primary :\(primary.port), \(count) standby(s) streaming"
+                    + (synchronous ? ", synchronous" : ", asynchronous") + (replayDelay.map { ", replay delay \($0) s" } ?? ""))
             return set
         } catch {
             for standby in standbys { await standby.stop() }
@@ -102,7 +104,8 @@ final class PostgresReplicaSet: Sendable {
     /// Every standby's WAL receiver is connected (`pg_stat_replication` on the primary).
     private func waitUntilStreaming(timeout: Duration) async throws {
         try await waitUntil("\(standbys.count) streaming standby(s)", timeout: timeout) {
-            let streaming = try await primary.execute("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'", locator: locator)
+            let streaming = try await primary.execute(
+                "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'", locator: locator)
             return Int(streaming) ?? 0 >= standbys.count
         }
     }
@@ -146,7 +149,8 @@ final class PostgresReplicaSet: Sendable {
 
     var scrapeJobs: [PrometheusScrapeJob] {
         links.enumerated().map { index, link in
-            PrometheusScrapeJob(name: "\(Self.linkName(name, standby: index + 1, of: links.count))-proxy", targets: ["127.0.0.1:\(link.adminPort)"])
+            PrometheusScrapeJob(
+                name: "\(Self.linkName(name, standby: index + 1, of: links.count))-proxy", targets: ["127.0.0.1:\(link.adminPort)"])
         }
     }
 
@@ -188,7 +192,8 @@ final class PostgresReplicaSet: Sendable {
         case "status":
             var lines: [String] = []
             for (label, server) in [("primary", primary)] + standbys.enumerated().map({ (Self.standbyName($0.offset + 1), $0.element) }) {
-                let state = server.process.isRunning
+                let state =
+                    server.process.isRunning
                     ? ((try? await server.execute(
                         "SELECT CASE WHEN pg_is_in_recovery() THEN 'standby replayed ' || pg_last_wal_replay_lsn() "
                             + "ELSE 'primary at ' || pg_current_wal_lsn() END", locator: locator)) ?? "not answering")

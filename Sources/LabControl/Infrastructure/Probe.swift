@@ -15,8 +15,9 @@ public enum Probe {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var tv = timeval(tv_sec: Int(timeout.components.seconds),
-                         tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
+        var tv = timeval(
+            tv_sec: Int(timeout.components.seconds),
+            tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
@@ -48,8 +49,10 @@ public enum Probe {
     }
 
     /// One HTTP/1.0 request to 127.0.0.1:`port` (JSON body if any); the status code and body.
-    public static func http(method: String, port: Int, path: String, jsonBody: String? = nil,
-                            timeout: Duration = .seconds(2)) -> (status: Int, body: String)? {
+    public static func http(
+        method: String, port: Int, path: String, jsonBody: String? = nil,
+        timeout: Duration = .seconds(2)
+    ) -> (status: Int, body: String)? {
         var request = "\(method) \(path) HTTP/1.0\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
         if let jsonBody {
             request += "Content-Type: application/json\r\nContent-Length: \(jsonBody.utf8.count)\r\n\r\n\(jsonBody)"

@@ -22,7 +22,7 @@ public enum ProcessTable {
 
     public static func entry(_ pid: Int32) -> Entry? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")")
+            let close = stat.lastIndex(of: ")")
         else { return nil }
         // After "pid (comm) ": state ppid pgrp …
         let fields = stat[stat.index(after: close)...].split(separator: " ")
@@ -49,7 +49,7 @@ public enum ProcessTable {
         // Debian's redis-server is a link to redis-check-rdb, which /proc/<pid>/exe shows.
         let programs: Set<String> = [
             "labsvc", "redis-server", "redis-check-rdb", "postgres", "prometheus", "initdb", "psql",
-            "beam.smp", "erl_child_setup", "epmd",   // rabbitmq-server: the Erlang VM and its helpers
+            "beam.smp", "erl_child_setup", "epmd", // rabbitmq-server: the Erlang VM and its helpers
         ]
         return processes(referencing: directory).filter { entry in
             entry.workingDirectory?.hasPrefix(directory) == true

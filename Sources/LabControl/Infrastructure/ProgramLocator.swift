@@ -42,7 +42,8 @@ public struct ProgramLocator: Sendable {
     static func postgresBinaryDirectories() -> [String] {
         let root = "/usr/lib/postgresql"
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
-        return versions
+        return
+            versions
             .sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }
             .map { "\(root)/\($0)/bin" }
     }

@@ -19,8 +19,10 @@ public struct PrometheusConfig: Sendable, Equatable {
     /// When set, one scrape job reads its targets (and their `job` labels) from this JSON file.
     public var targetsFile: String?
 
-    public init(scrapeInterval: String = "1s", evaluationInterval: String? = nil, jobs: [PrometheusScrapeJob],
-                ruleFiles: [String] = [], offerScrapeProtocols: Bool = false, header: String? = nil, targetsFile: String? = nil) {
+    public init(
+        scrapeInterval: String = "1s", evaluationInterval: String? = nil, jobs: [PrometheusScrapeJob],
+        ruleFiles: [String] = [], offerScrapeProtocols: Bool = false, header: String? = nil, targetsFile: String? = nil
+    ) {
         self.scrapeInterval = scrapeInterval
         self.evaluationInterval = evaluationInterval ?? scrapeInterval
         self.jobs = jobs

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One Prometheus scrape job: a name (the `job` label) and its host:port targets.
 public struct PrometheusScrapeJob: Sendable, Equatable, Codable {
@@ -122,9 +123,10 @@ struct PrometheusVersion: Comparable {
         if let cached { return cached }
         let log = scratch.appendingPathComponent("prometheus-version.txt")
         try? FileManager.default.removeItem(at: log)
-        guard (try? await ChildProcess.run(
-            name: "prometheus --version", executable: executable, arguments: ["--version"],
-            directory: scratch, logFile: log, timeout: .seconds(30))) != nil,
+        guard
+            (try? await ChildProcess.run(
+                name: "prometheus --version", executable: executable, arguments: ["--version"],
+                directory: scratch, logFile: log, timeout: .seconds(30))) != nil,
             let output = try? String(contentsOf: log, encoding: .utf8)
         else { return PrometheusVersion() }
         let version = parse(output) ?? PrometheusVersion()
@@ -133,5 +135,4 @@ struct PrometheusVersion: Comparable {
     }
 }
 
-import Synchronization
 private let versionCache = Mutex<[String: PrometheusVersion]>([:])

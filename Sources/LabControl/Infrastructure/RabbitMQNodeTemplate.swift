@@ -27,7 +27,8 @@ public struct RabbitMQNodeTemplate: Sendable {
         let marker = ready.appendingPathComponent(".complete")
         let files = FileManager.default
         if !files.fileExists(atPath: marker.path) {
-            try await FileLock.withExclusiveLock(directory.appendingPathComponent("template.lock"), owner: try RabbitMQServer.serverUser()) {
+            try await FileLock.withExclusiveLock(directory.appendingPathComponent("template.lock"), owner: try RabbitMQServer.serverUser())
+            {
                 guard !files.fileExists(atPath: marker.path) else { return }
                 try await make(ready, in: directory, locator: locator)
             }
@@ -49,7 +50,8 @@ public struct RabbitMQNodeTemplate: Sendable {
         let node = try await RabbitMQServer.start(directory: scratch, locator: locator)
         await node.stop()
         if let status = node.process.exitStatus, status != .exited(0) {
-            throw ServerStartError(server: "rabbitmq-server (template)", reason: "it did not shut down cleanly: \(status)", logTail: node.process.logTail())
+            throw ServerStartError(
+                server: "rabbitmq-server (template)", reason: "it did not shut down cleanly: \(status)", logTail: node.process.logTail())
         }
         try? FileManager.default.removeItem(at: ready)
         try FileManager.default.moveItem(at: RabbitMQServer.mnesiaBase(scratch), to: ready)
@@ -75,7 +77,9 @@ enum FileLock {
         defer { close(fd) }
         let deadline = ContinuousClock.now + timeout
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            guard ContinuousClock.now < deadline else { throw SystemCallError(call: "flock \(file.path) (waited \(timeout))", errno: errno) }
+            guard ContinuousClock.now < deadline else {
+                throw SystemCallError(call: "flock \(file.path) (waited \(timeout))", errno: errno)
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
         defer { flock(fd, LOCK_UN) }

@@ -82,7 +82,7 @@ public final class RabbitMQServer: Sendable {
         let runAs = try serverUser()
         let began = ContinuousClock.now
         let files = FileManager.default
-        if files.fileExists(atPath: directory.path) { try files.removeItem(at: directory) }   // always a fresh node
+        if files.fileExists(atPath: directory.path) { try files.removeItem(at: directory) } // always a fresh node
         try files.createDirectory(at: directory, withIntermediateDirectories: true)
         var fromTemplate = false
         if let template {
@@ -97,11 +97,12 @@ public final class RabbitMQServer: Sendable {
             try writeConfiguration(in: directory, ports: ports)
             if let runAs { try ServerAccount.chownRecursively(directory, to: runAs) }
             do {
-                let (node, epmd) = try await launch(script: script, epmd: epmdProgram, directory: directory, ports: ports, runAs: runAs, timeout: timeout)
+                let (node, epmd) = try await launch(
+                    script: script, epmd: epmdProgram, directory: directory, ports: ports, runAs: runAs, timeout: timeout)
                 let startup = Startup(seconds: (ContinuousClock.now - began).seconds, fromTemplate: fromTemplate)
                 return RabbitMQServer(ports: ports, directory: directory, process: node, epmd: epmd, startup: startup)
             } catch let error as ServerStartError where error.isAddressInUse && attempt < 4 {
-                attempt += 1   // another process took one of the ports meanwhile: try others
+                attempt += 1 // another process took one of the ports meanwhile: try others
             }
         }
     }
@@ -141,7 +142,9 @@ public final class RabbitMQServer: Sendable {
             throw error
         }
         do {
-            try await Readiness.wait(for: node, what: "rabbitmq-server on port \(ports.amqp)", timeout: timeout, interval: .milliseconds(100)) {
+            try await Readiness.wait(
+                for: node, what: "rabbitmq-server on port \(ports.amqp)", timeout: timeout, interval: .milliseconds(100)
+            ) {
                 acceptsAMQP(port: ports.amqp)
             }
         } catch {
@@ -165,7 +168,9 @@ public final class RabbitMQServer: Sendable {
     private static func addressInUseAware(_ error: Error) -> Error {
         guard let start = error as? ServerStartError, !start.isAddressInUse else { return error }
         let log = start.logTail.lowercased()
-        guard ["eaddrinuse", "dist_port_already_used", "could not bind to distribution port"].contains(where: log.contains) else { return error }
+        guard ["eaddrinuse", "dist_port_already_used", "could not bind to distribution port"].contains(where: log.contains) else {
+            return error
+        }
         return ServerStartError(server: start.server, reason: start.reason, logTail: start.logTail + "\n    (address already in use)")
     }
 
@@ -212,7 +217,8 @@ public final class RabbitMQServer: Sendable {
         try files.createDirectory(at: directory.appendingPathComponent("log"), withIntermediateDirectories: true)
         try files.createDirectory(at: mnesiaBase(directory), withIntermediateDirectories: true)
         try "".write(to: directory.appendingPathComponent("rabbitmq-env.conf"), atomically: true, encoding: .utf8)
-        try "[\(plugins.joined(separator: ","))].\n".write(to: directory.appendingPathComponent("enabled_plugins"), atomically: true, encoding: .utf8)
+        try "[\(plugins.joined(separator: ","))].\n".write(
+            to: directory.appendingPathComponent("enabled_plugins"), atomically: true, encoding: .utf8)
         try configuration(ports: ports).write(to: directory.appendingPathComponent("rabbitmq.config"), atomically: true, encoding: .utf8)
     }
 

@@ -13,7 +13,8 @@ enum ServerAccount {
         guard geteuid() == 0 else { return nil }
         guard let user = SystemUser.named(name) else {
             throw ServerStartError(
-                server: server, reason: "as root it runs as the '\(name)' account, which does not exist: "
+                server: server,
+                reason: "as root it runs as the '\(name)' account, which does not exist: "
                     + "install the Debian package '\(package)' (apt-get install \(package))", logTail: "")
         }
         return user

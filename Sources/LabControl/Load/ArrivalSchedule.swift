@@ -52,7 +52,7 @@ struct ArrivalSchedule: Sendable, IteratorProtocol {
     /// Arrivals in the segments before the current one, and where the current one starts.
     private var arrivalsBefore = 0.0
     private var segmentStart = 0.0
-    private var nextIndex = 0  // index of the next request
+    private var nextIndex = 0 // index of the next request
 
     init(profile: RateProfile, duration: Duration) {
         self.segments = profile.segments(over: duration)

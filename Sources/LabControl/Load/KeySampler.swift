@@ -78,7 +78,7 @@ struct ZipfSampler: Sendable {
     /// H⁻¹(x)
     private static func hIntegralInverse(_ x: Double, _ exponent: Double) -> Double {
         var t = x * (1 - exponent)
-        if t < -1 { t = -1 }  // guards against rounding just below the domain
+        if t < -1 { t = -1 } // guards against rounding just below the domain
         return exp(helper1(t) * x)
     }
 

@@ -8,8 +8,8 @@
 // Closed loop: N virtual users, each sending, waiting and thinking in turn.
 
 import CoreMetrics
-import LabKit
 import Foundation
+import LabKit
 import NIOCore
 import NIOHTTP1
 import NIOPosix

@@ -54,7 +54,8 @@ final class LoadHTTPClient: Sendable {
     /// - Parameter target: `http://host:port` with an optional path prefix.
     init(target: String, maxConnections: Int, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws {
         guard target.hasPrefix("http://") else {
-            throw LoadPlanError(field: "target", problem: "must start with http:// (the load generator speaks plain HTTP/1.1), got \"\(target)\"")
+            throw LoadPlanError(
+                field: "target", problem: "must start with http:// (the load generator speaks plain HTTP/1.1), got \"\(target)\"")
         }
         let rest = target.dropFirst("http://".count)
         let authority = rest.prefix { $0 != "/" }
@@ -146,7 +147,7 @@ final class LoadHTTPClient: Sendable {
                 }
                 while let channel = pool.idle.popLast() {
                     if channel.isActive { return .reuse(channel) }
-                    pool.open -= 1  // the server closed it while idle
+                    pool.open -= 1 // the server closed it while idle
                     pool.all[ObjectIdentifier(channel)] = nil
                 }
                 if pool.open < maxConnections {
@@ -274,7 +275,7 @@ final class LoadResponseHandler: ChannelDuplexHandler {
         let channel = context.channel
         timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: request.deadline) { [self] in
             fail(.timeout)
-            channel.close(promise: nil)  // a late response must not be read as the next request's
+            channel.close(promise: nil) // a late response must not be read as the next request's
         }
         context.write(wrapOutboundOut(.head(request.head)), promise: nil)
         if let body = request.body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }

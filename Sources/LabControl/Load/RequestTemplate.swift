@@ -21,15 +21,17 @@ struct RequestTemplate: Sendable, Equatable {
             literal += rest[..<open]
             let after = rest[open...]
             if after.hasPrefix("{id}") {
-                parts.append(.literal(literal)); literal = ""
+                parts.append(.literal(literal))
+                literal = ""
                 parts.append(.id)
                 rest = after.dropFirst(4)
             } else if after.hasPrefix("{uuid}") {
-                parts.append(.literal(literal)); literal = ""
+                parts.append(.literal(literal))
+                literal = ""
                 parts.append(.uuid)
                 rest = after.dropFirst(6)
             } else {
-                literal += "{"  // not a placeholder: keep the brace
+                literal += "{" // not a placeholder: keep the brace
                 rest = after.dropFirst()
             }
         }
@@ -105,7 +107,10 @@ struct KindPicker: Sendable {
 
     init(weights: [Double]) {
         var sum = 0.0
-        cumulative = weights.map { sum += $0; return sum }
+        cumulative = weights.map {
+            sum += $0
+            return sum
+        }
     }
 
     func pick(using rng: inout SeededRandomNumberGenerator) -> Int {

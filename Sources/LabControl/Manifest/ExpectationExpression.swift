@@ -9,7 +9,7 @@ public struct ExpectationExpression: Sendable, Equatable, CustomStringConvertibl
         /// A variant name: its measured value.
         case variant(String)
         case negate(Term)
-        case binary(Term, Character, Term)   // + - * /
+        case binary(Term, Character, Term) // + - * /
 
         public func evaluate(_ values: [String: Double]) -> Double? {
             switch self {
@@ -114,7 +114,10 @@ public struct ExpectationExpression: Sendable, Equatable, CustomStringConvertibl
         var i = text.startIndex
         while i < text.endIndex {
             let c = text[i]
-            if c.isWhitespace { i = text.index(after: i); continue }
+            if c.isWhitespace {
+                i = text.index(after: i)
+                continue
+            }
             if c.isNumber || c == "." {
                 let end = text[i...].firstIndex { !($0.isNumber || $0 == "." || $0 == "e") } ?? text.endIndex
                 guard let value = Double(text[i..<end]) else { throw ExpectationSyntaxError(message: "'\(text[i..<end])' is not a number") }
@@ -136,11 +139,14 @@ public struct ExpectationExpression: Sendable, Equatable, CustomStringConvertibl
                     throw ExpectationSyntaxError(message: "unexpected '\(c)' in '\(text)'")
                 }
             } else if "+-*/".contains(c) {
-                tokens.append(.op(c)); i = text.index(after: i)
+                tokens.append(.op(c))
+                i = text.index(after: i)
             } else if c == "(" {
-                tokens.append(.open); i = text.index(after: i)
+                tokens.append(.open)
+                i = text.index(after: i)
             } else if c == ")" {
-                tokens.append(.close); i = text.index(after: i)
+                tokens.append(.close)
+                i = text.index(after: i)
             } else {
                 throw ExpectationSyntaxError(message: "unexpected '\(c)' in '\(text)'")
             }
@@ -153,7 +159,10 @@ public struct ExpectationExpression: Sendable, Equatable, CustomStringConvertibl
         var tokens: [Token]
         var position = 0
         var peek: Token? { position < tokens.count ? tokens[position] : nil }
-        mutating func next() -> Token? { defer { position += 1 }; return peek }
+        mutating func next() -> Token? {
+            defer { position += 1 }
+            return peek
+        }
 
         mutating func sum() throws(ExpectationSyntaxError) -> Term {
             var term = try product()

@@ -1,4 +1,5 @@
 import LabKit
+
 /// A lab as its `labs/<NN>-<slug>/lab.yaml` describes it: the single source of truth from which
 /// the native runtime starts the lab, `labctl gen` writes derived files, and the scenario runner
 /// drives load, faults and measurements. The schema is documented for lab authors in labs/README.md.

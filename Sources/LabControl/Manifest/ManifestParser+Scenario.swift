@@ -1,5 +1,5 @@
-import LabKit
 import Foundation
+import LabKit
 
 /// The scenario, dashboard, measurements and expectations sections of lab.yaml.
 extension ManifestParser.Context {
@@ -141,7 +141,8 @@ extension ManifestParser.Context {
         let fields = try reader.mapping(allowed: ["at", "phase"] + Self.actionKinds)
         let present = fields.keys.filter(Self.actionKinds.contains)
         guard present.count == 1, let kindName = present.first, let body = fields.optional(kindName) else {
-            let message = present.isEmpty
+            let message =
+                present.isEmpty
                 ? "an action needs one of: \(Self.actionKinds.joined(separator: ", "))"
                 : "one action per item, found \(present.joined(separator: " and "))"
             throw reader.error(message)
@@ -161,7 +162,9 @@ extension ManifestParser.Context {
             phaseDuration = scenario.phases.first { $0.name == name }!.durationSeconds
         }
         guard at.seconds <= phaseDuration else {
-            throw atReader.error("\(at.text) is after the end of \(phase.map { "phase '\($0)'" } ?? "the scenario") (\(LabDurationFormat.text(phaseDuration)))")
+            throw atReader.error(
+                "\(at.text) is after the end of \(phase.map { "phase '\($0)'" } ?? "the scenario") (\(LabDurationFormat.text(phaseDuration)))"
+            )
         }
 
         let kind: ActionSpec.Kind
@@ -179,7 +182,9 @@ extension ManifestParser.Context {
             let inner = infrastructureNames.values.flatMap { $0.kind.definition?.proxyNames($0) ?? [] }
             guard infrastructureNames[proxy]?.proxied == true || inner.contains(proxy) else {
                 let proxied = (infrastructureNames.values.filter(\.proxied).map(\.name) + inner).sorted()
-                throw proxyReader.error("no proxied infrastructure named '\(proxy)' (mark one 'proxied: true'; proxied: \(proxied.isEmpty ? "none" : proxied.joined(separator: ", ")))")
+                throw proxyReader.error(
+                    "no proxied infrastructure named '\(proxy)' (mark one 'proxied: true'; proxied: \(proxied.isEmpty ? "none" : proxied.joined(separator: ", ")))"
+                )
             }
             kind = .proxyToxic(proxy: proxy, toxic: try f.required("toxic").json())
         case "kill": kind = .kill(service: try serviceTarget(body))
@@ -197,7 +202,8 @@ extension ManifestParser.Context {
             let pathReader = try f.required("path")
             let path = try pathReader.string()
             guard path.hasPrefix("/") else { throw pathReader.error("must start with /, found '\(path)'") }
-            kind = .call(service: try serviceInstance(try f.required("service")), method: method, path: path, body: try f.optional("body")?.json())
+            kind = .call(
+                service: try serviceInstance(try f.required("service")), method: method, path: path, body: try f.optional("body")?.json())
         case "infra":
             let f = try body.mapping(allowed: ["name", "command", "args"])
             let nameReader = try f.required("name")
@@ -224,7 +230,8 @@ extension ManifestParser.Context {
         let name = try reader.string()
         if roles[name] != nil { return name }
         if let dash = name.lastIndex(of: "-"), let replica = Int(name[name.index(after: dash)...]),
-           let service = roles[String(name[..<dash])] {
+            let service = roles[String(name[..<dash])]
+        {
             guard (1...service.replicas).contains(replica) else {
                 throw reader.error("'\(service.role)' has \(service.replicas) replica(s); '\(name)' does not exist")
             }
@@ -239,7 +246,8 @@ extension ManifestParser.Context {
         if roles[name] != nil { return name }
         if let item = infrastructureNames[name] {
             guard item.kind.definition?.servesHTTP == true else {
-                throw reader.error("'\(name)' is \(item.kind) infrastructure, which does not serve HTTP; the load goes to a service or a balancer")
+                throw reader.error(
+                    "'\(name)' is \(item.kind) infrastructure, which does not serve HTTP; the load goes to a service or a balancer")
             }
             return name
         }
@@ -288,23 +296,28 @@ extension ManifestParser.Context {
         guard parts.count == 2 else { return fact }
         let services = Set(roles.keys).union(roles.values.compactMap { $0.env["OTEL_SERVICE_NAME"] })
         guard services.contains(parts[1]) else {
-            throw reader.error("'\(fact)' names no service of this lab\(hint(parts[1], Array(services))); services: \(services.sorted().joined(separator: ", "))")
+            throw reader.error(
+                "'\(fact)' names no service of this lab\(hint(parts[1], Array(services))); services: \(services.sorted().joined(separator: ", "))"
+            )
         }
         return fact
     }
 
     mutating func measurements(_ reader: NodeReader) throws -> [MeasurementSpec] {
         try reader.sequence().map { item in
-            let fields = try item.mapping(allowed: ["name", "promql", "loadgen", "request", "trace", "expr", "phase", "unit", "description"])
+            let fields = try item.mapping(allowed: [
+                "name", "promql", "loadgen", "request", "trace", "expr", "phase", "unit", "description",
+            ])
             let nameReader = try fields.required("name")
             let name = try nameReader.identifier()
             let declaredBefore = measurementNames
             guard measurementNames.insert(name).inserted else { throw nameReader.error("measurement '\(name)' is declared twice") }
             let sources = ["promql", "loadgen", "trace", "expr"].filter(fields.contains)
             guard sources.count == 1 else {
-                throw item.error(sources.isEmpty
-                    ? "a measurement needs one of: promql, loadgen, trace, expr"
-                    : "a measurement has one source, found \(sources.joined(separator: " and "))")
+                throw item.error(
+                    sources.isEmpty
+                        ? "a measurement needs one of: promql, loadgen, trace, expr"
+                        : "a measurement has one source, found \(sources.joined(separator: " and "))")
             }
             let source: MeasurementSpec.Source
             switch sources[0] {
@@ -314,7 +327,9 @@ extension ManifestParser.Context {
                 let statReader = try fields.required("loadgen")
                 let stat = try statReader.string()
                 guard MeasurementSpec.loadgenStats.contains(stat) else {
-                    throw statReader.error("unknown load generator statistic '\(stat)'\(hint(stat, MeasurementSpec.loadgenStats)); one of: \(MeasurementSpec.loadgenStats.joined(separator: ", "))")
+                    throw statReader.error(
+                        "unknown load generator statistic '\(stat)'\(hint(stat, MeasurementSpec.loadgenStats)); one of: \(MeasurementSpec.loadgenStats.joined(separator: ", "))"
+                    )
                 }
                 var request: String?
                 if let requestReader = fields.optional("request") {
@@ -335,7 +350,9 @@ extension ManifestParser.Context {
                 for used in term.variants.sorted() where !declaredBefore.contains(used) {
                     throw exprReader.error("'\(used)' is not a measurement declared above this one\(hint(used, Array(declaredBefore)))")
                 }
-                if let phase = fields.optional("phase") { throw phase.error("a derived measurement takes the phases of the measurements it uses") }
+                if let phase = fields.optional("phase") {
+                    throw phase.error("a derived measurement takes the phases of the measurements it uses")
+                }
                 source = .derived(term)
             default:
                 source = .trace(try traceFact(try fields.required("trace")))
@@ -373,7 +390,9 @@ extension ManifestParser.Context {
                 throw checkReader.error(error.message)
             }
             for variant in parsed.variants.sorted() where !variantNames.contains(variant) {
-                throw checkReader.error("'\(variant)' is not a variant\(hint(variant, Array(variantNames))); variants: \(variantNames.sorted().joined(separator: ", "))")
+                throw checkReader.error(
+                    "'\(variant)' is not a variant\(hint(variant, Array(variantNames))); variants: \(variantNames.sorted().joined(separator: ", "))"
+                )
             }
             return ExpectationSpec(measurement: measurement, check: check, parsed: parsed, why: try fields.optional("why")?.string())
         }

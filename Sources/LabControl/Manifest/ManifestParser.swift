@@ -54,7 +54,8 @@ public enum ManifestParser {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
             return ManifestError(file: file, line: mark.line, field: "", message: "YAML syntax error: \(problem)")
         case .duplicatedKeysInMapping(let duplicates, let context):
-            return ManifestError(file: file, line: context.mark.line, field: "", message: "duplicate keys: \(duplicates.joined(separator: ", "))")
+            return ManifestError(
+                file: file, line: context.mark.line, field: "", message: "duplicate keys: \(duplicates.joined(separator: ", "))")
         default:
             return ManifestError(file: file, line: 1, field: "", message: "YAML error: \(error)")
         }
@@ -171,8 +172,9 @@ public enum ManifestParser {
                 let index = services.firstIndex { $0.role == cycle[0] } ?? 0
                 let item = items[index]
                 let line = (try? item.anyMapping())?.optional("depends_on")?.line ?? item.line
-                throw ManifestError(file: file, line: line, field: "services[\(index)].depends_on",
-                                    message: "dependency cycle: \(cycle.joined(separator: " → "))")
+                throw ManifestError(
+                    file: file, line: line, field: "services[\(index)].depends_on",
+                    message: "dependency cycle: \(cycle.joined(separator: " → "))")
             }
         }
 
@@ -192,8 +194,9 @@ public enum ManifestParser {
                 }
                 // The kind checks its own keys (types, ranges, files), naming the field.
                 let settingFields = MappingReader(owner: fields.owner, entries: fields.entries.filter { settingKeys.contains($0.key) })
-                try kind.definition?.validate(InfrastructureSettingsReader(
-                    fields: settingFields, labDirectory: labDirectory, roles: roles.mapValues(\.replicas)))
+                try kind.definition?.validate(
+                    InfrastructureSettingsReader(
+                        fields: settingFields, labDirectory: labDirectory, roles: roles.mapValues(\.replicas)))
                 var settings: [String: JSONValue] = [:]
                 for entry in settingFields.entries where !entry.value.isNull { settings[entry.key] = try entry.value.json() }
                 let spec = InfrastructureSpec(
@@ -251,8 +254,9 @@ public enum ManifestParser {
                 }
                 let keys = item.kind.definition?.settingKeys ?? []
                 let fields = try entry.value.mapping(allowed: keys)
-                try item.kind.definition?.validateOverride(InfrastructureSettingsReader(
-                    fields: fields, labDirectory: labDirectory, roles: roles.mapValues(\.replicas)))
+                try item.kind.definition?.validateOverride(
+                    InfrastructureSettingsReader(
+                        fields: fields, labDirectory: labDirectory, roles: roles.mapValues(\.replicas)))
                 var settings: [String: JSONValue] = [:]
                 for field in fields.entries where !field.value.isNull { settings[field.key] = try field.value.json() }
                 overrides[entry.key] = settings

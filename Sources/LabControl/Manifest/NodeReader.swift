@@ -1,3 +1,4 @@
+import Foundation
 import LabKit
 import Yams
 
@@ -19,7 +20,9 @@ struct NodeReader {
     }
 
     var isNull: Bool {
-        if case .scalar(let scalar) = node { return scalar.tag == .init(.null) || (scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string)) }
+        if case .scalar(let scalar) = node {
+            return scalar.tag == .init(.null) || (scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string))
+        }
         return false
     }
 
@@ -30,10 +33,15 @@ struct NodeReader {
         case .sequence: "a list"
         case .alias: "an alias"
         case .scalar:
-            if isNull { "nothing" }
-            else if node.int != nil && node.scalar?.style == .plain { "a number" }
-            else if node.bool != nil && node.scalar?.style == .plain { "a boolean" }
-            else { "'\(node.scalar?.string ?? "")'" }
+            if isNull {
+                "nothing"
+            } else if node.int != nil && node.scalar?.style == .plain {
+                "a number"
+            } else if node.bool != nil && node.scalar?.style == .plain {
+                "a boolean"
+            } else {
+                "'\(node.scalar?.string ?? "")'"
+            }
         }
     }
 
@@ -136,7 +144,8 @@ struct NodeReader {
     func mapping(allowed: [String]) throws -> MappingReader {
         let reader = try anyMapping()
         for (key, keyReader) in reader.keyReaders where !allowed.contains(key) {
-            let hint = DidYouMean.suggestion(for: key, among: allowed).map { "; did you mean '\($0)'?" }
+            let hint =
+                DidYouMean.suggestion(for: key, among: allowed).map { "; did you mean '\($0)'?" }
                 ?? "; expected one of: \(allowed.joined(separator: ", "))"
             throw ManifestError(file: file, line: keyReader.line, field: keyReader.path, message: "unknown field\(hint)")
         }
@@ -156,8 +165,11 @@ struct NodeReader {
             if entries.contains(where: { $0.key == key }) {
                 throw NodeReader(node: keyNode, path: childPath, file: file).error("appears twice")
             }
-            entries.append((key, NodeReader(node: keyNode, path: childPath, file: file),
-                            NodeReader(node: valueNode, path: childPath, file: file, keyLine: keyNode.mark?.line)))
+            entries.append(
+                (
+                    key, NodeReader(node: keyNode, path: childPath, file: file),
+                    NodeReader(node: valueNode, path: childPath, file: file, keyLine: keyNode.mark?.line)
+                ))
         }
         return MappingReader(owner: self, entries: entries)
     }
@@ -255,5 +267,3 @@ public enum LabDuration {
         return total
     }
 }
-
-import Foundation

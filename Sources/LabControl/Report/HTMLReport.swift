@@ -18,18 +18,21 @@ public enum HTMLReport {
             <h2>Expectations</h2><ul class="verdicts">
             """
         for v in c.verdicts {
-            html += #"<li class="\#(v.mark.lowercased())"><b>\#(v.mark)</b> <code>\#(escape(v.measurement)): \#(escape(v.check))</code> — \#(escape(v.explanation))\#(v.why.map { " <i>(\(escape($0)))</i>" } ?? "")</li>"#
+            html +=
+                #"<li class="\#(v.mark.lowercased())"><b>\#(v.mark)</b> <code>\#(escape(v.measurement)): \#(escape(v.check))</code> — \#(escape(v.explanation))\#(v.why.map { " <i>(\(escape($0)))</i>" } ?? "")</li>"#
         }
         html += "</ul><h2>Measurements</h2>" + table(c)
         for run in c.runs {
-            html += #"<section class="variant" data-variant="\#(escape(run.variant))"><h2>Variant: \#(escape(run.variant))</h2><div class="charts">"#
+            html +=
+                #"<section class="variant" data-variant="\#(escape(run.variant))"><h2>Variant: \#(escape(run.variant))</h2><div class="charts">"#
             for chart in loadCharts(run) { html += chart.render() }
             for panel in data.panels[run.variant] ?? [] { html += panelChart(panel, run: run).render() }
             html += "</div>"
             if !run.actions.isEmpty {
                 html += "<h3>Actions</h3><ul class=\"actions\">"
                 for a in run.actions {
-                    html += "<li>\(String(format: "%.1f", a.offset)) s — \(escape(a.description))\(a.error.map { " <b class=\"fail\">failed: \(escape($0))</b>" } ?? "")</li>"
+                    html +=
+                        "<li>\(String(format: "%.1f", a.offset)) s — \(escape(a.description))\(a.error.map { " <b class=\"fail\">failed: \(escape($0))</b>" } ?? "")</li>"
                 }
                 html += "</ul>"
             }
@@ -69,23 +72,29 @@ public enum HTMLReport {
     static func loadCharts(_ run: ScenarioRun) -> [SVGChart] {
         let t = run.timeline
         return [
-            SVGChart(title: "Client p99 latency (last second)", unit: "s",
-                     lines: [.init(name: "p99", points: t.compactMap { p in p.p99Seconds.map { (p.offset, $0) } })],
-                     markers: markers(run), bands: bands(run)),
-            SVGChart(title: "Throughput (req/s)", unit: "reqps",
-                     lines: [.init(name: "sent", points: t.map { ($0.offset, $0.sentPerSecond) }),
-                             .init(name: "answered", points: t.map { ($0.offset, $0.responsesPerSecond) })],
-                     markers: markers(run), bands: bands(run)),
-            SVGChart(title: "Client error rate", unit: "percentunit",
-                     lines: [.init(name: "errors", points: t.map { ($0.offset, $0.errorRate) })],
-                     markers: markers(run), bands: bands(run)),
+            SVGChart(
+                title: "Client p99 latency (last second)", unit: "s",
+                lines: [.init(name: "p99", points: t.compactMap { p in p.p99Seconds.map { (p.offset, $0) } })],
+                markers: markers(run), bands: bands(run)),
+            SVGChart(
+                title: "Throughput (req/s)", unit: "reqps",
+                lines: [
+                    .init(name: "sent", points: t.map { ($0.offset, $0.sentPerSecond) }),
+                    .init(name: "answered", points: t.map { ($0.offset, $0.responsesPerSecond) }),
+                ],
+                markers: markers(run), bands: bands(run)),
+            SVGChart(
+                title: "Client error rate", unit: "percentunit",
+                lines: [.init(name: "errors", points: t.map { ($0.offset, $0.errorRate) })],
+                markers: markers(run), bands: bands(run)),
         ]
     }
 
     static func panelChart(_ panel: ReportData.PanelSeries, run: ScenarioRun) -> SVGChart {
         let lines = panel.series.prefix(6).map { series in
             SVGChart.Line(
-                name: series.labels.isEmpty ? panel.title : series.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
+                name: series.labels.isEmpty
+                    ? panel.title : series.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
                 points: series.points.map { ($0.time - run.startTime, $0.value) })
         }
         return SVGChart(title: panel.title, unit: panel.unit, lines: Array(lines), markers: markers(run), bands: bands(run))
@@ -93,14 +102,18 @@ public enum HTMLReport {
 
     static func waterfall(_ trace: Trace) -> String {
         let flat = trace.tree.flattened
-        guard let start = flat.map({ $0.node.span.startNanos }).min(), let end = flat.map({ $0.node.span.endNanos }).max() else { return "" }
+        guard let start = flat.map({ $0.node.span.startNanos }).min(), let end = flat.map({ $0.node.span.endNanos }).max() else {
+            return ""
+        }
         let total = Double(max(end - start, 1))
-        var html = "<h3>Slowest trace <code>\(trace.traceID.hex)</code> (\(Comparison.format(total / 1e6)) ms)</h3><div class=\"waterfall\">"
+        var html =
+            "<h3>Slowest trace <code>\(trace.traceID.hex)</code> (\(Comparison.format(total / 1e6)) ms)</h3><div class=\"waterfall\">"
         for (node, depth) in flat.prefix(200) {
             let s = node.span
             let left = Double(s.startNanos - start) / total * 100
             let width = max(Double(s.durationNanos) / total * 100, 0.3)
-            html += #"<div class="span\#(s.isError ? " error" : "")"><span class="label" style="padding-left:\#(depth * 12)px">\#(escape(s.serviceName)): \#(escape(s.span.name))</span><span class="track"><span class="bar" style="left:\#(String(format: "%.2f", left))%;width:\#(String(format: "%.2f", width))%"></span></span><span class="ms">\#(Comparison.format(Double(s.durationNanos) / 1e6)) ms</span></div>"#
+            html +=
+                #"<div class="span\#(s.isError ? " error" : "")"><span class="label" style="padding-left:\#(depth * 12)px">\#(escape(s.serviceName)): \#(escape(s.span.name))</span><span class="track"><span class="bar" style="left:\#(String(format: "%.2f", left))%;width:\#(String(format: "%.2f", width))%"></span></span><span class="ms">\#(Comparison.format(Double(s.durationNanos) / 1e6)) ms</span></div>"#
         }
         return html + "</div>"
     }

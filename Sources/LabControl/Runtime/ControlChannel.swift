@@ -14,8 +14,14 @@ import Glibc
 public enum ControlChannel {
     public enum Verb: String, Codable, Sendable, CaseIterable { case kill, stop, cont, restart }
 
-    struct Request: Codable { var verb: Verb; var service: String }
-    struct Response: Codable { var ok: Bool; var message: String }
+    struct Request: Codable {
+        var verb: Verb
+        var service: String
+    }
+    struct Response: Codable {
+        var ok: Bool
+        var message: String
+    }
 
     static func directory(_ stateDirectory: URL) -> URL { stateDirectory.appendingPathComponent("control", isDirectory: true) }
 

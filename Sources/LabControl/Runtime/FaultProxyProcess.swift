@@ -12,15 +12,19 @@ struct FaultProxyProcess {
 
     /// Starts the proxy on the ports given (chosen up front, so Prometheus can scrape its admin API
     /// from the first tick), or on free ones.
-    static func start(name: String, upstreamPort: Int, labsvc: URL, directory: URL, readyTimeout: Duration,
-                      ports: (listen: Int, admin: Int)? = nil) async throws -> FaultProxyProcess {
+    static func start(
+        name: String, upstreamPort: Int, labsvc: URL, directory: URL, readyTimeout: Duration,
+        ports: (listen: Int, admin: Int)? = nil
+    ) async throws -> FaultProxyProcess {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let listenPort = try ports?.listen ?? FreePort.next()
         let adminPort = try ports?.admin ?? FreePort.next()
         let process = try ChildProcess.spawn(
             name: "\(name)-proxy", executable: labsvc,
-            arguments: ["proxy", "--name", name, "--listen", "127.0.0.1:\(listenPort)",
-                        "--upstream", "127.0.0.1:\(upstreamPort)", "--admin", "127.0.0.1:\(adminPort)"],
+            arguments: [
+                "proxy", "--name", name, "--listen", "127.0.0.1:\(listenPort)",
+                "--upstream", "127.0.0.1:\(upstreamPort)", "--admin", "127.0.0.1:\(adminPort)",
+            ],
             environment: ChildProcess.minimalEnvironment(), directory: directory,
             logFile: directory.appendingPathComponent("proxy.log"), deathSignal: SIGTERM)
         try await Readiness.wait(for: process, what: "fault proxy for \(name)", timeout: readyTimeout, interval: .milliseconds(50)) {

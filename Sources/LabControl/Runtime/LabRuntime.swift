@@ -1,5 +1,5 @@
-import LabKit
 import Foundation
+import LabKit
 
 #if canImport(Glibc)
 import Glibc
@@ -24,7 +24,8 @@ public enum LabRuntime {
         var plan = try prepared?.plan ?? LaunchPlan(entry, options: options)
         plan.options = options
         if plan.variant.name != options.variant || plan.entry.manifest != entry.manifest {
-            throw RuntimeError("the prepared start is for \(plan.manifest.id) (\(plan.variant.name)), not \(entry.manifest.id) (\(options.variant))")
+            throw RuntimeError(
+                "the prepared start is for \(plan.manifest.id) (\(plan.variant.name)), not \(entry.manifest.id) (\(options.variant))")
         }
         do {
             try await claimStateDirectory(options)
@@ -120,7 +121,10 @@ public enum LabRuntime {
     /// their controller. They are not our children, so init reaps them.
     static func cleanUpLeftovers(_ state: LabState) async {
         let live = state.liveProcesses
-        for process in live { Glibc.kill(-process.pgid, SIGCONT); Glibc.kill(-process.pgid, SIGTERM) }
+        for process in live {
+            Glibc.kill(-process.pgid, SIGCONT)
+            Glibc.kill(-process.pgid, SIGTERM)
+        }
         let deadline = ContinuousClock.now + .seconds(10)
         while !state.liveProcesses.isEmpty && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(100))

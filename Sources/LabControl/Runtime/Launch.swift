@@ -59,7 +59,11 @@ final class Launch: Sendable {
         let instances = plan.serviceInstances(
             infrastructureURLs: infrastructureURLs, infrastructureEnvironment: infrastructureEnvironment, otlpEndpoint: otlpEndpoint)
         let labels = ["lab": manifest.id, "variant": plan.variant.name]
-        scrapeJobs = scrapeJobs.map { job in var job = job; job.labels.merge(labels) { own, _ in own }; return job }
+        scrapeJobs = scrapeJobs.map { job in
+            var job = job
+            job.labels.merge(labels) { own, _ in own }
+            return job
+        }
         scrapeJobs = plan.scrapeJobs + scrapeJobs.filter { job in !plan.scrapeJobs.contains { $0.name == job.name } }
         if scrapeJobs != plan.scrapeJobs { try prometheus?.setTargets(scrapeJobs) }
 
@@ -141,7 +145,7 @@ final class Launch: Sendable {
 
     private func startOne(_ declared: InfrastructureSpec) async throws -> StartedInfrastructure {
         var item = declared
-        item.settings = plan.variant.settings(of: declared)   // the variant's changes to its settings
+        item.settings = plan.variant.settings(of: declared) // the variant's changes to its settings
         guard let kind = item.kind.definition, kind.runsNatively else {
             throw RuntimeError("\(item.kind) cannot run natively yet")
         }
@@ -160,9 +164,12 @@ final class Launch: Sendable {
                 name: item.name, upstreamPort: upstream, labsvc: plan.labsvc,
                 directory: directory.appendingPathComponent("proxy", isDirectory: true), readyTimeout: options.readyTimeout,
                 ports: plan.proxyPorts[item.name])
-            keep(InfrastructureHandle(name: "\(item.name)-proxy", process: proxy.process, stop: {
-                await proxy.process.stop(signal: SIGTERM, grace: .seconds(5))
-            }))
+            keep(
+                InfrastructureHandle(
+                    name: "\(item.name)-proxy", process: proxy.process,
+                    stop: {
+                        await proxy.process.stop(signal: SIGTERM, grace: .seconds(5))
+                    }))
             started.url = FaultProxyProcess.rewrite(started.url, toPort: proxy.listenPort)
             started.scrapeJobs.append(PrometheusScrapeJob(name: "\(item.name)-proxy", targets: ["127.0.0.1:\(proxy.adminPort)"]))
             started.proxyAdminURL = proxy.adminURL

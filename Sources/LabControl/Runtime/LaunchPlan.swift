@@ -33,11 +33,13 @@ struct LaunchPlan: Sendable {
     init(_ entry: LabCatalog.Entry, options: RuntimeOptions) throws {
         let manifest = entry.manifest
         guard let variant = manifest.variants[options.variant] else {
-            throw RuntimeError("\(manifest.id) has no variant '\(options.variant)' (variants: \(manifest.variantNames.joined(separator: ", ")))")
+            throw RuntimeError(
+                "\(manifest.id) has no variant '\(options.variant)' (variants: \(manifest.variantNames.joined(separator: ", ")))")
         }
         let support = NativeSupport.check(manifest, locator: options.locator)
         if !support.unsupported.isEmpty {
-            throw RuntimeError("\(manifest.id) needs \(support.unsupported.joined(separator: ", ")), which the native runtime cannot start yet")
+            throw RuntimeError(
+                "\(manifest.id) needs \(support.unsupported.joined(separator: ", ")), which the native runtime cannot start yet")
         }
         if let missing = support.missing.first(where: { $0.program != "prometheus" || options.prometheus }) { throw missing }
         self.entry = entry
@@ -68,16 +70,22 @@ struct LaunchPlan: Sendable {
     var scrapeJobs: [PrometheusScrapeJob] {
         let labels = ["lab": manifest.id, "variant": variant.name]
         let proxies = manifest.infrastructure.compactMap { item in
-            proxyPorts[item.name].map { PrometheusScrapeJob(name: "\(item.name)-proxy", targets: ["127.0.0.1:\($0.admin)"], labels: labels) }
+            proxyPorts[item.name].map {
+                PrometheusScrapeJob(name: "\(item.name)-proxy", targets: ["127.0.0.1:\($0.admin)"], labels: labels)
+            }
         }
-        return proxies + manifest.services.map { service in
-            PrometheusScrapeJob(
-                name: service.role, targets: instances.filter { $0.role == service.role }.map { "127.0.0.1:\($0.port)" }, labels: labels)
-        }
+        return proxies
+            + manifest.services.map { service in
+                PrometheusScrapeJob(
+                    name: service.role, targets: instances.filter { $0.role == service.role }.map { "127.0.0.1:\($0.port)" }, labels: labels
+                )
+            }
     }
 
     /// The service instances with their full environment, once infrastructure URLs are known.
-    func serviceInstances(infrastructureURLs: [String: String], infrastructureEnvironment: [String: String], otlpEndpoint: String?)
+    func serviceInstances(
+        infrastructureURLs: [String: String], infrastructureEnvironment: [String: String], otlpEndpoint: String?
+    )
         -> [ServiceInstance]
     {
         let wiring = ServiceEnvironment(

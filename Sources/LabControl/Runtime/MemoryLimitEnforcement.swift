@@ -43,8 +43,9 @@ public enum MemoryLimitEnforcement: Sendable, Equatable, CustomStringConvertible
         let controllers = read(own.appendingPathComponent("cgroup.controllers")) ?? ""
         guard controllers.split(separator: " ").contains("memory") else {
             let listed = controllers.trimmingCharacters(in: .whitespacesAndNewlines)
-            return .rssWatchdog(why: "the cgroup v2 hierarchy at \(mount) has no memory controller "
-                + "(it offers: \(listed.isEmpty ? "nothing" : listed); memory is bound to cgroup v1 here)")
+            return .rssWatchdog(
+                why: "the cgroup v2 hierarchy at \(mount) has no memory controller "
+                    + "(it offers: \(listed.isEmpty ? "nothing" : listed); memory is bound to cgroup v1 here)")
         }
         // Children of our cgroup get a memory controller only if it is enabled in its subtree.
         let subtree = own.appendingPathComponent("cgroup.subtree_control")

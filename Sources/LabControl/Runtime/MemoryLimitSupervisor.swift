@@ -36,7 +36,10 @@ final class MemoryLimitSupervisor: Sendable {
 
     /// Stops watching (before the lab's processes are stopped) and removes the cgroups it made.
     func stop() async {
-        let running = tasks.withLock { tasks in defer { tasks = [] }; return tasks }
+        let running = tasks.withLock { tasks in
+            defer { tasks = [] }
+            return tasks
+        }
         for task in running { task.cancel() }
         for task in running { await task.value }
         for cgroup in cgroups.withLock({ $0 }) { rmdir(cgroup.path) }
@@ -72,9 +75,13 @@ final class MemoryLimitSupervisor: Sendable {
                     }
                     continue
                 }
-                let count = killCounts.withLock { counts in counts[instance.name, default: 0] += 1; return counts[instance.name]! }
-                log("memory limit: \(instance.name) (pid \(process.pid)) \(status) past \(MemorySize.text(limit)) "
-                    + "[kill \(count)]; starting it again")
+                let count = killCounts.withLock { counts in
+                    counts[instance.name, default: 0] += 1
+                    return counts[instance.name]!
+                }
+                log(
+                    "memory limit: \(instance.name) (pid \(process.pid)) \(status) past \(MemorySize.text(limit)) "
+                        + "[kill \(count)]; starting it again")
                 do {
                     try await lab.restart(instance.name)
                 } catch {
@@ -87,7 +94,9 @@ final class MemoryLimitSupervisor: Sendable {
                 killedByUs = process.pid
                 lab.exits.expect([process])
                 process.send(SIGKILL, toGroup: true)
-                log("memory limit: \(instance.name) (pid \(process.pid)) resident \(MemorySize.text(rss)) > \(MemorySize.text(limit)): SIGKILL")
+                log(
+                    "memory limit: \(instance.name) (pid \(process.pid)) resident \(MemorySize.text(rss)) > \(MemorySize.text(limit)): SIGKILL"
+                )
             }
             try? await Task.sleep(for: Self.interval)
         }

@@ -73,7 +73,11 @@ public final class ProcessWatch: Sendable {
         let task = Task { try await body() }
         let cancel: @Sendable () -> Void = { task.cancel() }
         state.withLock { $0.onExit.append(cancel) }
-        let result = await withTaskCancellationHandler { await task.result } onCancel: { task.cancel() }
+        let result = await withTaskCancellationHandler {
+            await task.result
+        } onCancel: {
+            task.cancel()
+        }
         if let failure { throw failure }
         return try result.get()
     }

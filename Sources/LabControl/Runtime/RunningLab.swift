@@ -35,11 +35,13 @@ public final class RunningLab: Sendable {
     /// Exits the scenario caused (kill, restart, abort faults, infra commands): `ProcessWatch` skips them.
     let exits = ExpectedExits()
 
-    init(manifest: LabManifest, variant: String, stateDirectory: URL, labDirectory: URL, instances: [ServiceInstance],
-         endpoints: LabEndpoints, labsvc: URL, readyTimeout: Duration, log: @escaping @Sendable (String) -> Void,
-         processes: [String: ChildProcess], infrastructure: [InfrastructureHandle],
-         commands: [String: @Sendable (String, JSONValue) async throws -> String] = [:], scrapeTargetCount: Int? = nil,
-         reservedPorts: PortReservations = PortReservations()) {
+    init(
+        manifest: LabManifest, variant: String, stateDirectory: URL, labDirectory: URL, instances: [ServiceInstance],
+        endpoints: LabEndpoints, labsvc: URL, readyTimeout: Duration, log: @escaping @Sendable (String) -> Void,
+        processes: [String: ChildProcess], infrastructure: [InfrastructureHandle],
+        commands: [String: @Sendable (String, JSONValue) async throws -> String] = [:], scrapeTargetCount: Int? = nil,
+        reservedPorts: PortReservations = PortReservations()
+    ) {
         self.manifest = manifest
         self.variant = variant
         self.stateDirectory = stateDirectory
@@ -93,7 +95,7 @@ public final class RunningLab: Sendable {
             guard let process = process(of: instance.name) else { continue }
             exits.expect([process])
             process.send(SIGKILL, toGroup: true)
-            process.send(SIGCONT, toGroup: true)   // a stopped process dies only once continued
+            process.send(SIGCONT, toGroup: true) // a stopped process dies only once continued
             await process.waitForExit(timeout: .seconds(10))
             log("killed \(instance.name) (pid \(process.pid))")
         }
@@ -158,7 +160,9 @@ public final class RunningLab: Sendable {
             exits.expect([process])
             process.send(SIGCONT, toGroup: true)
             await process.stop(signal: SIGTERM, grace: .seconds(30))
-            log("terminated \(instance.name) (pid \(process.pid)) in \(clock.now - started): \(process.exitStatus.map { "\($0)" } ?? "gone")")
+            log(
+                "terminated \(instance.name) (pid \(process.pid)) in \(clock.now - started): \(process.exitStatus.map { "\($0)" } ?? "gone")"
+            )
         }
     }
 
@@ -171,8 +175,9 @@ public final class RunningLab: Sendable {
     public func command(_ infrastructure: String, _ name: String, _ arguments: JSONValue) async throws -> String {
         guard let command = commands[infrastructure] else {
             let known = commands.keys.sorted()
-            throw RuntimeError("no infrastructure '\(infrastructure)' takes commands in \(manifest.id)"
-                + (known.isEmpty ? "" : " (these do: \(known.joined(separator: ", ")))"))
+            throw RuntimeError(
+                "no infrastructure '\(infrastructure)' takes commands in \(manifest.id)"
+                    + (known.isEmpty ? "" : " (these do: \(known.joined(separator: ", ")))"))
         }
         expectExits(ofInfrastructure: infrastructure)
         return try await command(name, arguments)
@@ -186,7 +191,12 @@ public final class RunningLab: Sendable {
     /// Stops services (all at once), then infrastructure in reverse start order (Prometheus and the
     /// receiver last). Leaves no process; removes state.json and endpoints.json. Safe to call twice.
     public func down() async {
-        guard isDown.withLock({ done in defer { done = true }; return !done }) else { return }
+        guard
+            isDown.withLock({ done in
+                defer { done = true }
+                return !done
+            })
+        else { return }
         await memoryLimits.stop()
         reservedPorts.releaseAll()
         // Every exit from here on is ours: a watch still attached (the console's, across a switch) says nothing.
@@ -225,7 +235,8 @@ public final class RunningLab: Sendable {
             }
         } catch let error as ServerStartError {
             let readiness = await AdminRequest.status(url).map { " (/readyz answered \($0.0): \($0.1.prefix(200)))" } ?? ""
-            throw RuntimeError("\(error.server) failed to start: \(error.reason)\(readiness); last lines of \(instance.logFile.path):\n\(error.logTail)")
+            throw RuntimeError(
+                "\(error.server) failed to start: \(error.reason)\(readiness); last lines of \(instance.logFile.path):\n\(error.logTail)")
         }
     }
 

@@ -55,7 +55,9 @@ public struct RuntimeOptions: Sendable {
     }
 
     /// $LAB_CACHE_DIR, else `<state>/cache`.
-    public static func defaultCacheDirectory(stateDirectory: URL, environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+    public static func defaultCacheDirectory(
+        stateDirectory: URL, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> URL {
         if let override = environment["LAB_CACHE_DIR"], !override.isEmpty {
             return URL(fileURLWithPath: override, isDirectory: true).standardizedFileURL
         }
@@ -87,7 +89,9 @@ public struct RuntimeOptions: Sendable {
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         candidates += [".build/debug/labsvc", ".build/release/labsvc"].map { cwd.appendingPathComponent($0) }
         if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) { return found }
-        throw RuntimeError("labsvc not found (looked next to \(executable.path) and in .build): build it with `swift build --product labsvc` or set LAB_LABSVC")
+        throw RuntimeError(
+            "labsvc not found (looked next to \(executable.path) and in .build): build it with `swift build --product labsvc` or set LAB_LABSVC"
+        )
     }
 }
 

@@ -26,7 +26,8 @@ public struct ServiceEnvironment: Sendable {
             }
         }
         env["OTEL_SERVICE_NAME"] = service.role
-        env["OTEL_RESOURCE_ATTRIBUTES"] = "service.namespace=\(lab.id),service.instance.id=\(instance),deployment.environment=\(variant.name)"
+        env["OTEL_RESOURCE_ATTRIBUTES"] =
+            "service.namespace=\(lab.id),service.instance.id=\(instance),deployment.environment=\(variant.name)"
         env["OTEL_BSP_SCHEDULE_DELAY"] = "500"
         if let otlpEndpoint { env["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlpEndpoint }
         env["LAB_ID"] = lab.id

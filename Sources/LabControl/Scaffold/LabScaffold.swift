@@ -18,7 +18,8 @@ public struct LabScaffold: Sendable {
     public init(week: Int, slug: String) throws {
         guard (1...99).contains(week) else { throw ScaffoldError(description: "the week must be between 1 and 99, found \(week)") }
         guard slug.range(of: #"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"#, options: .regularExpression) != nil else {
-            throw ScaffoldError(description: "'\(slug)' is not a slug: lower-case letters and digits in words joined by '-' (e.g. rate-limiting)")
+            throw ScaffoldError(
+                description: "'\(slug)' is not a slug: lower-case letters and digits in words joined by '-' (e.g. rate-limiting)")
         }
         self.week = week
         self.slug = slug
@@ -40,7 +41,9 @@ public struct LabScaffold: Sendable {
         if let taken = catalog.labs.first(where: { $0.manifest.week == week }) {
             throw ScaffoldError(description: "week \(week) is taken by labs/\(taken.directoryName)")
         }
-        if let taken = catalog.labs.first(where: { $0.manifest.slug == slug || LabRegistryGenerator.typeStem(forSlug: $0.manifest.slug) == name }) {
+        if let taken = catalog.labs.first(where: {
+            $0.manifest.slug == slug || LabRegistryGenerator.typeStem(forSlug: $0.manifest.slug) == name
+        }) {
             throw ScaffoldError(description: "the name '\(slug)' is taken by labs/\(taken.directoryName)")
         }
         let fileManager = FileManager.default

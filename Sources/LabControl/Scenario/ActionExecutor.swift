@@ -1,6 +1,6 @@
-import LabKit
 import AsyncHTTPClient
 import Foundation
+import LabKit
 import NIOCore
 import NIOHTTP1
 

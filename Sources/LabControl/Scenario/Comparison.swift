@@ -44,9 +44,10 @@ public struct Comparison: Sendable {
         self.verdicts = lab.expectations.map { expectation in
             let notRun = expectation.parsed.variants.intersection(skipping).sorted()
             guard notRun.isEmpty else {
-                return Verdict(measurement: expectation.measurement, check: expectation.check, holds: false,
-                               explanation: "skipped — \(notRun.joined(separator: ", ")) not run (--variants)",
-                               why: expectation.why, skipped: true)
+                return Verdict(
+                    measurement: expectation.measurement, check: expectation.check, holds: false,
+                    explanation: "skipped — \(notRun.joined(separator: ", ")) not run (--variants)",
+                    why: expectation.why, skipped: true)
             }
             return Self.verdict(expectation, values[expectation.measurement] ?? [:])
         }
@@ -79,8 +80,9 @@ public struct Comparison: Sendable {
             }
         }
         guard missing.isEmpty, let result = expectation.parsed.evaluate(numbers) else {
-            return Verdict(measurement: expectation.measurement, check: expectation.check, holds: false,
-                           explanation: "no value — " + missing.joined(separator: "; "), why: expectation.why)
+            return Verdict(
+                measurement: expectation.measurement, check: expectation.check, holds: false,
+                explanation: "no value — " + missing.joined(separator: "; "), why: expectation.why)
         }
         func side(_ term: ExpectationExpression.Term, _ value: Double) -> String {
             if case .number = term { return format(value) }
@@ -94,8 +96,9 @@ public struct Comparison: Sendable {
             let gap = result.right == 0 ? abs(result.left) : abs(result.left - result.right) / abs(result.right)
             explanation += String(format: " does not hold (off by %.0f%%)", gap * 100)
         }
-        return Verdict(measurement: expectation.measurement, check: expectation.check, holds: result.holds,
-                       explanation: explanation, why: expectation.why)
+        return Verdict(
+            measurement: expectation.measurement, check: expectation.check, holds: result.holds,
+            explanation: explanation, why: expectation.why)
     }
 
     /// A number as a person reads it: 3 significant digits, no exponent noise.
@@ -156,7 +159,8 @@ public struct Comparison: Sendable {
         }
         return rows.enumerated().map { index, row in
             let line = row.enumerated().map { column, cell in
-                column == 0 ? cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+                column == 0
+                    ? cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
                     : String(repeating: " ", count: widths[column] - cell.count) + cell
             }.joined(separator: "  ")
             return index == 0 ? line + "\n" + String(repeating: "-", count: line.count) : line
@@ -184,14 +188,18 @@ public struct Comparison: Sendable {
                 ] as [String: Any]
             },
             "expectations": verdicts.map {
-                ["measurement": $0.measurement, "check": $0.check, "holds": $0.holds, "skipped": $0.skipped,
-                 "explanation": $0.explanation] as [String: Any]
+                [
+                    "measurement": $0.measurement, "check": $0.check, "holds": $0.holds, "skipped": $0.skipped,
+                    "explanation": $0.explanation,
+                ] as [String: Any]
             },
             "runs": runs.map { run in
                 [
                     "variant": run.variant,
                     "phases": run.phases.map { ["name": $0.name, "start": $0.start, "end": $0.end] },
-                    "actions": run.actions.map { ["offset": $0.offset, "description": $0.description, "error": $0.error ?? NSNull()] as [String: Any] },
+                    "actions": run.actions.map {
+                        ["offset": $0.offset, "description": $0.description, "error": $0.error ?? NSNull()] as [String: Any]
+                    },
                     "panels_without_data": run.panelsWithoutData,
                     "panel_readings": run.panelReadings.map(\.json),
                     "timings": run.timings.map { ["step": $0.step, "seconds": ($0.seconds * 1000).rounded() / 1000] as [String: Any] },

@@ -74,7 +74,9 @@ public struct LabComparison: Sendable {
     /// One variant: up, scenario, measurements (while Prometheus and the traces are still there), down.
     /// While its scenario runs, the next variant's start is prepared: its Prometheus needs about five
     /// seconds before it scrapes anything, and they pass during this scenario instead of after it.
-    func runVariant(_ variant: String, receiver: TraceReception, prepared: PreparedStart?, prepareNext next: String?) async throws
+    func runVariant(
+        _ variant: String, receiver: TraceReception, prepared: PreparedStart?, prepareNext next: String?
+    ) async throws
         -> VariantResult
     {
         let options = self.options(for: variant, receiver: receiver)
@@ -88,7 +90,9 @@ public struct LabComparison: Sendable {
             let prometheus = lab.prometheusURL.map { PrometheusClient(baseURL: $0) }
             if let prometheus {
                 try await timings.measure("first scrape") {
-                    try await watch.guarding { try await Self.waitForFirstScrape(prometheus, targets: lab.scrapeTargetCount, log: options.log) }
+                    try await watch.guarding {
+                        try await Self.waitForFirstScrape(prometheus, targets: lab.scrapeTargetCount, log: options.log)
+                    }
                 }
             }
             let progress = self.progress
@@ -104,8 +108,9 @@ public struct LabComparison: Sendable {
             let end = run.window(nil)?.end ?? Date().timeIntervalSince1970
             // Let the last samples land: a scrape after the end, and the services' last span batch.
             try await timings.measure("settle") {
-                try await Self.settle(prometheus, targets: lab.scrapeTargetCount, after: end,
-                                      spans: receiver.store != nil && entry.manifest.measurements.contains { $0.isTraceFact })
+                try await Self.settle(
+                    prometheus, targets: lab.scrapeTargetCount, after: end,
+                    spans: receiver.store != nil && entry.manifest.measurements.contains { $0.isTraceFact })
             }
             let evaluator = MeasurementEvaluator(prometheus: prometheus, traces: receiver.store)
             let finished = run
@@ -121,8 +126,9 @@ public struct LabComparison: Sendable {
             }
             var slowest: Trace?
             if let traces = receiver.store, let window = run.window(nil) {
-                slowest = try? traces.slowestTrace(TraceQuery(
-                    from: Date(timeIntervalSince1970: window.start), to: Date(timeIntervalSince1970: window.end)))
+                slowest = try? traces.slowestTrace(
+                    TraceQuery(
+                        from: Date(timeIntervalSince1970: window.start), to: Date(timeIntervalSince1970: window.end)))
             }
             try watch.finish()
             await timings.measure("down") { await lab.down() }

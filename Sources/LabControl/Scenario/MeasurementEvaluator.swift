@@ -57,7 +57,8 @@ public struct MeasurementEvaluator: Sendable {
                 if let number = values[name]?.number { numbers[name] = number } else { missing.append(name) }
             }
             guard missing.isEmpty, let value = term.evaluate(numbers), value.isFinite else {
-                values[spec.name] = .missing(missing.isEmpty ? "\(term) is not a finite number" : "needs \(missing.joined(separator: ", "))")
+                values[spec.name] = .missing(
+                    missing.isEmpty ? "\(term) is not a finite number" : "needs \(missing.joined(separator: ", "))")
                 continue
             }
             values[spec.name] = .number(value)

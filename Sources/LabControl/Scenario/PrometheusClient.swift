@@ -68,10 +68,12 @@ public struct PrometheusClient: Sendable {
 
     /// A range query from `start` to `end` (unix seconds) every `step` seconds.
     public func range(_ query: String, start: Double, end: Double, step: Double) async throws -> [Series] {
-        let data = try await get("/api/v1/query_range", [
-            ("query", query), ("start", String(format: "%.3f", start)), ("end", String(format: "%.3f", end)),
-            ("step", String(format: "%.3f", step)),
-        ], query: query)
+        let data = try await get(
+            "/api/v1/query_range",
+            [
+                ("query", query), ("start", String(format: "%.3f", start)), ("end", String(format: "%.3f", end)),
+                ("step", String(format: "%.3f", step)),
+            ], query: query)
         let result = data["result"] as? [[String: Any]] ?? []
         return result.map { item in
             let values = item["values"] as? [[Any]] ?? []

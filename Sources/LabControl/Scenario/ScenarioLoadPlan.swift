@@ -6,7 +6,8 @@ extension LoadPlan {
     public init(scenario: ScenarioSpec, target: String, durationScale: Double = 1, seed: UInt64? = nil) {
         let phases = scenario.phases.map { phase in
             let specs = phase.requests ?? scenario.requests
-            let requests = specs.isEmpty
+            let requests =
+                specs.isEmpty
                 // A quiet phase sends nothing, but the engine wants a request kind to exist.
                 ? [RequestKind(name: "idle", path: "/healthz")]
                 : specs.map(RequestKind.init(spec:))

@@ -90,7 +90,7 @@ public struct ScenarioRunner: Sendable {
             }
 
             var report: LoadReport?
-            var remaining = actions.isEmpty ? 1 : 2  // the load and the actions end; the ticker is cancelled
+            var remaining = actions.isEmpty ? 1 : 2 // the load and the actions end; the ticker is cancelled
             while remaining > 0, let result = try await group.next() {
                 if let result { report = result }
                 remaining -= 1

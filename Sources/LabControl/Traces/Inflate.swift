@@ -42,7 +42,8 @@ public enum Inflate {
     /// Decodes a zlib stream (`Content-Encoding: deflate` as HTTP defines it).
     public static func zlibInflate(_ data: [UInt8], maxOutput: Int) throws(Failure) -> [UInt8] {
         guard data.count >= 6 else { throw .malformed("zlib stream too short") }
-        let cmf = Int(data[0]), flg = Int(data[1])
+        let cmf = Int(data[0])
+        let flg = Int(data[1])
         guard cmf & 0x0F == 8, (cmf << 8 | flg) % 31 == 0 else { throw .malformed("bad zlib header") }
         guard flg & 0x20 == 0 else { throw .malformed("zlib preset dictionaries are not supported") }
         var inflater = Inflater(input: data, position: 2, output: [], maxOutput: maxOutput)
@@ -59,15 +60,15 @@ public enum Inflate {
         guard d[start + 2] == 8 else { throw .malformed("gzip compression method \(d[start + 2]) is not deflate") }
         let flags = d[start + 3]
         var pos = start + 10
-        if flags & 0x04 != 0 {  // FEXTRA
+        if flags & 0x04 != 0 { // FEXTRA
             guard d.count - pos >= 2 else { throw .malformed("gzip header cut short") }
             pos += 2 + (Int(d[pos]) | Int(d[pos + 1]) << 8)
         }
-        for flag: UInt8 in [0x08, 0x10] where flags & flag != 0 {  // FNAME, FCOMMENT: zero-terminated
+        for flag: UInt8 in [0x08, 0x10] where flags & flag != 0 { // FNAME, FCOMMENT: zero-terminated
             while pos < d.count, d[pos] != 0 { pos += 1 }
             pos += 1
         }
-        if flags & 0x02 != 0 { pos += 2 }  // FHCRC
+        if flags & 0x02 != 0 { pos += 2 } // FHCRC
         guard pos <= d.count else { throw .malformed("gzip header cut short") }
         return pos
     }
@@ -77,7 +78,8 @@ public enum Inflate {
     }
 
     static func adler32(_ bytes: [UInt8]) -> UInt32 {
-        var a: UInt32 = 1, b: UInt32 = 0
+        var a: UInt32 = 1
+        var b: UInt32 = 0
         for byte in bytes {
             a = (a + UInt32(byte)) % 65521
             b = (b + a) % 65521
@@ -124,7 +126,9 @@ private struct Inflater {
         self.maxOutput = maxOutput
     }
 
-    private static let lengthBase = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258]
+    private static let lengthBase = [
+        3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258,
+    ]
     private static let lengthExtra = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0]
     private static let distanceBase = [
         1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073,
@@ -171,7 +175,7 @@ private struct Inflater {
 
     private mutating func stored() throws(Inflate.Failure) {
         bitBuffer = 0
-        bitCount = 0  // stored blocks start on a byte boundary
+        bitCount = 0 // stored blocks start on a byte boundary
         guard input.count - position >= 4 else { throw .malformed("stored block header cut short") }
         let len = Int(input[position]) | Int(input[position + 1]) << 8
         let nlen = Int(input[position + 2]) | Int(input[position + 3]) << 8
@@ -184,7 +188,9 @@ private struct Inflater {
     }
 
     private mutating func decode(_ h: Huffman) throws(Inflate.Failure) -> Int {
-        var code = 0, first = 0, index = 0
+        var code = 0
+        var first = 0
+        var index = 0
         for len in 1..<16 {
             code |= try bits(1)
             let count = h.counts[len]

@@ -58,7 +58,9 @@ struct OTLPIngest: Sendable {
 
     func handle(contentType: String?, contentEncoding: String?, body: [UInt8]) -> Answer {
         guard let format = Self.format(ofContentType: contentType) else {
-            return Self.plain(415, "unsupported content type \"\(contentType ?? "(none)")\": OTLP/HTTP accepts application/x-protobuf or application/json")
+            return Self.plain(
+                415, "unsupported content type \"\(contentType ?? "(none)")\": OTLP/HTTP accepts application/x-protobuf or application/json"
+            )
         }
         guard body.count <= maxBodyBytes else {
             return Self.failure(413, format, "request body of \(body.count) bytes exceeds the limit of \(maxBodyBytes) bytes")
@@ -101,7 +103,9 @@ struct OTLPIngest: Sendable {
         }
         let response = OTLP.ExportTraceServiceResponse(rejectedSpans: Int64(result.rejectedSpans), errorMessage: result.rejectionReason)
         let body = format == .protobuf ? response.protobufBytes() : OTLPJSON.encode(response)
-        return Answer(status: 200, contentType: format.contentType, body: body, acceptedSpans: result.acceptedSpans, rejectedSpans: result.rejectedSpans)
+        return Answer(
+            status: 200, contentType: format.contentType, body: body, acceptedSpans: result.acceptedSpans,
+            rejectedSpans: result.rejectedSpans)
     }
 
     static func plain(_ status: Int, _ message: String) -> Answer {
@@ -124,19 +128,19 @@ struct OTLPIngest: Sendable {
 enum RPCStatus {
     static func code(forHTTPStatus status: Int) -> Int32 {
         switch status {
-        case 400: return 3  // INVALID_ARGUMENT
-        case 413: return 8  // RESOURCE_EXHAUSTED
+        case 400: return 3 // INVALID_ARGUMENT
+        case 413: return 8 // RESOURCE_EXHAUSTED
         case 415: return 3
-        case 503: return 14  // UNAVAILABLE
-        default: return 2  // UNKNOWN
+        case 503: return 14 // UNAVAILABLE
+        default: return 2 // UNKNOWN
         }
     }
 
     static func protobuf(code: Int32, message: String) -> [UInt8] {
-        var out: [UInt8] = [0x08]  // field 1, varint
+        var out: [UInt8] = [0x08] // field 1, varint
         varint(UInt64(UInt32(bitPattern: code)), into: &out)
         let text = Array(message.utf8)
-        out.append(0x12)  // field 2, length-delimited
+        out.append(0x12) // field 2, length-delimited
         varint(UInt64(text.count), into: &out)
         out += text
         return out

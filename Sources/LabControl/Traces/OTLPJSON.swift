@@ -223,24 +223,26 @@ public enum OTLPJSON {
         s.droppedAttributesCount = try o.uint32("droppedAttributesCount", "dropped_attributes_count") ?? 0
         for (i, element) in try o.array("events").enumerated() {
             let e = try element.at("\(o.path).events[\(i)]")
-            s.events.append(OTLP.Event(
-                timeUnixNano: try e.uint64("timeUnixNano", "time_unix_nano") ?? 0,
-                name: try e.string("name") ?? "",
-                attributes: try keyValues(e, "attributes", depth: Depth.eventAttribute),
-                droppedAttributesCount: try e.uint32("droppedAttributesCount", "dropped_attributes_count") ?? 0
-            ))
+            s.events.append(
+                OTLP.Event(
+                    timeUnixNano: try e.uint64("timeUnixNano", "time_unix_nano") ?? 0,
+                    name: try e.string("name") ?? "",
+                    attributes: try keyValues(e, "attributes", depth: Depth.eventAttribute),
+                    droppedAttributesCount: try e.uint32("droppedAttributesCount", "dropped_attributes_count") ?? 0
+                ))
         }
         s.droppedEventsCount = try o.uint32("droppedEventsCount", "dropped_events_count") ?? 0
         for (i, element) in try o.array("links").enumerated() {
             let l = try element.at("\(o.path).links[\(i)]")
-            s.links.append(OTLP.Link(
-                traceID: try l.hexBytes("traceId", "trace_id"),
-                spanID: try l.hexBytes("spanId", "span_id"),
-                traceState: try l.string("traceState", "trace_state") ?? "",
-                attributes: try keyValues(l, "attributes", depth: Depth.linkAttribute),
-                droppedAttributesCount: try l.uint32("droppedAttributesCount", "dropped_attributes_count") ?? 0,
-                flags: try l.uint32("flags") ?? 0
-            ))
+            s.links.append(
+                OTLP.Link(
+                    traceID: try l.hexBytes("traceId", "trace_id"),
+                    spanID: try l.hexBytes("spanId", "span_id"),
+                    traceState: try l.string("traceState", "trace_state") ?? "",
+                    attributes: try keyValues(l, "attributes", depth: Depth.linkAttribute),
+                    droppedAttributesCount: try l.uint32("droppedAttributesCount", "dropped_attributes_count") ?? 0,
+                    flags: try l.uint32("flags") ?? 0
+                ))
         }
         s.droppedLinksCount = try o.uint32("droppedLinksCount", "dropped_links_count") ?? 0
         if let status = try o.object("status") {
@@ -260,11 +262,11 @@ public enum OTLPJSON {
     /// as `ProtobufReader` counts: the store keeps records in protobuf, so OTLP/JSON must stay within
     /// `OTLP.maxNestingDepth` exactly as the protobuf decoder does, or the store could not read it back.
     private enum Depth {
-        static let resourceAttribute = 3  // request → resource_spans → resource → attributes
-        static let scopeAttribute = 4  // … → scope_spans → scope → attributes
-        static let spanAttribute = 4  // … → scope_spans → spans → attributes
-        static let eventAttribute = 5  // … → spans → events → attributes
-        static let linkAttribute = 5  // … → spans → links → attributes
+        static let resourceAttribute = 3 // request → resource_spans → resource → attributes
+        static let scopeAttribute = 4 // … → scope_spans → scope → attributes
+        static let spanAttribute = 4 // … → scope_spans → spans → attributes
+        static let eventAttribute = 5 // … → spans → events → attributes
+        static let linkAttribute = 5 // … → spans → links → attributes
     }
 
     private static func tooDeep(_ path: String) -> DecodingError {
@@ -378,7 +380,13 @@ private struct OTLPJSONObject {
     func uint32(_ keys: String...) throws(OTLPJSON.DecodingError) -> UInt32? {
         guard let (key, v) = lookup(keys) else { return nil }
         let u: UInt64?
-        if let s = v as? String { u = UInt64(s) } else if !OTLPJSONNumber.isBool(v), let n = v as? NSNumber { u = OTLPJSONNumber.exactUInt64(n) } else { u = nil }
+        if let s = v as? String {
+            u = UInt64(s)
+        } else if !OTLPJSONNumber.isBool(v), let n = v as? NSNumber {
+            u = OTLPJSONNumber.exactUInt64(n)
+        } else {
+            u = nil
+        }
         guard let u, let u32 = UInt32(exactly: u) else { throw fail(key, "expected an unsigned 32-bit integer") }
         return u32
     }

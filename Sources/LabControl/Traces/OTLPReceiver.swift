@@ -118,7 +118,7 @@ public final class OTLPReceiver: Sendable {
         let server: Server
         do {
             server = try await launch(port: configuration.port)
-        } catch where configuration.fallbackToFreePort && configuration.port != 0 {
+        } catch  where configuration.fallbackToFreePort && configuration.port != 0 {
             logger.notice("OTLP port \(configuration.port) unavailable (\(error)); using a free port")
             server = try await launch(port: 0)
         }
@@ -130,10 +130,12 @@ public final class OTLPReceiver: Sendable {
     /// Stops serving: no new connections, in-flight requests finish (up to 5 s); then drains the
     /// forwarding queue briefly.
     public func stop() async {
-        guard let server = running.withLock({ r -> Server? in
-            defer { r = nil }
-            return r
-        }) else { return }
+        guard
+            let server = running.withLock({ r -> Server? in
+                defer { r = nil }
+                return r
+            })
+        else { return }
         await server.group.triggerGracefulShutdown()
         await server.task.value
         await server.decompression.shutdown()
@@ -157,8 +159,9 @@ public final class OTLPReceiver: Sendable {
         let idle = configuration.idleTimeout.components
         let app = Application(
             router: router,
-            server: .http1(configuration: .init(
-                idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))),
+            server: .http1(
+                configuration: .init(
+                    idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: port), serverName: nil),
             onServerRunning: { channel in event.yield(.success(channel.localAddress?.port ?? port)) },
             logger: logger
@@ -194,12 +197,13 @@ public final class OTLPReceiver: Sendable {
         let contentEncoding = request.headers[.contentEncoding]
         let limit = configuration.maxBodyBytes
         let tooLarge = { (what: String) in
-            OTLPIngest.failure(413, OTLPIngest.format(ofContentType: contentType) ?? .json, "request body \(what)exceeds the limit of \(limit) bytes")
+            OTLPIngest.failure(
+                413, OTLPIngest.format(ofContentType: contentType) ?? .json, "request body \(what)exceeds the limit of \(limit) bytes")
         }
         var body: [UInt8] = []
         var answer: OTLPIngest.Answer
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
-            answer = tooLarge("of \(length) bytes ")  // refused before reading a byte of it
+            answer = tooLarge("of \(length) bytes ") // refused before reading a byte of it
         } else {
             do {
                 if let collected = try await Self.collect(request.body, upTo: limit, within: configuration.bodyTimeout) {
@@ -221,7 +225,8 @@ public final class OTLPReceiver: Sendable {
             $0.responsesByStatus[answer.status, default: 0] += 1
         }
         if answer.status == 200, answer.acceptedSpans > 0, let forwarder = configuration.forwarder,
-            forwardingEnabled.withLock({ $0 }), !request.headers.contains(where: { $0.name.canonicalName == Self.forwardedHeader.lowercased() })
+            forwardingEnabled.withLock({ $0 }),
+            !request.headers.contains(where: { $0.name.canonicalName == Self.forwardedHeader.lowercased() })
         {
             // Forward what was received, byte for byte (still compressed if it came compressed).
             forwarder.enqueue(.init(body: body, contentType: contentType ?? "application/x-protobuf", contentEncoding: contentEncoding))

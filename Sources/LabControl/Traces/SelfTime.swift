@@ -11,7 +11,8 @@ public enum SelfTime {
     public static func of(start: UInt64, end: UInt64, children: [(start: UInt64, end: UInt64)]) -> UInt64 {
         guard end > start else { return 0 }
         // Clip each child to the parent, drop empty ones, then merge the sorted intervals.
-        let clipped = children
+        let clipped =
+            children
             .map { (max($0.start, start), min($0.end, end)) }
             .filter { $0.0 < $0.1 }
             .sorted { $0.0 < $1.0 }

@@ -76,7 +76,9 @@ public struct TraceSummary: Sendable, Equatable {
             }
         }
 
-        private static func less(_ a: (hasParent: Bool, start: UInt64, negativeDuration: Int64), _ b: (hasParent: Bool, start: UInt64, negativeDuration: Int64)) -> Bool {
+        private static func less(
+            _ a: (hasParent: Bool, start: UInt64, negativeDuration: Int64), _ b: (hasParent: Bool, start: UInt64, negativeDuration: Int64)
+        ) -> Bool {
             if a.hasParent != b.hasParent { return !a.hasParent }
             return (a.start, a.negativeDuration) < (b.start, b.negativeDuration)
         }

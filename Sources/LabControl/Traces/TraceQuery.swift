@@ -35,7 +35,8 @@ public struct TraceQuery: Sendable, Equatable {
     /// The native runtime sets `service.namespace` to the lab's id, e.g. `week07-circuit-breakers`.
     /// A learner may name the lab `7`, `week07`, `circuit-breakers` or the full id; all match.
     public static func namespace(_ namespace: String, namesLab lab: String) -> Bool {
-        let ns = namespace.lowercased(), lab = lab.lowercased()
+        let ns = namespace.lowercased()
+        let lab = lab.lowercased()
         if ns == lab { return true }
         let week: String? = Int(lab).map { $0 < 10 ? "week0\($0)" : "week\($0)" } ?? (lab.hasPrefix("week") ? lab : nil)
         if let week, ns == week || ns.hasPrefix(week + "-") { return true }

@@ -9,7 +9,8 @@ public struct TraceSpan: Sendable, Equatable {
     public var resource: OTLP.Resource
     public var scope: OTLP.InstrumentationScope
 
-    public init(span: OTLP.Span, resource: OTLP.Resource = OTLP.Resource(), scope: OTLP.InstrumentationScope = OTLP.InstrumentationScope()) {
+    public init(span: OTLP.Span, resource: OTLP.Resource = OTLP.Resource(), scope: OTLP.InstrumentationScope = OTLP.InstrumentationScope())
+    {
         self.span = span
         self.resource = resource
         self.scope = scope

@@ -96,7 +96,8 @@ extension TraceStore {
         let found = indexedTraces().filter { search.matches($0.summary, $0.digests) }.map(\.summary)
         let sorted: [TraceSummary]
         switch search.order {
-        case .newest: sorted = found.sorted { ($0.startNanos, $0.traceID.high, $0.traceID.low) > ($1.startNanos, $1.traceID.high, $1.traceID.low) }
+        case .newest:
+            sorted = found.sorted { ($0.startNanos, $0.traceID.high, $0.traceID.low) > ($1.startNanos, $1.traceID.high, $1.traceID.low) }
         case .longest: sorted = found.sorted { ($0.durationNanos, $0.startNanos) > ($1.durationNanos, $1.startNanos) }
         }
         return Array(sorted.prefix(max(0, search.limit)))
@@ -105,7 +106,8 @@ extension TraceStore {
     /// Every `service.name` with spans in the store (of one lab, if given), sorted.
     public func services(lab: String? = nil) -> [String] {
         var names = Set<String>()
-        for (summary, _) in indexedTraces() where lab.map({ l in summary.namespaces.contains { TraceQuery.namespace($0, namesLab: l) } }) ?? true {
+        for (summary, _) in indexedTraces()
+        where lab.map({ l in summary.namespaces.contains { TraceQuery.namespace($0, namesLab: l) } }) ?? true {
             names.formUnion(summary.services)
         }
         return names.sorted()
@@ -134,7 +136,8 @@ extension TraceStore {
             for d in digests { serviceOf[d.spanID] = d.service }
             for d in digests where d.parentSpanID != 0 {
                 guard let parent = serviceOf[d.parentSpanID], parent != d.service else { continue }
-                counts["\(parent)\u{0}\(d.service)", default: ServiceDependency(parent: parent, child: d.service, callCount: 0)].callCount += 1
+                counts["\(parent)\u{0}\(d.service)", default: ServiceDependency(parent: parent, child: d.service, callCount: 0)]
+                    .callCount += 1
             }
         }
         return counts.values.sorted { ($0.parent, $0.child) < ($1.parent, $1.child) }

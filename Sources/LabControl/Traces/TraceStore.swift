@@ -56,8 +56,12 @@ public final class TraceStore: Sendable {
     /// Internal, not private: the searches in `TraceStore+Search.swift` read the index.
     let state: Mutex<State>
 
-    public convenience init(directory: String = ".lab/traces", maxSegmentBytes: Int = 4 << 20, maxTotalBytes: Int = 64 << 20, readOnly: Bool = false) throws(TraceStoreError) {
-        try self.init(directory: directory, configuration: Configuration(maxSegmentBytes: maxSegmentBytes, maxTotalBytes: maxTotalBytes, readOnly: readOnly))
+    public convenience init(
+        directory: String = ".lab/traces", maxSegmentBytes: Int = 4 << 20, maxTotalBytes: Int = 64 << 20, readOnly: Bool = false
+    ) throws(TraceStoreError) {
+        try self.init(
+            directory: directory,
+            configuration: Configuration(maxSegmentBytes: maxSegmentBytes, maxTotalBytes: maxTotalBytes, readOnly: readOnly))
     }
 
     public init(directory: String, configuration: Configuration) throws(TraceStoreError) {

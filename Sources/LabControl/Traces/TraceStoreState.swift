@@ -88,7 +88,7 @@ extension TraceStore {
             do {
                 bytes = try PosixFile.readAll(path)
             } catch .io(_, ENOENT) where readOnly {
-                return  // the writer deleted this (oldest) segment since we listed the directory
+                return // the writer deleted this (oldest) segment since we listed the directory
             }
             var scan = TraceSegmentFile.scan(bytes)
             // A whole record (its length and checksum hold) that does not decode is skipped alone:
@@ -154,14 +154,16 @@ extension TraceStore {
 
         mutating func closeFiles() {
             if writeFD >= 0 { close(writeFD) }
-            if lockFD >= 0 { close(lockFD) }  // closing releases the flock
+            if lockFD >= 0 { close(lockFD) } // closing releases the flock
             writeFD = -1
             lockFD = -1
         }
 
         // MARK: Appending
 
-        mutating func append(payload: [UInt8], request: OTLP.ExportTraceServiceRequest, configuration: Configuration) throws(TraceStoreError) {
+        mutating func append(
+            payload: [UInt8], request: OTLP.ExportTraceServiceRequest, configuration: Configuration
+        ) throws(TraceStoreError) {
             let record = TraceSegmentFile.encodeRecord(payload)
             guard var current = segments.last else { throw .io("no open segment", 0) }
             if current.size > TraceSegmentFile.header.count, current.size + record.count > configuration.maxSegmentBytes {
@@ -263,7 +265,7 @@ extension TraceStore {
                     payload = try PosixFile.readRange(
                         segment.path, offset: location.offset + TraceSegmentFile.recordHeaderSize, count: location.length)
                 } catch .io(_, ENOENT) {
-                    continue  // deleted by the size bound (a read-only view lags the writer)
+                    continue // deleted by the size bound (a read-only view lags the writer)
                 }
                 let request: OTLP.ExportTraceServiceRequest
                 do {

@@ -80,11 +80,14 @@ public struct WaterfallRenderer: Sendable {
             let cells = Int((share * 30).rounded())
             lines.append(
                 "  " + TraceFormatting.fit(row.service, width) + "  " + TraceFormatting.padLeft(TraceFormatting.duration(row.selfNanos), 9)
-                    + "  " + TraceFormatting.padLeft(percent(share), 6) + "  " + String(repeating: "█", count: max(cells, row.selfNanos > 0 ? 1 : 0))
+                    + "  " + TraceFormatting.padLeft(percent(share), 6) + "  "
+                    + String(repeating: "█", count: max(cells, row.selfNanos > 0 ? 1 : 0))
             )
         }
         if let culprit = breakdown.culprit {
-            lines.append("the time went to: \(culprit.service) (\(percent(breakdown.share(of: culprit))) of self-time, \(TraceFormatting.duration(culprit.selfNanos)))")
+            lines.append(
+                "the time went to: \(culprit.service) (\(percent(breakdown.share(of: culprit))) of self-time, \(TraceFormatting.duration(culprit.selfNanos)))"
+            )
         }
         return lines
     }

@@ -27,7 +27,8 @@ public struct LabVerification: Sendable {
         case finished(VerificationResult)
     }
 
-    public init(plan: VerificationPlan, jobs: Int, labctl: URL, root: URL, labsDirectory: URL, events: @escaping @Sendable (Event) -> Void) {
+    public init(plan: VerificationPlan, jobs: Int, labctl: URL, root: URL, labsDirectory: URL, events: @escaping @Sendable (Event) -> Void)
+    {
         self.plan = plan
         self.jobs = max(1, jobs)
         self.labctl = labctl
@@ -62,7 +63,10 @@ public struct LabVerification: Sendable {
             for _ in 0..<min(jobs, units.count) {
                 group.addTask {
                     while true {
-                        let index = next.withLock { i in defer { i += 1 }; return i }
+                        let index = next.withLock { i in
+                            defer { i += 1 }
+                            return i
+                        }
                         guard index < units.count else { return }
                         let unit = units[index]
                         let job = plan.jobs[unit.job]
@@ -131,7 +135,9 @@ public struct LabVerification: Sendable {
     }
 
     /// `labctl compare <lab> --from-results <lab>/variants --json-file <lab>/results.json`.
-    func judge(_ job: VerificationPlan.Job, statuses: [String: ChildProcess.ExitStatus?], since start: ContinuousClock.Instant) async
+    func judge(
+        _ job: VerificationPlan.Job, statuses: [String: ChildProcess.ExitStatus?], since start: ContinuousClock.Instant
+    ) async
         -> VerificationResult
     {
         let directory = directory(of: job)
@@ -147,8 +153,10 @@ public struct LabVerification: Sendable {
             do {
                 let child = try ChildProcess.spawn(
                     name: "labctl compare \(job.name)", executable: labctl,
-                    arguments: ["compare", job.name, "--from-results", directory.appendingPathComponent("variants").path,
-                                "--json-file", results.path, "--labs-dir", labsDirectory.path],
+                    arguments: [
+                        "compare", job.name, "--from-results", directory.appendingPathComponent("variants").path,
+                        "--json-file", results.path, "--labs-dir", labsDirectory.path,
+                    ],
                     environment: ProcessInfo.processInfo.environment, directory: directory, logFile: log)
                 status = await child.waitForExit(timeout: .seconds(60))
             } catch {
@@ -159,11 +167,14 @@ public struct LabVerification: Sendable {
         let wall = (ContinuousClock.now - start).seconds
         var result = VerificationResult.read(job: job, status: status, wallSeconds: wall, log: log, results: results)
         if !broken.isEmpty {
-            result = result.failing(broken.map { variant, status in
-                let variantLog = directory.appendingPathComponent("\(variant).log")
-                let what = status.map { "labctl run --variant \(variant) \($0)" } ?? "variant \(variant) ran past its time limit and was stopped"
-                return "\(what); last lines of \(variantLog.path):\n\(LogTail.lastLines(of: variantLog, count: 15))"
-            }, verdict: broken.contains { $0.1 == nil } ? .timedOut : .broken)
+            result = result.failing(
+                broken.map { variant, status in
+                    let variantLog = directory.appendingPathComponent("\(variant).log")
+                    let what =
+                        status.map { "labctl run --variant \(variant) \($0)" }
+                        ?? "variant \(variant) ran past its time limit and was stopped"
+                    return "\(what); last lines of \(variantLog.path):\n\(LogTail.lastLines(of: variantLog, count: 15))"
+                }, verdict: broken.contains { $0.1 == nil } ? .timedOut : .broken)
         }
         return result
     }

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,8 +29,9 @@ public struct VerificationPlan: Sendable {
             let scale = full ? 1 : test.durationScale
             let variants = full ? entry.manifest.variantNames : (test.variants ?? entry.manifest.variantNames)
             let scenario = (entry.manifest.scenario?.totalSeconds ?? 0) * scale
-            return Job(entry: entry, durationScale: scale, variants: variants,
-                       estimatedSeconds: Double(variants.count) * (scenario + Self.fixedSecondsPerVariant))
+            return Job(
+                entry: entry, durationScale: scale, variants: variants,
+                estimatedSeconds: Double(variants.count) * (scenario + Self.fixedSecondsPerVariant))
         }.sorted { ($0.estimatedSeconds, $1.name) > ($1.estimatedSeconds, $0.name) }
     }
 
@@ -44,7 +46,9 @@ public struct VerificationPlan: Sendable {
 
     /// The block of job 0: `LAB_VERIFY_PORT_OFFSET`, else chosen by process id.
     public static let portOffset: Int = {
-        if let text = ProcessInfo.processInfo.environment["LAB_VERIFY_PORT_OFFSET"], let offset = Int(text), offset >= 0 { return offset % 45 }
+        if let text = ProcessInfo.processInfo.environment["LAB_VERIFY_PORT_OFFSET"], let offset = Int(text), offset >= 0 {
+            return offset % 45
+        }
         return Int(getpid() % 45)
     }()
 }

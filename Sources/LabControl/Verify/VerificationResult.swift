@@ -29,12 +29,15 @@ public struct VerificationResult: Sendable {
 
     /// The same lab, failed for these reasons instead (a variant that did not run to its end).
     func failing(_ reasons: [String], verdict: Verdict) -> VerificationResult {
-        VerificationResult(name: name, week: week, verdict: verdict, wallSeconds: wallSeconds, failures: reasons,
-                           timings: timings, log: log, results: results)
+        VerificationResult(
+            name: name, week: week, verdict: verdict, wallSeconds: wallSeconds, failures: reasons,
+            timings: timings, log: log, results: results)
     }
 
     /// Reads what one `labctl compare --json-file` child left behind.
-    static func read(job: VerificationPlan.Job, status: ChildProcess.ExitStatus?, wallSeconds: Double, log: URL, results: URL)
+    static func read(
+        job: VerificationPlan.Job, status: ChildProcess.ExitStatus?, wallSeconds: Double, log: URL, results: URL
+    )
         -> VerificationResult
     {
         let object = (try? Data(contentsOf: results)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }

@@ -29,14 +29,15 @@ public struct HAProxyRuntimeAPI: Sendable {
     /// `host:port`, as services get it in `<NAME>_RUNTIME_API`.
     public init(address: String, timeout: Duration = .seconds(5)) throws {
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
-              (1...65535).contains(port), colon != address.startIndex
+            (1...65535).contains(port), colon != address.startIndex
         else { throw HAProxyRuntimeError(command: "", answer: "'\(address)' is not host:port") }
         self.init(host: String(address[..<colon]), port: port, timeout: timeout)
     }
 
     /// The server's answer to one command, as text.
     public func execute(_ command: String) async throws -> String {
-        let host = self.host, port = self.port
+        let host = self.host
+        let port = self.port
         do {
             return try await withTimeout(timeout) {
                 let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)

@@ -69,12 +69,14 @@ public struct EtcdClient: Sendable {
     public func createIfAbsent(_ key: String, value: String, lease: Int64? = nil) async throws -> (won: Bool, current: KeyValue?) {
         var put: [String: JSONValue] = ["key": Self.encode(key), "value": Self.encode(value)]
         if let lease { put["lease"] = .string(String(lease)) }
-        let reply = try await call("txn", "/v3/kv/txn", [
-            "compare": [["key": Self.encode(key), "target": "CREATE", "result": "EQUAL", "create_revision": "0"]],
-            "success": [["request_put": .object(put)]],
-            "failure": [["request_range": ["key": Self.encode(key)]]],
-        ])
-        let won = reply["succeeded"]?.boolValue ?? false   // the gateway omits `false`
+        let reply = try await call(
+            "txn", "/v3/kv/txn",
+            [
+                "compare": [["key": Self.encode(key), "target": "CREATE", "result": "EQUAL", "create_revision": "0"]],
+                "success": [["request_put": .object(put)]],
+                "failure": [["request_range": ["key": Self.encode(key)]]],
+            ])
+        let won = reply["succeeded"]?.boolValue ?? false // the gateway omits `false`
         return (won, try await won ? get(key) : Self.rangeResult(reply))
     }
 
@@ -83,20 +85,24 @@ public struct EtcdClient: Sendable {
     public func compareAndSwap(_ key: String, expected: String, newValue: String, lease: Int64? = nil) async throws -> Bool {
         var put: [String: JSONValue] = ["key": Self.encode(key), "value": Self.encode(newValue)]
         if let lease { put["lease"] = .string(String(lease)) }
-        let reply = try await call("txn", "/v3/kv/txn", [
-            "compare": [["key": Self.encode(key), "target": "VALUE", "result": "EQUAL", "value": Self.encode(expected)]],
-            "success": [["request_put": .object(put)]],
-        ])
+        let reply = try await call(
+            "txn", "/v3/kv/txn",
+            [
+                "compare": [["key": Self.encode(key), "target": "VALUE", "result": "EQUAL", "value": Self.encode(expected)]],
+                "success": [["request_put": .object(put)]],
+            ])
         return reply["succeeded"]?.boolValue ?? false
     }
 
     /// Deletes the key only if it still has `value` (a leader stepping down releases only its own key).
     @discardableResult
     public func deleteIf(_ key: String, value: String) async throws -> Bool {
-        let reply = try await call("txn", "/v3/kv/txn", [
-            "compare": [["key": Self.encode(key), "target": "VALUE", "result": "EQUAL", "value": Self.encode(value)]],
-            "success": [["request_delete_range": ["key": Self.encode(key)]]],
-        ])
+        let reply = try await call(
+            "txn", "/v3/kv/txn",
+            [
+                "compare": [["key": Self.encode(key), "target": "VALUE", "result": "EQUAL", "value": Self.encode(value)]],
+                "success": [["request_delete_range": ["key": Self.encode(key)]]],
+            ])
         return reply["succeeded"]?.boolValue ?? false
     }
 
@@ -131,17 +137,21 @@ public struct EtcdClient: Sendable {
             span.attributes["db.system.name"] = "etcd"
             span.attributes["db.operation.name"] = operation
             var outcome = "error"
-            defer { Counter(label: "etcd_client_requests_total", dimensions: [("operation", operation), ("outcome", outcome)]).increment() }
+            defer {
+                Counter(label: "etcd_client_requests_total", dimensions: [("operation", operation), ("outcome", outcome)]).increment()
+            }
             do {
                 let response = try await http.post(path, route: path, json: body)
                 let reply = response.json
                 guard response.isSuccess else {
                     span.setStatus(.init(code: .error))
-                    throw EtcdError.failed(operation: operation, status: response.status, message: reply["message"]?.stringValue ?? response.text)
+                    throw EtcdError.failed(
+                        operation: operation, status: response.status, message: reply["message"]?.stringValue ?? response.text)
                 }
                 // A streamed reply (lease keepalive) carries its message under "result", an error under "error".
                 if let error = reply["error"] {
-                    throw EtcdError.failed(operation: operation, status: response.status, message: error["message"]?.stringValue ?? "\(error)")
+                    throw EtcdError.failed(
+                        operation: operation, status: response.status, message: error["message"]?.stringValue ?? "\(error)")
                 }
                 outcome = "ok"
                 return reply

@@ -56,7 +56,7 @@ public final class EtcdLeaderLease: Sendable {
         let attempt = ContinuousClock.now
         do {
             var lease = state.withLock { $0.lease }
-            if let current = lease, try await etcd.keepAlive(current) <= 0 { lease = nil }   // expired: gone for good
+            if let current = lease, try await etcd.keepAlive(current) <= 0 { lease = nil } // expired: gone for good
             if lease == nil { lease = try await etcd.grantLease(ttl: ttl) }
             let ours = lease!
             var holder = try await etcd.get(key)

@@ -87,7 +87,7 @@ public final class FaultProxy: Sendable {
     public func disable() async {
         let (listener, connections) = state.withLock { state -> (Channel?, [NIOLoopBound<ProxyConnection>]) in
             state.isEnabled = false
-            metrics.up.record(0)  // under the lock, so a bind finishing at the same time cannot undo it
+            metrics.up.record(0) // under the lock, so a bind finishing at the same time cannot undo it
             var listener: Channel?
             if case .listening(let channel) = state.listener {
                 listener = channel

@@ -78,7 +78,8 @@ final class StreamPipe {
     }
 
     func updateReading() {
-        let shouldRead = !isFinished && destination.isWritable && queuedBytes < Self.queueHighWater
+        let shouldRead =
+            !isFinished && destination.isWritable && queuedBytes < Self.queueHighWater
             && !(readingPaused && queuedBytes > Self.queueLowWater)
         guard shouldRead == readingPaused else { return }
         readingPaused = !shouldRead

@@ -146,7 +146,7 @@ extension Toxic {
         case "timeout":
             let after = try reader.milliseconds("timeout")
             kind = .timeout(after: after == .zero ? nil : after)
-        default:  // "slow_close"
+        default: // "slow_close"
             kind = .slowClose(delay: try reader.milliseconds("delay", required: true))
         }
         try reader.rejectUnread()

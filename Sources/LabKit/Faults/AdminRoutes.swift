@@ -74,7 +74,9 @@ struct AdminGuard: RouterMiddleware {
 
     init(token: String?) { self.token = token.flatMap { $0.isEmpty ? nil : $0 } }
 
-    func handle(_ request: Request, context: LabRequestContext, next: (Request, LabRequestContext) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: LabRequestContext, next: (Request, LabRequestContext) async throws -> Response
+    ) async throws -> Response {
         if let token {
             guard Self.presentsBearer(token, request.headers[.authorization]) else {
                 return .jsonError("admin API requires 'Authorization: Bearer <LAB_ADMIN_TOKEN>'", status: .forbidden)
@@ -93,7 +95,8 @@ struct AdminGuard: RouterMiddleware {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return false }
         let presented = parts[1].trimmingCharacters(in: .whitespaces)
         // Compare every byte whatever the first mismatch, so timing does not reveal how much was right.
-        let a = Array(presented.utf8), b = Array(token.utf8)
+        let a = Array(presented.utf8)
+        let b = Array(token.utf8)
         guard a.count == b.count else { return false }
         return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }

@@ -7,7 +7,9 @@ import Tracing
 struct FaultMiddleware: RouterMiddleware {
     let faults: FaultState
 
-    func handle(_ request: Request, context: LabRequestContext, next: (Request, LabRequestContext) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: LabRequestContext, next: (Request, LabRequestContext) async throws -> Response
+    ) async throws -> Response {
         let active = faults.current
         let route = context.endpointPath
         let path = request.uri.path

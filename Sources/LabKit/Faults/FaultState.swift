@@ -32,7 +32,8 @@ public final class FaultState: Sendable {
             return Array(s.hungRequests.values)
         }
         for waiter in released { waiter.resume() }
-        logger.notice("faults changed", metadata: ["faults": "\(faults.json.encodedString())", "released_hung_requests": "\(released.count)"])
+        logger.notice(
+            "faults changed", metadata: ["faults": "\(faults.json.encodedString())", "released_hung_requests": "\(released.count)"])
         Self.publish(faults)
     }
 

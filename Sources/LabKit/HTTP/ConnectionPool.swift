@@ -43,12 +43,14 @@ public final class ConnectionPool: Sendable {
         client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
         // The leases are a bulkhead; the pool publishes them under its own names.
         leases = Bulkhead(
-            name: name, configuration: .init(maxConcurrentCalls: size, maxWaitDuration: maxWait), metricsFactory: NOOPMetricsHandler.instance)
+            name: name, configuration: .init(maxConcurrentCalls: size, maxWaitDuration: maxWait),
+            metricsFactory: NOOPMetricsHandler.instance)
         let dimensions = [("pool", name)]
         Gauge(label: "connection_pool_size", dimensions: dimensions, factory: metricsFactory).record(size)
         inUseGauge = Gauge(label: "connection_pool_in_use", dimensions: dimensions, factory: metricsFactory)
         waitingGauge = Gauge(label: "connection_pool_waiting", dimensions: dimensions, factory: metricsFactory)
-        timedOut = Counter(label: "connection_pool_rejected_total", dimensions: dimensions + [("reason", "wait_timeout")], factory: metricsFactory)
+        timedOut = Counter(
+            label: "connection_pool_rejected_total", dimensions: dimensions + [("reason", "wait_timeout")], factory: metricsFactory)
         full = Counter(label: "connection_pool_rejected_total", dimensions: dimensions + [("reason", "full")], factory: metricsFactory)
         inUseGauge.record(0)
         waitingGauge.record(0)
@@ -89,7 +91,7 @@ public final class ConnectionPool: Sendable {
     private func update(_ change: (inout (inUse: Int, waiting: Int)) -> Void) {
         counts.withLock { counts in
             change(&counts)
-            inUseGauge.record(counts.inUse)  // under the lock, so the gauges never go back to a stale value
+            inUseGauge.record(counts.inUse) // under the lock, so the gauges never go back to a stale value
             waitingGauge.record(counts.waiting)
         }
     }

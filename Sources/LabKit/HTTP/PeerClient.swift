@@ -36,21 +36,27 @@ public struct PeerClient: Sendable {
     /// A client for an absolute URL, e.g. `try await PeerClient.url("http://x/y").get("")`.
     public static func url(_ url: String) -> PeerClient { PeerClient(name: url, baseURL: url) }
 
-    public func get(_ path: String, route: String? = nil, headers: HTTPHeaders = [:], timeout: Duration? = nil) async throws -> PeerResponse {
+    public func get(_ path: String, route: String? = nil, headers: HTTPHeaders = [:], timeout: Duration? = nil) async throws -> PeerResponse
+    {
         try await send(.GET, path, route: route, headers: headers, body: nil, timeout: timeout)
     }
 
-    public func post(_ path: String, route: String? = nil, headers: HTTPHeaders = [:], body: ByteBuffer? = nil, timeout: Duration? = nil) async throws -> PeerResponse {
+    public func post(
+        _ path: String, route: String? = nil, headers: HTTPHeaders = [:], body: ByteBuffer? = nil, timeout: Duration? = nil
+    ) async throws -> PeerResponse {
         try await send(.POST, path, route: route, headers: headers, body: body, timeout: timeout)
     }
 
     /// POST with a JSON body.
     public func post(_ path: String, route: String? = nil, json: JSONValue, timeout: Duration? = nil) async throws -> PeerResponse {
-        try await send(.POST, path, route: route, headers: ["content-type": "application/json"], body: ByteBuffer(string: json.encodedString()), timeout: timeout)
+        try await send(
+            .POST, path, route: route, headers: ["content-type": "application/json"], body: ByteBuffer(string: json.encodedString()),
+            timeout: timeout)
     }
 
     public func send(
-        _ method: HTTPMethod, _ path: String, route: String? = nil, headers: HTTPHeaders = [:], body: ByteBuffer? = nil, timeout: Duration? = nil
+        _ method: HTTPMethod, _ path: String, route: String? = nil, headers: HTTPHeaders = [:], body: ByteBuffer? = nil,
+        timeout: Duration? = nil
     ) async throws -> PeerResponse {
         let url = path.isEmpty ? baseURL : baseURL + (path.hasPrefix("/") ? path : "/" + path)
         let serverAddress = URLComponents(string: baseURL)?.host ?? name
@@ -77,7 +83,8 @@ public struct PeerClient: Sendable {
             request.method = method
             request.headers = headers
             if let body { request.body = .bytes(body) }
-            InstrumentationSystem.instrument.inject(ServiceContext.current ?? .topLevel, into: &request.headers, using: HTTPHeadersInjector())
+            InstrumentationSystem.instrument.inject(
+                ServiceContext.current ?? .topLevel, into: &request.headers, using: HTTPHeadersInjector())
             if deadline != nil {
                 request.headers.replaceOrAdd(name: RequestTimeoutHeader.name, value: RequestTimeoutHeader.format(budget))
             }
@@ -86,7 +93,10 @@ public struct PeerClient: Sendable {
             defer {
                 MetricsSystem.factory.makeTimer(
                     label: "http_client_request_duration_seconds",
-                    dimensions: [("server_address", serverAddress), ("http_request_method", method.rawValue), ("http_response_status_code", statusLabel)]
+                    dimensions: [
+                        ("server_address", serverAddress), ("http_request_method", method.rawValue),
+                        ("http_response_status_code", statusLabel),
+                    ]
                 ).recordInterval(since: start)
             }
             let nioDeadline = NIODeadline.now() + .nanoseconds(budget.nanoseconds)

@@ -14,7 +14,9 @@ extension Deadline where C == ContinuousClock {
 
     /// Reads `x-request-timeout-ms`; a missing or malformed header means no deadline.
     init?(requestHeaders headers: HTTPFields) {
-        guard let raw = headers[HTTPField.Name(RequestTimeoutHeader.name)!], let budget = RequestTimeoutHeader.parse(raw) else { return nil }
+        guard let raw = headers[HTTPField.Name(RequestTimeoutHeader.name)!], let budget = RequestTimeoutHeader.parse(raw) else {
+            return nil
+        }
         self = .after(budget)
     }
 }

@@ -6,7 +6,8 @@ public enum KnobTable {
     /// One role's knobs in aligned columns: variable, kind, default, allowed values, meaning.
     public static func text(_ knobs: [KnobSpec]) -> String {
         guard !knobs.isEmpty else { return "(no knobs)" }
-        let rows = [["variable", "kind", "default", "allowed", "meaning"]]
+        let rows =
+            [["variable", "kind", "default", "allowed", "meaning"]]
             + knobs.map { [$0.name, $0.kind.rawValue, $0.defaultText ?? "(required)", $0.allowed, $0.meaning] }
         let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.map { row in
@@ -68,7 +69,7 @@ public enum KnobTable {
     /// The README's generated block (marker lines included), nil when it has none.
     public static func readmeBlock(in readme: String) -> Substring? {
         guard let begin = readme.range(of: beginMarker),
-              let end = readme.range(of: endMarker, range: begin.upperBound..<readme.endIndex)
+            let end = readme.range(of: endMarker, range: begin.upperBound..<readme.endIndex)
         else { return nil }
         return readme[begin.lowerBound..<end.upperBound]
     }

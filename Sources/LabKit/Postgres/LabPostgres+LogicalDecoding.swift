@@ -16,7 +16,8 @@ extension LabPostgres {
 
     /// Creates a logical replication slot (no-op if it exists).
     public func createLogicalSlot(_ slot: String, plugin: String = "wal2json") async throws {
-        try await query("""
+        try await query(
+            """
             SELECT pg_create_logical_replication_slot(\(slot)::name, \(plugin)::name)
             WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = \(slot))
             """)
@@ -24,9 +25,12 @@ extension LabPostgres {
 
     /// Up to about `limit` changes after the slot's confirmed position, whole transactions only, without
     /// consuming them. `options` are the plugin's (wal2json: `format-version` = `2`, …).
-    public func peekChanges(_ slot: String, limit: Int = 1_000, options: [String: String] = ["format-version": "2"]) async throws -> [DecodedChange] {
+    public func peekChanges(
+        _ slot: String, limit: Int = 1_000, options: [String: String] = ["format-version": "2"]
+    ) async throws -> [DecodedChange] {
         let flattened = options.keys.sorted().flatMap { [$0, options[$0]!] }
-        let rows = try await query("""
+        let rows = try await query(
+            """
             SELECT lsn::text, data FROM pg_logical_slot_peek_changes(\(slot)::name, NULL::pg_lsn, \(limit)::int, VARIADIC \(flattened)::text[])
             """)
         return try rows.map {

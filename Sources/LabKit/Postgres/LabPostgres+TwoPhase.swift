@@ -36,7 +36,8 @@ extension LabPostgres {
     /// The global ids of the transactions prepared in this database and not yet resolved (in doubt),
     /// with their age in seconds, oldest first; only those starting with `prefix`.
     public func preparedTransactions(prefix: String = "") async throws -> [(gid: String, ageSeconds: Double)] {
-        let rows = try await query("""
+        let rows = try await query(
+            """
             SELECT gid, extract(epoch FROM now() - prepared)::float8 FROM pg_prepared_xacts
             WHERE database = current_database() AND starts_with(gid, \(prefix)) ORDER BY prepared
             """)
@@ -47,7 +48,8 @@ extension LabPostgres {
     /// to be plain (letters, digits, `-`, `_`, `.`, `:`) before it is written into the SQL.
     static func preparedStatement(_ verb: String, _ gid: String) throws -> PostgresQuery {
         guard !gid.isEmpty, gid.utf8.count < 200,
-              gid.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.:".contains($0)) }) else {
+            gid.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.:".contains($0)) })
+        else {
             throw InvalidGlobalTransactionID(gid: gid)
         }
         return PostgresQuery(unsafeSQL: "\(verb) '\(gid)'")

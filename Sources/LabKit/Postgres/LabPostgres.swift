@@ -29,7 +29,8 @@ public final class LabPostgres: Service, Sendable {
     private let pendingGauge: Gauge
     private let acquireTimer: Timer
 
-    public init(url: DatabaseURL, poolName: String = "default", poolSize: Int = 10, acquireTimeout: Duration = .seconds(5), logger: Logger) {
+    public init(url: DatabaseURL, poolName: String = "default", poolSize: Int = 10, acquireTimeout: Duration = .seconds(5), logger: Logger)
+    {
         var configuration = url.configuration
         configuration.options.maximumConnections = max(1, poolSize)
         configuration.options.connectTimeout = .seconds(5)
@@ -59,7 +60,8 @@ public final class LabPostgres: Service, Sendable {
             url: try DatabaseURL(raw), poolName: poolName, poolSize: poolSize, acquireTimeout: acquireTimeout, logger: context.logger)
     }
 
-    public static let poolSizeKnob = Knob.wholeNumber("DB_POOL_SIZE", default: 10, in: 1...1_000, "PostgreSQL connections in the pool, at most")
+    public static let poolSizeKnob = Knob.wholeNumber(
+        "DB_POOL_SIZE", default: 10, in: 1...1_000, "PostgreSQL connections in the pool, at most")
     public static let acquireTimeoutKnob = Knob.milliseconds(
         "DB_ACQUIRE_TIMEOUT_MS", default: 5_000, in: 1...3_600_000, "how long a query waits for a pool connection before PoolExhausted")
 
@@ -113,10 +115,11 @@ public final class LabPostgres: Service, Sendable {
             }
             group.addTask {
                 try? await Task.sleep(for: self.acquireTimeout)
-                if Task.isCancelled { return nil }  // the work finished, or our caller gave up
+                if Task.isCancelled { return nil } // the work finished, or our caller gave up
                 if wait.gaveUp() {
-                    throw PoolExhausted(poolName: self.poolName, poolSize: self.poolSize, waited: self.acquireTimeout,
-                                        inUse: self.connectionsInUse, server: self.url.endpointDescription)
+                    throw PoolExhausted(
+                        poolName: self.poolName, poolSize: self.poolSize, waited: self.acquireTimeout,
+                        inUse: self.connectionsInUse, server: self.url.endpointDescription)
                 }
                 return nil
             }
@@ -154,7 +157,10 @@ public final class LabPostgres: Service, Sendable {
     }
 
     fileprivate func startedWaiting() {
-        let pending = counts.withLock { c in c.pending += 1; return c.pending }
+        let pending = counts.withLock { c in
+            c.pending += 1
+            return c.pending
+        }
         pendingGauge.record(pending)
     }
 
@@ -203,7 +209,7 @@ public final class LabPostgres: Service, Sendable {
 
 /// One caller waiting for a connection: it ends exactly once, either acquired or given up.
 private final class AcquireWait: Sendable {
-    private let state = Mutex<Bool?>(nil)  // nil = waiting, true = acquired, false = gave up
+    private let state = Mutex<Bool?>(nil) // nil = waiting, true = acquired, false = gave up
     private let pool: LabPostgres
     private let start = ContinuousClock.now
 

@@ -14,7 +14,7 @@ extension LabPostgres {
             try await tx.query("BEGIN ISOLATION LEVEL \(unescaped: isolation.rawValue)")
             do {
                 let result = try await body(tx)
-                try await tx.query("COMMIT")  // under SERIALIZABLE the commit itself may fail with 40001
+                try await tx.query("COMMIT") // under SERIALIZABLE the commit itself may fail with 40001
                 return result
             } catch {
                 _ = try? await tx.query("ROLLBACK")

@@ -112,7 +112,9 @@ extension LabService {
     /// Checks `invariants` against `db` every `interval` while the service runs and exports
     /// `invariant_violations{invariant=…}`.
     @discardableResult
-    public func sqlInvariants(_ invariants: [SQLInvariant], on db: LabPostgres, interval: Duration = .milliseconds(500)) -> SQLInvariantChecker {
+    public func sqlInvariants(
+        _ invariants: [SQLInvariant], on db: LabPostgres, interval: Duration = .milliseconds(500)
+    ) -> SQLInvariantChecker {
         let checker = SQLInvariantChecker(db: db, invariants: invariants, interval: interval, logger: context.logger)
         addService(checker)
         return checker

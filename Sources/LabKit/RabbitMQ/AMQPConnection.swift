@@ -81,7 +81,8 @@ final class AMQPConnection: @unchecked Sendable {
 
     func bind(_ binding: RabbitMQBinding) throws(RabbitMQError) {
         let arena = CArena()
-        amqp_queue_bind(state, channel, arena.bytes(binding.queue), arena.bytes(binding.exchange), arena.bytes(binding.routingKey), arena.table([:]))
+        amqp_queue_bind(
+            state, channel, arena.bytes(binding.queue), arena.bytes(binding.exchange), arena.bytes(binding.routingKey), arena.table([:]))
         try check(amqp_get_rpc_reply(state), "queue.bind \(binding.queue) to \(binding.exchange)")
     }
 
@@ -136,7 +137,8 @@ final class AMQPConnection: @unchecked Sendable {
             properties.message_id = arena.bytes(message.messageID)
             properties.timestamp = UInt64(Date().timeIntervalSince1970)
             let status = amqp_basic_publish(
-                state, channel, arena.bytes(message.exchange), arena.bytes(message.routingKey), 1, 0, &properties, arena.bytes(message.body))
+                state, channel, arena.bytes(message.exchange), arena.bytes(message.routingKey), 1, 0, &properties, arena.bytes(message.body)
+            )
             guard status == 0 else {
                 isBroken = true
                 throw .connection("publish to \(endpoint): \(Self.errorText(status))")
@@ -237,7 +239,10 @@ final class AMQPConnection: @unchecked Sendable {
         }
         if reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION {
             if reply.library_error == AMQP_STATUS_TIMEOUT.rawValue { return nil }
-            if reply.library_error == AMQP_STATUS_UNEXPECTED_STATE.rawValue { try readOtherFrame(); return nil }
+            if reply.library_error == AMQP_STATUS_UNEXPECTED_STATE.rawValue {
+                try readOtherFrame()
+                return nil
+            }
         }
         try check(reply, "basic.deliver")
         return nil

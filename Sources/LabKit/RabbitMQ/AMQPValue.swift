@@ -149,9 +149,10 @@ extension AMQPValue {
         case "x": .bytes(Array(field.value.bytes.buffer))
         case "F": .table(decode(field.value.table))
         case "A":
-            .array((0..<Int(max(0, field.value.array.num_entries))).compactMap { index in
-                field.value.array.entries.map { decode($0[index]) }
-            })
+            .array(
+                (0..<Int(max(0, field.value.array.num_entries))).compactMap { index in
+                    field.value.array.entries.map { decode($0[index]) }
+                })
         default: .void
         }
     }

@@ -94,7 +94,9 @@ public final class RabbitMQClient: Sendable {
 
     /// Publishes the messages back to back on one connection, then waits for all their confirms
     /// (one round trip for the batch): one outcome per message, in order.
-    public func publish(_ messages: [RabbitMQMessage], to exchange: String = "", routingKey: String) async throws -> [RabbitMQPublishOutcome] {
+    public func publish(
+        _ messages: [RabbitMQMessage], to exchange: String = "", routingKey: String
+    ) async throws -> [RabbitMQPublishOutcome] {
         guard !messages.isEmpty else { return [] }
         let destination = exchange.isEmpty ? routingKey : exchange
         let start = ContinuousClock.now
@@ -156,7 +158,10 @@ public final class RabbitMQClient: Sendable {
     /// Closes every connection and stops the threads. Operations in flight finish; new ones throw.
     public func shutdown() async {
         guard isShutDown.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
-        let connections = idle.withLock { all in defer { all.removeAll() }; return all }
+        let connections = idle.withLock { all in
+            defer { all.removeAll() }
+            return all
+        }
         if !connections.isEmpty {
             _ = try? await threads.runIfActive { connections.forEach { $0.close() } }
         }

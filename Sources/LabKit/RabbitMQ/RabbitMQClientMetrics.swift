@@ -25,7 +25,9 @@ struct RabbitMQClientMetrics: Sendable {
     }
 
     private func confirms(_ destination: String, _ outcome: String) -> Counter {
-        Counter(label: "rabbitmq_client_publish_confirms_total", dimensions: [("destination", destination), ("outcome", outcome)], factory: factory)
+        Counter(
+            label: "rabbitmq_client_publish_confirms_total", dimensions: [("destination", destination), ("outcome", outcome)],
+            factory: factory)
     }
 
     /// The four counters of one consumed queue.

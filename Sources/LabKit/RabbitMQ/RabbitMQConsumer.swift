@@ -46,7 +46,10 @@ public final class RabbitMQConsumer: Sendable {
         (deliveries, continuation) = AsyncThrowingStream.makeStream(of: RabbitMQDelivery.self)
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { throw RabbitMQError.connection("pipe: \(String(cString: strerror(errno)))") }
-        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        for fd in fds {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        }
         (wakeRead, wakeWrite) = (fds[0], fds[1])
     }
 
@@ -165,7 +168,7 @@ public final class RabbitMQConsumer: Sendable {
 
     private func wakeUp() {
         var byte: UInt8 = 1
-        _ = write(wakeWrite, &byte, 1)   // EAGAIN: the pipe is full, the thread is awake anyway
+        _ = write(wakeWrite, &byte, 1) // EAGAIN: the pipe is full, the thread is awake anyway
     }
 
     // MARK: - the consumer's thread

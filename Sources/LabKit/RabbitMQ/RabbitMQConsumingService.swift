@@ -40,7 +40,7 @@ public final class RabbitMQConsumingService: Service, Sendable {
                 do {
                     let current = try await self.client.consume(self.queue, prefetch: self.prefetch)
                     self.consumer.withLock { $0 = current }
-                    if self.paused.load(ordering: .relaxed) { await current.stop() }   // paused meanwhile
+                    if self.paused.load(ordering: .relaxed) { await current.stop() } // paused meanwhile
                     try await current.process(concurrency: self.concurrency, self.handler)
                 } catch is CancellationError {
                     return

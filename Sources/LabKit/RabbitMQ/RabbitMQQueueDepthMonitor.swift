@@ -20,10 +20,16 @@ public struct RabbitMQQueueDepthMonitor: Service {
     }
 
     public func run() async throws {
-        let gauges = Dictionary(uniqueKeysWithValues: queues.map { queue in
-            (queue, (messages: Gauge(label: "rabbitmq_client_queue_messages", dimensions: [("queue", queue)]),
-                     consumers: Gauge(label: "rabbitmq_client_queue_consumers", dimensions: [("queue", queue)])))
-        })
+        let gauges = Dictionary(
+            uniqueKeysWithValues: queues.map { queue in
+                (
+                    queue,
+                    (
+                        messages: Gauge(label: "rabbitmq_client_queue_messages", dimensions: [("queue", queue)]),
+                        consumers: Gauge(label: "rabbitmq_client_queue_consumers", dimensions: [("queue", queue)])
+                    )
+                )
+            })
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 for queue in queues {

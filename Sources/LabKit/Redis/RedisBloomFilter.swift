@@ -72,9 +72,11 @@ public struct RedisBloomFilter: Sendable {
         answers.reserveCapacity(elements.count)
         for start in stride(from: 0, to: elements.count, by: max(1, batchSize)) {
             let batch = elements[start..<min(start + max(1, batchSize), elements.count)]
-            let replies = try await redis.pipeline(batch.map { element in
-                ["BITFIELD_RO", RedisArgument(key)] + parameters.offsets(of: element).flatMap { ["GET", "u1", RedisArgument($0)] as [RedisArgument] }
-            })
+            let replies = try await redis.pipeline(
+                batch.map { element in
+                    ["BITFIELD_RO", RedisArgument(key)]
+                        + parameters.offsets(of: element).flatMap { ["GET", "u1", RedisArgument($0)] as [RedisArgument] }
+                })
             for reply in replies {
                 guard let bits = reply.array else { throw RedisError.unexpected(reply, from: "BITFIELD_RO", expected: "an array") }
                 answers.append(bits.allSatisfy { $0 == .integer(1) })

@@ -39,7 +39,7 @@ extension RedisClient {
                 group.addTask {
                     let replies = try await self.pipeline(commands)
                     if let failed = replies.firstIndex(where: { if case .error = $0 { true } else { false } }),
-                       case .error(let message) = replies[failed]
+                        case .error(let message) = replies[failed]
                     {
                         throw RedisError.server("\(message) (bulk load command #\(firstIndex + failed))")
                     }

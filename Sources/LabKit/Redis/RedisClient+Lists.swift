@@ -46,7 +46,9 @@ extension RedisClient {
 
     /// `LMOVE source destination from to`: atomically pops one value and pushes it onto another list
     /// (nil when `source` is empty).
-    public func lmove(from source: String, _ sourceEnd: RedisListEnd, to destination: String, _ destinationEnd: RedisListEnd)
+    public func lmove(
+        from source: String, _ sourceEnd: RedisListEnd, to destination: String, _ destinationEnd: RedisListEnd
+    )
         async throws -> String?
     {
         try await send(

@@ -204,7 +204,7 @@ extension RedisClient {
         if let block { arguments += ["BLOCK", RedisArgument(try blockMilliseconds(block, command: "XREADGROUP"))] }
         arguments += ["STREAMS", RedisArgument(key), position.argument]
         let reply = try await send(arguments)
-        if reply.isNull { return [] }  // BLOCK timed out with nothing new
+        if reply.isNull { return [] } // BLOCK timed out with nothing new
         // [[key, [entry, ...]]]: one element per stream asked for.
         guard let stream = try reply.expectArray("XREADGROUP").first else { return [] }
         let pair = try stream.expectArray("XREADGROUP")
@@ -251,7 +251,7 @@ extension RedisClient {
         return try await send(arguments).expectArray("XPENDING").map { element in
             let fields = try element.expectArray("XPENDING")
             guard fields.count == 4, let id = fields[0].string.flatMap(RedisStreamID.init), let consumer = fields[1].string,
-                  let idle = fields[2].int, let deliveries = fields[3].int
+                let idle = fields[2].int, let deliveries = fields[3].int
             else { throw RedisError.unexpected(element, from: "XPENDING", expected: "[id, consumer, idle, deliveries]") }
             return RedisStreamPendingEntry(id: id, consumer: consumer, idle: .milliseconds(idle), deliveries: deliveries)
         }

@@ -2,9 +2,9 @@
 
 /// How long a value set with SET lives.
 public enum RedisExpiration: Sendable, Hashable {
-    case seconds(Int)  // EX
-    case milliseconds(Int)  // PX
-    case keepTTL  // KEEPTTL: overwrite the value, keep the existing expiry
+    case seconds(Int) // EX
+    case milliseconds(Int) // PX
+    case keepTTL // KEEPTTL: overwrite the value, keep the existing expiry
 
     /// PX for any `Duration` (rounded down to whole milliseconds, at least 1).
     public static func after(_ duration: Duration) -> RedisExpiration {
@@ -24,8 +24,8 @@ public enum RedisExpiration: Sendable, Hashable {
 /// When SET (or ZADD) should write.
 public enum RedisSetCondition: Sendable, Hashable {
     case always
-    case ifNotExists  // NX: a lock, an idempotency key
-    case ifExists  // XX
+    case ifNotExists // NX: a lock, an idempotency key
+    case ifExists // XX
 
     var arguments: [RedisArgument] {
         switch self {

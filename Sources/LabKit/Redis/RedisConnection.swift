@@ -116,7 +116,7 @@ final class RedisConnection: @unchecked Sendable {
             flat.append(contentsOf: argument.bytes)
             lengths.append(argument.bytes.count)
         }
-        flat.append(0)  // never empty, so baseAddress is never nil
+        flat.append(0) // never empty, so baseAddress is never nil
         return flat.withUnsafeBufferPointer { buffer in
             let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
             var pointers: [UnsafePointer<CChar>?] = []

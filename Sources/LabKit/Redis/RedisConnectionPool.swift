@@ -104,6 +104,6 @@ final class RedisConnectionPool: Sendable {
             return (Array(state.waiters), state.idle)
         }
         for waiter in waiters { waiter.continuation.resume(throwing: RedisError.clientClosed) }
-        _ = idle  // released here; deinit frees the hiredis contexts
+        _ = idle // released here; deinit frees the hiredis contexts
     }
 }

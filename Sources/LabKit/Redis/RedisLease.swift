@@ -18,12 +18,14 @@ public struct RedisLease: Sendable {
         self.ttl = ttl
     }
 
-    private static let renewScript = RedisScript("""
+    private static let renewScript = RedisScript(
+        """
         if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
         return 0
         """)
 
-    private static let releaseScript = RedisScript("""
+    private static let releaseScript = RedisScript(
+        """
         if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
         return 0
         """)
@@ -36,7 +38,8 @@ public struct RedisLease: Sendable {
     /// Extends the lease by a full TTL if this owner still holds it; false when it expired (and may be
     /// someone else's now): the owner must stop acting as the holder.
     public func renew() async throws -> Bool {
-        try await redis.run(Self.renewScript, keys: [key], args: [RedisArgument(owner), RedisArgument(RedisClient.milliseconds(ttl))]) == .integer(1)
+        try await redis.run(Self.renewScript, keys: [key], args: [RedisArgument(owner), RedisArgument(RedisClient.milliseconds(ttl))])
+            == .integer(1)
     }
 
     /// Gives the lease up if this owner holds it.

@@ -12,13 +12,21 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
+        if c.decodeNil() {
+            self = .null
+        }
         // Bool first: JSONDecoder refuses to read a number as a Bool, so `1` stays a number.
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let d = try? c.decode(Double.self) { self = .number(d) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
+        else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+        } else if let d = try? c.decode(Double.self) {
+            self = .number(d)
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
+        } else if let a = try? c.decode([JSONValue].self) {
+            self = .array(a)
+        } else {
+            self = .object(try c.decode([String: JSONValue].self))
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -66,7 +74,7 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
             } else if d.rounded() == d, abs(d) < 9.007e15 {
                 out += String(Int64(d))
             } else {
-                var text = d.description  // shortest round-trip form, as JSONEncoder prints it
+                var text = d.description // shortest round-trip form, as JSONEncoder prints it
                 if text.hasSuffix(".0") { text.removeLast(2) }
                 out += text
             }
@@ -106,7 +114,10 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
         let needsEscaping = string.utf8.contains { byte in
             byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || (escapingSlashes && byte == UInt8(ascii: "/"))
         }
-        guard needsEscaping else { return out += string }
+        guard needsEscaping else {
+            out += string
+            return
+        }
         for scalar in string.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -163,7 +174,9 @@ struct JSONObjectReader {
         }
     }
 
-    func number(_ key: String, default value: Double? = nil, in range: ClosedRange<Double>, expected: String) throws(JSONFieldError) -> Double {
+    func number(
+        _ key: String, default value: Double? = nil, in range: ClosedRange<Double>, expected: String
+    ) throws(JSONFieldError) -> Double {
         switch fields[key] {
         case nil, .null?:
             if let value { return value }

@@ -84,7 +84,10 @@ public final class LabConfig: Sendable {
         for (key, old, new) in applied {
             logger.info(
                 "config changed",
-                metadata: ["config.key": "\(key)", "config.old": "\(old.map(Self.text) ?? "unset")", "config.new": "\(new.map(Self.text) ?? "unset")"]
+                metadata: [
+                    "config.key": "\(key)", "config.old": "\(old.map(Self.text) ?? "unset")",
+                    "config.new": "\(new.map(Self.text) ?? "unset")",
+                ]
             )
             Self.publish(key: key, old: old, new: new)
         }

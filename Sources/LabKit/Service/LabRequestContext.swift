@@ -36,7 +36,9 @@ public struct LabRequestContext: RequestContext, RemoteAddressRequestContext {
 struct AttachServiceMiddleware: RouterMiddleware {
     let service: LabContext
 
-    func handle(_ request: Request, context: LabRequestContext, next: (Request, LabRequestContext) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: LabRequestContext, next: (Request, LabRequestContext) async throws -> Response
+    ) async throws -> Response {
         var context = context
         context.attachedService = service
         return try await next(request, context)

@@ -8,7 +8,7 @@ extension LabService {
     /// building a filter from a table — run in the background once the service starts, so `/metrics`
     /// and `/healthz` answer meanwhile. `/readyz` answers 503 naming the step and its progress until it
     /// is done (labctl starts the scenario only when every service is ready); if it fails, the service
-/// stops with the error in its log.
+    /// stops with the error in its log.
     /// How long it took is the gauge `lab_setup_duration_seconds{step}` and a log line.
     ///
     ///     service.addSetup("leaderboard") { progress in

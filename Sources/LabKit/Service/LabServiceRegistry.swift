@@ -71,7 +71,8 @@ public struct LabServiceRegistry: Sendable {
         public var description: String {
             switch self {
             case .unknownLab(let name, let valid): "unknown lab '\(name)'; valid labs: \(valid.joined(separator: ", "))"
-            case .unknownRole(let name, let lab, let valid): "lab \(lab) has no role '\(name)'; valid roles: \(valid.joined(separator: ", "))"
+            case .unknownRole(let name, let lab, let valid):
+                "lab \(lab) has no role '\(name)'; valid roles: \(valid.joined(separator: ", "))"
             }
         }
     }

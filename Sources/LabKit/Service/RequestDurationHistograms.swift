@@ -31,7 +31,9 @@ final class RequestDurationHistograms: Sendable {
         if let handler = handlers.withLock({ $0[key] }) { return handler }
         let made = factory.makeTimer(
             label: Self.metricName,
-            dimensions: [("http_request_method", method), ("http_route", route ?? "unmatched"), ("http_response_status_code", String(status))])
+            dimensions: [
+                ("http_request_method", method), ("http_route", route ?? "unmatched"), ("http_response_status_code", String(status)),
+            ])
         handlers.withLock { handlers in
             if handlers.count < Self.capacity { handlers[key] = made }
         }

@@ -29,7 +29,9 @@ struct ServerTelemetryMiddleware: RouterMiddleware {
     /// to read the global factory, and a cheap lookup (see `RequestDurationHistograms`).
     private let durations = RequestDurationHistograms(factory: MetricsSystem.factory)
 
-    func handle(_ request: Request, context: LabRequestContext, next: (Request, LabRequestContext) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: LabRequestContext, next: (Request, LabRequestContext) async throws -> Response
+    ) async throws -> Response {
         var parent = ServiceContext.current ?? .topLevel
         tracer.extract(request.headers, into: &parent, using: HTTPFieldsExtractor())
         if let deadline = RequestDeadline(requestHeaders: request.headers) { parent.requestDeadline = deadline }
@@ -40,10 +42,10 @@ struct ServerTelemetryMiddleware: RouterMiddleware {
         let start = ContinuousClock.now
 
         return try await tracer.withAnySpan(route.map { "\(method) \($0)" } ?? method, context: parent, ofKind: .server) { span in
-            let ours = span as? TelemetrySpan  // cast once per request; `finish` uses it too
+            let ours = span as? TelemetrySpan // cast once per request; `finish` uses it too
             if let ours {
                 ours.setHTTPServerAttributes(HTTPServerAttributes(method: method, path: request.uri.path, route: route))
-            } else if span.isRecording {  // another tracer, bootstrapped by a test
+            } else if span.isRecording { // another tracer, bootstrapped by a test
                 span.attributes["http.request.method"] = method
                 span.attributes["url.path"] = request.uri.path
                 if let route { span.attributes["http.route"] = route }
@@ -69,7 +71,9 @@ struct ServerTelemetryMiddleware: RouterMiddleware {
         }
     }
 
-    private func finish(_ span: any Span, _ ours: TelemetrySpan?, status: Int, method: String, route: String?, start: ContinuousClock.Instant) {
+    private func finish(
+        _ span: any Span, _ ours: TelemetrySpan?, status: Int, method: String, route: String?, start: ContinuousClock.Instant
+    ) {
         if let ours {
             ours.setHTTPStatusCode(status)
         } else if span.isRecording {

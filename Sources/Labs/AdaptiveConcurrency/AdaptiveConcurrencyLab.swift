@@ -11,8 +11,12 @@ import LabKit
 enum AdaptiveConcurrencyLab {
     /// The lab's services; its week, slug and title are in its lab.yaml.
     static let roles: [LabServiceRegistry.Role] = [
-        .init("gateway", "GET /api/{id}: admits up to a fixed or adaptive concurrency limit, calls backend GET /work/{id}", build: LimitingGateway.build),
-        .init("backend", "GET /work/{id}: BACKEND_WORKERS at WORK_MS each, FIFO queue; PUT /capacity {\"workers\": n}", build: ShrinkingBackend.build),
+        .init(
+            "gateway", "GET /api/{id}: admits up to a fixed or adaptive concurrency limit, calls backend GET /work/{id}",
+            build: LimitingGateway.build),
+        .init(
+            "backend", "GET /work/{id}: BACKEND_WORKERS at WORK_MS each, FIFO queue; PUT /capacity {\"workers\": n}",
+            build: ShrinkingBackend.build),
     ]
 
     /// Each role's knobs (its environment variables), checked strictly when the service starts.

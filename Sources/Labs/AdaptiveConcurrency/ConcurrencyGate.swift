@@ -34,7 +34,8 @@ final class ConcurrencyGate: Sendable {
                 switch settings.algorithm {
                 case .vegas:
                     .vegas(VegasLimit(initialLimit: settings.initialLimit, maxLimit: settings.maxLimit, smoothing: settings.smoothing))
-                case .aimd: .aimd(AIMDLimit(initialLimit: settings.initialLimit, maxLimit: settings.maxLimit, timeout: settings.backendTimeout))
+                case .aimd:
+                    .aimd(AIMDLimit(initialLimit: settings.initialLimit, maxLimit: settings.maxLimit, timeout: settings.backendTimeout))
                 }
             adaptive = AdaptiveConcurrencyLimiter(name: "backend", algorithm: algorithm)
         }
@@ -51,7 +52,13 @@ final class ConcurrencyGate: Sendable {
         let admission: Admission?
         if let adaptive {
             admission = adaptive.tryAcquire().map { Admission(permit: $0) }
-            if admission != nil { inFlightGauge.record(inFlight.withLock { $0 += 1; return $0 }) }
+            if admission != nil {
+                inFlightGauge.record(
+                    inFlight.withLock {
+                        $0 += 1
+                        return $0
+                    })
+            }
         } else {
             let entered = inFlight.withLock { count -> Int? in
                 guard count < fixedLimit else { return nil }
@@ -73,7 +80,11 @@ final class ConcurrencyGate: Sendable {
             case .dropped: adaptive.onDropped(permit)
             }
         }
-        inFlightGauge.record(inFlight.withLock { $0 -= 1; return $0 })
+        inFlightGauge.record(
+            inFlight.withLock {
+                $0 -= 1
+                return $0
+            })
         limitGauge.record(limit)
     }
 }

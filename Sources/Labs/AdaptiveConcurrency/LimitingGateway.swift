@@ -29,7 +29,7 @@ enum LimitingGateway {
                 gate.complete(admission, .succeeded)
                 return .json(["id": .string(id), "backend": reply.json])
             } catch {
-                gate.complete(admission, .dropped)  // a timeout is the strongest sign of overload
+                gate.complete(admission, .dropped) // a timeout is the strongest sign of overload
                 return .jsonError("\(error)", status: .gatewayTimeout)
             }
         }

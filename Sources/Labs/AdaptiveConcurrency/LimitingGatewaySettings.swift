@@ -21,8 +21,10 @@ struct LimitingGatewaySettings {
     var backendTimeout: Duration
 
     static let limiterKnob = Knob<Limiter>.choice(
-        "LIMITER", default: .fixed, "`fixed`: at most FIXED_LIMIT requests in flight; `adaptive`: a limit that follows the backend's latency")
-    static let fixedLimitKnob = Knob.wholeNumber("FIXED_LIMIT", default: 64, in: 1...100_000, "LIMITER=fixed: requests in flight to the backend")
+        "LIMITER", default: .fixed,
+        "`fixed`: at most FIXED_LIMIT requests in flight; `adaptive`: a limit that follows the backend's latency")
+    static let fixedLimitKnob = Knob.wholeNumber(
+        "FIXED_LIMIT", default: 64, in: 1...100_000, "LIMITER=fixed: requests in flight to the backend")
     static let algorithmKnob = Knob<Algorithm>.choice(
         "LIMIT_ALGORITHM", default: .vegas, "LIMITER=adaptive: `vegas` (queueing estimated from latency) or `aimd` (back off on drops)")
     static let initialLimitKnob = Knob.wholeNumber("INITIAL_LIMIT", default: 20, in: 1...100_000, "LIMITER=adaptive: the limit at start")
@@ -44,6 +46,8 @@ struct LimitingGatewaySettings {
         maxLimit = try knobs.read(Self.maxLimitKnob)
         smoothing = try knobs.read(Self.smoothingKnob)
         backendTimeout = try knobs.read(Self.backendTimeoutKnob)
-        guard initialLimit <= maxLimit else { throw LabStartupError("INITIAL_LIMIT (\(initialLimit)) must not exceed MAX_LIMIT (\(maxLimit))") }
+        guard initialLimit <= maxLimit else {
+            throw LabStartupError("INITIAL_LIMIT (\(initialLimit)) must not exceed MAX_LIMIT (\(maxLimit))")
+        }
     }
 }

@@ -10,9 +10,12 @@ import LabKit
 enum BackpressureLab {
     /// The lab's services; its week, slug and title are in its lab.yaml.
     static let roles: [LabServiceRegistry.Role] = [
-        .init("producer", "POST /orders: publishes the order (confirmed: 202; refused by a full queue: 503 + Retry-After); GET /ledger",
-              build: OrderProducer.build),
-        .init("consumer", "consumes `orders`, WORK_MS per order; end-to-end latency; POST /audit counts lost orders", build: OrderConsumer.build),
+        .init(
+            "producer", "POST /orders: publishes the order (confirmed: 202; refused by a full queue: 503 + Retry-After); GET /ledger",
+            build: OrderProducer.build),
+        .init(
+            "consumer", "consumes `orders`, WORK_MS per order; end-to-end latency; POST /audit counts lost orders",
+            build: OrderConsumer.build),
     ]
 
     /// Each role's knobs, for `labsvc knobs` and the strict check at start.

@@ -17,7 +17,9 @@ extension BackpressureLab {
         static let knobs: [any LabKnob] = [workKnob, prefetchKnob]
 
         static func build(_ service: LabService) async throws {
-            guard let rabbit = try service.rabbitmq() else { throw LabStartupError("consumer needs RABBITMQ_URL (a rabbitmq infrastructure entry)") }
+            guard let rabbit = try service.rabbitmq() else {
+                throw LabStartupError("consumer needs RABBITMQ_URL (a rabbitmq infrastructure entry)")
+            }
             let work = try service.knobs.read(workKnob)
             let prefetch = try service.knobs.read(prefetchKnob)
             try await rabbit.declare(RabbitMQTopology(queues: [try OrderQueue.declaration(service.knobs)]))
@@ -26,15 +28,19 @@ extension BackpressureLab {
             // wait under a second (buckets 0.1 s apart there).
             service.telemetry.registry.configureBuckets(
                 forMetric: "order_end_to_end_seconds",
-                [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.2, 1.4, 1.6, 1.8, 2, 2.5, 3, 3.5, 4, 5, 6, 7.5, 9, 11, 13, 15,
-                 20, 25, 30, 40, 50, 60, 90, 120])
+                [
+                    0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.2, 1.4, 1.6, 1.8, 2, 2.5, 3, 3.5, 4, 5, 6, 7.5, 9, 11, 13, 15,
+                    20, 25, 30, 40, 50, 60, 90, 120,
+                ])
             service.telemetry.registry.configureBuckets(
                 forMetric: "order_orders_ahead",
                 [0, 5, 10, 15, 20, 25, 30, 40, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000])
 
             let books = OrderBooks()
             let handler = OrderHandler(work: work, books: books)
-            let worker = RabbitMQConsumingService(client: rabbit, queue: OrderQueue.name, prefetch: prefetch, logger: service.context.logger) {
+            let worker = RabbitMQConsumingService(
+                client: rabbit, queue: OrderQueue.name, prefetch: prefetch, logger: service.context.logger
+            ) {
                 try await handler.handle($0)
             }
             service.addService(worker)
@@ -70,9 +76,11 @@ extension BackpressureLab {
                 lost.record(missing)
                 duplicated.record(twice)
                 audited.record(accepted)
-                return ["accepted": .number(Double(accepted)), "processed": .number(Double(processed)),
-                        "queued": .number(Double(queued.messages)), "lost": .number(Double(missing)),
-                        "processed_twice": .number(Double(twice))]
+                return [
+                    "accepted": .number(Double(accepted)), "processed": .number(Double(processed)),
+                    "queued": .number(Double(queued.messages)), "lost": .number(Double(missing)),
+                    "processed_twice": .number(Double(twice)),
+                ]
             }
         }
     }
@@ -116,7 +124,7 @@ extension BackpressureLab {
 
         func handle(_ delivery: RabbitMQDelivery) async throws {
             let order = try JSONDecoder().decode(OrderMessage.self, from: Data(delivery.body))
-            try await Task.sleep(for: work)   // the consumer's work on one order
+            try await Task.sleep(for: work) // the consumer's work on one order
             try await delivery.ack()
             books.processed(order.id)
             processed.increment()
@@ -131,7 +139,8 @@ extension BackpressureLab {
 
         /// The first index of `sorted` whose value is greater than `time` (binary search).
         static func firstIndex(in sorted: [Int64], after time: Int64) -> Int {
-            var low = 0, high = sorted.count
+            var low = 0
+            var high = sorted.count
             while low < high {
                 let middle = (low + high) / 2
                 if sorted[middle] > time { high = middle } else { low = middle + 1 }

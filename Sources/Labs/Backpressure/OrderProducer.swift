@@ -13,7 +13,9 @@ extension BackpressureLab {
     /// silently in either variant: an order is either refused at the door or processed.
     enum OrderProducer {
         static func build(_ service: LabService) async throws {
-            guard let rabbit = try service.rabbitmq() else { throw LabStartupError("producer needs RABBITMQ_URL (a rabbitmq infrastructure entry)") }
+            guard let rabbit = try service.rabbitmq() else {
+                throw LabStartupError("producer needs RABBITMQ_URL (a rabbitmq infrastructure entry)")
+            }
             let queue = try OrderQueue.declaration(service.knobs)
             try await rabbit.declare(RabbitMQTopology(queues: [queue]))
             let nextID = Atomic<Int>(0)
@@ -30,7 +32,8 @@ extension BackpressureLab {
                 let body = try JSONEncoder().encode(message)
                 let outcome: RabbitMQPublishOutcome
                 do {
-                    outcome = try await rabbit.publish(RabbitMQMessage(body: Array(body), messageID: "order-\(id)"), routingKey: OrderQueue.name)
+                    outcome = try await rabbit.publish(
+                        RabbitMQMessage(body: Array(body), messageID: "order-\(id)"), routingKey: OrderQueue.name)
                 } catch {
                     failed.increment()
                     return .jsonError("could not publish order \(id): \(error)", status: .serviceUnavailable)
@@ -43,7 +46,8 @@ extension BackpressureLab {
                 case .rejected:
                     // The broker refused it: the queue is full. Say so, and when to come back.
                     refused.increment()
-                    var response = Response.jsonError("order \(id) refused: the order queue is full (back-pressure)", status: .serviceUnavailable)
+                    var response = Response.jsonError(
+                        "order \(id) refused: the order queue is full (back-pressure)", status: .serviceUnavailable)
                     response.headers[HTTPField.Name("Retry-After")!] = "1"
                     return response
                 case .returned(let reason):

@@ -35,8 +35,8 @@ extension BasicsLab {
                 let worker = try context.peer("worker", timeout: .seconds(3600))
                 service.router.get("/process") { _, _ -> Response in
                     let start = ContinuousClock.now
-                    let id = try await log.record(path: "/process")  // throws → a bare 500
-                    let reply = try await worker.get("/work", route: "/work")  // waits as long as the worker does
+                    let id = try await log.record(path: "/process") // throws → a bare 500
+                    let reply = try await worker.get("/work", route: "/work") // waits as long as the worker does
                     return .json([
                         "request_id": .number(Double(id)), "worker_response": reply.json,
                         "latency_seconds": seconds(since: start),

@@ -9,8 +9,9 @@ enum BloomFiltersLab {
     /// The lab's services; its week, slug and title are in its lab.yaml.
     static let roles: [LabServiceRegistry.Role] = [
         .init(
-            "signup", "GET /names/{name}/available, POST /users/{name}: taken names in PostgreSQL (DATABASE_URL), "
-                + "optionally a Bloom filter in Redis (REDIS_URL); NAME_CHECK=database|bloom", build: NameCheckService.build),
+            "signup",
+            "GET /names/{name}/available, POST /users/{name}: taken names in PostgreSQL (DATABASE_URL), "
+                + "optionally a Bloom filter in Redis (REDIS_URL); NAME_CHECK=database|bloom", build: NameCheckService.build)
     ]
 
     /// Each role's knobs (its environment variables), checked strictly when the service starts.

@@ -35,7 +35,11 @@ final class NameCheckMetrics: Sendable {
 
     /// One more name in the filter.
     func filterAdded(parameters: BloomFilterParameters) {
-        filterHolds(elementCount.withLock { $0 += 1; return $0 }, parameters: parameters)
+        filterHolds(
+            elementCount.withLock {
+                $0 += 1
+                return $0
+            }, parameters: parameters)
     }
 
     func filterHolds(_ count: Int, parameters: BloomFilterParameters) {

@@ -40,7 +40,7 @@ enum NameCheckService {
             var answeredBy = "database"
             var available: Bool
             if let filter, try await !filter.mightBeTaken(name) {
-                available = true  // no false negatives: every taken name's bits are set
+                available = true // no false negatives: every taken name's bits are set
                 answeredBy = "bloom"
             } else {
                 metrics.databaseLookups.increment()

@@ -26,7 +26,8 @@ struct TakenNamesFilter: Sendable {
         var names: [String] = []
         var after = ""
         while true {
-            let rows = try await db.query("""
+            let rows = try await db.query(
+                """
                 SELECT count(*)::int8, max(name), string_agg(name, E'\\n') FROM (
                     SELECT name FROM users WHERE name > \(after) ORDER BY name LIMIT 100000) chunk
                 """)

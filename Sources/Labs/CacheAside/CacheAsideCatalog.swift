@@ -23,7 +23,9 @@ enum CacheAsideCatalog {
         let logger = service.context.logger
 
         service.router.get("/products/:id") { [cache] _, context -> Response in
-            guard let id = context.parameters.get("id", as: Int.self) else { return .jsonError("id: expected a whole number", status: .badRequest) }
+            guard let id = context.parameters.get("id", as: Int.self) else {
+                return .jsonError("id: expected a whole number", status: .badRequest)
+            }
             let (found, source) = try await read(id, cache: cache, store: store, settings: settings)
             guard let product = found else { return .jsonError("no product \(id)", status: .notFound) }
             let staleSeconds = checker.check(id: id, returnedVersion: product.version)
@@ -31,7 +33,9 @@ enum CacheAsideCatalog {
         }
 
         service.router.put("/products/:id") { [cache] _, context -> Response in
-            guard let id = context.parameters.get("id", as: Int.self) else { return .jsonError("id: expected a whole number", status: .badRequest) }
+            guard let id = context.parameters.get("id", as: Int.self) else {
+                return .jsonError("id: expected a whole number", status: .badRequest)
+            }
             guard let product = try await store.reprice(id) else { return .jsonError("no product \(id)", status: .notFound) }
             checker.committed(id: id, version: product.version)
             if let cache, settings.invalidateOnUpdate {
@@ -44,7 +48,9 @@ enum CacheAsideCatalog {
 
     /// The cache-aside read. Returns the product (nil: none) and where it came from: `cache`, `database`
     /// (a miss, now cached) or `database-only` (no cache, or the cache failed).
-    static func read(_ id: Int, cache: ProductRowCache?, store: CatalogProductStore, settings: CacheAsideSettings) async throws -> (CatalogProduct?, String) {
+    static func read(
+        _ id: Int, cache: ProductRowCache?, store: CatalogProductStore, settings: CacheAsideSettings
+    ) async throws -> (CatalogProduct?, String) {
         guard let cache else { return (try await store.product(id), "database-only") }
         // 1. The cache. If Redis fails, the database still answers: the cache is an optimisation.
         var generation: String?

@@ -11,6 +11,9 @@ import LabKit
 enum CacheAsideLab {
     /// The lab's services; its week, slug and title are in its lab.yaml.
     static let roles: [LabServiceRegistry.Role] = [
-        .init("catalog", "GET/PUT /products/{id}: PostgreSQL (DATABASE_URL) behind a Redis cache-aside cache (REDIS_URL); CACHE/INVALIDATE/CACHE_TTL_MS/DB_READ_COST_MS knobs", build: CacheAsideCatalog.build),
+        .init(
+            "catalog",
+            "GET/PUT /products/{id}: PostgreSQL (DATABASE_URL) behind a Redis cache-aside cache (REDIS_URL); CACHE/INVALIDATE/CACHE_TTL_MS/DB_READ_COST_MS knobs",
+            build: CacheAsideCatalog.build)
     ]
 }

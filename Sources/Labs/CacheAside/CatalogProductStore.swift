@@ -10,7 +10,9 @@ struct CatalogProduct: Sendable, Equatable {
     var version: Int
 
     func json(_ extra: [String: JSONValue] = [:]) -> JSONValue {
-        let fields: [String: JSONValue] = ["id": .number(Double(id)), "name": .string(name), "price": .number(price), "version": .number(Double(version))]
+        let fields: [String: JSONValue] = [
+            "id": .number(Double(id)), "name": .string(name), "price": .number(price), "version": .number(Double(version)),
+        ]
         return .object(fields.merging(extra) { _, new in new })
     }
 }
@@ -30,7 +32,8 @@ struct CatalogProductStore: Sendable {
     /// `-ln(1 - random())` is an exponential draw with mean 1 (`random()` is in [0, 1)).
     func product(_ id: Int) async throws -> CatalogProduct? {
         Self.selects.increment()
-        let rows = try await db.query("""
+        let rows = try await db.query(
+            """
             SELECT id::int8, name, price::float8, version::int8 FROM products, pg_sleep(least(-ln(1 - random()) * \(readCostSeconds), 10 * \(readCostSeconds))) WHERE id = \(id)
             """)
         guard let row = rows.first else { return nil }
@@ -41,7 +44,8 @@ struct CatalogProductStore: Sendable {
     /// A new price; the row's version goes up by one. Returns the committed row (nil: no such product).
     func reprice(_ id: Int) async throws -> CatalogProduct? {
         Self.updates.increment()
-        let rows = try await db.query("""
+        let rows = try await db.query(
+            """
             UPDATE products SET price = round((1 + random() * 99)::numeric, 2), version = version + 1, updated_at = now()
             WHERE id = \(id) RETURNING id::int8, name, price::float8, version::int8
             """)

@@ -13,7 +13,8 @@ struct ProductRowCache: Sendable {
     private static let fillsRefused = Counter(label: "cache_fills_refused_total")
 
     /// Writes the row only if no invalidation happened since the reader looked (generation unchanged).
-    private static let guardedFill = RedisScript("""
+    private static let guardedFill = RedisScript(
+        """
         if (redis.call('GET', KEYS[2]) or '') ~= ARGV[3] then return 0 end
         redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
         return 1

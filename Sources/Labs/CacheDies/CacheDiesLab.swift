@@ -9,7 +9,12 @@ import LabKit
 enum CacheDiesLab {
     /// The lab's services; its week, slug and title are in its lab.yaml.
     static let roles: [LabServiceRegistry.Role] = [
-        .init("catalog", "GET /products/{id}: Redis (REDIS_URL) first, db GET /products/{id} (DB_URL) on a miss; CACHE_*/FALLBACK/DB_LIMIT/WARMUP knobs", build: CatalogService.build),
-        .init("db", "GET /products/{id}: the slow database, DB_WORKERS × DB_WORK_MS with a queue of DB_QUEUE, 503 beyond", build: ProductDatabase.build),
+        .init(
+            "catalog",
+            "GET /products/{id}: Redis (REDIS_URL) first, db GET /products/{id} (DB_URL) on a miss; CACHE_*/FALLBACK/DB_LIMIT/WARMUP knobs",
+            build: CatalogService.build),
+        .init(
+            "db", "GET /products/{id}: the slow database, DB_WORKERS × DB_WORK_MS with a queue of DB_QUEUE, 503 beyond",
+            build: ProductDatabase.build),
     ]
 }

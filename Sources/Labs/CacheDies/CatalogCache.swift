@@ -41,7 +41,7 @@ final class CatalogCache: Sendable {
         do {
             let text: String?
             if let breaker {
-                text = try await breaker.execute { try await get(key) }  // rejected at once while open
+                text = try await breaker.execute { try await get(key) } // rejected at once while open
             } else {
                 text = try await get(key)
             }
@@ -67,9 +67,13 @@ final class CatalogCache: Sendable {
     /// Stores many products in one round trip (`SET key value PX ttl` each, pipelined).
     func writeAll(_ entries: [String: JSONValue]) async throws {
         let milliseconds = Int(ttl / .milliseconds(1))
-        _ = try await redis.pipeline(entries.map { key, value in
-            [RedisArgument("SET"), RedisArgument(key), RedisArgument(value.encodedString()), RedisArgument("PX"), RedisArgument(milliseconds)]
-        })
+        _ = try await redis.pipeline(
+            entries.map { key, value in
+                [
+                    RedisArgument("SET"), RedisArgument(key), RedisArgument(value.encodedString()), RedisArgument("PX"),
+                    RedisArgument(milliseconds),
+                ]
+            })
     }
 
     private func get(_ key: String) async throws -> String? {

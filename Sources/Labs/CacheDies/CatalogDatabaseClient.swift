@@ -14,7 +14,8 @@ struct CatalogDatabaseClient: Sendable {
 
     init(_ context: LabContext, settings: CacheDiesSettings) throws {
         peer = try context.peer("db", timeout: settings.databaseTimeout)
-        limit = settings.databaseLimit > 0
+        limit =
+            settings.databaseLimit > 0
             ? Bulkhead(
                 name: "database",
                 configuration: .init(

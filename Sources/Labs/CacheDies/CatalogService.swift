@@ -28,7 +28,8 @@ enum CatalogService {
         let logger = service.context.logger
         let warmer = settings.warmupEnabled ? CacheWarmer(logger: logger) : nil
         let cacheBox = CacheReference()
-        let breaker: CircuitBreaker<ContinuousClock>? = settings.breakerEnabled
+        let breaker: CircuitBreaker<ContinuousClock>? =
+            settings.breakerEnabled
             ? CircuitBreaker(name: "cache", configuration: settings.breaker) { from, to in
                 logger.warning("circuit breaker 'cache': \(from) → \(to)")
                 // The breaker is what notices that Redis is back: warm it up the moment it closes.

@@ -36,7 +36,7 @@ enum ProductDatabase {
                     }
                     return true
                 } catch {
-                    return false  // BulkheadFullError: every worker busy and the queue full
+                    return false // BulkheadFullError: every worker busy and the queue full
                 }
             }
             guard await served.value else {

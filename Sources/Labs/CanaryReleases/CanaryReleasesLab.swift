@@ -15,8 +15,9 @@ enum CanaryReleasesLab {
     static let roles: [LabServiceRegistry.Role] = [
         .init("v1", "GET /price/{id}: the running release", build: PricingRelease.build),
         .init("v2", "GET /price/{id}: the new release, with a bug for ids ending in 7-9", build: PricingRelease.build),
-        .init("controller", "POST /release: rolls v2 out through the balancer (STRATEGY=big-bang|canary); GET /release: its state",
-              build: ReleaseControllerService.build),
+        .init(
+            "controller", "POST /release: rolls v2 out through the balancer (STRATEGY=big-bang|canary); GET /release: its state",
+            build: ReleaseControllerService.build),
     ]
 
     /// Each role's knobs, for `labsvc knobs` and the strict check at start.

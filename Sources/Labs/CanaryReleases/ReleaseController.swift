@@ -93,7 +93,7 @@ final class ReleaseController: Sendable {
                 guard percent < 100 else { break }
                 let stepStart = clock.now
                 var window = CanaryWindow(length: settings.window)
-                window.add(try await canaryCounts())   // the step's baseline
+                window.add(try await canaryCounts()) // the step's baseline
                 while true {
                     try await Task.sleep(for: settings.checkInterval)
                     window.add(try await canaryCounts())
@@ -109,7 +109,9 @@ final class ReleaseController: Sendable {
                         let seconds = Self.seconds(clock.now - start)
                         metrics.rolledBack(afterSeconds: seconds, samples: requests)
                         set(.rolledBack(afterSeconds: seconds))
-                        logger.warning("rolled back after \(seconds) s: \(window.errors) of \(requests) canary requests failed (burn rate \(burnRate))")
+                        logger.warning(
+                            "rolled back after \(seconds) s: \(window.errors) of \(requests) canary requests failed (burn rate \(burnRate))"
+                        )
                         return
                     }
                     if clock.now - stepStart >= settings.stepHold {
@@ -139,11 +141,12 @@ final class ReleaseController: Sendable {
         guard !stable.isEmpty, !canary.isEmpty else {
             throw HAProxyRuntimeError(command: "show stat", answer: "no servers of \(settings.stableRole) and \(settings.canaryRole)")
         }
-        let canaryWeight = switch percent {
-        case 0: 0
-        case 100: 100
-        default: min(256, max(1, Int((Double(percent) * Double(stable.count) / Double(canary.count)).rounded())))
-        }
+        let canaryWeight =
+            switch percent {
+            case 0: 0
+            case 100: 100
+            default: min(256, max(1, Int((Double(percent) * Double(stable.count) / Double(canary.count)).rounded())))
+            }
         let stableWeight = percent == 100 ? 0 : 100 - percent
         // Order matters at the edges: never leave both releases at weight 0 together.
         let first = percent == 0 ? stable : canary

@@ -26,10 +26,12 @@ struct ReleaseSettings: Sendable {
     static let strategyKnob = Knob.choice(
         "STRATEGY", among: ["big-bang", "canary"], default: "canary",
         "`big-bang`: all traffic to the new release at once; `canary`: a small share first, watched, rolled back or promoted")
-    static let runtimeAPIKnob = Knob.string("LB_RUNTIME_API", default: "127.0.0.1:9999", "HAProxy's Runtime API (host:port), from the balancer")
+    static let runtimeAPIKnob = Knob.string(
+        "LB_RUNTIME_API", default: "127.0.0.1:9999", "HAProxy's Runtime API (host:port), from the balancer")
     static let stableRoleKnob = Knob.string("STABLE_ROLE", default: "v1", "the servers of the running release (a role behind the balancer)")
     static let canaryRoleKnob = Knob.string("CANARY_ROLE", default: "v2", "the servers of the new release")
-    static let stepsKnob = Knob.string("CANARY_STEPS", default: "5,25,50,100", "the canary's share at each step, in percent, comma-separated")
+    static let stepsKnob = Knob.string(
+        "CANARY_STEPS", default: "5,25,50,100", "the canary's share at each step, in percent, comma-separated")
     static let stepHoldKnob = Knob.milliseconds("STEP_HOLD_MS", default: 15_000, in: 100...3_600_000, "how long a step must stay healthy")
     static let windowKnob = Knob.milliseconds("WINDOW_MS", default: 10_000, in: 100...3_600_000, "the error rate's window")
     static let minimumSamplesKnob = Knob.wholeNumber(
@@ -37,7 +39,8 @@ struct ReleaseSettings: Sendable {
     static let objectiveKnob = Knob.number("SLO", default: 0.99, in: 0.5...0.99999, "the success objective; 1 - SLO is the error budget")
     static let burnRateKnob = Knob.number(
         "MAX_BURN_RATE", default: 10, in: 1...1_000, "roll back when the canary's error rate exceeds this many times the budget")
-    static let checkKnob = Knob.milliseconds("CHECK_MS", default: 500, in: 50...60_000, "how often the controller reads the balancer's counters")
+    static let checkKnob = Knob.milliseconds(
+        "CHECK_MS", default: 500, in: 50...60_000, "how often the controller reads the balancer's counters")
 
     static let knobs: [any LabKnob] = [
         strategyKnob, runtimeAPIKnob, stableRoleKnob, canaryRoleKnob, stepsKnob, stepHoldKnob, windowKnob, minimumSamplesKnob,

@@ -12,7 +12,9 @@ enum CascadingFailuresLab {
     /// The lab's services; its week, slug and title are in its lab.yaml.
     static let roles: [LabServiceRegistry.Role] = [
         .init("web", "GET /checkout/{id}, GET /catalog/{id}: call api (API_URL) through POOLS; REQUEST_BUDGET_MS", build: Tier.buildWeb),
-        .init("api", "GET /checkout/{id} → payments (PAYMENTS_URL), GET /catalog/{id} → catalog (CATALOG_URL) through POOLS", build: Tier.buildAPI),
+        .init(
+            "api", "GET /checkout/{id} → payments (PAYMENTS_URL), GET /catalog/{id} → catalog (CATALOG_URL) through POOLS",
+            build: Tier.buildAPI),
         .init("payments", "GET /pay/{id}: a payment authorisation in WORK_MS (the dependency that slows down)", build: Leaf.buildPayments),
         .init("catalog", "GET /items/{id}: a catalog item in WORK_MS", build: Leaf.buildCatalog),
     ]

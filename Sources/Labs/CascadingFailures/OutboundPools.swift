@@ -14,7 +14,8 @@ struct OutboundPools {
         case .shared:
             let shared = Bulkhead(
                 name: "outbound",
-                configuration: .init(maxConcurrentCalls: settings.poolSize, maxWaitDuration: settings.poolWait, maxQueueLength: settings.poolQueue))
+                configuration: .init(
+                    maxConcurrentCalls: settings.poolSize, maxWaitDuration: settings.poolWait, maxQueueLength: settings.poolQueue))
             pools = Dictionary(dependencies.map { ($0, shared) }, uniquingKeysWith: { first, _ in first })
         case .perDependency:
             var pools: [String: Bulkhead<ContinuousClock>] = [:]

@@ -11,18 +11,22 @@ import ServiceContextModule
 enum Tier {
     /// The entry tier: both endpoints call the api.
     static func buildWeb(_ service: LabService) async throws {
-        try serve(service, routes: [
-            .init(path: "/checkout/:id", dependency: "payments", peer: "api", downstream: "/checkout/{id}"),
-            .init(path: "/catalog/:id", dependency: "catalog", peer: "api", downstream: "/catalog/{id}"),
-        ])
+        try serve(
+            service,
+            routes: [
+                .init(path: "/checkout/:id", dependency: "payments", peer: "api", downstream: "/checkout/{id}"),
+                .init(path: "/catalog/:id", dependency: "catalog", peer: "api", downstream: "/catalog/{id}"),
+            ])
     }
 
     /// The middle tier: checkout needs payments, the catalog needs only the catalog.
     static func buildAPI(_ service: LabService) async throws {
-        try serve(service, routes: [
-            .init(path: "/checkout/:id", dependency: "payments", peer: "payments", downstream: "/pay/{id}"),
-            .init(path: "/catalog/:id", dependency: "catalog", peer: "catalog", downstream: "/items/{id}"),
-        ])
+        try serve(
+            service,
+            routes: [
+                .init(path: "/checkout/:id", dependency: "payments", peer: "payments", downstream: "/pay/{id}"),
+                .init(path: "/catalog/:id", dependency: "catalog", peer: "catalog", downstream: "/items/{id}"),
+            ])
     }
 
     /// One endpoint of a tier: the route it serves, the dependency it needs (which names its bulkhead),
@@ -54,7 +58,7 @@ enum Tier {
                         }
                         return .json(["id": .string(id), "via": .string(route.peer), "reply": reply.json])
                     } catch let error as BulkheadFullError {
-                        return .jsonError("\(error)", status: .serviceUnavailable)  // fail fast, or waited too long
+                        return .jsonError("\(error)", status: .serviceUnavailable) // fail fast, or waited too long
                     } catch let error as PeerError {
                         switch error {
                         case .timeout, .deadlineExceeded: return .jsonError("\(error)", status: .gatewayTimeout)

@@ -46,7 +46,7 @@ struct TierSettings {
     static func slotsKnob(_ dependency: String) -> Knob<Int> {
         Knob.wholeNumber(
             "BULKHEAD_\(dependency.uppercased())_SLOTS", default: 4, in: 1...10_000,
-                "`per-dependency`: calls for \(dependency) in flight, at most")
+            "`per-dependency`: calls for \(dependency) in flight, at most")
     }
 
     /// The knobs of a tier that calls `peers` for `dependencies`.

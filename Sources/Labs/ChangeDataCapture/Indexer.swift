@@ -27,7 +27,8 @@ struct ProductChange: Sendable {
 
 enum Indexer {
     static let modeKnob = Knob<CaptureMode>.choice(
-        "CDC", default: .poll, "how changes reach the index: `poll` (rows changed since the last poll) or `logical` (a logical decoding slot)")
+        "CDC", default: .poll,
+        "how changes reach the index: `poll` (rows changed since the last poll) or `logical` (a logical decoding slot)")
     static let pollKnob = Knob.milliseconds("POLL_MS", default: 1_000, in: 10...600_000, "poll: the time between two polls")
     static let batchKnob = Knob.milliseconds("BATCH_MS", default: 100, in: 10...600_000, "logical: the time between two reads of the slot")
     static let slotKnob = Knob.string("SLOT", default: "search_index", "logical: the replication slot (init.sql creates it)")
@@ -45,11 +46,13 @@ enum Indexer {
         Counter(label: "cdc_changes_delivered_total").increment(by: 0)
         switch try service.knobs.read(modeKnob) {
         case .poll:
-            service.addService(PollingCapture(db: db, interval: try service.knobs.read(pollKnob), deliver: deliver, logger: service.context.logger))
+            service.addService(
+                PollingCapture(db: db, interval: try service.knobs.read(pollKnob), deliver: deliver, logger: service.context.logger))
         case .logical:
-            service.addService(LogicalCapture(
-                db: db, slot: try service.knobs.read(slotKnob), interval: try service.knobs.read(batchKnob), deliver: deliver,
-                logger: service.context.logger))
+            service.addService(
+                LogicalCapture(
+                    db: db, slot: try service.knobs.read(slotKnob), interval: try service.knobs.read(batchKnob), deliver: deliver,
+                    logger: service.context.logger))
         }
     }
 }
@@ -72,7 +75,8 @@ struct PollingCapture: Service {
         var cursor = Int64(Date().timeIntervalSince1970 * 1000)
         while !Task.isCancelled {
             do {
-                let rows = try await db.query("""
+                let rows = try await db.query(
+                    """
                     SELECT id, version, changed_at_ms FROM products WHERE changed_at_ms > \(cursor) ORDER BY changed_at_ms
                     """)
                 let changes = try rows.map { row in
@@ -102,7 +106,8 @@ struct LogicalCapture: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    let decoded = try await db.peekChanges(slot, limit: 2_000, options: ["format-version": "2", "add-tables": "public.products"])
+                    let decoded = try await db.peekChanges(
+                        slot, limit: 2_000, options: ["format-version": "2", "add-tables": "public.products"])
                     let (changes, lastCommit) = Self.parse(decoded)
                     try await deliver(changes)
                     if let lastCommit { try await db.advanceSlot(slot, to: lastCommit) }

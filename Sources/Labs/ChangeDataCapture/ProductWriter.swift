@@ -17,9 +17,12 @@ enum ProductWriter {
         service.addService(VersionCount(db: db))
 
         service.router.post("/products/:id/price") { _, context -> Response in
-            guard let key = context.parameters.get("id", as: Int.self) else { return .jsonError("id must be a number", status: .badRequest) }
+            guard let key = context.parameters.get("id", as: Int.self) else {
+                return .jsonError("id must be a number", status: .badRequest)
+            }
             let id = (key % products) + 1
-            let rows = try await db.query("""
+            let rows = try await db.query(
+                """
                 UPDATE products SET price = price + 1, version = version + 1,
                                     changed_at_ms = (extract(epoch FROM clock_timestamp()) * 1000)::bigint
                 WHERE id = \(id) RETURNING version

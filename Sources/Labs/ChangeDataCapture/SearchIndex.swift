@@ -30,7 +30,8 @@ enum SearchIndex {
             var fresh = 0
             for change in changes {
                 guard let id = change["id"]?.intValue, let version = change["version"]?.intValue,
-                      let at = change["changed_at_ms"]?.doubleValue else {
+                    let at = change["changed_at_ms"]?.doubleValue
+                else {
                     return .jsonError("each change needs id, version and changed_at_ms", status: .badRequest)
                 }
                 let isNew = seen.withLock { $0[id, default: []].insert(version).inserted }

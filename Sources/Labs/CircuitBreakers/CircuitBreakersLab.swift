@@ -10,7 +10,8 @@ import LabKit
 enum CircuitBreakersLab {
     /// The lab's services; its week, slug and title are in its lab.yaml.
     static let roles: [LabServiceRegistry.Role] = [
-        .init("client", "GET /quote/{id}: calls backend GET /price/{id} (BACKEND_URL), BREAKER/FALLBACK/CB_* knobs", build: QuoteClient.build),
+        .init(
+            "client", "GET /quote/{id}: calls backend GET /price/{id} (BACKEND_URL), BREAKER/FALLBACK/CB_* knobs", build: QuoteClient.build),
         .init("backend", "GET /price/{id}: a price, in a few ms", build: PriceBackend.build),
     ]
 }

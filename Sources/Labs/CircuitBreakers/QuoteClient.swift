@@ -11,7 +11,8 @@ enum QuoteClient {
         let settings = try BreakerSettings(service.knobs)
         let backend = try service.context.peer("backend", timeout: settings.backendTimeout)
         let logger = service.context.logger
-        let breaker: CircuitBreaker<ContinuousClock>? = settings.breakerEnabled
+        let breaker: CircuitBreaker<ContinuousClock>? =
+            settings.breakerEnabled
             ? CircuitBreaker(name: "backend", configuration: settings.breaker) { from, to in
                 logger.warning("circuit breaker 'backend': \(from) → \(to)")
             }
@@ -24,15 +25,17 @@ enum QuoteClient {
             /// One real call to the backend; a non-2xx answer is a failure like a timeout is.
             @Sendable func callBackend() async throws -> Double {
                 let reply = try await calls.measure { try await backend.get("/price/\(id)", route: "/price/{id}") }
-                guard reply.isSuccess, case .number(let price)? = reply.json["price"] else { throw BackendStatusError(status: reply.status) }
+                guard reply.isSuccess, case .number(let price)? = reply.json["price"] else {
+                    throw BackendStatusError(status: reply.status)
+                }
                 return price
             }
             do {
                 let price: Double
                 if let breaker {
-                    price = try await breaker.execute { try await callBackend() }  // rejected at once while open
+                    price = try await breaker.execute { try await callBackend() } // rejected at once while open
                 } else {
-                    price = try await callBackend()  // waits up to the timeout, every time
+                    price = try await callBackend() // waits up to the timeout, every time
                 }
                 lastGood.store(price, for: id)
                 return .json(["id": .string(id), "price": .number(price), "source": "backend"])
@@ -42,7 +45,9 @@ enum QuoteClient {
                     return .jsonError("\(error)", status: status)
                 }
                 let (price, stale) = lastGood.price(for: id)
-                return .json(["id": .string(id), "price": .number(price), "source": "fallback", "cached": .bool(stale), "reason": .string("\(error)")])
+                return .json([
+                    "id": .string(id), "price": .number(price), "source": "fallback", "cached": .bool(stale), "reason": .string("\(error)"),
+                ])
             }
         }
     }
@@ -76,8 +81,18 @@ final class BackendCallMeter: Sendable {
 
     func measure<R>(_ call: () async throws -> R) async throws -> R {
         started.increment()
-        inFlightGauge.record(inFlight.withLock { $0 += 1; return $0 })
-        defer { inFlightGauge.record(inFlight.withLock { $0 -= 1; return $0 }) }
+        inFlightGauge.record(
+            inFlight.withLock {
+                $0 += 1
+                return $0
+            })
+        defer {
+            inFlightGauge.record(
+                inFlight.withLock {
+                    $0 -= 1
+                    return $0
+                })
+        }
         return try await call()
     }
 }

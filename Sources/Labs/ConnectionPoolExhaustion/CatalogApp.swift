@@ -17,7 +17,8 @@ extension ConnectionPoolExhaustionLab {
             let layout = try service.knobs.read(layoutKnob)
             let reportSeconds = try service.knobs.read(reportTimeKnob) / .seconds(1)
 
-            let fastPool: TimedPool, slowPool: TimedPool
+            let fastPool: TimedPool
+            let slowPool: TimedPool
             switch layout {
             case .shared:
                 fastPool = TimedPool(try PoolSettings("DB", name: "shared", service.knobs), url: url, service: service)
@@ -57,10 +58,13 @@ extension ConnectionPoolExhaustionLab {
         /// A bounded wait that ran out is a 503 the caller can act on; anything else is a 500.
         static func failure(_ error: any Error, path: String) -> Response {
             if let exhausted = error as? PoolExhausted {
-                return .json(["error": .string("\(exhausted)"), "path": .string(path), "reason": "pool_exhausted"], status: .serviceUnavailable)
+                return .json(
+                    ["error": .string("\(exhausted)"), "path": .string(path), "reason": "pool_exhausted"], status: .serviceUnavailable)
             }
             if let psql = error as? PSQLError, psql.serverInfo?[.sqlState] == "57014" {
-                return .json(["error": "statement_timeout: the query was cancelled", "path": .string(path), "reason": "statement_timeout"], status: .serviceUnavailable)
+                return .json(
+                    ["error": "statement_timeout: the query was cancelled", "path": .string(path), "reason": "statement_timeout"],
+                    status: .serviceUnavailable)
             }
             return .jsonError("\(String(reflecting: error))", status: .internalServerError)
         }

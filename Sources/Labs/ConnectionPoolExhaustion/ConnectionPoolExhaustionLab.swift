@@ -11,7 +11,8 @@ enum ConnectionPoolExhaustionLab {
     /// The lab's services; its week, slug and title are in its lab.yaml.
     static let roles: [LabServiceRegistry.Role] = [
         .init(
-            "app", "GET /items/{id} (fast) and GET /report (pg_sleep) on PostgreSQL (DATABASE_URL); POOLS=shared|split, *_POOL_SIZE, *_ACQUIRE_TIMEOUT_MS, *_STATEMENT_TIMEOUT_MS",
-            build: CatalogApp.build),
+            "app",
+            "GET /items/{id} (fast) and GET /report (pg_sleep) on PostgreSQL (DATABASE_URL); POOLS=shared|split, *_POOL_SIZE, *_ACQUIRE_TIMEOUT_MS, *_STATEMENT_TIMEOUT_MS",
+            build: CatalogApp.build)
     ]
 }

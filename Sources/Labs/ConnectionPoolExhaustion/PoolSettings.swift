@@ -48,9 +48,10 @@ extension ConnectionPoolExhaustionLab {
 
     /// Each role's knobs, for `labsvc knobs` and the strict check at start.
     static let knobs: [String: [any LabKnob]] = [
-        "app": [layoutKnob, reportTimeKnob] + ["DB", "FAST", "SLOW"].flatMap { prefix -> [any LabKnob] in
-            let pool = PoolSettings.knobs(prefix)
-            return [pool.size, pool.acquireTimeout, pool.statementTimeout]
-        }
+        "app": [layoutKnob, reportTimeKnob]
+            + ["DB", "FAST", "SLOW"].flatMap { prefix -> [any LabKnob] in
+                let pool = PoolSettings.knobs(prefix)
+                return [pool.size, pool.acquireTimeout, pool.statementTimeout]
+            }
     ]
 }

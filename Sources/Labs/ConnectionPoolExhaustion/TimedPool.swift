@@ -56,7 +56,12 @@ extension ConnectionPoolExhaustionLab {
         }
 
         func end(acquired: Bool) {
-            guard ended.withLock({ done in defer { done = true }; return !done }) else { return }
+            guard
+                ended.withLock({ done in
+                    defer { done = true }
+                    return !done
+                })
+            else { return }
             if !acquired { span.setStatus(.init(code: .error)) }
             span.end()
         }

@@ -13,10 +13,12 @@ import LabKit
 enum DeadLetterQueuesLab {
     /// The lab's services; its week, slug and title are in its lab.yaml.
     static let roles: [LabServiceRegistry.Role] = [
-        .init("producer", "POST /tasks: publishes a task (one in poison_every is poison) with confirms; records it in the ledger",
-              build: TaskProducer.build),
-        .init("worker", "consumes `tasks` (nack + requeue on failure); GET /dlq, POST /dlq/replay; the ledger's gauges",
-              build: TaskWorker.build),
+        .init(
+            "producer", "POST /tasks: publishes a task (one in poison_every is poison) with confirms; records it in the ledger",
+            build: TaskProducer.build),
+        .init(
+            "worker", "consumes `tasks` (nack + requeue on failure); GET /dlq, POST /dlq/replay; the ledger's gauges",
+            build: TaskWorker.build),
     ]
 
     /// Each role's knobs, for `labsvc knobs` and the strict check at start.

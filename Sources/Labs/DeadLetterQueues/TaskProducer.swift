@@ -8,7 +8,9 @@ extension DeadLetterQueuesLab {
     /// n-th task a poison one.
     enum TaskProducer {
         static func build(_ service: LabService) async throws {
-            guard let rabbit = try service.rabbitmq() else { throw LabStartupError("producer needs RABBITMQ_URL (a rabbitmq infrastructure entry)") }
+            guard let rabbit = try service.rabbitmq() else {
+                throw LabStartupError("producer needs RABBITMQ_URL (a rabbitmq infrastructure entry)")
+            }
             guard let redis = try service.redis() else { throw LabStartupError("producer needs REDIS_URL (the ledger)") }
             try await rabbit.declare(try TaskQueues.topology(service.knobs))
             let config = service.context.config
@@ -26,7 +28,9 @@ extension DeadLetterQueuesLab {
                 context.span?.attributes["task.poison"] = task.poison
                 let body = Array(try JSONEncoder().encode(task))
                 let outcome = try await rabbit.publish(RabbitMQMessage(body: body, messageID: "task-\(id)"), routingKey: TaskQueues.tasks)
-                guard outcome == .confirmed else { return .jsonError("task \(id) not accepted by the broker: \(outcome)", status: .serviceUnavailable) }
+                guard outcome == .confirmed else {
+                    return .jsonError("task \(id) not accepted by the broker: \(outcome)", status: .serviceUnavailable)
+                }
                 try await redis.send("SADD", RedisArgument(TaskLedger.published), RedisArgument(id))
                 published[task.poison ? "poison" : "ok"]?.increment()
                 return .json(["id": .number(Double(id)), "poison": .bool(task.poison)], status: .accepted)

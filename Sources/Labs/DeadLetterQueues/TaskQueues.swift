@@ -14,7 +14,8 @@ extension DeadLetterQueuesLab {
         static let deadLetters = "tasks.dlq"
 
         static let dlqKnob = Knob.flag(
-            "DLQ", default: false, "tasks is a quorum queue with a delivery limit and a dead-letter queue; off: a classic queue, redelivered forever")
+            "DLQ", default: false,
+            "tasks is a quorum queue with a delivery limit and a dead-letter queue; off: a classic queue, redelivered forever")
         static let deliveryLimitKnob = Knob.wholeNumber(
             "DELIVERY_LIMIT", default: 3, in: 0...1_000, "x-delivery-limit: returns before the broker dead-letters a message (DLQ=on)")
         static let knobs: [any LabKnob] = [dlqKnob, deliveryLimitKnob]

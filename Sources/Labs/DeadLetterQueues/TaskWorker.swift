@@ -19,19 +19,23 @@ extension DeadLetterQueuesLab {
         static let knobs: [any LabKnob] = [workKnob, prefetchKnob]
 
         static func build(_ service: LabService) async throws {
-            guard let rabbit = try service.rabbitmq() else { throw LabStartupError("worker needs RABBITMQ_URL (a rabbitmq infrastructure entry)") }
+            guard let rabbit = try service.rabbitmq() else {
+                throw LabStartupError("worker needs RABBITMQ_URL (a rabbitmq infrastructure entry)")
+            }
             guard let redis = try service.redis() else { throw LabStartupError("worker needs REDIS_URL (the ledger)") }
             let dlq = try service.knobs.read(TaskQueues.dlqKnob)
             try await rabbit.declare(try TaskQueues.topology(service.knobs))
             let handler = TaskHandler(
                 redis: redis, work: try service.knobs.read(workKnob), config: service.context.config)
             let logger = service.context.logger
-            service.addService(RabbitMQConsumingService(
-                client: rabbit, queue: TaskQueues.tasks, prefetch: try service.knobs.read(prefetchKnob), logger: logger
-            ) { try await handler.handle($0) })
+            service.addService(
+                RabbitMQConsumingService(
+                    client: rabbit, queue: TaskQueues.tasks, prefetch: try service.knobs.read(prefetchKnob), logger: logger
+                ) { try await handler.handle($0) })
             service.addService(LedgerScanner(redis: redis, logger: logger))
-            service.addService(RabbitMQQueueDepthMonitor(
-                client: rabbit, queues: [TaskQueues.tasks] + (dlq ? [TaskQueues.deadLetters] : []), logger: logger))
+            service.addService(
+                RabbitMQQueueDepthMonitor(
+                    client: rabbit, queues: [TaskQueues.tasks] + (dlq ? [TaskQueues.deadLetters] : []), logger: logger))
             let replayed = Counter(label: "dlq_replayed_total")
             replayed.increment(by: 0)
 
@@ -78,7 +82,7 @@ extension DeadLetterQueuesLab {
             let task = try JSONDecoder().decode(TaskMessage.self, from: Data(delivery.body))
             let kind = task.poison ? "poison" : "ok"
             attempts[kind]?.increment()
-            try await Task.sleep(for: work)   // the work, which a poison task fails at the end of
+            try await Task.sleep(for: work) // the work, which a poison task fails at the end of
             if task.poison && !(config.bool("poison_fixed", default: false) ?? false) {
                 let (seen, most) = poisonAttempts.withLock { attempts in
                     attempts[task.id, default: 0] += 1

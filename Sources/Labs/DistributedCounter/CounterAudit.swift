@@ -30,8 +30,10 @@ struct CounterAudit: Sendable {
                 acknowledged.record(acknowledgedViews)
                 stored.record(storedViews)
                 lost.record(acknowledgedViews - storedViews)
-                return ["acknowledged": .number(Double(acknowledgedViews)), "stored": .number(Double(storedViews)),
-                        "lost": .number(Double(acknowledgedViews - storedViews))]
+                return [
+                    "acknowledged": .number(Double(acknowledgedViews)), "stored": .number(Double(storedViews)),
+                    "lost": .number(Double(acknowledgedViews - storedViews)),
+                ]
             }
             guard ContinuousClock.now < deadline else {
                 throw LabStartupError("audit: \(inFlight) views still being counted after \(timeout)")

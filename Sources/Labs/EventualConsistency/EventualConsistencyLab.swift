@@ -10,10 +10,12 @@ import LabKit
 /// else the primary after `RYW_MAX_WAIT_MS`).
 enum EventualConsistencyLab {
     static let roles: [LabServiceRegistry.Role] = [
-        .init("user", "POST /users/{id}/save: saves a profile, then shows it (the read carries the write's LSN); counts stale reads",
-              build: ProfileUser.build),
-        .init("profiles", "POST /profiles/{id} on the primary, GET /profiles/{id} on the standby; READ_CONSISTENCY, RYW_MAX_WAIT_MS",
-              build: ProfileService.build),
+        .init(
+            "user", "POST /users/{id}/save: saves a profile, then shows it (the read carries the write's LSN); counts stale reads",
+            build: ProfileUser.build),
+        .init(
+            "profiles", "POST /profiles/{id} on the primary, GET /profiles/{id} on the standby; READ_CONSISTENCY, RYW_MAX_WAIT_MS",
+            build: ProfileService.build),
     ]
     static let knobs: [String: [any LabKnob]] = ["user": ProfileUser.knobs, "profiles": ProfileService.knobs]
 }

@@ -19,7 +19,8 @@ enum ProfileService {
     static let maxWaitKnob = Knob.milliseconds(
         "RYW_MAX_WAIT_MS", default: 1_000, in: 0...60_000, "read-your-writes: the longest wait for the standby before reading the primary")
     static let pollKnob = Knob.milliseconds(
-        "RYW_POLL_MS", default: 10, in: 1...1_000, "read-your-writes: how often the standby's replay position is read (one query for every waiting reader)")
+        "RYW_POLL_MS", default: 10, in: 1...1_000,
+        "read-your-writes: how often the standby's replay position is read (one query for every waiting reader)")
     static let knobs: [any LabKnob] = [consistencyKnob, maxWaitKnob, pollKnob] + LabPostgres.knobs
 
     static func build(_ service: LabService) async throws {
@@ -28,7 +29,8 @@ enum ProfileService {
         }
         let standby = try service.postgres(urlVariable: "DB_STANDBY_URL", poolName: "standby")
         let consistency = try service.knobs.read(consistencyKnob)
-        let reads = ReadYourWrites(standby: standby, maxWait: try service.knobs.read(maxWaitKnob), pollInterval: try service.knobs.read(pollKnob))
+        let reads = ReadYourWrites(
+            standby: standby, maxWait: try service.knobs.read(maxWaitKnob), pollInterval: try service.knobs.read(pollKnob))
         service.addService(reads)
         service.addService(ReplicationLagMonitor(primary: primary, standby: standby))
         let served = { @Sendable (source: String) in Counter(label: "profile_reads_total", dimensions: [("source", source)]) }
@@ -38,7 +40,8 @@ enum ProfileService {
             guard let id = context.parameters.get("id", as: Int.self) else { return .jsonError("id must be a number", status: .badRequest) }
             let body = try? await request.body.collect(upTo: 64 * 1024)
             let bio = body.flatMap { try? JSONValue.parse($0.readableBytesView) }?["bio"]?.stringValue ?? ""
-            let rows = try await primary.query("""
+            let rows = try await primary.query(
+                """
                 INSERT INTO profiles (id, version, bio, updated_at) VALUES (\(id), 1, \(bio), now())
                 ON CONFLICT (id) DO UPDATE SET version = profiles.version + 1, bio = excluded.bio, updated_at = now()
                 RETURNING version
@@ -80,12 +83,14 @@ struct ReplicationLagMonitor: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 if let lag = try? await standby.query(
-                    "SELECT coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0)::float8").first?.decode(Double.self) {
+                    "SELECT coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0)::float8"
+                ).first?.decode(Double.self) {
                     seconds.record(lag)
                 }
                 if let behind = try? await primary.query(
-                    "SELECT coalesce(max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)), 0)::float8 FROM pg_stat_replication")
-                    .first?.decode(Double.self) {
+                    "SELECT coalesce(max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)), 0)::float8 FROM pg_stat_replication"
+                )
+                .first?.decode(Double.self) {
                     bytes.record(behind)
                 }
                 try? await Task.sleep(for: .milliseconds(500))

@@ -23,7 +23,7 @@ enum ProfileUser {
             }
             let shown = try await profiles.get("/profiles/\(id)", route: "/profiles/{id}", headers: ["x-min-lsn": lsn])
             guard shown.isSuccess || shown.status == 404 else { return .json(shown.json, status: .init(code: shown.status)) }
-            let read = shown.json["version"]?.intValue ?? 0   // 404: the standby has not seen the profile at all
+            let read = shown.json["version"]?.intValue ?? 0 // 404: the standby has not seen the profile at all
             let stale = read < written
             outcome(stale ? "stale" : "fresh").increment()
             return .json([

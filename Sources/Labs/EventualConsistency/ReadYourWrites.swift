@@ -19,7 +19,8 @@ struct LSN: Comparable, Sendable {
     init?(_ text: String) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.count <= 8 }),
-              let high = UInt64(parts[0], radix: 16), let low = UInt64(parts[1], radix: 16) else { return nil }
+            let high = UInt64(parts[0], radix: 16), let low = UInt64(parts[1], radix: 16)
+        else { return nil }
         value = high << 32 | low
     }
 
@@ -52,7 +53,10 @@ final class ReadYourWrites: Service, Sendable {
         let deadline = start + maxWait
         var caughtUp = false
         while true {
-            if let replayed = replayed.withLock({ $0 }), replayed >= lsn { caughtUp = true; break }
+            if let replayed = replayed.withLock({ $0 }), replayed >= lsn {
+                caughtUp = true
+                break
+            }
             guard ContinuousClock.now + pollInterval < deadline else { break }
             try? await Task.sleep(for: pollInterval)
         }

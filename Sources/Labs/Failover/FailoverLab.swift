@@ -11,10 +11,14 @@ import LabKit
 /// leader requires a standby to flush each commit while one exists).
 enum FailoverLab {
     static let roles: [LabServiceRegistry.Role] = [
-        .init("api", "POST /orders/{id}: one INSERT on the leader (from etcd); records every acknowledged id and reads them back (lost writes)",
-              build: OrdersApi.build),
-        .init("manager", "one per PostgreSQL node: health checks, the etcd leader lease, promotion (FAILOVER), synchronous replication (REPLICATION)",
-              build: FailoverManager.build),
+        .init(
+            "api",
+            "POST /orders/{id}: one INSERT on the leader (from etcd); records every acknowledged id and reads them back (lost writes)",
+            build: OrdersApi.build),
+        .init(
+            "manager",
+            "one per PostgreSQL node: health checks, the etcd leader lease, promotion (FAILOVER), synchronous replication (REPLICATION)",
+            build: FailoverManager.build),
     ]
     static let knobs: [String: [any LabKnob]] = ["api": OrdersApi.knobs, "manager": FailoverManager.knobs]
 }

@@ -39,15 +39,17 @@ enum FailoverManager {
         // manager-2 watches node 2: the instance's replica number picks the node.
         let instance = service.context.environment["LAB_INSTANCE"] ?? "manager-1"
         guard let number = Int(instance.split(separator: "-").last ?? ""), nodes.pools.indices.contains(number - 1) else {
-            throw LabStartupError("\(instance): no node \(instance.split(separator: "-").last ?? "?") in DB_NODE_URLS (\(nodes.urls.count) nodes)")
+            throw LabStartupError(
+                "\(instance): no node \(instance.split(separator: "-").last ?? "?") in DB_NODE_URLS (\(nodes.urls.count) nodes)")
         }
         guard let etcdURL = service.context.environment["ETCD_URL"], !etcdURL.isEmpty else {
             throw LabStartupError("the manager needs ETCD_URL")
         }
         let manager = NodeManager(
             node: number - 1, nodes: nodes,
-            lease: EtcdLeaderLease(etcd: EtcdClient(baseURL: etcdURL), key: leaderKey, identity: nodes.urls[number - 1],
-                                   ttl: try service.knobs.read(ttlKnob)),
+            lease: EtcdLeaderLease(
+                etcd: EtcdClient(baseURL: etcdURL), key: leaderKey, identity: nodes.urls[number - 1],
+                ttl: try service.knobs.read(ttlKnob)),
             failover: try service.knobs.read(failoverKnob), replication: try service.knobs.read(replicationKnob),
             tick: try service.knobs.read(tickKnob), logger: service.context.logger)
         service.addService(manager)
@@ -90,8 +92,10 @@ actor NodeManager: Service {
     private let promotions = Counter(label: "failover_promotions_total")
     private let fences = Counter(label: "failover_fenced_total")
 
-    init(node: Int, nodes: DatabaseNodes, lease: EtcdLeaderLease, failover: Bool, replication: FailoverManager.Replication,
-         tick: Duration, logger: Logger) {
+    init(
+        node: Int, nodes: DatabaseNodes, lease: EtcdLeaderLease, failover: Bool, replication: FailoverManager.Replication,
+        tick: Duration, logger: Logger
+    ) {
         self.node = node
         self.nodes = nodes
         self.lease = lease
@@ -121,11 +125,15 @@ actor NodeManager: Service {
 
     private func step() async {
         // Is my node alive, and what is it?
-        guard let inRecovery = try? await withTimeout(.seconds(1), operation: { [db] in
-            try await db.query("SELECT pg_is_in_recovery()").first?.decode(Bool.self)
-        }) ?? nil else {
+        guard
+            let inRecovery = try? await withTimeout(
+                .seconds(1),
+                operation: { [db] in
+                    try await db.query("SELECT pg_is_in_recovery()").first?.decode(Bool.self)
+                }) ?? nil
+        else {
             role = "down"
-            return   // not renewing: if we led, the lease runs out
+            return // not renewing: if we led, the lease runs out
         }
         let holder = try? await lease.etcd.get(FailoverManager.leaderKey)
         if holder != nil { sawLeader = true }
@@ -133,7 +141,7 @@ actor NodeManager: Service {
         if !inRecovery {
             if role != "fenced" { role = "primary" }
             if let holder, holder.value != url {
-                await fence(holder.value)   // someone else leads: this primary must not take writes
+                await fence(holder.value) // someone else leads: this primary must not take writes
                 return
             }
             if await lease.renew() { await keepReplicationMode() }
@@ -162,9 +170,11 @@ actor NodeManager: Service {
         if replication == .sync {
             var standbys = 0
             for (index, pool) in nodes.pools.enumerated() where index != node {
-                let standby = try? await withTimeout(.seconds(1), operation: {
-                    try await pool.query("SELECT pg_is_in_recovery()").first?.decode(Bool.self)
-                })
+                let standby = try? await withTimeout(
+                    .seconds(1),
+                    operation: {
+                        try await pool.query("SELECT pg_is_in_recovery()").first?.decode(Bool.self)
+                    })
                 if standby == true { standbys += 1 }
             }
             if standbys > 0 { wanted = "ANY 1 (*)" }

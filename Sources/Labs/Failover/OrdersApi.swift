@@ -15,12 +15,15 @@ import Synchronization
 ///
 ///     POST /orders/{id} → 201 {order, node} | 503 no leader / write failed
 enum OrdersApi {
-    static let timeoutKnob = Knob.milliseconds("WRITE_TIMEOUT_MS", default: 1_000, in: 1...60_000, "how long a write may take before it counts as failed")
+    static let timeoutKnob = Knob.milliseconds(
+        "WRITE_TIMEOUT_MS", default: 1_000, in: 1...60_000, "how long a write may take before it counts as failed")
     static let knobs: [any LabKnob] = [timeoutKnob] + LabPostgres.knobs
 
     static func build(_ service: LabService) async throws {
         let nodes = try DatabaseNodes(service)
-        guard let etcdURL = service.context.environment["ETCD_URL"], !etcdURL.isEmpty else { throw LabStartupError("the api needs ETCD_URL") }
+        guard let etcdURL = service.context.environment["ETCD_URL"], !etcdURL.isEmpty else {
+            throw LabStartupError("the api needs ETCD_URL")
+        }
         let router = LeaderRouter(etcd: EtcdClient(baseURL: etcdURL), nodes: nodes)
         let history = WriteHistory()
         let timeout = try service.knobs.read(timeoutKnob)
@@ -57,7 +60,7 @@ enum OrdersApi {
 final class LeaderRouter: Service, Sendable {
     let etcd: EtcdClient
     let nodes: DatabaseNodes
-    private let current = Mutex<Int?>(nil)   // node index
+    private let current = Mutex<Int?>(nil) // node index
 
     init(etcd: EtcdClient, nodes: DatabaseNodes) {
         self.etcd = etcd
@@ -141,9 +144,12 @@ struct AcknowledgedWriteAudit: Service {
                 // Bounded: with synchronous replication cut, every pooled connection can sit in a commit
                 // waiting for the standby, and a read queued behind them would freeze these gauges.
                 if let (_, db) = router.leader, !ids.isEmpty,
-                   let found = try? await withTimeout(.seconds(1), operation: {
-                       try await db.query("SELECT count(*) FROM orders WHERE id = ANY(\(ids))").first?.decode(Int.self)
-                   }) {
+                    let found = try? await withTimeout(
+                        .seconds(1),
+                        operation: {
+                            try await db.query("SELECT count(*) FROM orders WHERE id = ANY(\(ids))").first?.decode(Int.self)
+                        })
+                {
                     lost.record(ids.count - found)
                 }
                 try? await Task.sleep(for: .seconds(1))

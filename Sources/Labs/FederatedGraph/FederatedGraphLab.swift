@@ -14,8 +14,9 @@ import LabKit
 enum FederatedGraphLab {
     /// The lab's services; its week, slug and title are in its lab.yaml.
     static let roles: [LabServiceRegistry.Role] = [
-        .init("gateway", "POST /graphql: the federated schema; Product.seller and Product.reviews come from the users and reviews subgraphs",
-              build: Gateway.build),
+        .init(
+            "gateway", "POST /graphql: the federated schema; Product.seller and Product.reviews come from the users and reviews subgraphs",
+            build: Gateway.build),
         .init("products", "POST /graphql: products(first:) from PostgreSQL", build: ProductsSubgraph.build),
         .init("users", "POST /graphql: user(id:), users(ids:) from PostgreSQL", build: UsersSubgraph.build),
         .init("reviews", "POST /graphql: reviewsOf(upc:), reviewsOfMany(upcs:) from PostgreSQL", build: ReviewsSubgraph.build),

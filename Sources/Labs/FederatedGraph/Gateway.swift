@@ -1,5 +1,5 @@
-import Graphiti
 import GraphQL
+import Graphiti
 import LabKit
 
 extension FederatedGraphLab {
@@ -16,7 +16,8 @@ extension FederatedGraphLab {
             "a DataLoader per request batches Product.seller and Product.reviews into one subgraph call each; off: one call per product")
         static let partialKnob = Knob.flag(
             "PARTIAL_RESULTS", default: false,
-            "seller and reviews are nullable: a failed subgraph nulls only its fields (with errors); off: non-null, one failure nulls the answer")
+            "seller and reviews are nullable: a failed subgraph nulls only its fields (with errors); off: non-null, one failure nulls the answer"
+        )
         static let timeoutKnob = Knob.milliseconds(
             "SUBGRAPH_TIMEOUT_MS", default: 2_000, in: 1...600_000, "how long the gateway waits for one subgraph call")
         static let connectionsKnob = Knob.wholeNumber(
@@ -29,11 +30,13 @@ extension FederatedGraphLab {
             let timeout = try service.knobs.read(timeoutKnob)
             let connections = try service.knobs.read(connectionsKnob)
             let subgraphs = Subgraphs(
-                products: Subgraph(name: "products", peer: try service.context.peer("products", timeout: timeout), connections: connections),
+                products: Subgraph(
+                    name: "products", peer: try service.context.peer("products", timeout: timeout), connections: connections),
                 users: Subgraph(name: "users", peer: try service.context.peer("users", timeout: timeout), connections: connections),
                 reviews: Subgraph(name: "reviews", peer: try service.context.peer("reviews", timeout: timeout), connections: connections))
             let schema = partial ? try GatewaySchema.nullableEntities() : try GatewaySchema.nonNullEntities()
-            service.telemetry.registry.configureBuckets(forMetric: "subgraph_calls_per_query", [1, 2, 3, 4, 5, 10, 25, 50, 100, 150, 201, 250, 500])
+            service.telemetry.registry.configureBuckets(
+                forMetric: "subgraph_calls_per_query", [1, 2, 3, 4, 5, 10, 25, 50, 100, 150, 201, 250, 500])
             let queries = Counter(label: "gateway_queries_total")
             let callsPerQuery = Recorder(label: "subgraph_calls_per_query")
             let outcomes = ["complete", "partial", "none"].reduce(into: [String: Counter]()) {
@@ -42,13 +45,16 @@ extension FederatedGraphLab {
             }
             queries.increment(by: 0)
 
-            GraphQLHTTP.serve(service, schema: schema, resolver: GatewayResolver(), context: {
-                GatewayContext(subgraphs: subgraphs, batching: batching)
-            }, answered: { result, context in
-                queries.increment()
-                outcomes[GatewaySchema.classify(result)]?.increment()
-                callsPerQuery.record(context.tally.total)
-            })
+            GraphQLHTTP.serve(
+                service, schema: schema, resolver: GatewayResolver(),
+                context: {
+                    GatewayContext(subgraphs: subgraphs, batching: batching)
+                },
+                answered: { result, context in
+                    queries.increment()
+                    outcomes[GatewaySchema.classify(result)]?.increment()
+                    callsPerQuery.record(context.tally.total)
+                })
         }
     }
 
@@ -88,7 +94,8 @@ extension FederatedGraphLab {
         func seller(_ id: Int) async throws -> User? {
             if batching { return try await sellers.load(id) }
             return try await subgraphs.users.fetch(
-                "user", "query($id: Int!) { user(id: $id) { id name } }", variables: ["id": .number(Double(id))], as: User?.self, tally: tally)
+                "user", "query($id: Int!) { user(id: $id) { id name } }", variables: ["id": .number(Double(id))], as: User?.self,
+                tally: tally)
         }
 
         func reviewsOf(_ upc: String) async throws -> [Review] {

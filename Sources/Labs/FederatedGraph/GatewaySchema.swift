@@ -1,5 +1,5 @@
-import Graphiti
 import GraphQL
+import Graphiti
 import LabKit
 
 extension FederatedGraphLab {

@@ -18,7 +18,9 @@ extension FederatedGraphLab {
         }
 
         static func build(_ service: LabService) async throws {
-            guard let db = try service.postgres() else { throw LabStartupError("products needs DATABASE_URL (a postgres infrastructure entry)") }
+            guard let db = try service.postgres() else {
+                throw LabStartupError("products needs DATABASE_URL (a postgres infrastructure entry)")
+            }
             let schema = try Schema<Resolver, SubgraphContext> {
                 Type(Product.self) {
                     Field("upc", at: \.upc)
@@ -56,7 +58,9 @@ extension FederatedGraphLab {
         }
 
         static func build(_ service: LabService) async throws {
-            guard let db = try service.postgres() else { throw LabStartupError("users needs DATABASE_URL (a postgres infrastructure entry)") }
+            guard let db = try service.postgres() else {
+                throw LabStartupError("users needs DATABASE_URL (a postgres infrastructure entry)")
+            }
             let schema = try Schema<Resolver, SubgraphContext> {
                 Type(User.self) {
                     Field("id", at: \.id)
@@ -96,7 +100,9 @@ extension FederatedGraphLab {
         }
 
         static func build(_ service: LabService) async throws {
-            guard let db = try service.postgres() else { throw LabStartupError("reviews needs DATABASE_URL (a postgres infrastructure entry)") }
+            guard let db = try service.postgres() else {
+                throw LabStartupError("reviews needs DATABASE_URL (a postgres infrastructure entry)")
+            }
             let schema = try Schema<Resolver, SubgraphContext> {
                 Type(Review.self) {
                     Field("id", at: \.id)

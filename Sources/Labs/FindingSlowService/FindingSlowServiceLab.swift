@@ -15,7 +15,9 @@ enum FindingSlowServiceLab {
         .init("gateway", "GET /product/{id}: calls catalog, pricing, inventory and reviews in parallel", build: ProductGateway.build),
         .init("catalog", "GET /items/{id}: the product's name and variants (WORK_MS, default 10)", build: FixedWorkService.catalog),
         .init("pricing", "GET /prices/{id}: the price (WORK_MS, default 15)", build: FixedWorkService.pricing),
-        .init("inventory", "GET /stock/{id}: stock per variant; STOCK_LOOKUP=per_item|batched, VARIANTS, LOOKUP_MS", build: InventoryService.build),
+        .init(
+            "inventory", "GET /stock/{id}: stock per variant; STOCK_LOOKUP=per_item|batched, VARIANTS, LOOKUP_MS",
+            build: InventoryService.build),
         .init("reviews", "GET /reviews/{id}: the review summary (WORK_MS, default 40)", build: FixedWorkService.reviews),
     ]
 }

@@ -11,7 +11,9 @@ import LabKit
 enum GracefulDegradationLab {
     /// The lab's services; its week, slug and title are in its lab.yaml.
     static let roles: [LabServiceRegistry.Role] = [
-        .init("page", "GET /product/{id}: aggregates recommendations, pricing and inventory (DEGRADATION and *_TIMEOUT_MS knobs)", build: ProductPage.build),
+        .init(
+            "page", "GET /product/{id}: aggregates recommendations, pricing and inventory (DEGRADATION and *_TIMEOUT_MS knobs)",
+            build: ProductPage.build),
         .init("recommendations", "GET /recommendations/{id}: three related products", build: CatalogDependencies.buildRecommendations),
         .init("pricing", "GET /price/{id}: the current price", build: CatalogDependencies.buildPricing),
         .init("inventory", "GET /stock/{id}: units available", build: CatalogDependencies.buildInventory),

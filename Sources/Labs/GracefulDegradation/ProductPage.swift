@@ -30,7 +30,8 @@ enum ProductPage {
                     if case .failure(let failure) = result { return meter.failed("\(name): \(failure)", status: failure.status) }
                 }
                 if case .success(let quote) = priceResult, let amount = quote["price"]?.doubleValue { prices.store(amount, for: id) }
-                return meter.answer(id: id, related: relatedResult, price: priceResult.map { $0["price"] ?? .null }, stock: stockResult, degraded: [])
+                return meter.answer(
+                    id: id, related: relatedResult, price: priceResult.map { $0["price"] ?? .null }, stock: stockResult, degraded: [])
             }
 
             var degraded: [String] = []

@@ -11,8 +11,9 @@ enum HyperloglogLab {
     /// The lab's services; its week, slug and title are in its lab.yaml.
     static let roles: [LabServiceRegistry.Role] = [
         .init(
-            "api", "POST /pages/{page}/visits/{visitor}, GET /pages/{page}/uniques?days=N: unique visitors in Redis (REDIS_URL); "
-                + "COUNTING=exact-set|hyperloglog", build: UniqueVisitorsService.build),
+            "api",
+            "POST /pages/{page}/visits/{visitor}, GET /pages/{page}/uniques?days=N: unique visitors in Redis (REDIS_URL); "
+                + "COUNTING=exact-set|hyperloglog", build: UniqueVisitorsService.build)
     ]
 
     /// Each role's knobs (its environment variables), checked strictly when the service starts.

@@ -21,7 +21,7 @@ struct VisitHistoryLoader {
                 batch.reserveCapacity(1000)
                 while drawn < settings.visitorsPerDay {
                     let visitor = Int.random(in: 1...settings.population, using: &random)
-                    guard truth.insert(page: page, day: day, visitor: visitor) else { continue }  // already drawn today
+                    guard truth.insert(page: page, day: day, visitor: visitor) else { continue } // already drawn today
                     drawn += 1
                     batch.append(visitor)
                     if batch.count == 1000 {

@@ -11,7 +11,11 @@ import LabKit
 enum IdempotencyKeysLab {
     /// The lab's services; its week, slug and title are in its lab.yaml.
     static let roles: [LabServiceRegistry.Role] = [
-        .init("client", "POST /checkout/{cart}: one payment intent, POST /charges with retries and a hedge (PAYMENTS_URL)", build: CheckoutClient.build),
-        .init("payments", "POST /charges: charges a card and records it in PostgreSQL; IDEMPOTENCY=off|on; GET /stats", build: PaymentsService.build),
+        .init(
+            "client", "POST /checkout/{cart}: one payment intent, POST /charges with retries and a hedge (PAYMENTS_URL)",
+            build: CheckoutClient.build),
+        .init(
+            "payments", "POST /charges: charges a card and records it in PostgreSQL; IDEMPOTENCY=off|on; GET /stats",
+            build: PaymentsService.build),
     ]
 }

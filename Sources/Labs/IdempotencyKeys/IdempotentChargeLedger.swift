@@ -51,11 +51,13 @@ extension IdempotencyKeysLab {
         ///    ROLLBACK removes the key too, so a retry charges afresh (nothing was charged).
         func chargeOnce(_ charge: ChargeRequest) async throws -> ChargeOutcome {
             try await db.transaction { tx in
-                try await tx.query("""
+                try await tx.query(
+                    """
                     INSERT INTO idempotency_keys (key, fingerprint) VALUES (\(charge.key), \(charge.fingerprint))
                     ON CONFLICT (key) DO NOTHING
                     """)
-                let rows = try await tx.query("""
+                let rows = try await tx.query(
+                    """
                     SELECT fingerprint, response_status, response_body FROM idempotency_keys WHERE key = \(charge.key) FOR UPDATE
                     """)
                 guard let row = rows.first else { throw LedgerError("idempotency key \(charge.key) vanished") }
@@ -70,7 +72,8 @@ extension IdempotencyKeysLab {
                     return ChargeOutcome(status: storedStatus, body: body, replayed: true)
                 }
                 let outcome = try await insertCharge(charge, on: tx)
-                try await tx.query("""
+                try await tx.query(
+                    """
                     UPDATE idempotency_keys SET response_status = \(outcome.status), response_body = \(outcome.body.encodedString())
                     WHERE key = \(charge.key)
                     """)
@@ -85,13 +88,17 @@ extension IdempotencyKeysLab {
                 span.attributes["peer.service"] = "card-network"
                 try await Task.sleep(for: .milliseconds(Int.random(in: cardNetwork)))
             }
-            let rows = try await tx.query("""
+            let rows = try await tx.query(
+                """
                 INSERT INTO charges (intent_id, amount_cents) VALUES (\(charge.intent), \(charge.amountCents)) RETURNING id
                 """)
             let id = try rows.first?.decode(Int64.self) ?? 0
             chargesCreated.increment()
             return ChargeOutcome(
-                status: 201, body: ["charge_id": .string("ch_\(id)"), "intent": .string(charge.intent), "amount_cents": .number(Double(charge.amountCents))],
+                status: 201,
+                body: [
+                    "charge_id": .string("ch_\(id)"), "intent": .string(charge.intent), "amount_cents": .number(Double(charge.amountCents)),
+                ],
                 replayed: false)
         }
     }

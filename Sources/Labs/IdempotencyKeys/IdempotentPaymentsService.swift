@@ -11,7 +11,9 @@ extension IdempotencyKeysLab {
     enum PaymentsService {
         static func build(_ service: LabService) async throws {
             let settings = try PaymentsSettings(service.knobs)
-            guard let db = try service.postgres() else { throw LabStartupError("payments needs DATABASE_URL (a postgres infrastructure entry)") }
+            guard let db = try service.postgres() else {
+                throw LabStartupError("payments needs DATABASE_URL (a postgres infrastructure entry)")
+            }
             let ledger = ChargeLedger(db: db, cardNetwork: settings.cardNetwork, logger: service.context.logger)
             let config = service.context.config
             let inFlight = InFlightKeys()
@@ -23,7 +25,7 @@ extension IdempotencyKeysLab {
                 var request = request
                 let body = try await request.collectBody(upTo: 64 * 1024)
                 guard case .object(let fields)? = try? JSONValue.parse(body.readableBytesView),
-                      let intent = fields["intent"]?.stringValue, let amount = fields["amount_cents"]?.intValue, amount > 0
+                    let intent = fields["intent"]?.stringValue, let amount = fields["amount_cents"]?.intValue, amount > 0
                 else { return .jsonError("body: expected {\"intent\": string, \"amount_cents\": positive integer}", status: .badRequest) }
                 // No key, no protection (as with Stripe): the request is charged as it comes.
                 let key = request.headers[HTTPField.Name("Idempotency-Key")!]
@@ -63,8 +65,10 @@ extension IdempotencyKeysLab {
             // The ledger as SQL sees it: the lesson's number, straight from the database.
             service.router.get("/stats") { _, _ -> JSONValue in
                 let stats = try await LedgerStats.read(db, logger: logger)
-                return ["charges": .number(Double(stats.charges)), "intents_charged_more_than_once": .number(Double(stats.duplicatedIntents)),
-                        "extra_charges": .number(Double(stats.extraCharges))]
+                return [
+                    "charges": .number(Double(stats.charges)), "intents_charged_more_than_once": .number(Double(stats.duplicatedIntents)),
+                    "extra_charges": .number(Double(stats.extraCharges)),
+                ]
             }
         }
     }

@@ -20,17 +20,21 @@ extension IdempotencyKeysLab {
         static func build(_ service: LabService) async throws {
             let knobs = service.knobs
             let payments = try service.context.peer("payments", timeout: try knobs.read(timeoutKnob))
-            let retrier = Retrier(name: "payments", policy: RetryPolicy(
-                maxAttempts: try knobs.read(attemptsKnob),
-                backoff: Backoff(base: .milliseconds(50), multiplier: 2, cap: .milliseconds(400), jitter: .full),
-                isRetryable: { $0 is PeerError || $0 is ChargeFailed }))
-            let hedger = Hedger(name: "payments", policy: HedgingPolicy(
-                hedgeDelay: try knobs.read(hedgeDelayKnob), maxAttempts: 2,
-                isRetryable: { $0 is PeerError || $0 is ChargeFailed }))
+            let retrier = Retrier(
+                name: "payments",
+                policy: RetryPolicy(
+                    maxAttempts: try knobs.read(attemptsKnob),
+                    backoff: Backoff(base: .milliseconds(50), multiplier: 2, cap: .milliseconds(400), jitter: .full),
+                    isRetryable: { $0 is PeerError || $0 is ChargeFailed }))
+            let hedger = Hedger(
+                name: "payments",
+                policy: HedgingPolicy(
+                    hedgeDelay: try knobs.read(hedgeDelayKnob), maxAttempts: 2,
+                    isRetryable: { $0 is PeerError || $0 is ChargeFailed }))
 
             service.router.post("/checkout/:cart") { _, context -> Response in
                 let cart = context.parameters.get("cart") ?? "0"
-                let intent = "pi_" + UUID().uuidString.lowercased()   // one intent = one purchase = one key
+                let intent = "pi_" + UUID().uuidString.lowercased() // one intent = one purchase = one key
                 let amount = 500 + abs(cart.hashValue % 9_500)
                 context.span?.attributes["payment.intent"] = intent
                 let charge: JSONValue = ["intent": .string(intent), "amount_cents": .number(Double(amount))]
@@ -44,9 +48,13 @@ extension IdempotencyKeysLab {
                             return reply
                         }
                     }
-                    guard reply.isSuccess else { return .jsonError("payments answered \(reply.status): \(reply.text)", status: .badGateway) }
-                    return .json(["cart": .string(cart), "intent": .string(intent), "charge": reply.json,
-                                  "replayed": .bool(reply.headers.first(name: "idempotent-replayed") == "true")])
+                    guard reply.isSuccess else {
+                        return .jsonError("payments answered \(reply.status): \(reply.text)", status: .badGateway)
+                    }
+                    return .json([
+                        "cart": .string(cart), "intent": .string(intent), "charge": reply.json,
+                        "replayed": .bool(reply.headers.first(name: "idempotent-replayed") == "true"),
+                    ])
                 } catch {
                     return .jsonError("charge for \(intent) failed: \(error)", status: .badGateway)
                 }

@@ -15,7 +15,9 @@ import ServiceLifecycle
 enum JobApi {
     static let invariants = [
         SQLInvariant("duplicate_executions", "SELECT count(*) - count(DISTINCT job_id) FROM executions"),
-        SQLInvariant("report_double_runs", """
+        SQLInvariant(
+            "report_double_runs",
+            """
             SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM jobs WHERE kind = 'report' GROUP BY slot) AS per_slot
             """),
         // Nothing legitimate takes this long: a job runs 200 ms, a lease is 2 s.
@@ -51,10 +53,12 @@ struct RedeliveryAudit: Service {
         let redelivered = Gauge(label: "jobs_redelivered")
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                if let row = try? await db.query("""
+                if let row = try? await db.query(
+                    """
                     SELECT coalesce(max(extract(epoch FROM later.claimed_at - earlier.claimed_at)), 0)::float8, count(DISTINCT later.job_id)
                     FROM claims earlier JOIN claims later ON later.job_id = earlier.job_id AND later.attempt = earlier.attempt + 1
-                    """).first, let (seconds, jobs) = try? row.decode((Double, Int).self) {
+                    """
+                ).first, let (seconds, jobs) = try? row.decode((Double, Int).self) {
                     longest.record(seconds)
                     redelivered.record(jobs)
                 }

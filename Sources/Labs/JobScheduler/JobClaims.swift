@@ -38,10 +38,12 @@ struct JobClaims: Sendable {
 
     // BEFORE: look, then take. Between the two statements another worker looks at the same row.
     private func naiveClaim() async throws -> ClaimedJob? {
-        guard let id = try await db.query("SELECT id FROM jobs WHERE status = 'queued' ORDER BY id LIMIT 1").first?.decode(Int64.self) else {
+        guard let id = try await db.query("SELECT id FROM jobs WHERE status = 'queued' ORDER BY id LIMIT 1").first?.decode(Int64.self)
+        else {
             return nil
         }
-        let rows = try await db.query("""
+        let rows = try await db.query(
+            """
             UPDATE jobs SET status = 'running', worker = \(worker), attempt = attempt + 1 WHERE id = \(id) RETURNING attempt
             """)
         let attempt = try rows.first?.decode(Int.self) ?? 1
@@ -52,7 +54,8 @@ struct JobClaims: Sendable {
     // AFTER: take the first job that is queued, or whose lease has run out (its worker is gone), in one
     // statement; SKIP LOCKED hands concurrent claimers different jobs.
     private func leasedClaim() async throws -> ClaimedJob? {
-        let rows = try await db.query("""
+        let rows = try await db.query(
+            """
             WITH picked AS (
                 SELECT id FROM jobs
                 WHERE status = 'queued' OR (status = 'running' AND lease_until < now())
@@ -79,7 +82,8 @@ struct JobClaims: Sendable {
             try await db.query("UPDATE jobs SET status = 'done' WHERE id = \(job.id)")
             return true
         case .skipLocked:
-            let rows = try await db.query("""
+            let rows = try await db.query(
+                """
                 WITH done AS (
                     UPDATE jobs SET status = 'done', lease_until = NULL
                     WHERE id = \(job.id) AND status = 'running' AND worker = \(worker) AND attempt = \(job.attempt)

@@ -11,10 +11,12 @@ import LabKit
 /// `every-replica` or `elected` (an etcd leader lease).
 enum JobSchedulerLab {
     static let roles: [LabServiceRegistry.Role] = [
-        .init("api", "POST /jobs/{id}: enqueue a job; GET /audit; the audit gauges (duplicates, unfinished, re-delivery, double runs)",
-              build: JobApi.build),
-        .init("worker", "claims and runs jobs (CLAIM=naive|skip-locked, LEASE_MS, SLOTS, JOB_MS); runs the report schedule (SCHEDULER)",
-              build: JobWorker.build),
+        .init(
+            "api", "POST /jobs/{id}: enqueue a job; GET /audit; the audit gauges (duplicates, unfinished, re-delivery, double runs)",
+            build: JobApi.build),
+        .init(
+            "worker", "claims and runs jobs (CLAIM=naive|skip-locked, LEASE_MS, SLOTS, JOB_MS); runs the report schedule (SCHEDULER)",
+            build: JobWorker.build),
     ]
     static let knobs: [String: [any LabKnob]] = ["api": JobApi.knobs, "worker": JobWorker.knobs]
 }

@@ -9,8 +9,10 @@ import ServiceLifecycle
 enum JobWorker {
     static let claimKnob = Knob<ClaimStrategy>.choice(
         "CLAIM", default: .naive,
-        "how a job is claimed: `naive` (select, then update; no lease) or `skip-locked` (FOR UPDATE SKIP LOCKED with a lease, fenced completion)")
-    static let leaseKnob = Knob.milliseconds("LEASE_MS", default: 2_000, in: 100...600_000, "skip-locked: how long a claim is visible to its worker only")
+        "how a job is claimed: `naive` (select, then update; no lease) or `skip-locked` (FOR UPDATE SKIP LOCKED with a lease, fenced completion)"
+    )
+    static let leaseKnob = Knob.milliseconds(
+        "LEASE_MS", default: 2_000, in: 100...600_000, "skip-locked: how long a claim is visible to its worker only")
     static let slotsKnob = Knob.wholeNumber("SLOTS", default: 4, in: 1...64, "jobs a worker runs at once")
     static let jobKnob = Knob.milliseconds("JOB_MS", default: 200, in: 0...60_000, "how long one job runs")
     static let pollKnob = Knob.milliseconds("POLL_MS", default: 20, in: 1...10_000, "how long an idle slot waits before looking again")
@@ -20,9 +22,10 @@ enum JobWorker {
         guard let db = try service.postgres() else { throw LabStartupError("the worker needs DATABASE_URL") }
         let name = service.context.environment["LAB_INSTANCE"] ?? service.context.serviceName
         let claims = JobClaims(strategy: try service.knobs.read(claimKnob), db: db, worker: name, lease: try service.knobs.read(leaseKnob))
-        service.addService(WorkerSlots(
-            claims: claims, slots: try service.knobs.read(slotsKnob), jobTime: try service.knobs.read(jobKnob),
-            poll: try service.knobs.read(pollKnob), logger: service.context.logger))
+        service.addService(
+            WorkerSlots(
+                claims: claims, slots: try service.knobs.read(slotsKnob), jobTime: try service.knobs.read(jobKnob),
+                poll: try service.knobs.read(pollKnob), logger: service.context.logger))
         service.addService(try ReportSchedule(service: service, db: db, identity: name))
     }
 }
@@ -47,7 +50,7 @@ struct WorkerSlots: Service {
                                     try? await Task.sleep(for: poll)
                                     continue
                                 }
-                                try await Task.sleep(for: jobTime)   // the job's work
+                                try await Task.sleep(for: jobTime) // the job's work
                                 runs(try await claims.complete(job) ? "completed" : "fenced").increment()
                             } catch is CancellationError {
                                 return

@@ -18,7 +18,8 @@ struct ReportSchedule: Service {
         "SCHEDULER", default: .everyReplica,
         "who enqueues the recurring report: `every-replica` (each worker) or `elected` (the holder of an etcd lease)")
     static let everyKnob = Knob.milliseconds("REPORT_EVERY_MS", default: 1_000, in: 100...3_600_000, "how often the report runs")
-    static let ttlKnob = Knob.milliseconds("LEADER_TTL_MS", default: 2_000, in: 1_000...60_000, "elected: the scheduler's lease in etcd (whole seconds)")
+    static let ttlKnob = Knob.milliseconds(
+        "LEADER_TTL_MS", default: 2_000, in: 1_000...60_000, "elected: the scheduler's lease in etcd (whole seconds)")
     static let knobs: [any LabKnob] = [modeKnob, everyKnob, ttlKnob]
 
     let db: LabPostgres
@@ -35,7 +36,8 @@ struct ReportSchedule: Service {
             guard let url = service.context.environment["ETCD_URL"], !url.isEmpty else {
                 throw LabStartupError("SCHEDULER=elected needs ETCD_URL (an etcd in the lab's infrastructure)")
             }
-            leader = EtcdLeaderLease(etcd: EtcdClient(baseURL: url), key: "/jobs/scheduler", identity: identity, ttl: try service.knobs.read(Self.ttlKnob))
+            leader = EtcdLeaderLease(
+                etcd: EtcdClient(baseURL: url), key: "/jobs/scheduler", identity: identity, ttl: try service.knobs.read(Self.ttlKnob))
         }
     }
 

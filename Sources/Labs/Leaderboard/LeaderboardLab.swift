@@ -10,9 +10,10 @@ enum LeaderboardLab {
     /// The lab's services; its week, slug and title are in its lab.yaml.
     static let roles: [LabServiceRegistry.Role] = [
         .init(
-            "api", "GET /players/{id}/rank, POST /players/{id}/score, GET /leaderboard/top: players in PostgreSQL (DATABASE_URL), "
+            "api",
+            "GET /players/{id}/rank, POST /players/{id}/score, GET /leaderboard/top: players in PostgreSQL (DATABASE_URL), "
                 + "the leaderboard in PostgreSQL or a Redis sorted set (REDIS_URL); LEADERBOARD=postgres|redis",
-            build: LeaderboardService.build),
+            build: LeaderboardService.build)
     ]
 
     /// Each role's knobs (its environment variables), checked strictly when the service starts.

@@ -37,7 +37,8 @@ struct LeaderboardLoader: Sendable {
 
     /// The players with a score in [from, below), as ZADDs of 1,000 members; how many there were.
     private func loadScores(from: Int, below: Int) async throws -> Int {
-        let rows = try await db.query("""
+        let rows = try await db.query(
+            """
             SELECT count(*)::int8, string_agg(score || ' ' || id, ' ') FROM players WHERE score >= \(from) AND score < \(below)
             """)
         guard let (count, pairs) = try rows.first?.decode((Int, String?).self), count > 0, let pairs else { return 0 }

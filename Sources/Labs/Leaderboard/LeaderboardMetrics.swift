@@ -16,11 +16,15 @@ final class LeaderboardMetrics: Sendable {
 
     init(store: LeaderboardService.Store) {
         self.store = store
-        timers = Dictionary(uniqueKeysWithValues: ["rank", "add_points", "top"].map { operation in
-            (operation, Timer(
-                label: Self.durationName, dimensions: [("operation", operation), ("store", store.rawValue)],
-                preferredDisplayUnit: .seconds))
-        })
+        timers = Dictionary(
+            uniqueKeysWithValues: ["rank", "add_points", "top"].map { operation in
+                (
+                    operation,
+                    Timer(
+                        label: Self.durationName, dimensions: [("operation", operation), ("store", store.rawValue)],
+                        preferredDisplayUnit: .seconds)
+                )
+            })
     }
 
     func timed<T>(_ operation: String, _ body: () async throws -> T) async throws -> T {

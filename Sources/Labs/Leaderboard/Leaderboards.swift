@@ -24,7 +24,8 @@ struct PostgresLeaderboard: Leaderboard {
     let db: LabPostgres
 
     func standing(of player: Int) async throws -> Standing? {
-        let rows = try await db.query("""
+        let rows = try await db.query(
+            """
             SELECT p.score, (SELECT count(*) FROM players q WHERE q.score > p.score) + 1
             FROM players p WHERE p.id = \(player)
             """)
@@ -37,7 +38,8 @@ struct PostgresLeaderboard: Leaderboard {
     func addPoints(_ points: Int, to player: Int) async throws -> Standing? {
         // One statement: the count runs on the snapshot before the update, where this player still has
         // the old (lower) score, so it counts exactly the others ahead of the new score.
-        let rows = try await db.query("""
+        let rows = try await db.query(
+            """
             WITH moved AS (UPDATE players SET score = score + \(points) WHERE id = \(player) RETURNING score)
             SELECT moved.score, (SELECT count(*) FROM players q WHERE q.score > moved.score) + 1 FROM moved
             """)
@@ -64,13 +66,15 @@ struct RedisLeaderboard: Leaderboard {
     static let key = "leaderboard"
     let redis: RedisClient
 
-    private static let standingScript = RedisScript("""
+    private static let standingScript = RedisScript(
+        """
         local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
         if not score then return nil end
         return {score, redis.call('ZREVRANK', KEYS[1], ARGV[1])}
         """)
 
-    private static let addPointsScript = RedisScript("""
+    private static let addPointsScript = RedisScript(
+        """
         if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return nil end
         local score = redis.call('ZINCRBY', KEYS[1], ARGV[2], ARGV[1])
         return {score, redis.call('ZREVRANK', KEYS[1], ARGV[1])}

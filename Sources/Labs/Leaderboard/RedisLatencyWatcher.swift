@@ -11,8 +11,10 @@ enum RedisLatencyWatcher {
                 if let latencies = try? await redis.serverLatencyPercentiles() {
                     for command in commands {
                         for (quantile, duration) in latencies[command] ?? [:] {
-                            Gauge(label: "redis_server_command_latency_seconds", dimensions: [("command", command), ("quantile", quantile)])
-                                .record(duration.inSeconds)
+                            Gauge(
+                                label: "redis_server_command_latency_seconds", dimensions: [("command", command), ("quantile", quantile)]
+                            )
+                            .record(duration.inSeconds)
                         }
                     }
                 }

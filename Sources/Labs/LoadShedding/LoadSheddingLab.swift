@@ -10,7 +10,9 @@ import LabKit
 enum LoadSheddingLab {
     /// The lab's services; its week, slug and title are in its lab.yaml.
     static let roles: [LabServiceRegistry.Role] = [
-        .init("worker", "GET /work/{id}: WORKERS slots of WORK_MS behind a queue the QUEUE* / CODEL* / PRIORITIES knobs shape", build: SheddingWorker.build)
+        .init(
+            "worker", "GET /work/{id}: WORKERS slots of WORK_MS behind a queue the QUEUE* / CODEL* / PRIORITIES knobs shape",
+            build: SheddingWorker.build)
     ]
 
     /// Each role's knobs (its environment variables), checked strictly when the service starts.

@@ -9,14 +9,17 @@ struct SheddingQueueSettings {
     static let workersKnob = Knob.wholeNumber("WORKERS", default: 4, in: 1...1_000, "requests served at once")
     static let workKnob = Knob.milliseconds("WORK_MS", default: 50, in: 1...60_000, "how long one request holds a worker")
     static let queueKnob = Knob.choice(
-        "QUEUE", among: ["unbounded", "bounded"], default: "unbounded", "`unbounded`: every request waits its turn; `bounded`: at most QUEUE_LIMIT wait")
+        "QUEUE", among: ["unbounded", "bounded"], default: "unbounded",
+        "`unbounded`: every request waits its turn; `bounded`: at most QUEUE_LIMIT wait")
     static let queueLimitKnob = Knob.wholeNumber(
-        "QUEUE_LIMIT", default: 8, in: 0...100_000, "with QUEUE=bounded: requests that may wait; a request finding it full gets a 503 at once")
+        "QUEUE_LIMIT", default: 8, in: 0...100_000,
+        "with QUEUE=bounded: requests that may wait; a request finding it full gets a 503 at once")
     static let orderKnob = Knob<WorkerPool<ContinuousClock>.Order>.choice(
         "QUEUE_ORDER", default: .fifo, "who is served next: oldest first, newest first, or FIFO until a queue stands and then LIFO")
     static let codelKnob = Knob.flag(
         "CODEL", default: false, "queue timeout CODEL_INTERVAL_MS, cut to CODEL_TARGET_MS once the queue has not emptied for an interval")
-    static let codelTargetKnob = Knob.milliseconds("CODEL_TARGET_MS", default: 5, in: 1...60_000, "CoDel: the queue timeout while a queue stands")
+    static let codelTargetKnob = Knob.milliseconds(
+        "CODEL_TARGET_MS", default: 5, in: 1...60_000, "CoDel: the queue timeout while a queue stands")
     static let codelIntervalKnob = Knob.milliseconds(
         "CODEL_INTERVAL_MS", default: 100, in: 1...60_000, "CoDel: how long the queue must stay non-empty to count as standing")
     static let prioritiesKnob = Knob.flag(

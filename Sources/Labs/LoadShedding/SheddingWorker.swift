@@ -25,7 +25,9 @@ enum SheddingWorker {
                 return try await pool.execute(priority: priority) { permit in
                     // The work: holding one of the WORKERS slots for WORK_MS.
                     try await busyTime.measure { try await Task.sleep(for: settings.work) }
-                    return .json(["id": .string(id), "priority": .string("\(priority)"), "queued_ms": .number(permit.queued / .milliseconds(1))])
+                    return .json([
+                        "id": .string(id), "priority": .string("\(priority)"), "queued_ms": .number(permit.queued / .milliseconds(1)),
+                    ])
                 }
             } catch let rejected as WorkerPoolRejectedError {
                 // Shed: cheap, immediate, and honest about why.

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -37,7 +38,7 @@ enum HeapInUse {
             return Int(rest[sizeStart.upperBound...].prefix { $0.isNumber })
         }
         guard let current = size("<system type=\"current\""), let fast = size("<total type=\"fast\""),
-              let rest = size("<total type=\"rest\"")
+            let rest = size("<total type=\"rest\"")
         else { return nil }
         return current - fast - rest + (size("<total type=\"mmap\"") ?? 0)
     }

@@ -12,8 +12,9 @@ import LabKit
 enum MemoryLeakLab {
     /// The lab's services; its week, slug and title are in its lab.yaml.
     static let roles: [LabServiceRegistry.Role] = [
-        .init("api", "GET /report/{id}: a memoized report (MEMO_CACHE, CACHE_ENTRIES), a price listener per request (LISTENERS)",
-              build: ReportService.build),
+        .init(
+            "api", "GET /report/{id}: a memoized report (MEMO_CACHE, CACHE_ENTRIES), a price listener per request (LISTENERS)",
+            build: ReportService.build)
     ]
 
     /// Each role's knobs, for `labsvc knobs` and the strict check at start.

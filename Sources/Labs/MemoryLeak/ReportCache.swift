@@ -37,8 +37,8 @@ final class LRUReportCache: ReportCache {
 
     private struct State {
         var nodes: [String: Node] = [:]
-        var head: String?   // most recently used
-        var tail: String?   // least recently used
+        var head: String? // most recently used
+        var tail: String? // least recently used
         var bytes = 0
 
         mutating func unlink(_ key: String) {

@@ -54,8 +54,8 @@ final class RenderContext: @unchecked Sendable {
 
     init(id: String) {
         self.id = id
-        let seed = id.unicodeScalars.reduce(UInt64(1469598103934665603)) { ($0 ^ UInt64($1.value)) &* 1099511628211 }
-        prices = (0..<1024).map { Double((seed &+ UInt64($0) &* 2654435761) % 100_000) / 100 }
+        let seed = id.unicodeScalars.reduce(UInt64(1_469_598_103_934_665_603)) { ($0 ^ UInt64($1.value)) &* 1_099_511_628_211 }
+        prices = (0..<1024).map { Double((seed &+ UInt64($0) &* 2_654_435_761) % 100_000) / 100 }
     }
 
     /// A listener's work: the cached report is stale (nothing changes prices in this lab).

@@ -61,11 +61,12 @@ struct Purchaser: Sendable {
         }
         guard stock > 0 else { return .soldOut }
         try await think()
-        let rows = try await db.query("""
+        let rows = try await db.query(
+            """
             WITH taken AS (UPDATE items SET stock = stock - 1 WHERE sale = \(sale) AND id = \(item) AND stock > 0 RETURNING sale, id, stock)
             INSERT INTO orders (sale, item_id, strategy) SELECT sale, id, 'atomic' FROM taken RETURNING id, (SELECT stock FROM taken)
             """)
-        guard let (order, left) = try rows.first?.decode((Int, Int).self) else { return .soldOut }  // someone took the last one
+        guard let (order, left) = try rows.first?.decode((Int, Int).self) else { return .soldOut } // someone took the last one
         return .sold(order: order, stockLeft: left)
     }
 
@@ -84,14 +85,16 @@ struct Purchaser: Sendable {
     }
 
     private func readComputeWrite(_ tx: LabPostgres.Transaction, _ sale: String, _ item: Int, lock: Bool) async throws -> PurchaseOutcome {
-        let read: PostgresQuery = lock
+        let read: PostgresQuery =
+            lock
             ? "SELECT stock FROM items WHERE sale = \(sale) AND id = \(item) FOR UPDATE"
             : "SELECT stock FROM items WHERE sale = \(sale) AND id = \(item)"
         guard let stock = try await tx.query(read).first?.decode(Int.self) else { return .noSuchItem }
         guard stock > 0 else { return .soldOut }
         try await think()
         try await tx.query("UPDATE items SET stock = \(stock - 1) WHERE sale = \(sale) AND id = \(item)")
-        let order = try await tx.query("INSERT INTO orders (sale, item_id, strategy) VALUES (\(sale), \(item), \(strategy.rawValue)) RETURNING id")
+        let order = try await tx.query(
+            "INSERT INTO orders (sale, item_id, strategy) VALUES (\(sale), \(item), \(strategy.rawValue)) RETURNING id")
         return .sold(order: try order.first?.decode(Int.self) ?? 0, stockLeft: stock - 1)
     }
 }

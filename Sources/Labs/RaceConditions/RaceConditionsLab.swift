@@ -9,6 +9,9 @@ import LabKit
 enum RaceConditionsLab {
     /// The lab's services; its week, slug and title are in its lab.yaml.
     static let roles: [LabServiceRegistry.Role] = [
-        .init("shop", "POST /sales/{sale}/items/{id}/buy against PostgreSQL (DATABASE_URL); STRATEGY=naive|atomic|for-update|serializable, WORK_MS", build: ShopService.build),
+        .init(
+            "shop",
+            "POST /sales/{sale}/items/{id}/buy against PostgreSQL (DATABASE_URL); STRATEGY=naive|atomic|for-update|serializable, WORK_MS",
+            build: ShopService.build)
     ]
 }

@@ -15,13 +15,17 @@ enum ShopService {
     /// The shop's rules, each as a count of violations (0 = the rule holds).
     static let invariants = [
         // More orders for an item than it ever had in stock.
-        SQLInvariant("oversold", """
+        SQLInvariant(
+            "oversold",
+            """
             SELECT coalesce(sum(greatest(0, o.n - i.initial_stock)), 0)
             FROM items i JOIN (SELECT sale, item_id, count(*) AS n FROM orders GROUP BY sale, item_id) o
               ON o.sale = i.sale AND o.item_id = i.id
             """),
         // stock = initial_stock − orders: every order must have taken exactly one unit.
-        SQLInvariant("lost_updates", """
+        SQLInvariant(
+            "lost_updates",
+            """
             SELECT coalesce(sum(abs((i.initial_stock - i.stock) - coalesce(o.n, 0))), 0)
             FROM items i LEFT JOIN (SELECT sale, item_id, count(*) AS n FROM orders GROUP BY sale, item_id) o
               ON o.sale = i.sale AND o.item_id = i.id
@@ -34,10 +38,10 @@ enum ShopService {
             + "`for-update` (locking read in a transaction), `serializable` (retry on 40001)")
     static let workKnob = Knob.milliseconds(
         "WORK_MS", default: 20, in: 0...60_000,
-            "the time between reading the stock and writing it (`work_ms` in PUT /admin/config overrides it)")
+        "the time between reading the stock and writing it (`work_ms` in PUT /admin/config overrides it)")
     static let attemptsKnob = Knob.wholeNumber(
         "SERIALIZABLE_ATTEMPTS", default: 10, in: 1...1_000,
-            "`serializable`: attempts per purchase (retries after a serialization failure)")
+        "`serializable`: attempts per purchase (retries after a serialization failure)")
     static let knobs: [any LabKnob] = [strategyKnob, workKnob, attemptsKnob] + LabPostgres.knobs
 
     static func build(_ service: LabService) async throws {
@@ -49,10 +53,12 @@ enum ShopService {
         let attempts = try service.knobs.read(attemptsKnob)
         let purchaser = Purchaser(
             strategy: strategy, db: db, logger: service.context.logger,
-            retrier: Retrier(name: "serializable", policy: RetryPolicy(
-                maxAttempts: attempts,
-                backoff: Backoff(base: .milliseconds(5), multiplier: 2, cap: .milliseconds(100), jitter: .full),
-                isRetryable: LabPostgres.isSerializationFailure)),
+            retrier: Retrier(
+                name: "serializable",
+                policy: RetryPolicy(
+                    maxAttempts: attempts,
+                    backoff: Backoff(base: .milliseconds(5), multiplier: 2, cap: .milliseconds(100), jitter: .full),
+                    isRetryable: LabPostgres.isSerializationFailure)),
             think: {
                 let ms = config.int("work_ms", default: defaultWorkMs) ?? defaultWorkMs
                 if ms > 0 { try await Task.sleep(for: .milliseconds(ms)) }
@@ -64,12 +70,16 @@ enum ShopService {
 
         service.router.post("/sales/:sale/items/:id/buy") { _, context -> Response in
             let sale = context.parameters.get("sale") ?? ""
-            guard let item = context.parameters.get("id", as: Int.self) else { return .jsonError("item id must be a number", status: .badRequest) }
+            guard let item = context.parameters.get("id", as: Int.self) else {
+                return .jsonError("item id must be a number", status: .badRequest)
+            }
             do {
                 switch try await purchaser.buy(sale: sale, item: item) {
                 case .sold(let order, let left):
                     outcomes(sale, "sold").increment()
-                    return .json(["order": .number(Double(order)), "stock_left": .number(Double(left)), "strategy": .string(strategy.rawValue)])
+                    return .json([
+                        "order": .number(Double(order)), "stock_left": .number(Double(left)), "strategy": .string(strategy.rawValue),
+                    ])
                 case .soldOut:
                     outcomes(sale, "sold_out").increment()
                     return .jsonError("sold out", status: .conflict)
@@ -84,8 +94,11 @@ enum ShopService {
 
         service.router.get("/sales/:sale/items/:id") { _, context -> Response in
             let sale = context.parameters.get("sale") ?? ""
-            guard let item = context.parameters.get("id", as: Int.self) else { return .jsonError("item id must be a number", status: .badRequest) }
-            let rows = try await db.query("""
+            guard let item = context.parameters.get("id", as: Int.self) else {
+                return .jsonError("item id must be a number", status: .badRequest)
+            }
+            let rows = try await db.query(
+                """
                 SELECT i.stock, i.initial_stock, (SELECT count(*) FROM orders o WHERE o.sale = i.sale AND o.item_id = i.id)
                 FROM items i WHERE i.sale = \(sale) AND i.id = \(item)
                 """)

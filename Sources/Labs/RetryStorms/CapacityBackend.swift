@@ -42,7 +42,7 @@ enum CapacityBackend {
                     }
                     return true
                 } catch {
-                    return false  // BulkheadFullError: the queue is full
+                    return false // BulkheadFullError: the queue is full
                 }
             }
             guard await served.value else {

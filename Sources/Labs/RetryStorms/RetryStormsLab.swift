@@ -11,8 +11,13 @@ import LabKit
 enum RetryStormsLab {
     /// The lab's services; its week, slug and title are in its lab.yaml.
     static let roles: [LabServiceRegistry.Role] = [
-        .init("api", "GET /checkout/{id}: calls middle GET /work/{id} (MIDDLE_URL), STRATEGY/RETRY_* knobs", build: RetryingCaller.buildAPI),
-        .init("middle", "GET /work/{id}: calls backend GET /work/{id} (BACKEND_URL), STRATEGY/RETRY_* knobs", build: RetryingCaller.buildMiddle),
-        .init("backend", "GET /work/{id}: BACKEND_WORKERS slots × BACKEND_WORK_MS, queue BACKEND_QUEUE, else 503", build: CapacityBackend.build),
+        .init(
+            "api", "GET /checkout/{id}: calls middle GET /work/{id} (MIDDLE_URL), STRATEGY/RETRY_* knobs", build: RetryingCaller.buildAPI),
+        .init(
+            "middle", "GET /work/{id}: calls backend GET /work/{id} (BACKEND_URL), STRATEGY/RETRY_* knobs",
+            build: RetryingCaller.buildMiddle),
+        .init(
+            "backend", "GET /work/{id}: BACKEND_WORKERS slots × BACKEND_WORK_MS, queue BACKEND_QUEUE, else 503",
+            build: CapacityBackend.build),
     ]
 }

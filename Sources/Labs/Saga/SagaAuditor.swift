@@ -13,7 +13,9 @@ import ServiceLifecycle
 /// - `completed_not_fulfilled`: a completed order some participant does not (or no longer) hold.
 enum SagaAuditor {
     static let invariants = [
-        SQLInvariant("inconsistent_orders", """
+        SQLInvariant(
+            "inconsistent_orders",
+            """
             WITH ids AS (SELECT order_id FROM reservations UNION SELECT order_id FROM payments UNION SELECT order_id FROM shipments),
             state AS (
                 SELECT EXISTS (SELECT 1 FROM reservations r WHERE r.order_id = i.order_id AND r.status = 'reserved') AS reserved,
@@ -24,19 +26,27 @@ enum SagaAuditor {
             SELECT count(*) FROM state
             WHERE NOT ((completed AND reserved AND paid AND shipped) OR (NOT completed AND NOT reserved AND NOT paid AND NOT shipped))
             """),
-        SQLInvariant("charged_without_order", """
+        SQLInvariant(
+            "charged_without_order",
+            """
             SELECT count(DISTINCT p.order_id) FROM payments p WHERE p.status = 'captured'
               AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_id = p.order_id AND o.status = 'completed')
             """),
-        SQLInvariant("stock_held_without_order", """
+        SQLInvariant(
+            "stock_held_without_order",
+            """
             SELECT count(DISTINCT r.order_id) FROM reservations r WHERE r.status = 'reserved'
               AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_id = r.order_id AND o.status = 'completed')
             """),
-        SQLInvariant("shipped_without_order", """
+        SQLInvariant(
+            "shipped_without_order",
+            """
             SELECT count(DISTINCT s.order_id) FROM shipments s WHERE s.status = 'scheduled'
               AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_id = s.order_id AND o.status = 'completed')
             """),
-        SQLInvariant("completed_not_fulfilled", """
+        SQLInvariant(
+            "completed_not_fulfilled",
+            """
             SELECT count(*) FROM orders o WHERE o.status = 'completed' AND NOT (
                 EXISTS (SELECT 1 FROM reservations r WHERE r.order_id = o.order_id AND r.status = 'reserved')
                 AND EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.order_id AND p.status = 'captured')

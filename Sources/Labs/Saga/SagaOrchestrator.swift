@@ -25,10 +25,13 @@ enum SagaMode: String, Sendable, CaseIterable {
 enum SagaOrchestrator {
     static let modeKnob = Knob<SagaMode>.choice(
         "SAGA", default: .memory, "`memory` (state in the orchestrator) or `log` (saga log, keyed retries, recovery sweep)")
-    static let stepTimeoutKnob = Knob.milliseconds("STEP_TIMEOUT_MS", default: 500, in: 1...60_000, "how long the orchestrator waits for one step")
+    static let stepTimeoutKnob = Knob.milliseconds(
+        "STEP_TIMEOUT_MS", default: 500, in: 1...60_000, "how long the orchestrator waits for one step")
     static let retriesKnob = Knob.wholeNumber("RETRIES", default: 3, in: 0...20, "log: retries of a step that timed out (same key)")
-    static let sweepKnob = Knob.milliseconds("SWEEP_MS", default: 500, in: 50...60_000, "log: how often the recovery sweep looks for abandoned sagas")
-    static let staleKnob = Knob.milliseconds("STALE_MS", default: 5_000, in: 100...600_000, "log: a running saga not updated this long is abandoned")
+    static let sweepKnob = Knob.milliseconds(
+        "SWEEP_MS", default: 500, in: 50...60_000, "log: how often the recovery sweep looks for abandoned sagas")
+    static let staleKnob = Knob.milliseconds(
+        "STALE_MS", default: 5_000, in: 100...600_000, "log: a running saga not updated this long is abandoned")
     static let knobs: [any LabKnob] = [modeKnob, stepTimeoutKnob, retriesKnob, sweepKnob, staleKnob] + LabPostgres.knobs
 
     static func build(_ service: LabService) async throws {
@@ -39,9 +42,11 @@ enum SagaOrchestrator {
         let runner = SagaRunner(
             mode: mode, steps: steps, db: db, stepTimeout: try service.knobs.read(stepTimeoutKnob),
             retries: try service.knobs.read(retriesKnob), incarnation: incarnation)
-        let recovery = mode == .log
-            ? SagaRecovery(runner: runner, interval: try service.knobs.read(sweepKnob), stale: try service.knobs.read(staleKnob),
-                           logger: service.context.logger)
+        let recovery =
+            mode == .log
+            ? SagaRecovery(
+                runner: runner, interval: try service.knobs.read(sweepKnob), stale: try service.knobs.read(staleKnob),
+                logger: service.context.logger)
             : nil
         if let recovery { service.addService(recovery) }
         let outcomes = { @Sendable (outcome: String) in Counter(label: "sagas_total", dimensions: [("outcome", outcome)]) }
@@ -98,12 +103,14 @@ struct SagaRunner: Sendable {
     // AFTER: the log row says where the saga stands; unknown outcomes are retried with the same key;
     // giving up compensates every step (keyed, so undoing a step that never happened is harmless).
     private func logged(_ order: Int64) async throws -> Bool {
-        try await db.query("""
+        try await db.query(
+            """
             INSERT INTO sagas (order_id, state, step, incarnation) VALUES (\(order), 'running', 'start', \(incarnation))
             """)
         for (index, step) in steps.enumerated() {
             // Still ours? (The recovery sweep takes over sagas that stopped moving.)
-            let ours = try await db.query("""
+            let ours = try await db.query(
+                """
                 UPDATE sagas SET step = \(step.name), updated_at = now() WHERE order_id = \(order) AND state = 'running' RETURNING order_id
                 """)
             guard !ours.isEmpty else { return false }
@@ -149,13 +156,15 @@ struct SagaRunner: Sendable {
     private func finish(_ order: Int64, completed: Bool, logState: String? = nil) async throws -> Bool {
         try await db.transaction { tx -> Bool in
             if let logState {
-                let owned = try await tx.query("""
+                let owned = try await tx.query(
+                    """
                     UPDATE sagas SET state = \(logState), updated_at = now()
                     WHERE order_id = \(order) AND state IN ('running', 'compensating') RETURNING order_id
                     """)
                 guard !owned.isEmpty else { return false }
             }
-            try await tx.query("""
+            try await tx.query(
+                """
                 INSERT INTO orders (order_id, status) VALUES (\(order), \(completed ? "completed" : "cancelled")) ON CONFLICT (order_id) DO NOTHING
                 """)
             return true
@@ -168,7 +177,7 @@ struct SagaRunner: Sendable {
             if reply.isSuccess { return .done }
             return reply.status >= 500 ? .unknown : .refused
         } catch {
-            return .unknown   // a timeout: the step may well have happened
+            return .unknown // a timeout: the step may well have happened
         }
     }
 }
@@ -201,14 +210,16 @@ final class SagaRecovery: Service, Sendable {
                 do {
                     // Take them over in one statement: from here on, their running owner (if it is alive at
                     // all) finds them no longer running and stops.
-                    let abandoned = try await runner.db.query("""
+                    let abandoned = try await runner.db.query(
+                        """
                         UPDATE sagas SET state = 'compensating', incarnation = \(runner.incarnation), updated_at = now()
                         WHERE (state = 'running' AND (incarnation <> \(runner.incarnation)
                                                       OR updated_at < now() - make_interval(secs => \(stale.inSeconds))))
                            OR (state = 'compensating' AND (incarnation <> \(runner.incarnation)
                                                            OR updated_at < now() - make_interval(secs => \(stale.inSeconds))))
                         RETURNING order_id
-                        """).map { try $0.decode(Int64.self) }
+                        """
+                    ).map { try $0.decode(Int64.self) }
                     // Many sagas at a time, each on its own: one that fails is retried on the next sweep
                     // (it stays `compensating`), the others go on.
                     await withTaskGroup(of: Void.self) { group in

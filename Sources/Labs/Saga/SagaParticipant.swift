@@ -13,16 +13,48 @@ import Metrics
 enum SagaParticipant {
     enum Kind: Sendable {
         case inventory, payment, shipping
-        var table: String { switch self { case .inventory: "reservations"; case .payment: "payments"; case .shipping: "shipments" } }
-        var done: String { switch self { case .inventory: "reserved"; case .payment: "captured"; case .shipping: "scheduled" } }
-        var undone: String { switch self { case .inventory: "released"; case .payment: "refunded"; case .shipping: "cancelled" } }
-        var step: String { switch self { case .inventory: "reserve"; case .payment: "capture"; case .shipping: "schedule" } }
-        var compensation: String { switch self { case .inventory: "release"; case .payment: "refund"; case .shipping: "cancel" } }
+        var table: String {
+            switch self {
+            case .inventory: "reservations"
+            case .payment: "payments"
+            case .shipping: "shipments"
+            }
+        }
+        var done: String {
+            switch self {
+            case .inventory: "reserved"
+            case .payment: "captured"
+            case .shipping: "scheduled"
+            }
+        }
+        var undone: String {
+            switch self {
+            case .inventory: "released"
+            case .payment: "refunded"
+            case .shipping: "cancelled"
+            }
+        }
+        var step: String {
+            switch self {
+            case .inventory: "reserve"
+            case .payment: "capture"
+            case .shipping: "schedule"
+            }
+        }
+        var compensation: String {
+            switch self {
+            case .inventory: "release"
+            case .payment: "refund"
+            case .shipping: "cancel"
+            }
+        }
     }
 
-    static let idempotentKnob = Knob.flag("IDEMPOTENT", default: false, "steps and compensations are keyed by the order (repeats are no-ops)")
+    static let idempotentKnob = Knob.flag(
+        "IDEMPOTENT", default: false, "steps and compensations are keyed by the order (repeats are no-ops)")
     static let failRateKnob = Knob.number("FAIL_RATE", default: 0, in: 0...1, "the share of steps refused (422) before doing anything")
-    static let slowRateKnob = Knob.number("SLOW_RATE", default: 0, in: 0...1, "the share of steps that answer SLOW_MS late — after committing")
+    static let slowRateKnob = Knob.number(
+        "SLOW_RATE", default: 0, in: 0...1, "the share of steps that answer SLOW_MS late — after committing")
     static let slowKnob = Knob.milliseconds("SLOW_MS", default: 1_000, in: 0...60_000, "how late a slow step answers")
     static let workKnob = Knob.milliseconds("WORK_MS", default: 20, in: 0...60_000, "the step's work before it commits")
     static let knobs: [any LabKnob] = [idempotentKnob, failRateKnob, slowRateKnob, slowKnob, workKnob] + LabPostgres.knobs
@@ -50,8 +82,10 @@ enum SagaParticipant {
                 // compensation that came first wins.
                 let refused = try await db.transaction { tx -> Bool in
                     try await tx.query("SELECT pg_advisory_xact_lock(\(order))")
-                    let existing = try await tx.query("SELECT status FROM \(unescaped: kind.table) WHERE order_id = \(order) ORDER BY id LIMIT 1")
-                        .first?.decode(String.self)
+                    let existing = try await tx.query(
+                        "SELECT status FROM \(unescaped: kind.table) WHERE order_id = \(order) ORDER BY id LIMIT 1"
+                    )
+                    .first?.decode(String.self)
                     if existing == kind.undone { return true }
                     if existing == nil {
                         try await tx.query("INSERT INTO \(unescaped: kind.table) (order_id, status) VALUES (\(order), \(kind.done))")
@@ -77,7 +111,8 @@ enum SagaParticipant {
                 // A tombstone if the step has not arrived yet: the late step will find it and refuse.
                 try await db.transaction { tx in
                     try await tx.query("SELECT pg_advisory_xact_lock(\(order))")
-                    try await tx.query("""
+                    try await tx.query(
+                        """
                         INSERT INTO \(unescaped: kind.table) (order_id, status)
                         SELECT \(order), \(kind.undone) WHERE NOT EXISTS (SELECT 1 FROM \(unescaped: kind.table) WHERE order_id = \(order))
                         """)

@@ -32,7 +32,9 @@ private final class SchemaOnce: Sendable {
 
     func ensure(_ db: LabPostgres) async throws {
         guard !done.withLock({ $0 }) else { return }
-        try await db.query("CREATE TABLE IF NOT EXISTS selftest_visits (id bigserial PRIMARY KEY, service text NOT NULL, at timestamptz NOT NULL DEFAULT now())")
+        try await db.query(
+            "CREATE TABLE IF NOT EXISTS selftest_visits (id bigserial PRIMARY KEY, service text NOT NULL, at timestamptz NOT NULL DEFAULT now())"
+        )
         done.withLock { $0 = true }
     }
 }

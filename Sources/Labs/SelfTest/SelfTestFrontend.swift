@@ -9,7 +9,9 @@ enum SelfTestFrontend {
             do {
                 let reply = try await backend.get("/work", route: "/work")
                 guard reply.isSuccess else {
-                    return .json(["error": .string("backend answered \(reply.status)"), "backend_status": .number(Double(reply.status))], status: .badGateway)
+                    return .json(
+                        ["error": .string("backend answered \(reply.status)"), "backend_status": .number(Double(reply.status))],
+                        status: .badGateway)
                 }
                 return .json(["service": .string(name), "message": "hello", "backend": reply.json])
             } catch let error as PeerError {

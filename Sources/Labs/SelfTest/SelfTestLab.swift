@@ -11,7 +11,9 @@ enum SelfTestLab {
         aliases: ["self-test"],
         roles: [
             .init("frontend", "GET /hello, calls backend GET /work (BACKEND_URL)", build: SelfTestFrontend.build),
-            .init("backend", "GET /work: INCR in Redis (REDIS_URL), INSERT + count in PostgreSQL (DATABASE_URL)", build: SelfTestBackend.build),
+            .init(
+                "backend", "GET /work: INCR in Redis (REDIS_URL), INSERT + count in PostgreSQL (DATABASE_URL)", build: SelfTestBackend.build
+            ),
         ]
     )
 }

@@ -9,7 +9,8 @@ struct HedgeSettings {
     var fallbackDelay: Duration
     var backendTimeout: Duration
 
-    static let hedgeKnob = Knob.flag("HEDGE", default: false, "send a second request to another replica when the first is slow; cancel the loser")
+    static let hedgeKnob = Knob.flag(
+        "HEDGE", default: false, "send a second request to another replica when the first is slow; cancel the loser")
     static let percentileKnob = Knob.number(
         "HEDGE_PERCENTILE", default: 95, in: 1...99.9, "hedge after this percentile of the last 1,000 first attempts' latencies")
     static let budgetKnob = Knob.number(
@@ -17,7 +18,8 @@ struct HedgeSettings {
     static let minimumDelayKnob = Knob.milliseconds("HEDGE_MIN_MS", default: 5, in: 0...60_000, "never hedge sooner than this")
     static let fallbackDelayKnob = Knob.milliseconds(
         "HEDGE_FALLBACK_MS", default: 200, in: 0...60_000, "the hedge delay until 50 latencies have been seen")
-    static let backendTimeoutKnob = Knob.milliseconds("BACKEND_TIMEOUT_MS", default: 10_000, in: 1...600_000, "one backend call may take this long")
+    static let backendTimeoutKnob = Knob.milliseconds(
+        "BACKEND_TIMEOUT_MS", default: 10_000, in: 1...600_000, "one backend call may take this long")
 
     static let knobs: [any LabKnob] = [hedgeKnob, percentileKnob, budgetKnob, minimumDelayKnob, fallbackDelayKnob, backendTimeoutKnob]
 

@@ -10,7 +10,8 @@ enum LongTailBackend {
     static let workersKnob = Knob.wholeNumber("BACKEND_WORKERS", default: 1, in: 1...1_000, "requests one replica works on at once")
     static let workKnob = Knob.milliseconds("WORK_MS", default: 50, in: 1...60_000, "a worker's time per request (the mean)")
     static let jitterKnob = Knob.milliseconds("WORK_JITTER_MS", default: 25, in: 0...60_000, "work varies uniformly by ± this much")
-    static let stallShareKnob = Knob.number("STALL_SHARE", default: 0.03, in: 0...1, "share of requests that stall first, every 1/STALL_SHARE-th (the long tail)")
+    static let stallShareKnob = Knob.number(
+        "STALL_SHARE", default: 0.03, in: 0...1, "share of requests that stall first, every 1/STALL_SHARE-th (the long tail)")
     static let stallKnob = Knob.milliseconds("STALL_MS", default: 1_000, in: 0...600_000, "how long a stall lasts (no worker is held)")
     static let cancelKnob = Knob.flag("CANCEL_ABANDONED", default: false, "drop a request (queued or working) when its caller hangs up")
     static let knobs: [any LabKnob] = [workersKnob, workKnob, jitterKnob, stallShareKnob, stallKnob, cancelKnob]

@@ -12,7 +12,9 @@ enum SpeculativeExecutionLab {
     /// The lab's services; its week, slug and title are in its lab.yaml.
     static let roles: [LabServiceRegistry.Role] = [
         .init("frontend", "GET /item/{id}: one backend call, or a hedged pair (HEDGE* knobs)", build: HedgingFrontend.build),
-        .init("backend", "GET /item/{id}: BACKEND_WORKERS workers, WORK_MS ± WORK_JITTER_MS, STALL_SHARE stalls of STALL_MS", build: LongTailBackend.build),
+        .init(
+            "backend", "GET /item/{id}: BACKEND_WORKERS workers, WORK_MS ± WORK_JITTER_MS, STALL_SHARE stalls of STALL_MS",
+            build: LongTailBackend.build),
     ]
 
     /// Each role's knobs (its environment variables), checked strictly when the service starts.

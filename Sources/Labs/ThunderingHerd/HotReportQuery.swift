@@ -1,5 +1,5 @@
-import LabKit
 import Foundation
+import LabKit
 import Metrics
 import Synchronization
 
@@ -24,9 +24,20 @@ struct HotReportQuery: Sendable {
     /// Orders and revenue of one region (`id % 20`), computed now by `computedBy`.
     func compute(_ id: Int, computedBy: String) async throws -> JSONValue {
         Self.recomputes.increment()
-        Self.inFlightGauge.record(Self.inFlight.withLock { $0 += 1; return $0 })
-        defer { Self.inFlightGauge.record(Self.inFlight.withLock { $0 -= 1; return $0 }) }
-        let rows = try await db.query("""
+        Self.inFlightGauge.record(
+            Self.inFlight.withLock {
+                $0 += 1
+                return $0
+            })
+        defer {
+            Self.inFlightGauge.record(
+                Self.inFlight.withLock {
+                    $0 -= 1
+                    return $0
+                })
+        }
+        let rows = try await db.query(
+            """
             WITH slow AS MATERIALIZED (SELECT pg_sleep(\(costSeconds)))
             SELECT count(*)::int8, coalesce(sum(amount), 0)::float8 FROM orders, slow WHERE region = \(id % 20)
             """)

@@ -23,7 +23,9 @@ enum HotReportService {
         RedisExpiryWatcher.start(redis)
 
         service.router.get("/report/:id") { _, context -> Response in
-            guard let id = context.parameters.get("id", as: Int.self) else { return .jsonError("id: expected a whole number", status: .badRequest) }
+            guard let id = context.parameters.get("id", as: Int.self) else {
+                return .jsonError("id: expected a whole number", status: .badRequest)
+            }
             let (report, source) = try await cache.report(id)
             return .json(["report": report, "source": .string(source), "served_by": .string(instance)])
         }
@@ -45,7 +47,10 @@ final class HotReportCache: Sendable {
         $0[$1] = Counter(label: "report_cache_requests_total", dimensions: [("result", $1)])
     }
 
-    init(redis: RedisClient, ttlMilliseconds: Int, query: HotReportQuery, lock: RecomputeLock, settings: ThunderingHerdSettings, instance: String) {
+    init(
+        redis: RedisClient, ttlMilliseconds: Int, query: HotReportQuery, lock: RecomputeLock, settings: ThunderingHerdSettings,
+        instance: String
+    ) {
         self.redis = redis
         self.ttlMilliseconds = ttlMilliseconds
         self.query = query

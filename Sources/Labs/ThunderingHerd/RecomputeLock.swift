@@ -7,7 +7,8 @@ struct RecomputeLock: Sendable {
     let redis: RedisClient
     let ttlMilliseconds: Int
 
-    private static let releaseScript = RedisScript("""
+    private static let releaseScript = RedisScript(
+        """
         if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
         return 0
         """)

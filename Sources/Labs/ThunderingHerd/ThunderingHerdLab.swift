@@ -11,6 +11,9 @@ enum ThunderingHerdLab {
     /// The lab's services; its week, slug and title are in its lab.yaml.
     static let roles: [LabServiceRegistry.Role] = [
         .init("edge", "GET /report/{id}: round-robins over the api replicas (API_URL, comma-separated)", build: RoundRobinEdge.build),
-        .init("api", "GET /report/{id}: Redis cache (REDIS_URL, TTL REPORT_TTL_MS) in front of an expensive PostgreSQL report (DATABASE_URL); STRATEGY=naive|coalesce", build: HotReportService.build),
+        .init(
+            "api",
+            "GET /report/{id}: Redis cache (REDIS_URL, TTL REPORT_TTL_MS) in front of an expensive PostgreSQL report (DATABASE_URL); STRATEGY=naive|coalesce",
+            build: HotReportService.build),
     ]
 }

@@ -30,10 +30,10 @@ struct ThunderingHerdSettings {
         "REPORT_COST_MS", default: 250, in: 0...60_000, "how long PostgreSQL spends on one recompute (`pg_sleep` plus an aggregate)")
     static let lockTTLKnob = Knob.milliseconds(
         "LOCK_TTL_MS", default: 5_000, in: 1...3_600_000,
-            "the cross-replica lock expires after this, so a crashed holder cannot block forever")
+        "the cross-replica lock expires after this, so a crashed holder cannot block forever")
     static let lockWaitKnob = Knob.milliseconds(
         "LOCK_WAIT_MS", default: 3_000, in: 0...3_600_000,
-            "how long a replica that lost the lock polls the cache before recomputing itself")
+        "how long a replica that lost the lock polls the cache before recomputing itself")
     static let lockPollKnob = Knob.milliseconds("LOCK_POLL_MS", default: 20, in: 1...10_000, "how often it polls")
 
     static let knobs: [any LabKnob] = [strategyKnob, ttlKnob, costKnob, lockTTLKnob, lockWaitKnob, lockPollKnob]

@@ -15,11 +15,15 @@ import Synchronization
 enum BookingService {
     static let invariants = [
         // Seats that more than one booking paid for.
-        SQLInvariant("double_booked_seats", """
+        SQLInvariant(
+            "double_booked_seats",
+            """
             SELECT count(*) FROM (SELECT event_id, seat_no FROM bookings GROUP BY 1, 2 HAVING count(*) > 1) AS d
             """),
         // Bookings beyond the first for their seat: customers who paid for a seat someone else has.
-        SQLInvariant("extra_bookings", """
+        SQLInvariant(
+            "extra_bookings",
+            """
             SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM bookings GROUP BY event_id, seat_no) AS c
             """),
     ]
@@ -65,7 +69,9 @@ enum BookingService {
             switch try await store.hold(customer: customer) {
             case .held(let hold, let seat, let expiresInMs):
                 holds("held").increment()
-                return .json(["hold": .number(Double(hold)), "seat": .number(Double(seat)), "expires_in_ms": .number(Double(expiresInMs))], status: .created)
+                return .json(
+                    ["hold": .number(Double(hold)), "seat": .number(Double(seat)), "expires_in_ms": .number(Double(expiresInMs))],
+                    status: .created)
             case .soldOut:
                 holds("sold_out").increment()
                 return .jsonError("sold out", status: .conflict)
@@ -73,7 +79,9 @@ enum BookingService {
         }
 
         service.router.post("/bookings/:hold/pay") { _, context -> Response in
-            guard let hold = context.parameters.get("hold", as: Int.self) else { return .jsonError("hold must be a number", status: .badRequest) }
+            guard let hold = context.parameters.get("hold", as: Int.self) else {
+                return .jsonError("hold must be a number", status: .badRequest)
+            }
             switch try await store.pay(hold: hold) {
             case .paid(let booking, let seat):
                 payments("paid").increment()
@@ -90,7 +98,8 @@ enum BookingService {
         }
 
         service.router.get("/seats") { _, _ -> JSONValue in
-            let rows = try await db.query("""
+            let rows = try await db.query(
+                """
                 SELECT (SELECT count(DISTINCT seat_no) FROM bookings), (SELECT count(*) FROM bookings), (SELECT count(*) FROM seats)
                 """)
             let (paidSeats, bookings, seats) = try rows.first?.decode((Int, Int, Int).self) ?? (0, 0, 0)

@@ -60,7 +60,8 @@ struct BookingStore: Sendable {
 
     // BEFORE: the check and the insert are separate statements; between them, anyone can take the seat.
     private func checkThenInsertHold(_ customer: String) async throws -> HoldOutcome {
-        let free = try await db.query("""
+        let free = try await db.query(
+            """
             SELECT s.seat_no FROM seats s
             WHERE s.event_id = \(event)
               AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.event_id = s.event_id AND b.seat_no = s.seat_no)
@@ -69,7 +70,8 @@ struct BookingStore: Sendable {
             """)
         guard let seat = try free.first?.decode(Int.self) else { return .soldOut }
         try await think()
-        let rows = try await db.query("""
+        let rows = try await db.query(
+            """
             INSERT INTO holds (event_id, seat_no, customer, expires_at)
             VALUES (\(event), \(seat), \(customer), now() + make_interval(secs => \(ttlSeconds))) RETURNING id
             """)
@@ -84,12 +86,13 @@ struct BookingStore: Sendable {
         guard try taken.first?.decode(Int.self) == 0 else { return .seatTaken }
         try await think()
         do {
-            let booking = try await db.query("""
+            let booking = try await db.query(
+                """
                 INSERT INTO bookings (hold_id, event_id, seat_no, customer) VALUES (\(hold), \(event), \(seat), \(customer)) RETURNING id
                 """)
             return .paid(booking: try booking.first?.decode(Int.self) ?? 0, seat: seat)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
-            return .seatTaken  // the unique constraint (constraint variant) caught the second payment
+            return .seatTaken // the unique constraint (constraint variant) caught the second payment
         }
     }
 
@@ -97,8 +100,9 @@ struct BookingStore: Sendable {
     // is skipped, not waited for, so concurrent buyers get different seats instead of queueing on seat 1.
     // An expired hold (held_until in the past) makes the seat free again: it is reclaimed here.
     private func skipLockedHold(_ customer: String) async throws -> HoldOutcome {
-        try await think()  // the same work as the naive path, before the one atomic step
-        let rows = try await db.query("""
+        try await think() // the same work as the naive path, before the one atomic step
+        let rows = try await db.query(
+            """
             WITH pick AS (
                 SELECT event_id, seat_no FROM seats
                 WHERE event_id = \(event) AND NOT paid AND held_until < now()
@@ -119,7 +123,8 @@ struct BookingStore: Sendable {
     // AFTER: pay only if the seat still carries THIS hold and it has not expired, in one statement.
     private func conditionalBooking(_ hold: Int) async throws -> PayOutcome {
         try await think()
-        let rows = try await db.query("""
+        let rows = try await db.query(
+            """
             WITH paid AS (
                 UPDATE seats s SET paid = true
                 FROM holds h
@@ -132,13 +137,14 @@ struct BookingStore: Sendable {
             """)
         if let (booking, seat) = try rows.first?.decode((Int, Int).self) { return .paid(booking: booking, seat: seat) }
         // Why not: tell the customer precisely.
-        let why = try await db.query("""
+        let why = try await db.query(
+            """
             SELECT s.paid, s.hold_id = h.id, s.held_until > now()
             FROM holds h JOIN seats s ON s.event_id = h.event_id AND s.seat_no = h.seat_no WHERE h.id = \(hold)
             """)
         guard let (paid, mine, live) = try why.first?.decode((Bool, Bool, Bool).self) else { return .noSuchHold }
-        if !mine || !live { return .expired }  // the hold ran out (and the seat may be someone else's now)
+        if !mine || !live { return .expired } // the hold ran out (and the seat may be someone else's now)
         _ = paid
-        return .seatTaken  // already paid with this hold
+        return .seatTaken // already paid with this hold
     }
 }

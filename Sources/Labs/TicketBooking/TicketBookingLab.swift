@@ -10,7 +10,11 @@ import LabKit
 enum TicketBookingLab {
     /// The lab's services; its week, slug and title are in its lab.yaml.
     static let roles: [LabServiceRegistry.Role] = [
-        .init("buyer", "POST /buy/{id}: hold a seat, wait PAY_DELAY_MS, pay (or abandon with ABANDON_RATE); calls BOOKING_URL", build: Buyer.build),
-        .init("booking", "POST /holds, POST /bookings/{hold}/pay against PostgreSQL; STRATEGY=naive|constraint|locked, WORK_MS, HOLD_TTL_MS", build: BookingService.build),
+        .init(
+            "buyer", "POST /buy/{id}: hold a seat, wait PAY_DELAY_MS, pay (or abandon with ABANDON_RATE); calls BOOKING_URL",
+            build: Buyer.build),
+        .init(
+            "booking", "POST /holds, POST /bookings/{hold}/pay against PostgreSQL; STRATEGY=naive|constraint|locked, WORK_MS, HOLD_TTL_MS",
+            build: BookingService.build),
     ]
 }

@@ -25,7 +25,9 @@ enum BudgetHop {
                 let id = context.parameters.get("id") ?? "0"
                 // The observation header: stamped by the edge from the client's own budget, passed on by the rest.
                 var observation = HTTPHeaders()
-                if isEdge, let raw = request.headers[HTTPField.Name(RequestTimeoutHeader.name)!], let budget = RequestTimeoutHeader.parse(raw) {
+                if isEdge, let raw = request.headers[HTTPField.Name(RequestTimeoutHeader.name)!],
+                    let budget = RequestTimeoutHeader.parse(raw)
+                {
                     observation.add(name: ObservedClientDeadline.header, value: ObservedClientDeadline.stamp(budget: budget))
                 } else if let stamped = request.headers[HTTPField.Name(ObservedClientDeadline.header)!] {
                     observation.add(name: ObservedClientDeadline.header, value: stamped)
@@ -33,7 +35,7 @@ enum BudgetHop {
                 let forwarded = observation
 
                 @Sendable func handle() async throws -> Response {
-                    try await Task.sleep(for: settings.hopWork)  // this hop's own share of the work
+                    try await Task.sleep(for: settings.hopWork) // this hop's own share of the work
                     if settings.deadlines, let left = RequestDeadline.current?.remaining, left < settings.minimumBudget {
                         notCalled.increment()
                         return .jsonError("\(next) not called: \(left / .milliseconds(1)) ms of the budget left", status: .gatewayTimeout)

@@ -14,8 +14,10 @@ struct BudgetHopSettings {
     static let cancelKnob = Knob.flag(
         "CANCEL_ON_DISCONNECT", default: false, "stop a request's work (and its own downstream call) when the caller closes the connection")
     static let hopTimeoutKnob = Knob.milliseconds(
-        "HOP_TIMEOUT_MS", default: 1_000, in: 1...600_000, "the fixed timeout of this hop's call to the next (capped by the deadline when DEADLINES=on)")
-    static let hopWorkKnob = Knob.milliseconds("HOP_WORK_MS", default: 5, in: 0...60_000, "this hop's own work per request, before it calls on")
+        "HOP_TIMEOUT_MS", default: 1_000, in: 1...600_000,
+        "the fixed timeout of this hop's call to the next (capped by the deadline when DEADLINES=on)")
+    static let hopWorkKnob = Knob.milliseconds(
+        "HOP_WORK_MS", default: 5, in: 0...60_000, "this hop's own work per request, before it calls on")
     static let minimumBudgetKnob = Knob.milliseconds(
         "MIN_BUDGET_MS", default: 20, in: 0...60_000, "DEADLINES=on: with less than this left, answer 504 instead of calling on")
 

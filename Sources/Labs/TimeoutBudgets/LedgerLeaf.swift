@@ -32,15 +32,20 @@ enum LedgerLeaf {
                 @Sendable func handle() async throws -> Response {
                     if let left = timeLeftFor(cost) {
                         accounting.refused(.beforeQueueing)
-                        return .jsonError("\(operation) needs ~\(cost / .milliseconds(1)) ms, \(left / .milliseconds(1)) ms left: refused", status: .gatewayTimeout)
+                        return .jsonError(
+                            "\(operation) needs ~\(cost / .milliseconds(1)) ms, \(left / .milliseconds(1)) ms left: refused",
+                            status: .gatewayTimeout)
                     }
                     return try await pool.execute { permit in
-                        if let left = timeLeftFor(cost) {  // the wait in the queue may have spent it
+                        if let left = timeLeftFor(cost) { // the wait in the queue may have spent it
                             accounting.refused(.afterQueueing)
-                            return .jsonError("\(operation): \(left / .milliseconds(1)) ms left after the queue: refused", status: .gatewayTimeout)
+                            return .jsonError(
+                                "\(operation): \(left / .milliseconds(1)) ms left after the queue: refused", status: .gatewayTimeout)
                         }
                         try await accounting.work(for: clientDeadline) { try await Task.sleep(for: cost) }
-                        return .json(["id": .string(id), "operation": .string(operation), "queued_ms": .number(permit.queued / .milliseconds(1))])
+                        return .json([
+                            "id": .string(id), "operation": .string(operation), "queued_ms": .number(permit.queued / .milliseconds(1)),
+                        ])
                     }
                 }
                 return try await withCallerDeadline(deadlines) {

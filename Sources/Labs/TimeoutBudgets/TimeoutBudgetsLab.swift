@@ -11,9 +11,14 @@ import LabKit
 enum TimeoutBudgetsLab {
     /// The lab's services; its week, slug and title are in its lab.yaml.
     static let roles: [LabServiceRegistry.Role] = [
-        .init("edge", "GET /quote|/statement/{id}: the entry hop, calls orders (ORDERS_URL)", build: { try await BudgetHop.build($0, next: "orders", isEdge: true) }),
-        .init("orders", "the second hop, calls pricing (PRICING_URL)", build: { try await BudgetHop.build($0, next: "pricing", isEdge: false) }),
-        .init("pricing", "the third hop, calls ledger (LEDGER_URL)", build: { try await BudgetHop.build($0, next: "ledger", isEdge: false) }),
+        .init(
+            "edge", "GET /quote|/statement/{id}: the entry hop, calls orders (ORDERS_URL)",
+            build: { try await BudgetHop.build($0, next: "orders", isEdge: true) }),
+        .init(
+            "orders", "the second hop, calls pricing (PRICING_URL)",
+            build: { try await BudgetHop.build($0, next: "pricing", isEdge: false) }),
+        .init(
+            "pricing", "the third hop, calls ledger (LEDGER_URL)", build: { try await BudgetHop.build($0, next: "ledger", isEdge: false) }),
         .init("ledger", "the leaf: LEDGER_WORKERS workers, QUOTE_MS / STATEMENT_MS of work, FIFO queue", build: LedgerLeaf.build),
     ]
 

@@ -28,7 +28,8 @@ enum BankClient {
         service.router.post("/transfers/:id") { _, _ -> Response in
             let id = "t" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
             let transfer: JSONValue = [
-                "id": .string(id), "from": .number(Double(Int.random(in: 1...accounts))), "to": .number(Double(Int.random(in: 1...accounts))),
+                "id": .string(id), "from": .number(Double(Int.random(in: 1...accounts))),
+                "to": .number(Double(Int.random(in: 1...accounts))),
             ]
             let reply = try await coordinator.post("/transfers", route: "/transfers", json: transfer)
             return .json(reply.json, status: .init(code: reply.status))

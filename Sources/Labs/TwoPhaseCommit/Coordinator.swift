@@ -23,7 +23,8 @@ enum Coordinator {
         let choice = try service.knobs.read(protocolKnob)
         let bankA = try service.postgres(urlVariable: "BANK_A_URL", poolName: "bank-a")
         let bankB = try service.postgres(urlVariable: "BANK_B_URL", poolName: "bank-b")
-        let log = choice == .twoPhaseWithRecovery
+        let log =
+            choice == .twoPhaseWithRecovery
             ? DecisionLog(db: try service.postgres(urlVariable: "COORDINATOR_LOG_URL", poolName: "decision-log")) : nil
         let incarnation = String(UInt32.random(in: 0...UInt32.max), radix: 16)
         let executor = TransferExecutor(
@@ -51,7 +52,8 @@ enum Coordinator {
             let body = try? await request.body.collect(upTo: 64 * 1024)
             let json = body.flatMap { try? JSONValue.parse($0.readableBytesView) } ?? .null
             guard let id = json["id"]?.stringValue, Transfer.isValidID(id),
-                  let from = json["from"]?.intValue, let to = json["to"]?.intValue else {
+                let from = json["from"]?.intValue, let to = json["to"]?.intValue
+            else {
                 return .jsonError("expected {\"id\": letters/digits/-, \"from\": account, \"to\": account}", status: .badRequest)
             }
             do {

@@ -13,7 +13,8 @@ struct DecisionLog: Sendable {
     /// about to commit it cannot both get their way.
     @discardableResult
     func record(_ gid: String, _ decision: Decision) async throws -> Decision {
-        let rows = try await db.query("""
+        let rows = try await db.query(
+            """
             INSERT INTO decisions (gid, decision) VALUES (\(gid), \(decision.rawValue))
             ON CONFLICT (gid) DO UPDATE SET gid = excluded.gid RETURNING decision
             """)

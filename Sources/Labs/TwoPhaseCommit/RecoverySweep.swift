@@ -60,8 +60,10 @@ final class RecoverySweep: Service, Sendable {
 
     /// Commits or rolls back one prepared transaction, as the decision log says (deciding "abort"
     /// first for one nobody will decide).
-    private func resolve(_ gid: String, age: Double, decided: DecisionLog.Decision?, in bank: (name: String, db: LabPostgres),
-                         _ resolved: @Sendable (String) -> Counter) async throws {
+    private func resolve(
+        _ gid: String, age: Double, decided: DecisionLog.Decision?, in bank: (name: String, db: LabPostgres),
+        _ resolved: @Sendable (String) -> Counter
+    ) async throws {
         let ours = gid.hasPrefix("xfer-\(incarnation)-")
         // A dead run's transaction, or one of ours that has stalled: decide it now. Recording
         // "abort" only wins if no commit was recorded first (then the commit stands).
@@ -69,12 +71,12 @@ final class RecoverySweep: Service, Sendable {
         if decision == nil && (!ours || age > 2) { decision = try await log.record(gid, .abort) }
         if decision == .commit && (!ours || age > 1) {
             // Decided: finish phase two (a live run normally does it within the commit gap).
-            do { try await bank.db.commitPrepared(gid) } catch where LabPostgres.isUnknownPreparedTransaction(error) {}
+            do { try await bank.db.commitPrepared(gid) } catch  where LabPostgres.isUnknownPreparedTransaction(error) {}
             resolved("commit").increment()
             logger.info("recovery: committed \(gid) in \(bank.name)")
         } else if decision == .abort {
             // Nothing was committed anywhere: roll back.
-            do { try await bank.db.rollbackPrepared(gid) } catch where LabPostgres.isUnknownPreparedTransaction(error) {}
+            do { try await bank.db.rollbackPrepared(gid) } catch  where LabPostgres.isUnknownPreparedTransaction(error) {}
             resolved("rollback").increment()
             logger.info("recovery: rolled back \(gid) in \(bank.name)")
         }

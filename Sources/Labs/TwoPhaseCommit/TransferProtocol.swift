@@ -81,7 +81,7 @@ struct TransferExecutor: Sendable {
         do {
             try await bankB.transaction { try await credit($0, transfer) }
         } catch {
-            return .halfCommitted   // nothing undoes A's debit
+            return .halfCommitted // nothing undoes A's debit
         }
         return .committed
     }

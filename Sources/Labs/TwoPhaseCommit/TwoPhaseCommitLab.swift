@@ -11,10 +11,12 @@ import LabKit
 /// resolves in-doubt transactions).
 enum TwoPhaseCommitLab {
     static let roles: [LabServiceRegistry.Role] = [
-        .init("client", "POST /transfers/{id} (→ coordinator), POST /deposits/{id} (UPDATE on bank A with a lock timeout)",
-              build: BankClient.build),
-        .init("coordinator", "POST /transfers: debit on bank A, credit on bank B; PROTOCOL=independent|2pc|2pc-recovery, COMMIT_GAP_MS",
-              build: Coordinator.build),
+        .init(
+            "client", "POST /transfers/{id} (→ coordinator), POST /deposits/{id} (UPDATE on bank A with a lock timeout)",
+            build: BankClient.build),
+        .init(
+            "coordinator", "POST /transfers: debit on bank A, credit on bank B; PROTOCOL=independent|2pc|2pc-recovery, COMMIT_GAP_MS",
+            build: Coordinator.build),
         .init("auditor", "every 500 ms: transfers in one ledger but not the other, prepared transactions in doubt", build: Auditor.build),
     ]
     static let knobs: [String: [any LabKnob]] = [

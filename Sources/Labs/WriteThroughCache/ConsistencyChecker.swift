@@ -16,7 +16,9 @@ enum ConsistencyChecker {
         let logger = service.context.logger
 
         service.router.post("/write/:id") { _, context -> Response in
-            guard let id = context.parameters.get("id", as: Int.self) else { return .jsonError("id: expected an integer", status: .badRequest) }
+            guard let id = context.parameters.get("id", as: Int.self) else {
+                return .jsonError("id: expected an integer", status: .badRequest)
+            }
             let version = versions.next(id)
             let body: JSONValue = ["version": .number(Double(version)), "value": .string("value \(version) of item \(id)")]
             let reply = try await store.send(
@@ -28,8 +30,10 @@ enum ConsistencyChecker {
         }
 
         service.router.get("/read/:id") { _, context -> Response in
-            guard let id = context.parameters.get("id", as: Int.self) else { return .jsonError("id: expected an integer", status: .badRequest) }
-            let mustSee = versions.acknowledged(id)  // noted BEFORE the read is sent
+            guard let id = context.parameters.get("id", as: Int.self) else {
+                return .jsonError("id: expected an integer", status: .badRequest)
+            }
+            let mustSee = versions.acknowledged(id) // noted BEFORE the read is sent
             let reply = try await store.get("/items/\(id)", route: "/items/{id}")
             guard reply.isSuccess, let seen = reply.json["version"]?.intValue else {
                 return .jsonError("store answered \(reply.status)", status: .badGateway)
@@ -41,9 +45,11 @@ enum ConsistencyChecker {
             context.span?.attributes["read.versions_behind"] = max(0, mustSee - seen)
             if stale {
                 // The log line carries trace_id: `labctl traces --trace <id>` shows where the old version came from.
-                logger.warning("stale read", metadata: [
-                    "item": "\(id)", "version.seen": "\(seen)", "version.acknowledged": "\(mustSee)", "source": "\(source)",
-                ])
+                logger.warning(
+                    "stale read",
+                    metadata: [
+                        "item": "\(id)", "version.seen": "\(seen)", "version.acknowledged": "\(mustSee)", "source": "\(source)",
+                    ])
             }
             return .json([
                 "id": .number(Double(id)), "version": .number(Double(seen)), "acknowledged_before_read": .number(Double(mustSee)),
@@ -81,7 +87,8 @@ final class CheckMeter: Sendable {
 
     init() {
         let sources = ["cache", "db", "unknown"]
-        checked = Dictionary(uniqueKeysWithValues: sources.map { ($0, Counter(label: "checked_reads_total", dimensions: [("source", $0)])) })
+        checked = Dictionary(
+            uniqueKeysWithValues: sources.map { ($0, Counter(label: "checked_reads_total", dimensions: [("source", $0)])) })
         stale = Dictionary(uniqueKeysWithValues: sources.map { ($0, Counter(label: "stale_reads_total", dimensions: [("source", $0)])) })
     }
 

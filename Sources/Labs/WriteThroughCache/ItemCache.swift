@@ -21,7 +21,9 @@ struct ItemCache: Sendable {
     private static func key(_ id: Int) -> String { "item:\(id)" }
     private static func versionKey(_ id: Int) -> String { "item:\(id):version" }
     private static func encode(_ item: Item) -> RedisArgument { RedisArgument("\(item.version)|\(item.value)") }
-    private var ttlArgument: RedisArgument { RedisArgument(max(1, Int(ttl.components.seconds * 1000 + ttl.components.attoseconds / 1_000_000_000_000_000))) }
+    private var ttlArgument: RedisArgument {
+        RedisArgument(max(1, Int(ttl.components.seconds * 1000 + ttl.components.attoseconds / 1_000_000_000_000_000)))
+    }
 
     /// The cached item, or nil on a miss.
     func get(_ id: Int) async throws -> Item? {
@@ -44,7 +46,8 @@ struct ItemCache: Sendable {
     /// Redis runs a script atomically, so nobody can slip a write between the compare and the set.
     func setIfNewer(_ id: Int, _ item: Item) async throws -> Outcome {
         let reply = try await redis.run(
-            Self.setIfNewerScript, keys: [Self.key(id), Self.versionKey(id)], args: [RedisArgument(item.version), Self.encode(item), ttlArgument])
+            Self.setIfNewerScript, keys: [Self.key(id), Self.versionKey(id)],
+            args: [RedisArgument(item.version), Self.encode(item), ttlArgument])
         switch reply.int {
         case 1: return .written
         case 0: return .current
@@ -55,7 +58,8 @@ struct ItemCache: Sendable {
     /// KEYS = item:<id>, item:<id>:version; ARGV = version, "<version>|<value>", ttl in ms.
     /// Returns 1 written, 0 this version is already cached, -1 refused (a newer version was cached).
     /// The cached entry's version always equals the version key, which only goes up.
-    private static let setIfNewerScript = RedisScript("""
+    private static let setIfNewerScript = RedisScript(
+        """
         local newest = tonumber(redis.call('GET', KEYS[2]) or '0')
         local incoming = tonumber(ARGV[1])
         if incoming < newest then return -1 end

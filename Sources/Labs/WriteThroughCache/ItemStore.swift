@@ -29,7 +29,9 @@ enum ItemStore {
         let strategy = try service.knobs.read(CacheStrategy.knob)
         let fillDelayMs = Int(try service.knobs.read(fillDelayKnob) / .milliseconds(1))
         let ttl = try service.knobs.read(ttlKnob)
-        guard let db = try service.postgres() else { throw LabStartupError("DATABASE_URL is not set: the store keeps its items in PostgreSQL") }
+        guard let db = try service.postgres() else {
+            throw LabStartupError("DATABASE_URL is not set: the store keeps its items in PostgreSQL")
+        }
         guard let redis = try service.redis() else { throw LabStartupError("REDIS_URL is not set: the store caches its items in Redis") }
         let table = ItemsTable(db: db)
         let cache = ItemCache(redis: redis, ttl: ttl)
@@ -39,7 +41,9 @@ enum ItemStore {
         // The write path: the row first (the source of truth), then the cache, then the acknowledgement.
         service.router.put("/items/:id") { request, context -> Response in
             var request = request
-            guard let id = context.parameters.get("id", as: Int.self) else { return .jsonError("id: expected an integer", status: .badRequest) }
+            guard let id = context.parameters.get("id", as: Int.self) else {
+                return .jsonError("id: expected an integer", status: .badRequest)
+            }
             let body = try await request.collectBody(upTo: 64 * 1024)
             guard let json = try? JSONValue.parse(body.readableBytesView), let version = json["version"]?.intValue, version > 0 else {
                 return .jsonError("body: expected {\"version\": positive integer, \"value\": string}", status: .badRequest)
@@ -61,7 +65,9 @@ enum ItemStore {
 
         // The read path: the cache, or the row and a fill.
         service.router.get("/items/:id") { _, context -> Response in
-            guard let id = context.parameters.get("id", as: Int.self) else { return .jsonError("id: expected an integer", status: .badRequest) }
+            guard let id = context.parameters.get("id", as: Int.self) else {
+                return .jsonError("id: expected an integer", status: .badRequest)
+            }
             if let cached = try await cache.get(id) {
                 meter.looked(hit: true)
                 context.span?.attributes["cache.hit"] = true
@@ -76,7 +82,7 @@ enum ItemStore {
             }
             switch strategy {
             case .cacheAside, .writeThrough:
-                try await cache.set(id, row)  // blind: may overwrite a newer entry a writer just made
+                try await cache.set(id, row) // blind: may overwrite a newer entry a writer just made
                 meter.updated(.fill, .written)
             case .versioned:
                 // Refused if a writer cached a newer version while we held the old row.
@@ -87,7 +93,9 @@ enum ItemStore {
     }
 
     private static func reply(_ id: Int, _ item: Item, source: String) -> Response {
-        .json(["id": .number(Double(id)), "version": .number(Double(item.version)), "value": .string(item.value), "source": .string(source)])
+        .json([
+            "id": .number(Double(id)), "version": .number(Double(item.version)), "value": .string(item.value), "source": .string(source),
+        ])
     }
 }
 
@@ -117,7 +125,8 @@ final class CacheMeter: Sendable {
         var updates: [String: Counter] = [:]
         for path in Path.allCases {
             for outcome in Outcome.allCases {
-                updates["\(path)/\(outcome)"] = Counter(label: "cache_updates_total", dimensions: [("path", path.rawValue), ("outcome", outcome.rawValue)])
+                updates["\(path)/\(outcome)"] = Counter(
+                    label: "cache_updates_total", dimensions: [("path", path.rawValue), ("outcome", outcome.rawValue)])
             }
         }
         self.updates = updates

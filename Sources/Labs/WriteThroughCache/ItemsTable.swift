@@ -14,7 +14,8 @@ struct ItemsTable: Sendable {
     /// Inserts or updates the row, but never replaces a newer version with an older one, in every
     /// variant: the database stays right; this lab is about the cache in front of it.
     func write(_ id: Int, _ item: Item) async throws {
-        try await db.query("""
+        try await db.query(
+            """
             INSERT INTO items (id, version, value, updated_at) VALUES (\(id), \(item.version), \(item.value), now())
             ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, value = EXCLUDED.value, updated_at = now()
             WHERE items.version < EXCLUDED.version

@@ -14,7 +14,13 @@ import LabKit
 enum WriteThroughCacheLab {
     /// The lab's services; its week, slug and title are in its lab.yaml.
     static let roles: [LabServiceRegistry.Role] = [
-        .init("checker", "POST /write/{id}, GET /read/{id}: numbered writes and checked reads against the store (STORE_URL); stale_reads_total", build: ConsistencyChecker.build),
-        .init("store", "PUT/GET /items/{id}: PostgreSQL (DATABASE_URL) behind a Redis cache (REDIS_URL); STRATEGY=cache-aside|write-through|versioned, FILL_DELAY_MS", build: ItemStore.build),
+        .init(
+            "checker",
+            "POST /write/{id}, GET /read/{id}: numbered writes and checked reads against the store (STORE_URL); stale_reads_total",
+            build: ConsistencyChecker.build),
+        .init(
+            "store",
+            "PUT/GET /items/{id}: PostgreSQL (DATABASE_URL) behind a Redis cache (REDIS_URL); STRATEGY=cache-aside|write-through|versioned, FILL_DELAY_MS",
+            build: ItemStore.build),
     ]
 }

@@ -12,7 +12,9 @@ public struct TraceID: Hashable, Sendable, CustomStringConvertible {
 
     public static func random<G: RandomNumberGenerator>(using generator: inout G) -> TraceID {
         var id = TraceID(high: 0, low: 0)
-        while !id.isValid { id = TraceID(high: .random(in: .min ... .max, using: &generator), low: .random(in: .min ... .max, using: &generator)) }
+        while !id.isValid {
+            id = TraceID(high: .random(in: .min ... .max, using: &generator), low: .random(in: .min ... .max, using: &generator))
+        }
         return id
     }
 

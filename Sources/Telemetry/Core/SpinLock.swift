@@ -1,9 +1,10 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
 
 /// A test-and-set lock for critical sections of a few hundred nanoseconds at most, where unlocking
 /// must be possible outside a closure: `TelemetrySpan` holds it across a `_modify` accessor's `yield`,

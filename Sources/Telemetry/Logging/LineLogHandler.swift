@@ -1,9 +1,10 @@
+import Logging
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Logging
 
 /// Writes the same lines as swift-log's `StreamLogHandler`
 /// (`2026-11-21T12:53:26+0000 info label: key=value … [source] message`), but renders metadata
@@ -48,7 +49,8 @@ public struct LineLogHandler: LogHandler {
             effective["error.message"] = "\(error)"
             effective["error.type"] = "\(String(reflecting: type(of: error)))"
         }
-        let rendered = effective.isEmpty
+        let rendered =
+            effective.isEmpty
             ? ""
             : " " + effective.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: " ")
         var stream = self.stream
@@ -78,7 +80,7 @@ struct StandardErrorStream: TextOutputStream, Sendable {
             while offset < bytes.count {
                 let written = systemWrite(STDERR_FILENO, base + offset, bytes.count - offset)
                 if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { return }  // stderr closed: nothing sensible to do
+                guard written > 0 else { return } // stderr closed: nothing sensible to do
                 offset += written
             }
         }

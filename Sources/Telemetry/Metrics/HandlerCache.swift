@@ -51,7 +51,7 @@ final class HandlerCache: Sendable {
         }
         let made = make()
         return entries.withLock { entries in
-            if let cached = entries[key] as? Handler { return cached }  // another thread made it first
+            if let cached = entries[key] as? Handler { return cached } // another thread made it first
             if entries.count < Self.capacity { entries[key] = made }
             return made
         }

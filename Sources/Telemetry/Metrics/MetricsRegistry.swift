@@ -159,7 +159,7 @@ public final class MetricsRegistry: Sendable {
     /// Renders every family in `format`.
     public func render(_ format: ExpositionFormat) -> String {
         let body = ExpositionWriter.write(snapshot(), format: format, capacityHint: lastBodySize.load(ordering: .relaxed))
-        lastBodySize.store(body.utf8.count + body.utf8.count / 16, ordering: .relaxed)  // a little room to grow
+        lastBodySize.store(body.utf8.count + body.utf8.count / 16, ordering: .relaxed) // a little room to grow
         return body
     }
 
@@ -189,10 +189,11 @@ public final class MetricsRegistry: Sendable {
             let existingFamily = s.families[name].map { ($0.type, $0.labelNames, $0.buckets, !$0.help.isEmpty) }
             if let (familyType, familyLabels, familyBuckets, hasHelp) = existingFamily {
                 guard familyType == type, familyLabels.count == names.count, Set(familyLabels) == Set(names) else {
-                    return conflict("metric '\(name)': registered as \(familyType) with labels \(familyLabels), "
-                        + "requested as \(type) with labels \(names); the new series is not exported")
+                    return conflict(
+                        "metric '\(name)': registered as \(familyType) with labels \(familyLabels), "
+                            + "requested as \(type) with labels \(names); the new series is not exported")
                 }
-                if !hasHelp && !help.isEmpty { s.families[name]!.help = help }  // the first non-empty HELP wins
+                if !hasHelp && !help.isEmpty { s.families[name]!.help = help } // the first non-empty HELP wins
                 let values = familyLabels.map { n in labels.first { $0.0 == n }!.1 }
                 if let existing = s.families[name]!.series[values] { return (existing, nil) }
                 let created = makeSeries(type, buckets: familyBuckets)
@@ -201,8 +202,9 @@ public final class MetricsRegistry: Sendable {
             }
             let ownSamples = Self.sampleNames(name, type)
             if let clash = ownSamples.first(where: { s.sampleNames[$0] != nil }) {
-                return conflict("metric '\(name)' (\(type)): its sample '\(clash)' collides with family "
-                    + "'\(s.sampleNames[clash]!)'; the new series is not exported")
+                return conflict(
+                    "metric '\(name)' (\(type)): its sample '\(clash)' collides with family "
+                        + "'\(s.sampleNames[clash]!)'; the new series is not exported")
             }
             for sample in ownSamples { s.sampleNames[sample] = name }
             let familyBuckets = s.bucketOverrides[name] ?? Self.cleanBuckets(buckets ?? Self.defaultBuckets)

@@ -22,13 +22,16 @@ public enum ProcessMetrics {
         }
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         if let stat = readStat(), ticks > 0 {
-            add("process_cpu_seconds", .counter, "Total user and system CPU time spent in seconds.",
+            add(
+                "process_cpu_seconds", .counter, "Total user and system CPU time spent in seconds.",
                 Double(stat.utime + stat.stime) / ticks)
-            add("process_resident_memory_bytes", .gauge, "Resident memory size in bytes.",
+            add(
+                "process_resident_memory_bytes", .gauge, "Resident memory size in bytes.",
                 Double(stat.rssPages) * Double(sysconf(Int32(_SC_PAGESIZE))))
             add("process_virtual_memory_bytes", .gauge, "Virtual memory size in bytes.", Double(stat.vsize))
             if let boot = bootTime() {
-                add("process_start_time_seconds", .gauge, "Start time of the process since unix epoch in seconds.",
+                add(
+                    "process_start_time_seconds", .gauge, "Start time of the process since unix epoch in seconds.",
                     Double(boot) + Double(stat.starttime) / ticks)
             }
         }

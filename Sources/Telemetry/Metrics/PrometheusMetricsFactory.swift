@@ -50,13 +50,17 @@ public struct PrometheusMetricsFactory: MetricsFactory {
 
     public func makeCounter(label: String, dimensions: [(String, String)]) -> CounterHandler {
         cache.handler(.counter, label, dimensions) {
-            CounterBox(registry.counter(label, help: Self.defaultHelp("Counter", label), labels: dimensions), ref: .init(registry, label, dimensions, .counter))
+            CounterBox(
+                registry.counter(label, help: Self.defaultHelp("Counter", label), labels: dimensions),
+                ref: .init(registry, label, dimensions, .counter))
         }
     }
 
     public func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> FloatingPointCounterHandler {
         cache.handler(.floatingPointCounter, label, dimensions) {
-            CounterBox(registry.counter(label, help: Self.defaultHelp("FloatingPointCounter", label), labels: dimensions), ref: .init(registry, label, dimensions, .counter))
+            CounterBox(
+                registry.counter(label, help: Self.defaultHelp("FloatingPointCounter", label), labels: dimensions),
+                ref: .init(registry, label, dimensions, .counter))
         }
     }
 
@@ -64,26 +68,32 @@ public struct PrometheusMetricsFactory: MetricsFactory {
         if aggregate {
             return cache.handler(.aggregatingRecorder, label, dimensions) { () -> HistogramBox in
                 let name = Self.recorderName(label)
-                return HistogramBox(registry.histogram(name, help: Self.defaultHelp("Recorder", label), labels: dimensions), scale: 1,
-                                    ref: .init(registry, name, dimensions, .histogram))
+                return HistogramBox(
+                    registry.histogram(name, help: Self.defaultHelp("Recorder", label), labels: dimensions), scale: 1,
+                    ref: .init(registry, name, dimensions, .histogram))
             }
         }
         return cache.handler(.recorder, label, dimensions) {
-            GaugeBox(registry.gauge(label, help: Self.defaultHelp("Gauge", label), labels: dimensions), ref: .init(registry, label, dimensions, .gauge))
+            GaugeBox(
+                registry.gauge(label, help: Self.defaultHelp("Gauge", label), labels: dimensions),
+                ref: .init(registry, label, dimensions, .gauge))
         }
     }
 
     public func makeMeter(label: String, dimensions: [(String, String)]) -> MeterHandler {
         cache.handler(.meter, label, dimensions) {
-            GaugeBox(registry.gauge(label, help: Self.defaultHelp("Meter", label), labels: dimensions), ref: .init(registry, label, dimensions, .gauge))
+            GaugeBox(
+                registry.gauge(label, help: Self.defaultHelp("Meter", label), labels: dimensions),
+                ref: .init(registry, label, dimensions, .gauge))
         }
     }
 
     public func makeTimer(label: String, dimensions: [(String, String)]) -> TimerHandler {
         cache.handler(.timer, label, dimensions) { () -> HistogramBox in
             let name = Self.timerName(label)
-            return HistogramBox(registry.histogram(name, help: Self.defaultHelp("Timer", label) + " In seconds.", labels: dimensions), scale: 1e-9,
-                                ref: .init(registry, name, dimensions, .histogram))
+            return HistogramBox(
+                registry.histogram(name, help: Self.defaultHelp("Timer", label) + " In seconds.", labels: dimensions), scale: 1e-9,
+                ref: .init(registry, name, dimensions, .histogram))
         }
     }
 

@@ -75,8 +75,10 @@ public final class HistogramSeries: Sendable {
     init(upperBounds: [Double], now: @escaping @Sendable () -> Double) {
         self.upperBounds = upperBounds
         self.now = now
-        self.state = Mutex(State(counts: Array(repeating: 0, count: upperBounds.count + 1),
-                                 exemplars: Array(repeating: nil, count: upperBounds.count + 1)))
+        self.state = Mutex(
+            State(
+                counts: Array(repeating: 0, count: upperBounds.count + 1),
+                exemplars: Array(repeating: nil, count: upperBounds.count + 1)))
     }
 
     public func observe(_ value: Double) {

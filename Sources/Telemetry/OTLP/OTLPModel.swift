@@ -148,7 +148,10 @@ public enum OTLP {
         public var attributes: [KeyValue]
         public var droppedAttributesCount: UInt32
         public var flags: UInt32
-        public init(traceID: [UInt8] = [], spanID: [UInt8] = [], traceState: String = "", attributes: [KeyValue] = [], droppedAttributesCount: UInt32 = 0, flags: UInt32 = 0) {
+        public init(
+            traceID: [UInt8] = [], spanID: [UInt8] = [], traceState: String = "", attributes: [KeyValue] = [],
+            droppedAttributesCount: UInt32 = 0, flags: UInt32 = 0
+        ) {
             self.traceID = traceID
             self.spanID = spanID
             self.traceState = traceState

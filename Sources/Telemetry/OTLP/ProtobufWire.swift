@@ -2,12 +2,12 @@
 /// every field is a *tag* — varint of `(field_number << 3) | wire_type` — followed by its value.
 /// Only five wire types exist today; groups (3/4) are deprecated but must still be skippable.
 enum WireType: UInt8, Sendable {
-    case varint = 0           // int32, int64, uint32, uint64, bool, enum
-    case fixed64 = 1          // fixed64, sfixed64, double (little-endian)
-    case lengthDelimited = 2  // string, bytes, embedded messages, packed repeated
-    case startGroup = 3       // deprecated
-    case endGroup = 4         // deprecated
-    case fixed32 = 5          // fixed32, sfixed32, float (little-endian)
+    case varint = 0 // int32, int64, uint32, uint64, bool, enum
+    case fixed64 = 1 // fixed64, sfixed64, double (little-endian)
+    case lengthDelimited = 2 // string, bytes, embedded messages, packed repeated
+    case startGroup = 3 // deprecated
+    case endGroup = 4 // deprecated
+    case fixed32 = 5 // fixed32, sfixed32, float (little-endian)
 }
 
 /// A decoded tag: which field, and how its value is laid out.

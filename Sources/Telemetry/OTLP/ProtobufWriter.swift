@@ -137,7 +137,7 @@ struct ProtobufWriter {
             bytes[position] = UInt8(truncatingIfNeeded: rest) | 0x80
             rest >>= 7
             position += 1
-            bytes.insert(0, at: position)  // 2 bytes up to 16 KiB, 3 up to 2 MiB: rarely more than one insert
+            bytes.insert(0, at: position) // 2 bytes up to 16 KiB, 3 up to 2 MiB: rarely more than one insert
         }
         bytes[position] = UInt8(rest)
     }

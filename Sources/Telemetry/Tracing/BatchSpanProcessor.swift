@@ -58,14 +58,18 @@ public final class BatchSpanProcessor: SpanProcessor {
         init(factory: any MetricsFactory) {
             exported = Counter(label: "telemetry_spans_exported_total", factory: factory)
             droppedQueueFull = Counter(label: "telemetry_spans_dropped_total", dimensions: [("reason", "queue_full")], factory: factory)
-            droppedExportFailed = Counter(label: "telemetry_spans_dropped_total", dimensions: [("reason", "export_failed")], factory: factory)
+            droppedExportFailed = Counter(
+                label: "telemetry_spans_dropped_total", dimensions: [("reason", "export_failed")], factory: factory)
             droppedShutdown = Counter(label: "telemetry_spans_dropped_total", dimensions: [("reason", "shutdown")], factory: factory)
             rejected = Counter(label: "telemetry_spans_dropped_total", dimensions: [("reason", "rejected")], factory: factory)
             failures = Counter(label: "telemetry_export_failures_total", factory: factory)
         }
     }
 
-    public init(exporter: any SpanExporter, configuration: BatchConfiguration = BatchConfiguration(), metricsFactory: any MetricsFactory = MetricsSystem.factory) {
+    public init(
+        exporter: any SpanExporter, configuration: BatchConfiguration = BatchConfiguration(),
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
+    ) {
         var configuration = configuration
         configuration.maxQueueSize = max(configuration.maxQueueSize, 1)
         configuration.maxExportBatchSize = min(max(configuration.maxExportBatchSize, 1), configuration.maxQueueSize)
@@ -126,7 +130,7 @@ public final class BatchSpanProcessor: SpanProcessor {
             defer { s.isShutdown = true }
             return !s.isShutdown
         }
-        await forceFlush()  // the worker sees isShutdown, drains the queue, resumes us, and exits
+        await forceFlush() // the worker sees isShutdown, drains the queue, resumes us, and exits
         if first { await exporter.shutdown() }
     }
 
@@ -165,7 +169,7 @@ public final class BatchSpanProcessor: SpanProcessor {
             guard var batch = takeBatch(drainAll: drainAll) else { return }
             let result = await exporter.export(batch)
             let batchCount = batch.count
-            batch.removeAll(keepingCapacity: true)  // the spans are freed here, outside the lock
+            batch.removeAll(keepingCapacity: true) // the spans are freed here, outside the lock
             state.withLock { s in
                 if s.spare == nil && batch.capacity >= configuration.maxQueueSize { s.spare = batch }
                 s.statistics.exportCalls += 1
@@ -256,7 +260,10 @@ final class WakeUp: Sendable {
                 } catch {}
             }
             let stale = state.withLock { s in
-                if s.generation == generation && s.waiter != nil { s.timer = timer; return false }
+                if s.generation == generation && s.waiter != nil {
+                    s.timer = timer
+                    return false
+                }
                 return true
             }
             if stale { timer.cancel() }

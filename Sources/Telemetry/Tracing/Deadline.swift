@@ -48,13 +48,16 @@ private final class Race<T: Sendable>: Sendable {
             do {
                 try await Task.sleep(for: timeout)
                 finish(.failure(DeadlineExceeded(timeout: timeout)))
-            } catch {}  // cancelled: the race is already over
+            } catch {} // cancelled: the race is already over
         }
         let lost = state.withLock { s -> Bool in
             s.tasks = [work, timer]
             return s.finished
         }
-        if lost { work.cancel(); timer.cancel() }
+        if lost {
+            work.cancel()
+            timer.cancel()
+        }
     }
 
     func finish(_ result: Result<T, any Error>) {

@@ -29,20 +29,22 @@ extension TelemetrySpan {
         if !state.events.isEmpty {
             span.events = state.events.map { event in
                 let (attributes, dropped) = OTLPMapping.keyValues(event.attributes, limit: limits.maxAttributesPerEvent)
-                return OTLP.Event(timeUnixNano: event.nanosecondsSinceEpoch, name: event.name, attributes: attributes,
-                                  droppedAttributesCount: dropped)
+                return OTLP.Event(
+                    timeUnixNano: event.nanosecondsSinceEpoch, name: event.name, attributes: attributes,
+                    droppedAttributesCount: dropped)
             }
         }
         for link in state.links {
             guard let target = link.context.spanContext else {
-                span.droppedLinksCount += 1  // a link needs a span context to point at
+                span.droppedLinksCount += 1 // a link needs a span context to point at
                 continue
             }
             let (attributes, dropped) = OTLPMapping.keyValues(link.attributes, limit: limits.maxAttributesPerLink)
-            span.links.append(OTLP.Link(
-                traceID: target.traceID.bytes, spanID: target.spanID.bytes, traceState: target.traceState,
-                attributes: attributes, droppedAttributesCount: dropped,
-                flags: OTLPMapping.flags(target.traceFlags, parentIsRemote: target.isRemote)))
+            span.links.append(
+                OTLP.Link(
+                    traceID: target.traceID.bytes, spanID: target.spanID.bytes, traceState: target.traceState,
+                    attributes: attributes, droppedAttributesCount: dropped,
+                    flags: OTLPMapping.flags(target.traceFlags, parentIsRemote: target.isRemote)))
         }
         if let status = state.status {
             switch status.code {

@@ -15,7 +15,7 @@ extension FinishedSpan: ProtobufEncodable {
         w.int32(6, OTLPMapping.kind(kind).rawValue)
         w.fixed64(7, startNanoseconds)
         w.fixed64(8, endNanoseconds)
-        if let http = httpServer {  // the fields directly, in the order of `HTTPServerAttributes.forEach`
+        if let http = httpServer { // the fields directly, in the order of `HTTPServerAttributes.forEach`
             w.keyValue(9, key: HTTPServerAttributes.methodKey, value: .string(http.method))
             if let code = http.statusCode { w.keyValue(9, key: HTTPServerAttributes.statusCodeKey, value: .int(Int64(code))) }
             if let route = http.route { w.keyValue(9, key: HTTPServerAttributes.routeKey, value: .string(route)) }
@@ -109,7 +109,7 @@ extension ProtobufWriter {
             }
         }
         let keyCount = key.utf8.count
-        let keySize = keyCount == 0 ? 0 : 1 + Self.varintSize(UInt64(keyCount)) + keyCount  // proto3 omits ""
+        let keySize = keyCount == 0 ? 0 : 1 + Self.varintSize(UInt64(keyCount)) + keyCount // proto3 omits ""
         let size = keySize + 1 + Self.varintSize(UInt64(valueSize)) + valueSize
         writeTag(field, .lengthDelimited)
         writeVarint(UInt64(size))

@@ -36,7 +36,10 @@ struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
             z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
             return z ^ (z >> 31)
         }
-        s0 = next(); s1 = next(); s2 = next(); s3 = next()
+        s0 = next()
+        s1 = next()
+        s2 = next()
+        s3 = next()
     }
 
     mutating func next() -> UInt64 {

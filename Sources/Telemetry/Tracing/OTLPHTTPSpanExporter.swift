@@ -31,7 +31,8 @@ public final class OTLPHTTPSpanExporter: SpanExporter {
         self.sleep = sleep
     }
 
-    public static let defaultScope = OTLP.InstrumentationScope(name: TelemetryConfiguration.sdkName, version: TelemetryConfiguration.sdkVersion)
+    public static let defaultScope = OTLP.InstrumentationScope(
+        name: TelemetryConfiguration.sdkName, version: TelemetryConfiguration.sdkVersion)
 
     /// What one export sends, in the OTLP model: one ResourceSpans (our resource) with one ScopeSpans.
     public func request(for spans: [FinishedSpan]) -> OTLP.ExportTraceServiceRequest {
@@ -91,8 +92,8 @@ public final class OTLPHTTPSpanExporter: SpanExporter {
     /// still means the request was accepted.
     static func outcome(of response: OTLPTransportResponse, batchSize: Int) -> SpanExportResult {
         guard !response.body.isEmpty,
-              let decoded = try? OTLP.ExportTraceServiceResponse(protobuf: response.body),
-              decoded.rejectedSpans > 0
+            let decoded = try? OTLP.ExportTraceServiceResponse(protobuf: response.body),
+            decoded.rejectedSpans > 0
         else { return .success }
         return .partialSuccess(rejected: Int(min(decoded.rejectedSpans, Int64(batchSize))), message: decoded.errorMessage)
     }

@@ -23,12 +23,12 @@ public struct AlwaysOffSampler: Sampler {
 /// `ratio * 2^64`.
 public struct TraceIDRatioSampler: Sampler {
     public let ratio: Double
-    private let bound: UInt64?  // nil: sample everything
+    private let bound: UInt64? // nil: sample everything
 
     public init(ratio: Double) {
         let r = ratio.isNaN ? 1 : min(max(ratio, 0), 1)
         self.ratio = r
-        let scaled = r * 18_446_744_073_709_551_616.0  // 2^64
+        let scaled = r * 18_446_744_073_709_551_616.0 // 2^64
         bound = scaled >= 18_446_744_073_709_551_616.0 ? nil : UInt64(scaled)
     }
 

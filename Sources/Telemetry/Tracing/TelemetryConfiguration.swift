@@ -67,7 +67,8 @@ public struct TelemetryConfiguration: Sendable {
                 warnings.append("OTEL_RESOURCE_ATTRIBUTES ignored: \(problem.message)")
             }
         }
-        let serviceName = nonEmpty(env["OTEL_SERVICE_NAME"])
+        let serviceName =
+            nonEmpty(env["OTEL_SERVICE_NAME"])
             ?? resourceAttributes.last(where: { $0.key == "service.name" }).flatMap { if case .string(let s) = $0.value { s } else { nil } }
             ?? nonEmpty(defaultServiceName)
             ?? "unknown_service"
@@ -86,7 +87,8 @@ public struct TelemetryConfiguration: Sendable {
         batch.maxExportBatchSize = integer("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", env, &warnings, minimum: 1) ?? batch.maxExportBatchSize
         batch.exportTimeout = milliseconds("OTEL_BSP_EXPORT_TIMEOUT", batch.exportTimeout)
         if batch.maxExportBatchSize > batch.maxQueueSize {
-            warnings.append("OTEL_BSP_MAX_EXPORT_BATCH_SIZE (\(batch.maxExportBatchSize)) exceeds the queue size; using \(batch.maxQueueSize)")
+            warnings.append(
+                "OTEL_BSP_MAX_EXPORT_BATCH_SIZE (\(batch.maxExportBatchSize)) exceeds the queue size; using \(batch.maxQueueSize)")
             batch.maxExportBatchSize = batch.maxQueueSize
         }
 
@@ -95,8 +97,10 @@ public struct TelemetryConfiguration: Sendable {
         limits.maxAttributes = integer("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", env, &warnings) ?? generalAttributeLimit ?? limits.maxAttributes
         limits.maxEvents = integer("OTEL_SPAN_EVENT_COUNT_LIMIT", env, &warnings) ?? limits.maxEvents
         limits.maxLinks = integer("OTEL_SPAN_LINK_COUNT_LIMIT", env, &warnings) ?? limits.maxLinks
-        limits.maxAttributesPerEvent = integer("OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", env, &warnings) ?? generalAttributeLimit ?? limits.maxAttributesPerEvent
-        limits.maxAttributesPerLink = integer("OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", env, &warnings) ?? generalAttributeLimit ?? limits.maxAttributesPerLink
+        limits.maxAttributesPerEvent =
+            integer("OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", env, &warnings) ?? generalAttributeLimit ?? limits.maxAttributesPerEvent
+        limits.maxAttributesPerLink =
+            integer("OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", env, &warnings) ?? generalAttributeLimit ?? limits.maxAttributesPerLink
 
         var configuration = TelemetryConfiguration(
             serviceName: serviceName,
@@ -232,7 +236,10 @@ public struct BatchConfiguration: Sendable, Equatable {
     /// The most one export (all its retries included) may take.
     public var exportTimeout: Duration = .milliseconds(30000)
 
-    public init(maxQueueSize: Int = 2048, scheduleDelay: Duration = .milliseconds(5000), maxExportBatchSize: Int = 512, exportTimeout: Duration = .milliseconds(30000)) {
+    public init(
+        maxQueueSize: Int = 2048, scheduleDelay: Duration = .milliseconds(5000), maxExportBatchSize: Int = 512,
+        exportTimeout: Duration = .milliseconds(30000)
+    ) {
         self.maxQueueSize = maxQueueSize
         self.scheduleDelay = scheduleDelay
         self.maxExportBatchSize = maxExportBatchSize

@@ -21,7 +21,7 @@ public final class TelemetrySpan: Tracing.Span, @unchecked Sendable {
     let startNanoseconds: UInt64
     private let parentContext: ServiceContext
     private let lock = SpinLock()
-    nonisolated(unsafe) private var state: State  // only under `lock`
+    nonisolated(unsafe) private var state: State // only under `lock`
     private let sink: SpanSink?
 
     /// What changes while the span runs.
@@ -75,13 +75,13 @@ public final class TelemetrySpan: Tracing.Span, @unchecked Sendable {
         get {
             withState { state in
                 var shown = state
-                shown.materializeHTTPServer()  // on the copy: the span keeps its compact fields
+                shown.materializeHTTPServer() // on the copy: the span keeps its compact fields
                 return shown.attributes.isEmpty ? Self.roomForAttributes() : shown.attributes
             }
         }
         set {
             mutate {
-                $0.httpServer = nil  // the getter showed them: `newValue` has them if the caller kept them
+                $0.httpServer = nil // the getter showed them: `newValue` has them if the caller kept them
                 $0.attributes = newValue
             }
         }
@@ -93,7 +93,7 @@ public final class TelemetrySpan: Tracing.Span, @unchecked Sendable {
                 if state.attributes.isEmpty { state.attributes = Self.roomForAttributes() }
                 yield &state.attributes
             } else {
-                var ignored = SpanAttributes()  // a non-recording or ended span ignores the change
+                var ignored = SpanAttributes() // a non-recording or ended span ignores the change
                 yield &ignored
             }
         }
@@ -162,7 +162,7 @@ public final class TelemetrySpan: Tracing.Span, @unchecked Sendable {
             state.ended = true
             return state
         }
-        guard let finished else { return }  // a second end() is ignored
+        guard let finished else { return } // a second end() is ignored
         sink.processor.onEnd(finishedSpan(finished, endNanoseconds: instant().nanosecondsSinceEpoch, limits: sink.limits))
     }
 

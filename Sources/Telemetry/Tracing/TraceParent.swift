@@ -23,7 +23,7 @@ public enum W3CTraceContext {
         }
         guard value[2] == dash, value[35] == dash, value[52] == dash else { return nil }
         guard let high = lowercaseHex(value[3..<19]), let low = lowercaseHex(value[19..<35]),
-              let span = lowercaseHex(value[36..<52]), let flags = lowercaseHex(value[53..<55])
+            let span = lowercaseHex(value[36..<52]), let flags = lowercaseHex(value[53..<55])
         else { return nil }
         let traceID = TraceID(high: high, low: low)
         let spanID = SpanID(span)
@@ -87,7 +87,8 @@ public enum W3CTraceContext {
     private static func isLowerAlpha(_ c: UInt8) -> Bool { c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z") }
     private static func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
     private static func isKeyChar(_ c: UInt8) -> Bool {
-        isLowerAlpha(c) || isDigit(c) || c == UInt8(ascii: "_") || c == UInt8(ascii: "-") || c == UInt8(ascii: "*") || c == UInt8(ascii: "/")
+        isLowerAlpha(c) || isDigit(c) || c == UInt8(ascii: "_") || c == UInt8(ascii: "-") || c == UInt8(ascii: "*")
+            || c == UInt8(ascii: "/")
     }
 
     /// key = simple-key / multi-tenant-key
@@ -96,11 +97,14 @@ public enum W3CTraceContext {
     /// tenant-id = ( lcalpha / DIGIT ) 0*240( keychar ); system-id = lcalpha 0*13( keychar )
     private static func isValidKey(_ key: [UInt8]) -> Bool {
         if let at = key.firstIndex(of: UInt8(ascii: "@")) {
-            let tenant = key[..<at], system = key[(at + 1)...]
+            let tenant = key[..<at]
+            let system = key[(at + 1)...]
             guard let t0 = tenant.first, isLowerAlpha(t0) || isDigit(t0), tenant.count <= 241,
-                  tenant.dropFirst().allSatisfy(isKeyChar) else { return false }
+                tenant.dropFirst().allSatisfy(isKeyChar)
+            else { return false }
             guard let s0 = system.first, isLowerAlpha(s0), system.count <= 14,
-                  system.dropFirst().allSatisfy(isKeyChar) else { return false }
+                system.dropFirst().allSatisfy(isKeyChar)
+            else { return false }
             return true
         }
         guard let first = key.first, isLowerAlpha(first), key.count <= 256 else { return false }

@@ -40,8 +40,9 @@ public enum TracingSystem {
         metricsFactory: any MetricsFactory = MetricsSystem.factory,
         additionalProcessors: [any SpanProcessor] = []
     ) -> TracerHandle {
-        let handle = makeTracer(configuration: configuration, transport: transport, metricsFactory: metricsFactory,
-                                additionalProcessors: additionalProcessors)
+        let handle = makeTracer(
+            configuration: configuration, transport: transport, metricsFactory: metricsFactory,
+            additionalProcessors: additionalProcessors)
         InstrumentationSystem.bootstrap(handle.tracer)
         return handle
     }
@@ -58,7 +59,8 @@ public enum TracingSystem {
             let exporter = OTLPHTTPSpanExporter(
                 endpoint: configuration.tracesEndpoint, transport: transport, resource: configuration.resource,
                 timeout: configuration.batch.exportTimeout)
-            processors.insert(BatchSpanProcessor(exporter: exporter, configuration: configuration.batch, metricsFactory: metricsFactory), at: 0)
+            processors.insert(
+                BatchSpanProcessor(exporter: exporter, configuration: configuration.batch, metricsFactory: metricsFactory), at: 0)
         }
         let processor: any SpanProcessor = processors.count == 1 ? processors[0] : MultiSpanProcessor(processors)
         return makeTracer(configuration: configuration, processor: processor)
@@ -68,6 +70,7 @@ public enum TracingSystem {
     /// nothing is recorded, but W3C context still propagates.
     public static func makeTracer(configuration: TelemetryConfiguration, processor: any SpanProcessor) -> TracerHandle {
         let sampler: any Sampler = configuration.isDisabled ? AlwaysOffSampler() : configuration.sampler
-        return TracerHandle(tracer: TelemetryTracer(sampler: sampler, processor: processor, limits: configuration.spanLimits), configuration: configuration)
+        return TracerHandle(
+            tracer: TelemetryTracer(sampler: sampler, processor: processor, limits: configuration.spanLimits), configuration: configuration)
     }
 }

@@ -13,9 +13,10 @@ public struct W3CTraceContextPropagator: Instrument {
     public func extract<Carrier, Extract>(_ carrier: Carrier, into context: inout ServiceContext, using extractor: Extract)
     where Extract: Extractor, Extract.Carrier == Carrier {
         guard let header = extractor.extract(key: W3CTraceContext.traceparentHeader, from: carrier),
-              let parent = W3CTraceContext.parseTraceparent(header)
+            let parent = W3CTraceContext.parseTraceparent(header)
         else { return }
-        let state = extractor.extract(key: W3CTraceContext.tracestateHeader, from: carrier)
+        let state =
+            extractor.extract(key: W3CTraceContext.tracestateHeader, from: carrier)
             .flatMap(W3CTraceContext.validateTracestate) ?? ""
         context.spanContext = SpanContext(
             traceID: parent.traceID, spanID: parent.spanID, traceFlags: parent.flags, traceState: state, isRemote: true)

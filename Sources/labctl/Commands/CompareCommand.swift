@@ -13,7 +13,9 @@ struct CompareCommand: AsyncParsableCommand {
     @Option(name: .customLong("variants"), help: "Only these variants, comma-separated, in order.") var variantList: String?
     @Flag(help: "Print the results as JSON.") var json = false
     @OptionGroup var locations: LabLocations
-    @Option(name: .customLong("from-results"), help: "Run nothing: compare the <variant>.json files `labctl run --results-dir` wrote there (the Docker path).")
+    @Option(
+        name: .customLong("from-results"),
+        help: "Run nothing: compare the <variant>.json files `labctl run --results-dir` wrote there (the Docker path).")
     var fromResults: String?
     @Option(name: .customLong("json-file"), help: "Also write the results as JSON to this file.") var jsonFile: String?
     @Option(name: .customLong("otlp-port"), help: "Port of the embedded OTLP receiver (default 4318, another free one if taken; 0: any).")
@@ -29,12 +31,15 @@ struct CompareCommand: AsyncParsableCommand {
     func run() async throws {
         let entry = try Experiment.entry(lab, locations: locations)
         if let fromResults {
-            let comparison = try ComposeResults.comparison(for: entry.manifest, directory: URL(fileURLWithPath: fromResults, isDirectory: true))
+            let comparison = try ComposeResults.comparison(
+                for: entry.manifest, directory: URL(fileURLWithPath: fromResults, isDirectory: true))
             if let jsonFile {
                 let bytes = try JSONSerialization.data(withJSONObject: comparison.json(), options: [.prettyPrinted, .sortedKeys])
                 try bytes.write(to: URL(fileURLWithPath: jsonFile))
             }
-            if json { try Experiment.printJSON(comparison.json()) } else {
+            if json {
+                try Experiment.printJSON(comparison.json())
+            } else {
                 print("\nWeek \(entry.manifest.week) — \(entry.manifest.title)\n")
                 print(comparison.table())
             }
@@ -46,7 +51,8 @@ struct CompareCommand: AsyncParsableCommand {
         options.otlp = .embedded(port: otlpPort)
         let variants = variantList.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
         if let variants, let unknown = variants.first(where: { entry.manifest.variants[$0] == nil }) {
-            throw Failure("\(entry.manifest.id) has no variant '\(unknown)' (variants: \(entry.manifest.variantNames.joined(separator: ", ")))")
+            throw Failure(
+                "\(entry.manifest.id) has no variant '\(unknown)' (variants: \(entry.manifest.variantNames.joined(separator: ", ")))")
         }
         let comparison = LabComparison(
             entry: entry, options: options, durationScale: durationScale, variants: variants,
@@ -62,7 +68,7 @@ struct CompareCommand: AsyncParsableCommand {
             try bytes.write(to: URL(fileURLWithPath: jsonFile))
         }
         if record { try Self.record(object, entry: entry, labsDir: locations.labsDir) }
-        try ComparisonArchive.write(data, report: report, stateDirectory: options.stateDirectory)   // the console's compare view
+        try ComparisonArchive.write(data, report: report, stateDirectory: options.stateDirectory) // the console's compare view
         if json {
             try Experiment.printJSON(object)
         } else {
@@ -81,7 +87,12 @@ struct CompareCommand: AsyncParsableCommand {
         object["machine"] = "\(ProcessInfo.processInfo.activeProcessorCount) cores"
         // Timestamps and per-second detail would change on every run without telling the learner anything.
         object["runs"] = (results["runs"] as? [[String: Any]] ?? []).map { run in
-            ["variant": run["variant"] ?? "", "actions": (run["actions"] as? [[String: Any]] ?? []).map { ["offset": $0["offset"] ?? 0, "description": $0["description"] ?? ""] }]
+            [
+                "variant": run["variant"] ?? "",
+                "actions": (run["actions"] as? [[String: Any]] ?? []).map {
+                    ["offset": $0["offset"] ?? 0, "description": $0["description"] ?? ""]
+                },
+            ]
         }
         let file = entry.directory.appendingPathComponent(LabReadmeResultsGenerator.resultsFile)
         let bytes = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
@@ -89,7 +100,11 @@ struct CompareCommand: AsyncParsableCommand {
         let catalog = try LabCatalog.load(root: LabCatalog.defaultRoot(override: labsDir))
         let outcome = try Generation(generators: [LabReadmeResultsGenerator()])
             .run(catalog: catalog, repositoryRoot: catalog.root.deletingLastPathComponent(), check: false)
-        note("recorded \(file.path)" + (outcome.changed.isEmpty ? " (the README has no results block: add `<!-- results:begin -->` and `<!-- results:end -->`)" : "; updated \(outcome.changed.joined(separator: ", "))"))
+        note(
+            "recorded \(file.path)"
+                + (outcome.changed.isEmpty
+                    ? " (the README has no results block: add `<!-- results:begin -->` and `<!-- results:end -->`)"
+                    : "; updated \(outcome.changed.joined(separator: ", "))"))
     }
 
     static func recordedAt() -> String {

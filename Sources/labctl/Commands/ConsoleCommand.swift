@@ -11,7 +11,8 @@ struct ConsoleCommand: AsyncParsableCommand {
             Serves the console on 127.0.0.1 (and the OTLP receiver that feeds its trace store) until
             Ctrl-C. Start a lab from its page, or use `labctl up <lab>`, which serves the console too.
             """)
-    @Option(name: .customLong("console-port"), help: "Port of the lab console on 127.0.0.1 (a free one if taken).") var consolePort: Int = 7474
+    @Option(name: .customLong("console-port"), help: "Port of the lab console on 127.0.0.1 (a free one if taken).") var consolePort: Int =
+        7474
     @Option(name: .customLong("otlp-port"), help: "Port of the embedded OTLP receiver (a free one if taken).") var otlpPort: Int = 4318
     @OptionGroup var locations: LabLocations
 

@@ -29,14 +29,21 @@ struct DoctorCommand: AsyncParsableCommand {
             }
         }
         let labsvc = (try? RuntimeOptions(stateDirectory: locations.stateDirectory).resolveLabsvc())
-        rows.append(labsvc.map { ["ok", "labsvc", $0.path, "runs every lab service"] }
-                    ?? ["missing", "labsvc", "swift build --product labsvc", "runs every lab service"])
+        rows.append(
+            labsvc.map { ["ok", "labsvc", $0.path, "runs every lab service"] }
+                ?? ["missing", "labsvc", "swift build --product labsvc", "runs every lab service"])
         print(table(["STATUS", "PROGRAM", "WHERE / FIX", "PURPOSE"], rows))
 
         if let catalog = try? locations.catalog() {
             print("")
-            let labRows = catalog.labs.map { [String($0.manifest.week), $0.manifest.slug, NativeSupport.check($0.manifest, locator: locator).summary] }
-            if labRows.isEmpty { print("no labs in \(catalog.root.path)") } else { print(table(["WEEK", "LAB", "RUNS NATIVELY"], labRows)) }
+            let labRows = catalog.labs.map {
+                [String($0.manifest.week), $0.manifest.slug, NativeSupport.check($0.manifest, locator: locator).summary]
+            }
+            if labRows.isEmpty {
+                print("no labs in \(catalog.root.path)")
+            } else {
+                print(table(["WEEK", "LAB", "RUNS NATIVELY"], labRows))
+            }
             for problem in catalog.problems { print("invalid: \(problem)") }
         }
         if !missingPackages.isEmpty {

@@ -7,7 +7,9 @@ struct LabLocations: ParsableArguments {
     @Option(name: .customLong("labs-dir"), help: "The labs catalog (default: $LAB_LABS_DIR, else ./labs or a parent's).")
     var labsDir: String?
 
-    @Option(name: .customLong("state-dir"), help: "Where running labs keep state, logs and data (default: $LAB_STATE_DIR, else .lab next to labs/).")
+    @Option(
+        name: .customLong("state-dir"),
+        help: "Where running labs keep state, logs and data (default: $LAB_STATE_DIR, else .lab next to labs/).")
     var stateDir: String?
 
     var labsRoot: URL { LabCatalog.defaultRoot(override: labsDir) }

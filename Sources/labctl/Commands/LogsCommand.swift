@@ -31,7 +31,8 @@ struct LogsCommand: AsyncParsableCommand {
             logs = endpoints.logs
         } else {
             // No lab is running: the newest logs directory under .lab/<lab>/logs.
-            let labs = (try? FileManager.default.contentsOfDirectory(at: state, includingPropertiesForKeys: [.contentModificationDateKey])) ?? []
+            let labs =
+                (try? FileManager.default.contentsOfDirectory(at: state, includingPropertiesForKeys: [.contentModificationDateKey])) ?? []
             let newest = labs.map { $0.appendingPathComponent("logs") }
                 .filter { FileManager.default.fileExists(atPath: $0.path) }
                 .max { modified($0) < modified($1) }
@@ -45,7 +46,9 @@ struct LogsCommand: AsyncParsableCommand {
             name.hasPrefix(service + "-") && Int(name.dropFirst(service.count + 1)) != nil
         }.sorted()
         guard !replicas.isEmpty else {
-            throw Failure("no log for '\(service)'" + (logs.isEmpty ? " (no lab has run here yet)" : " (logs: \(logs.keys.sorted().joined(separator: ", ")))"))
+            throw Failure(
+                "no log for '\(service)'"
+                    + (logs.isEmpty ? " (no lab has run here yet)" : " (logs: \(logs.keys.sorted().joined(separator: ", ")))"))
         }
         return replicas.map { URL(fileURLWithPath: logs[$0]!) }
     }
@@ -59,7 +62,7 @@ struct LogsCommand: AsyncParsableCommand {
         guard let handle = try? FileHandle(forReadingFrom: file) else { return offset }
         defer { try? handle.close() }
         let size = (try? handle.seekToEnd()) ?? 0
-        let start = size < offset ? 0 : offset   // truncated (restarted lab): start over
+        let start = size < offset ? 0 : offset // truncated (restarted lab): start over
         try? handle.seek(toOffset: start)
         let data = (try? handle.readToEnd()) ?? Data()
         guard !data.isEmpty else { return start }

@@ -24,7 +24,8 @@ struct NewCommand: AsyncParsableCommand {
         for path in written { print("created \(path)") }
         let outcome = try Generation.standard.run(catalog: try LabCatalog.load(root: catalog.root), repositoryRoot: root, check: false)
         for path in outcome.changed { print("wrote \(path)") }
-        print("""
+        print(
+            """
 
             Next:
               swift build                                   # compiles the new services

@@ -20,14 +20,16 @@ extension ProcessControlCommand {
 }
 
 struct KillCommand: ProcessControlCommand {
-    static let configuration = CommandConfiguration(commandName: "kill", abstract: "SIGKILL a service (every replica, or e.g. backend-2): a crash.")
+    static let configuration = CommandConfiguration(
+        commandName: "kill", abstract: "SIGKILL a service (every replica, or e.g. backend-2): a crash.")
     static let verb = ControlChannel.Verb.kill
     @Argument(help: "The service: a role (backend) or one replica (backend-2).") var service: String
     @OptionGroup var locations: LabLocations
 }
 
 struct StopCommand: ProcessControlCommand {
-    static let configuration = CommandConfiguration(commandName: "stop", abstract: "SIGSTOP a service: alive but answering nothing (a hang).")
+    static let configuration = CommandConfiguration(
+        commandName: "stop", abstract: "SIGSTOP a service: alive but answering nothing (a hang).")
     static let verb = ControlChannel.Verb.stop
     @Argument(help: "The service: a role (backend) or one replica (backend-2).") var service: String
     @OptionGroup var locations: LabLocations
@@ -41,7 +43,8 @@ struct ContCommand: ProcessControlCommand {
 }
 
 struct RestartCommand: ProcessControlCommand {
-    static let configuration = CommandConfiguration(commandName: "restart", abstract: "Restart a service on the same port and wait until it is ready.")
+    static let configuration = CommandConfiguration(
+        commandName: "restart", abstract: "Restart a service on the same port and wait until it is ready.")
     static let verb = ControlChannel.Verb.restart
     @Argument(help: "The service: a role (backend) or one replica (backend-2).") var service: String
     @OptionGroup var locations: LabLocations

@@ -11,9 +11,14 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("duration-scale"), help: "Multiply every phase duration by this factor.") var durationScale: Double = 1
     @Flag(help: "Print the results as JSON.") var json = false
     @OptionGroup var locations: LabLocations
-    @Option(help: "native: start the lab here, run, stop it. compose: run against the lab compose deployed (from the scenario container on the lab network).")
+    @Option(
+        help:
+            "native: start the lab here, run, stop it. compose: run against the lab compose deployed (from the scenario container on the lab network)."
+    )
     var target: RunTarget = .native
-    @Option(name: .customLong("results-dir"), help: "Also write the results (JSON) to <dir>/<variant>.json, for `labctl compare --from-results`.")
+    @Option(
+        name: .customLong("results-dir"),
+        help: "Also write the results (JSON) to <dir>/<variant>.json, for `labctl compare --from-results`.")
     var resultsDir: String?
     @Option(name: .customLong("otlp-port"), help: "Port of the embedded OTLP receiver (default 4318, another free one if taken; 0: any).")
     var otlpPort: Int = 4318
@@ -27,7 +32,8 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let entry = try Experiment.entry(lab, locations: locations)
         guard entry.manifest.variants[variant] != nil else {
-            throw Failure("\(entry.manifest.id) has no variant '\(variant)' (variants: \(entry.manifest.variantNames.joined(separator: ", ")))")
+            throw Failure(
+                "\(entry.manifest.id) has no variant '\(variant)' (variants: \(entry.manifest.variantNames.joined(separator: ", ")))")
         }
         let comparison: Comparison
         switch target {
@@ -66,7 +72,9 @@ struct RunCommand: AsyncParsableCommand {
             print(rows.map { $0[0].padding(toLength: 28, withPad: " ", startingAt: 0) + "  " + $0[1] }.joined(separator: "\n"))
             if let run = c.runs.first, !run.actions.isEmpty {
                 print("\nactions:")
-                for a in run.actions { print(String(format: "  %6.1fs  ", a.offset) + a.description + (a.error.map { "  FAILED: \($0)" } ?? "")) }
+                for a in run.actions {
+                    print(String(format: "  %6.1fs  ", a.offset) + a.description + (a.error.map { "  FAILED: \($0)" } ?? ""))
+                }
             }
             if let run = c.runs.first, !run.panelsWithoutData.isEmpty {
                 print("\ndashboard panels without data: " + run.panelsWithoutData.joined(separator: "; "))

@@ -22,7 +22,8 @@ struct UpCommand: AsyncParsableCommand {
     @Argument(help: "The lab: week number (7, week07) or slug.") var lab: String
     @Option(help: "The variant to start.") var variant: String = "before"
     @Option(name: .customLong("otlp-port"), help: "Port of the embedded OTLP receiver (a free one if taken).") var otlpPort: Int = 4318
-    @Option(name: .customLong("console-port"), help: "Port of the lab console on 127.0.0.1 (a free one if taken).") var consolePort: Int = 7474
+    @Option(name: .customLong("console-port"), help: "Port of the lab console on 127.0.0.1 (a free one if taken).") var consolePort: Int =
+        7474
     @OptionGroup var locations: LabLocations
 
     func run() async throws {
@@ -46,7 +47,7 @@ struct UpCommand: AsyncParsableCommand {
             throw error
         }
         print(Self.describe(running, console: host.server.url))
-        fflush(nil)   // the table reaches a pipe or file now, not at exit
+        fflush(nil) // the table reaches a pipe or file now, not at exit
         if let grafana = host.grafanaProvisioning { note("Grafana data sources for this run: \(grafana.path)") }
         note("\n\(running.manifest.id) (\(running.variant)) is up. Lab console: \(host.server.url ?? "-")")
         note("Ctrl-C or `labctl down` stops it.")

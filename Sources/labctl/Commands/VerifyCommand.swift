@@ -20,7 +20,8 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @Argument(help: "Labs to verify (week number, weekNN, slug or directory); none with --all.") var labs: [String] = []
     @Flag(help: "Verify every lab in the catalog.") var all = false
-    @Option(help: "How many labs run at the same time (default \(Self.defaultJobs), measured on a 2-core machine).") var jobs: Int = Self.defaultJobs
+    @Option(help: "How many labs run at the same time (default \(Self.defaultJobs), measured on a 2-core machine).") var jobs: Int = Self
+        .defaultJobs
     @Flag(help: "Run every variant at full length instead of the test scale.") var full = false
     @Flag(help: "Print the results as JSON on stdout.") var json = false
     @OptionGroup var locations: LabLocations
@@ -67,8 +68,10 @@ struct VerifyCommand: AsyncParsableCommand {
         let ordered = results.sorted { ($0.week, $0.name) < ($1.week, $1.name) }
         var rows = ordered.map { result -> [String] in
             let scenario = result.timings.first { $0.step == "scenario" }?.seconds ?? 0
-            return [result.name, result.verdict.rawValue, String(format: "%.1f s", result.wallSeconds),
-                    String(format: "%.1f s", scenario), result.failures.isEmpty ? "" : "\(result.failures.count) failed"]
+            return [
+                result.name, result.verdict.rawValue, String(format: "%.1f s", result.wallSeconds),
+                String(format: "%.1f s", scenario), result.failures.isEmpty ? "" : "\(result.failures.count) failed",
+            ]
         }
         let busy = results.reduce(0) { $0 + $1.wallSeconds }
         rows.append(["total", "\(results.filter(\.holds).count)/\(results.count) hold", String(format: "%.1f s", busy), "", ""])
@@ -113,12 +116,14 @@ final class VerifyProgress: Sendable {
     func begin() {
         note("verify: \(plan.jobs.count) lab(s), \(jobs) at a time, about \(Self.minutes(eta())) on an idle machine")
         guard live else { return }
-        ticker.withLock { $0 = Task { [self] in
-            while !Task.isCancelled {
-                redraw()
-                try? await Task.sleep(for: .seconds(1))
+        ticker.withLock {
+            $0 = Task { [self] in
+                while !Task.isCancelled {
+                    redraw()
+                    try? await Task.sleep(for: .seconds(1))
+                }
             }
-        } }
+        }
     }
 
     func end() {
@@ -139,7 +144,8 @@ final class VerifyProgress: Sendable {
                 s.remainingEstimate -= plan.jobs.first { $0.name == result.name }?.estimatedSeconds ?? 0
                 return (s.done, plan.jobs.count)
             }
-            let line = String(format: "[%2d/%d] %@ %@ in %.1f s", done, total, result.verdict.rawValue, result.name, result.wallSeconds)
+            let line =
+                String(format: "[%2d/%d] %@ %@ in %.1f s", done, total, result.verdict.rawValue, result.name, result.wallSeconds)
                 + (result.failures.isEmpty ? "" : " — " + (result.failures.first?.split(separator: "\n").first.map(String.init) ?? ""))
             if live { FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line + "\n").utf8)) } else { note(line) }
             if live { redraw() }
@@ -156,7 +162,8 @@ final class VerifyProgress: Sendable {
         let (running, done, failed) = state.withLock { s in
             (s.running.sorted { $0.value < $1.value }.map { "\($0.key) \(Int(Self.seconds(now - $0.value)))s" }, s.done, s.failed)
         }
-        let line = "verify \(done)/\(plan.jobs.count) done" + (failed > 0 ? " (\(failed) failed)" : "")
+        let line =
+            "verify \(done)/\(plan.jobs.count) done" + (failed > 0 ? " (\(failed) failed)" : "")
             + " · running: \(running.isEmpty ? "—" : running.joined(separator: ", "))"
             + " · \(Self.minutes(elapsed)) elapsed · ~\(Self.minutes(eta())) left"
         FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line).utf8))

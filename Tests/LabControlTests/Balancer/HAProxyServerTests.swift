@@ -3,6 +3,7 @@ import Foundation
 import LabKit
 import Synchronization
 import XCTest
+
 @testable import LabControl
 
 #if canImport(Glibc)
@@ -41,9 +42,14 @@ final class HAProxyServerTests: XCTestCase {
                 runtimeAPIBind: "ipv4@127.0.0.1:\(api)", servers: servers, settings: balancer, stateFile: state)
         }
         haproxy = server
-        let commands = BalancerCommands(runtimeAPI: server.runtimeAPI, serversByRole: [("app", ["a", "b"])], settings: balancer) { weights in
+        let commands = BalancerCommands(runtimeAPI: server.runtimeAPI, serversByRole: [("app", ["a", "b"])], settings: balancer) {
+            weights in
             var next = server.configuration
-            next.servers = next.servers.map { var s = $0; s.weight = weights[s.name] ?? s.weight; return s }
+            next.servers = next.servers.map {
+                var s = $0
+                s.weight = weights[s.name] ?? s.weight
+                return s
+            }
             try await server.reload(next)
         }
         _ = try await commands.perform("wait_up", "app")
@@ -99,7 +105,9 @@ final class HAProxyServerTests: XCTestCase {
         // Its Prometheus exporter counts per server.
         let metrics = try XCTUnwrap(Probe.httpGet(port: server.metricsPort, path: "/metrics"))
         XCTAssertEqual(metrics.status, 200)
-        XCTAssertTrue(metrics.body.contains(#"haproxy_server_http_responses_total{proxy="servers",server="b",code="2xx"}"#), metrics.body.prefix(500).description)
+        XCTAssertTrue(
+            metrics.body.contains(#"haproxy_server_http_responses_total{proxy="servers",server="b",code="2xx"}"#),
+            metrics.body.prefix(500).description)
 
         // Unknown servers and commands are refused with what exists.
         do {
@@ -143,7 +151,9 @@ final class HAProxyServerTests: XCTestCase {
                             do {
                                 let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
                                 _ = try await response.body.collect(upTo: 1 << 16)
-                                if response.status == .ok { tally.succeeded.withLock { $0 += 1 } } else {
+                                if response.status == .ok {
+                                    tally.succeeded.withLock { $0 += 1 }
+                                } else {
                                     tally.failures.withLock { $0.append("HTTP \(response.status.code)") }
                                 }
                             } catch { tally.failures.withLock { $0.append("\(error)") } }
@@ -151,7 +161,9 @@ final class HAProxyServerTests: XCTestCase {
                             // A new connection per request.
                             do {
                                 let status = try await Self.get(url, newConnection: true).status
-                                if status == 200 { tally.succeeded.withLock { $0 += 1 } } else {
+                                if status == 200 {
+                                    tally.succeeded.withLock { $0 += 1 }
+                                } else {
                                     tally.failures.withLock { $0.append("HTTP \(status)") }
                                 }
                             } catch { tally.failures.withLock { $0.append("\(error)") } }

@@ -32,7 +32,8 @@ final class LabctlExitCodeTests: XCTestCase {
         var environment = ProcessInfo.processInfo.environment
         environment["LAB_STATE_DIR"] = state.path
         process.environment = environment
-        let out = dir.url.appendingPathComponent("out-\(UUID().uuidString)"), err = dir.url.appendingPathComponent("err-\(UUID().uuidString)")
+        let out = dir.url.appendingPathComponent("out-\(UUID().uuidString)")
+        let err = dir.url.appendingPathComponent("err-\(UUID().uuidString)")
         FileManager.default.createFile(atPath: out.path, contents: nil)
         FileManager.default.createFile(atPath: err.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: out)
@@ -45,7 +46,9 @@ final class LabctlExitCodeTests: XCTestCase {
     }
 
     func testNotFoundAtRunTimeIsStatus1WithoutUsage() throws {
-        let trace = try labctl(["traces", "--store", dir.url.appendingPathComponent("traces").path, "--trace", String(repeating: "deadbeef", count: 4)])
+        let trace = try labctl([
+            "traces", "--store", dir.url.appendingPathComponent("traces").path, "--trace", String(repeating: "deadbeef", count: 4),
+        ])
         XCTAssertEqual(trace.status, 1, trace.stderr)
         XCTAssertEqual(trace.stderr, "Error: no stored trace has id deadbeefdeadbeefdeadbeefdeadbeef\n")
 
@@ -79,7 +82,8 @@ final class LabctlExitCodeTests: XCTestCase {
     func testAHugeDurationInAManifestIsReportedNotTrapped() throws {
         let copy = dir.url.appendingPathComponent("labs")
         try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: labs.appendingPathComponent("01-finding-slow-service"), to: copy.appendingPathComponent("01-finding-slow-service"))
+        try FileManager.default.copyItem(
+            at: labs.appendingPathComponent("01-finding-slow-service"), to: copy.appendingPathComponent("01-finding-slow-service"))
         let manifest = copy.appendingPathComponent("01-finding-slow-service/lab.yaml")
         let text = try String(contentsOf: manifest, encoding: .utf8)
         XCTAssertTrue(text.contains("duration: 4s"))
@@ -88,7 +92,8 @@ final class LabctlExitCodeTests: XCTestCase {
 
         let list = try labctl(["list", "--labs-dir", copy.path])
         XCTAssertEqual(list.status, 1, list.stdout + list.stderr)
-        XCTAssertTrue(list.stderr.contains("labs/01-finding-slow-service/lab.yaml:41: field 'scenario.phases[0].duration': '9999"), list.stderr)
+        XCTAssertTrue(
+            list.stderr.contains("labs/01-finding-slow-service/lab.yaml:41: field 'scenario.phases[0].duration': '9999"), list.stderr)
         XCTAssertTrue(list.stderr.contains("is longer than the limit of 86400s"), list.stderr)
 
         let run = try labctl(["run", "1", "--labs-dir", copy.path])
@@ -109,7 +114,8 @@ final class LabctlExitCodeTests: XCTestCase {
         let list = try labctl(["list", "--labs-dir", copy.path])
         XCTAssertEqual(list.status, 1, "a broken lab makes list fail")
         XCTAssertTrue(list.stdout.contains("finding-slow-service"), "the other labs are listed: \(list.stdout)")
-        XCTAssertTrue(list.stderr.contains("invalid: labs/07-circuit-breakers/lab.yaml:7: not valid UTF-8: byte 0xFF at offset"), list.stderr)
+        XCTAssertTrue(
+            list.stderr.contains("invalid: labs/07-circuit-breakers/lab.yaml:7: not valid UTF-8: byte 0xFF at offset"), list.stderr)
 
         let other = try labctl(["run", "1", "--variant", "nosuch", "--labs-dir", copy.path])
         XCTAssertEqual(other.stderr, "Error: week01 has no variant 'nosuch' (variants: before, after)\n", "lab 1 still resolves")

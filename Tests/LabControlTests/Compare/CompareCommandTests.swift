@@ -26,10 +26,15 @@ final class CompareCommandTests: XCTestCase {
 
         // A real browser renders it: the page's script runs to its end (it marks the number of
         // charts on <body>) and nothing is reported as an uncaught error.
-        let chromium = try run("/usr/bin/env", ["chromium", "--headless", "--no-sandbox", "--disable-gpu",
-                                                "--enable-logging=stderr", "--v=0", "--dump-dom", "file://\(report)"])
+        let chromium = try run(
+            "/usr/bin/env",
+            [
+                "chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                "--enable-logging=stderr", "--v=0", "--dump-dom", "file://\(report)",
+            ])
         XCTAssertEqual(chromium.status, 0, chromium.stderr)
-        let ready = try XCTUnwrap(chromium.stdout.firstMatch(of: /data-report-ready="(\d+)"/), "the report's script did not run:\n\(chromium.stderr)")
+        let ready = try XCTUnwrap(
+            chromium.stdout.firstMatch(of: /data-report-ready="(\d+)"/), "the report's script did not run:\n\(chromium.stderr)")
         XCTAssertGreaterThanOrEqual(Int(ready.1)!, 6, "three load charts per variant")
         XCTAssertFalse(chromium.stderr.contains("Uncaught"), chromium.stderr)
         XCTAssertEqual(chromium.stdout.components(separatedBy: "<svg class=\"chart\"").count - 1, Int(ready.1)!)
@@ -37,12 +42,16 @@ final class CompareCommandTests: XCTestCase {
 
     func testAFalseExpectationFailsAndSaysByHowMuch() throws {
         let state = try temporaryDirectory()
-        let result = try labctl(["compare", "false-expectation", "--duration-scale", "0.4", "--variants", "before",
-                                 "--labs-dir", Self.fixtures], state: state)
+        let result = try labctl(
+            [
+                "compare", "false-expectation", "--duration-scale", "0.4", "--variants", "before",
+                "--labs-dir", Self.fixtures,
+            ], state: state)
         XCTAssertEqual(result.status, 1, "compare must fail:\n\(result.stdout)\n\(result.stderr)")
         XCTAssertTrue(result.stdout.contains("FAIL  p50_steady: before > 1.0"), result.stdout)
         XCTAssertTrue(result.stdout.contains("does not hold (off by"), result.stdout)
-        XCTAssertTrue(result.stdout.contains("1 of 4 expectations do not hold") || result.stdout.contains("expectations do not hold"), result.stdout)
+        XCTAssertTrue(
+            result.stdout.contains("1 of 4 expectations do not hold") || result.stdout.contains("expectations do not hold"), result.stdout)
         // An expectation about a variant left out with --variants is skipped (not failed), and says so.
         XCTAssertTrue(result.stdout.contains("SKIP  "), result.stdout)
         XCTAssertTrue(result.stdout.contains("after not run (--variants)"), result.stdout)
@@ -50,8 +59,11 @@ final class CompareCommandTests: XCTestCase {
 
     func testJSONOutput() throws {
         let state = try temporaryDirectory()
-        let result = try labctl(["compare", "latency-fault", "--duration-scale", "0.4", "--variants", "before", "--json",
-                                 "--labs-dir", Self.fixtures], state: state)
+        let result = try labctl(
+            [
+                "compare", "latency-fault", "--duration-scale", "0.4", "--variants", "before", "--json",
+                "--labs-dir", Self.fixtures,
+            ], state: state)
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stdout)
         XCTAssertEqual(object["lab"] as? String, "latency-fault")
         XCTAssertEqual(object["variants"] as? [String], ["before"])

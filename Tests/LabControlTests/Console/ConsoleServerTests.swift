@@ -17,7 +17,8 @@ final class ConsoleServerTests: XCTestCase {
         directory = try TestDirectory()
         let store = try TraceStore(directory: directory.url.appendingPathComponent("traces").path)
         for n in 1...3 {
-            try store.append(TraceFixtures.request(TraceFixtures.checkout(trace: UInt64(n), offset: Double(n) * 1000, namespace: "selftest")))
+            try store.append(
+                TraceFixtures.request(TraceFixtures.checkout(trace: UInt64(n), offset: Double(n) * 1000, namespace: "selftest")))
         }
         let lab = ConsoleLab(
             catalog: try LabCatalog.load(root: Fixtures.labsDirectory), store: store,
@@ -50,7 +51,8 @@ final class ConsoleServerTests: XCTestCase {
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
         let text = String(buffer: try await response.body.collect(upTo: 8 << 20))
         let json = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
-        return Answer(status: Int(response.status.code), json: json, text: text, contentType: response.headers.first(name: "Content-Type") ?? "")
+        return Answer(
+            status: Int(response.status.code), json: json, text: text, contentType: response.headers.first(name: "Content-Type") ?? "")
     }
 
     func jaegerError(_ answer: Answer) -> String {
@@ -76,7 +78,8 @@ final class ConsoleServerTests: XCTestCase {
         XCTAssertEqual(traces.count, 2, "limit")
         XCTAssertEqual((traces[0]["spans"] as? [Any])?.count, 4)
 
-        let tagged = try await get("/api/traces?service=inventory&tags=" + "{\"error\":\"true\"}".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+        let tagged = try await get(
+            "/api/traces?service=inventory&tags=" + "{\"error\":\"true\"}".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
         XCTAssertEqual((tagged.json["data"] as? [Any])?.count, 3)
 
         let id = TraceFixtures.traceID(2).hex
@@ -86,7 +89,8 @@ final class ConsoleServerTests: XCTestCase {
         let byQuery = try await get("/api/traces?traceID=\(id)&traceID=\(TraceFixtures.traceID(3).hex)")
         XCTAssertEqual((byQuery.json["data"] as? [Any])?.count, 2)
 
-        let dependencies = try await get("/api/dependencies?endTs=\(UInt64(Date().timeIntervalSince1970 * 1000))&lookback=\(UInt64(100) * 365 * 86_400_000)")
+        let dependencies = try await get(
+            "/api/dependencies?endTs=\(UInt64(Date().timeIntervalSince1970 * 1000))&lookback=\(UInt64(100) * 365 * 86_400_000)")
         XCTAssertEqual((dependencies.json["data"] as? [[String: Any]])?.first?["callCount"] as? Int, 3)
     }
 
@@ -133,8 +137,9 @@ final class ConsoleServerTests: XCTestCase {
         XCTAssertTrue((noToken.json["error"] as? String ?? "").contains("token"))
         let wrongToken = try await send("POST", "/console/api/control/kill", headers: [("X-Console-Token", "0123")], body: body)
         XCTAssertEqual(wrongToken.status, 403)
-        let foreignOrigin = try await send("POST", "/console/api/control/kill",
-                                           headers: [("X-Console-Token", server.token), ("Origin", "http://evil.example")], body: body)
+        let foreignOrigin = try await send(
+            "POST", "/console/api/control/kill",
+            headers: [("X-Console-Token", server.token), ("Origin", "http://evil.example")], body: body)
         XCTAssertEqual(foreignOrigin.status, 403)
         // DNS rebinding: a page at another name that resolves to 127.0.0.1 sends that name as Host.
         let rebound = try await get("/api/services", headers: [("Host", "evil.example:\(server.port!)")])

@@ -33,6 +33,8 @@ final class JaegerQueryTests: XCTestCase {
         XCTAssertTrue(search.errorsOnly)
         XCTAssertEqual(search.order, .longest)
         XCTAssertNil(try JaegerQuery.search([("operation", "all")]).operation, "the UI's 'all operations'")
-        XCTAssertThrowsError(try JaegerQuery.search([("order", "random")])) { XCTAssertEqual(($0 as? ConsoleRequestError)?.parameter, "order") }
+        XCTAssertThrowsError(try JaegerQuery.search([("order", "random")])) {
+            XCTAssertEqual(($0 as? ConsoleRequestError)?.parameter, "order")
+        }
     }
 }

@@ -15,11 +15,15 @@ final class PanelTruthTests: XCTestCase {
     }
 
     func testThePanelIsWidenedToThePhase() {
-        let query = #"histogram_quantile(0.5, sum by (le) (rate(http_server_request_duration_seconds_bucket{job="client", http_route="/quote/{id}"}[5s])))"#
-        XCTAssertEqual(PanelTruth.overPhase(query, seconds: 25.2),
-                       #"histogram_quantile(0.5, sum by (le) (rate(http_server_request_duration_seconds_bucket{job="client", http_route="/quote/{id}"}[25s])))"#)
+        let query =
+            #"histogram_quantile(0.5, sum by (le) (rate(http_server_request_duration_seconds_bucket{job="client", http_route="/quote/{id}"}[5s])))"#
+        XCTAssertEqual(
+            PanelTruth.overPhase(query, seconds: 25.2),
+            #"histogram_quantile(0.5, sum by (le) (rate(http_server_request_duration_seconds_bucket{job="client", http_route="/quote/{id}"}[25s])))"#
+        )
         XCTAssertEqual(PanelTruth.overPhase("rate(x[$__rate_interval])", seconds: 10), "rate(x[10s])")
-        XCTAssertEqual(PanelTruth.overPhase("max_over_time(x[1m:5s])", seconds: 10), "max_over_time(x[1m:5s])", "subqueries keep their shape")
+        XCTAssertEqual(
+            PanelTruth.overPhase("max_over_time(x[1m:5s])", seconds: 10), "max_over_time(x[1m:5s])", "subqueries keep their shape")
     }
 
     func testExactQuantileIsHdrHistogramsRank() {
@@ -32,8 +36,9 @@ final class PanelTruthTests: XCTestCase {
 
     func testAgreementIsTenPercentOrOneMillisecond() {
         func reading(panel: Double, server: Double?, spans: Int = 400, q: Double = 0.5) -> PanelTruth.Reading {
-            PanelTruth.Reading(panel: "p", quantile: q, phase: "x", panelSeconds: panel, serverSeconds: server, serverSpans: spans,
-                               serverRange: server.map { $0...$0 }, measuredSeconds: nil, responses: 0)
+            PanelTruth.Reading(
+                panel: "p", quantile: q, phase: "x", panelSeconds: panel, serverSeconds: server, serverSpans: spans,
+                serverRange: server.map { $0...$0 }, measuredSeconds: nil, responses: 0)
         }
         // The issue's case: every request waits for the 300 ms timeout; buckets 250/500 read 375 ms.
         XCTAssertFalse(reading(panel: 0.375, server: 0.302).agrees)

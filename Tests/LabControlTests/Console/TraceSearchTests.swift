@@ -19,9 +19,10 @@ final class TraceSearchTests: XCTestCase {
         for (n, offset) in [(UInt64(1), 0.0), (2, 1000), (3, 2000)] {
             try store.append(TraceFixtures.request(TraceFixtures.checkout(trace: n, offset: offset, namespace: "week07")))
         }
-        try store.append(TraceFixtures.request([
-            TraceFixtures.span(trace: 4, id: 1, name: "GET /healthz", service: "gateway", start: 3000, end: 3001, namespace: "week01"),
-        ]))
+        try store.append(
+            TraceFixtures.request([
+                TraceFixtures.span(trace: 4, id: 1, name: "GET /healthz", service: "gateway", start: 3000, end: 3001, namespace: "week01")
+            ]))
     }
 
     override func tearDown() {
@@ -37,13 +38,15 @@ final class TraceSearchTests: XCTestCase {
         // SELECT lasts 76 ms: at least 70 matches, at least 80 does not (the 100 ms root is frontend's).
         XCTAssertEqual(store.search(TraceSearch(service: "inventory", minDurationNanos: 70_000_000)).count, 3)
         XCTAssertEqual(store.search(TraceSearch(service: "inventory", minDurationNanos: 80_000_000)).count, 0)
-        XCTAssertEqual(store.search(TraceSearch(service: "frontend", minDurationNanos: 80_000_000, maxDurationNanos: 90_000_000)).count, 3,
-                       "GET /inventory lasts 80 ms")
+        XCTAssertEqual(
+            store.search(TraceSearch(service: "frontend", minDurationNanos: 80_000_000, maxDurationNanos: 90_000_000)).count, 3,
+            "GET /inventory lasts 80 ms")
     }
 
     func testTagsErrorsTimeLabLimitAndOrder() {
         XCTAssertEqual(store.search(TraceSearch(tags: ["http.route": "/checkout"])).count, 3)
-        XCTAssertEqual(store.search(TraceSearch(tags: ["http.route": "/checkout", "error": "true"])).count, 0, "the route span is not the failed one")
+        XCTAssertEqual(
+            store.search(TraceSearch(tags: ["http.route": "/checkout", "error": "true"])).count, 0, "the route span is not the failed one")
         XCTAssertEqual(store.search(TraceSearch(tags: ["db.system": "postgresql", "error": "true"])).count, 3)
         XCTAssertEqual(store.search(TraceSearch(service: "gateway", errorsOnly: true)).count, 0)
         XCTAssertEqual(store.search(TraceSearch(errorsOnly: true)).count, 3)
@@ -79,8 +82,16 @@ final class TraceSearchTests: XCTestCase {
         XCTAssertEqual(spans.count, 4)
         XCTAssertEqual(processes.count, 2, "one process per resource: frontend and inventory")
         let select = try XCTUnwrap(spans.first { if case .object(let s) = $0 { s["operationName"] == "SELECT items" } else { false } })
-        guard case .object(let s) = select, case .array(let refs)? = s["references"], case .array(let tags)? = s["tags"] else { return XCTFail() }
-        XCTAssertEqual(refs, [.object(["refType": "CHILD_OF", "traceID": .string(TraceFixtures.traceID(1).hex), "spanID": .string(TraceFixtures.spanID(2).hex)])])
+        guard case .object(let s) = select, case .array(let refs)? = s["references"], case .array(let tags)? = s["tags"] else {
+            return XCTFail()
+        }
+        XCTAssertEqual(
+            refs,
+            [
+                .object([
+                    "refType": "CHILD_OF", "traceID": .string(TraceFixtures.traceID(1).hex), "spanID": .string(TraceFixtures.spanID(2).hex),
+                ])
+            ])
         XCTAssertEqual(s["startTime"], .number(Double(TraceFixtures.ms(12) / 1000)), "microseconds")
         XCTAssertEqual(s["duration"], .number(76_000))
         XCTAssertTrue(tags.contains(.object(["key": "error", "type": "bool", "value": true])))

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import LabControl
 
 /// The files derived from the catalog that used to be edited by hand: the service registry, the
@@ -20,14 +21,18 @@ final class CatalogGeneratorsTests: XCTestCase {
     func testARegionIsReplacedAndTheRestKept() {
         let region = GeneratedRegion(name: "labs")
         let text = "intro\n<!-- labs:begin -->\nold\n<!-- labs:end -->\noutro\n"
-        XCTAssertEqual(region.replace(in: text, with: "new\n", note: "generated"), "intro\n<!-- labs:begin — generated -->\nnew\n<!-- labs:end -->\noutro\n")
+        XCTAssertEqual(
+            region.replace(in: text, with: "new\n", note: "generated"),
+            "intro\n<!-- labs:begin — generated -->\nnew\n<!-- labs:end -->\noutro\n")
         XCTAssertNil(region.replace(in: "no region", with: "x", note: "y"))
     }
 
     func testRecordedResultsMustMatchTheManifestsExpectations() throws {
         let catalog = try LabCatalog.load(root: Fixtures.repositoryRoot.appendingPathComponent("Tests/Fixtures/compare-labs"))
         let entry = catalog.labs[0]
-        let current = entry.manifest.expectations.map { ["measurement": $0.measurement, "check": $0.check, "holds": true, "explanation": "x"] as [String: Any] }
+        let current = entry.manifest.expectations.map {
+            ["measurement": $0.measurement, "check": $0.check, "holds": true, "explanation": "x"] as [String: Any]
+        }
         var results: [String: Any] = [
             "variants": ["before", "after"], "duration_scale": 1.0, "recorded_at": "2026-12-02 at 11:00 UTC",
             "measurements": [["name": "p50_fault", "unit": "s", "values": ["before": 0.3, "after": 0.01]]],

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import LabControl
 
 /// The generated compose files: the wiring matches the native runtime's, and Debian's
@@ -60,11 +61,13 @@ final class ComposeGenerationTests: XCTestCase {
         let (directory, catalog) = try makeLab()
         defer { directory.remove() }
         let files = Dictionary(uniqueKeysWithValues: try ComposeGenerator().files(for: catalog).map { ($0.path, $0.contents) })
-        XCTAssertEqual(files.keys.sorted(), [
-            "labs/42-wiring/compose.yaml",
-            "labs/42-wiring/compose/after/back.env", "labs/42-wiring/compose/after/front.env",
-            "labs/42-wiring/compose/before/back.env", "labs/42-wiring/compose/before/front.env",
-        ])
+        XCTAssertEqual(
+            files.keys.sorted(),
+            [
+                "labs/42-wiring/compose.yaml",
+                "labs/42-wiring/compose/after/back.env", "labs/42-wiring/compose/after/front.env",
+                "labs/42-wiring/compose/before/back.env", "labs/42-wiring/compose/before/front.env",
+            ])
         let front = envFile(try XCTUnwrap(files["labs/42-wiring/compose/before/front.env"]))
         XCTAssertEqual(front["BACK_URL"], "http://back-1:8080,http://back-2:8080", "every replica, comma-separated")
         XCTAssertEqual(front["REDIS_URL"], "redis://redis-proxy:6379", "through the fault proxy")
@@ -159,12 +162,14 @@ final class ComposeGenerationTests: XCTestCase {
         let stack = try GeneratedStack(labs: Fixtures.labsDirectory)
         defer { stack.remove() }
         for entry in stack.catalog.labs {
-            let (status, output) = try stack.run(dockerCompose, ["-f", "compose.yaml", "-f", "labs/\(entry.directoryName)/compose.yaml", "config", "-q"])
+            let (status, output) = try stack.run(
+                dockerCompose, ["-f", "compose.yaml", "-f", "labs/\(entry.directoryName)/compose.yaml", "config", "-q"])
             XCTAssertEqual(status, 0, "\(entry.directoryName):\n\(output)")
         }
         // An unknown variant names the missing env file instead of running with no configuration.
         let (status, output) = try stack.run(
-            dockerCompose, ["-f", "compose.yaml", "-f", "labs/00-selftest/compose.yaml", "config", "-q"], environment: ["LAB_VARIANT": "nope"])
+            dockerCompose, ["-f", "compose.yaml", "-f", "labs/00-selftest/compose.yaml", "config", "-q"],
+            environment: ["LAB_VARIANT": "nope"])
         XCTAssertNotEqual(status, 0)
         XCTAssertTrue(output.contains("compose/nope/"), output)
     }

@@ -1,10 +1,11 @@
 import Foundation
 import Hummingbird
+import LabKit
 import Logging
 import Synchronization
 import XCTest
+
 @testable import LabControl
-import LabKit
 
 /// The compose scenario target: compose DNS addressing, and process control through the admin
 /// API (with the token) — checked against a real HTTP server that records what arrived.
@@ -58,7 +59,8 @@ final class ComposeTargetTests: XCTestCase {
 
         // Any LabTarget's admin token reaches the admin API through the action executor.
         let local = LocalTarget(url: server.baseURL, adminToken: "t0ken")
-        try await ActionExecutor(lab: local).perform(.setFault(service: "back", fault: .object(["latency": .object(["fixed_ms": .number(5)])])))
+        try await ActionExecutor(lab: local).perform(
+            .setFault(service: "back", fault: .object(["latency": .object(["fixed_ms": .number(5)])])))
 
         let seen = server.requests
         XCTAssertEqual(seen.count, 3, "\(seen)")
@@ -75,15 +77,16 @@ final class ComposeTargetTests: XCTestCase {
     func testCompareFromResultsFilesDecidesTheExpectations() throws {
         let directory = try TestDirectory()
         defer { directory.remove() }
-        let text = ComposeGenerationTests.manifestText + """
+        let text =
+            ComposeGenerationTests.manifestText + """
 
-            measurements:
-              - name: p50
-                loadgen: p50
-            expectations:
-              - measurement: p50
-                check: after < before / 2
-            """
+                measurements:
+                  - name: p50
+                    loadgen: p50
+                expectations:
+                  - measurement: p50
+                    check: after < before / 2
+                """
         let lab = directory.url.appendingPathComponent("labs/42-wiring")
         try FileManager.default.createDirectory(at: lab, withIntermediateDirectories: true)
         try text.write(to: lab.appendingPathComponent("lab.yaml"), atomically: true, encoding: .utf8)
@@ -110,17 +113,18 @@ final class ComposeTargetTests: XCTestCase {
     /// `labctl compare --variants before`: expectations about variants left out are skipped, not
     /// failed; those about the variants that ran are still decided.
     func testExpectationsAboutVariantsLeftOutAreSkippedNotFailed() throws {
-        let manifest = try ManifestParser.parse(yaml: ComposeGenerationTests.manifestText + """
+        let manifest = try ManifestParser.parse(
+            yaml: ComposeGenerationTests.manifestText + """
 
-            measurements:
-              - name: p50
-                loadgen: p50
-            expectations:
-              - measurement: p50
-                check: after < before / 2
-              - measurement: p50
-                check: before < 1
-            """)
+                measurements:
+                  - name: p50
+                    loadgen: p50
+                expectations:
+                  - measurement: p50
+                    check: after < before / 2
+                  - measurement: p50
+                    check: before < 1
+                """)
         let ran = Comparison(lab: manifest, runs: [], values: ["p50": ["before": .number(0.4)]], skipping: ["after"])
         XCTAssertEqual(ran.verdicts.map(\.skipped), [true, false])
         XCTAssertTrue(ran.holds, ran.table())
@@ -152,7 +156,12 @@ private struct LocalTarget: LabTarget {
 
 /// A real HTTP server standing in for a lab service's admin API: records every request.
 private final class AdminRecorder: Sendable {
-    struct Seen: Sendable { var method: String; var path: String; var authorization: String?; var body: String }
+    struct Seen: Sendable {
+        var method: String
+        var path: String
+        var authorization: String?
+        var body: String
+    }
     final class Log: Sendable {
         private let entries = Mutex<[Seen]>([])
         func append(_ seen: Seen) { entries.withLock { $0.append(seen) } }
@@ -175,8 +184,10 @@ private final class AdminRecorder: Sendable {
         let router = Router()
         @Sendable func record(_ request: Request) async throws {
             let body = try await request.body.collect(upTo: 1 << 16)
-            log.append(Seen(method: request.method.rawValue, path: request.uri.path,
-                            authorization: request.headers[.authorization], body: String(buffer: body)))
+            log.append(
+                Seen(
+                    method: request.method.rawValue, path: request.uri.path,
+                    authorization: request.headers[.authorization], body: String(buffer: body)))
         }
         router.put("/admin/faults") { request, _ -> Response in
             try await record(request)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import LabControl
 
 /// A scratch copy of the repository's Docker-path files (root compose.yaml, .env, observability/,

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import LabControl
 
 final class GenerationTests: XCTestCase {
@@ -12,10 +13,14 @@ final class GenerationTests: XCTestCase {
         let generation = Generation.standard
 
         let first = try generation.run(catalog: catalog, repositoryRoot: repo.url, check: true)
-        XCTAssertEqual(first.changed.filter { $0.hasPrefix("prometheus/") }, ["prometheus/targets/00-selftest.json", "prometheus/targets/12-message-queues.json"])
-        for path in ["labs/00-selftest/compose.yaml", "labs/00-selftest/compose/before/backend.env", "labs/00-selftest/compose/after/frontend.env",
-                     "grafana/dashboards/00-selftest/00-selftest.json", "grafana/dashboards/12-message-queues/12-message-queues.json",
-                     "grafana/dashboards/home.json", "labs/12-message-queues/compose.yaml"] {
+        XCTAssertEqual(
+            first.changed.filter { $0.hasPrefix("prometheus/") },
+            ["prometheus/targets/00-selftest.json", "prometheus/targets/12-message-queues.json"])
+        for path in [
+            "labs/00-selftest/compose.yaml", "labs/00-selftest/compose/before/backend.env", "labs/00-selftest/compose/after/frontend.env",
+            "grafana/dashboards/00-selftest/00-selftest.json", "grafana/dashboards/12-message-queues/12-message-queues.json",
+            "grafana/dashboards/home.json", "labs/12-message-queues/compose.yaml",
+        ] {
             XCTAssertTrue(first.changed.contains(path), "\(path) is generated")
         }
         XCTAssertFalse(first.isUpToDate)
@@ -23,7 +28,9 @@ final class GenerationTests: XCTestCase {
 
         _ = try generation.run(catalog: catalog, repositoryRoot: repo.url, check: false)
         let written = try String(contentsOf: repo.url.appendingPathComponent("prometheus/targets/00-selftest.json"), encoding: .utf8)
-        XCTAssertEqual(written, """
+        XCTAssertEqual(
+            written,
+            """
             [
               {
                 "targets": ["frontend:8080"],
@@ -86,11 +93,11 @@ final class GenerationTests: XCTestCase {
         // A config that reads the generated file through file_sd: promtool validates both.
         let config = repo.url.appendingPathComponent("prometheus/prometheus.yml")
         try """
-            scrape_configs:
-              - job_name: labs
-                file_sd_configs:
-                  - files: ["targets/*.json"]
-            """.write(to: config, atomically: true, encoding: .utf8)
+        scrape_configs:
+          - job_name: labs
+            file_sd_configs:
+              - files: ["targets/*.json"]
+        """.write(to: config, atomically: true, encoding: .utf8)
         try await ChildProcess.run(
             name: "promtool", executable: try ProgramLocator.standard.find("promtool"),
             arguments: ["check", "config", config.path], directory: repo.url.appendingPathComponent("prometheus"),

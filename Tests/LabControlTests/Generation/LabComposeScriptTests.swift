@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import LabControl
 
 /// scripts/lab-compose.sh (the compose half of `make lab`) without a Docker engine: its syntax,
@@ -63,23 +64,27 @@ final class LabComposeScriptTests: XCTestCase {
 
     func testDryRunStartsTheStackRunsEachVariantThenCompares() throws {
         let catalog = try LabCatalog.load(root: Self.root.appendingPathComponent("labs"))
-        guard let entry = catalog.labs.first(where: {
-            FileManager.default.fileExists(atPath: $0.directory.appendingPathComponent("compose.yaml").path)
-        }) else { throw XCTSkip("no lab has a generated compose.yaml yet (labctl gen)") }
+        guard
+            let entry = catalog.labs.first(where: {
+                FileManager.default.fileExists(atPath: $0.directory.appendingPathComponent("compose.yaml").path)
+            })
+        else { throw XCTSkip("no lab has a generated compose.yaml yet (labctl gen)") }
         let id = entry.manifest.id
         let files = "-f compose.yaml -f labs/\(entry.directoryName)/compose.yaml"
         let (status, output) = try script([entry.manifest.slug], environment: ["DRY_RUN": "1"])
         XCTAssertEqual(status, 0, output)
         let commands = output.split(separator: "\n").filter { $0.hasPrefix("+ ") }.map { String($0.dropFirst(2)) }
-        XCTAssertEqual(commands, [
-            "rm -rf .lab/compose/\(id)",
-            "mkdir -p .lab/compose/\(id)",
-            "LAB_VARIANT=before docker compose \(files) up -d --build --wait",
-            "LAB_VARIANT=before docker compose \(files) run --rm scenario",
-            "LAB_VARIANT=after docker compose \(files) up -d --force-recreate --renew-anon-volumes --wait <lab services>",
-            "LAB_VARIANT=after docker compose \(files) run --rm scenario",
-            "\(Self.labctl) compare \(id) --from-results .lab/compose/\(id)",
-        ])
+        XCTAssertEqual(
+            commands,
+            [
+                "rm -rf .lab/compose/\(id)",
+                "mkdir -p .lab/compose/\(id)",
+                "LAB_VARIANT=before docker compose \(files) up -d --build --wait",
+                "LAB_VARIANT=before docker compose \(files) run --rm scenario",
+                "LAB_VARIANT=after docker compose \(files) up -d --force-recreate --renew-anon-volumes --wait <lab services>",
+                "LAB_VARIANT=after docker compose \(files) run --rm scenario",
+                "\(Self.labctl) compare \(id) --from-results .lab/compose/\(id)",
+            ])
         XCTAssertTrue(output.contains("http://localhost:3000/d/lab-\(id)"), output)
         XCTAssertTrue(output.contains("http://localhost:16686"), output)
 

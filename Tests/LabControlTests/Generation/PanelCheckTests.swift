@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import LabControl
 
 /// The dashboard panel check: after a run, every panel query is evaluated against the lab's real
@@ -31,13 +32,15 @@ final class PanelCheckTests: XCTestCase {
         let lab = labs.appendingPathComponent("00-selftest")
         try FileManager.default.copyItem(at: Fixtures.labsDirectory.appendingPathComponent("00-selftest"), to: lab)
         let manifest = lab.appendingPathComponent("lab.yaml")
-        let text = try String(contentsOf: manifest, encoding: .utf8).replacingOccurrences(of: "\nmeasurements:", with: "\n" + """
-                - title: Nothing exports this
-                  promql: sum(rate(no_such_metric_total[30s]))
-                  unit: reqps
+        let text = try String(contentsOf: manifest, encoding: .utf8).replacingOccurrences(
+            of: "\nmeasurements:",
+            with: "\n" + """
+                    - title: Nothing exports this
+                      promql: sum(rate(no_such_metric_total[30s]))
+                      unit: reqps
 
-            measurements:
-            """)
+                measurements:
+                """)
         try text.write(to: manifest, atomically: true, encoding: .utf8)
 
         let process = Process()
@@ -47,7 +50,8 @@ final class PanelCheckTests: XCTestCase {
         environment["LAB_STATE_DIR"] = directory.url.appendingPathComponent("state").path
         environment.removeValue(forKey: "OTEL_EXPORTER_OTLP_ENDPOINT")
         process.environment = environment
-        let out = directory.url.appendingPathComponent("stdout"), err = directory.url.appendingPathComponent("stderr")
+        let out = directory.url.appendingPathComponent("stdout")
+        let err = directory.url.appendingPathComponent("stderr")
         FileManager.default.createFile(atPath: out.path, contents: nil)
         FileManager.default.createFile(atPath: err.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: out)
@@ -59,8 +63,9 @@ final class PanelCheckTests: XCTestCase {
             try? JSONSerialization.jsonObject(with: Data(contentsOf: out)) as? [String: Any],
             "labctl run printed no JSON (exit \(process.terminationStatus)):\n\(stderr.suffix(3000))")
         let run = try XCTUnwrap((json["runs"] as? [[String: Any]])?.first)
-        XCTAssertEqual(run["panels_without_data"] as? [String], ["Nothing exports this"],
-                       "the two real panels have data, the bogus one none\n\(stderr.suffix(2000))")
+        XCTAssertEqual(
+            run["panels_without_data"] as? [String], ["Nothing exports this"],
+            "the two real panels have data, the bogus one none\n\(stderr.suffix(2000))")
         // The platform check beside the lab's expectations fails, naming the panel.
         let dashboard = try XCTUnwrap((json["expectations"] as? [[String: Any]])?.first { $0["measurement"] as? String == "dashboard" })
         XCTAssertEqual(dashboard["holds"] as? Bool, false)

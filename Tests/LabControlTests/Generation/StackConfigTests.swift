@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import Yams
+
 @testable import LabControl
 
 /// The Docker path's static checks: dashboards, Prometheus configuration and rules, the Collector
@@ -66,15 +67,17 @@ final class StackConfigTests: XCTestCase {
                 XCTAssertEqual(panel["title"] as? String, spec.title)
                 let target = try XCTUnwrap((panel["targets"] as? [[String: Any]])?.first)
                 XCTAssertEqual(target["expr"] as? String, spec.promql)
-                XCTAssertEqual(target["exemplar"] as? Bool, spec.promql.contains("histogram_quantile") || spec.promql.contains("_bucket"),
-                               "\(entry.directoryName) / \(spec.title): exemplars on latency panels only")
+                XCTAssertEqual(
+                    target["exemplar"] as? Bool, spec.promql.contains("histogram_quantile") || spec.promql.contains("_bucket"),
+                    "\(entry.directoryName) / \(spec.title): exemplars on latency panels only")
                 let defaults = (panel["fieldConfig"] as? [String: Any])?["defaults"] as? [String: Any]
                 XCTAssertEqual(defaults?["unit"] as? String, spec.unit)
                 XCTAssertEqual(panel["description"] as? String, spec.description)
             }
             let annotations = ((dashboard["annotations"] as? [String: Any])?["list"] as? [[String: Any]]) ?? []
-            XCTAssertTrue(annotations.contains { ($0["expr"] as? String)?.contains("fault_injection_active{lab=\"\(lab.id)\"}") == true },
-                          "\(entry.directoryName): the fault annotation")
+            XCTAssertTrue(
+                annotations.contains { ($0["expr"] as? String)?.contains("fault_injection_active{lab=\"\(lab.id)\"}") == true },
+                "\(entry.directoryName): the fault annotation")
         }
         // The home dashboard links every lab.
         let home = try String(contentsOf: stack.url(HomeDashboardGenerator.path), encoding: .utf8)
@@ -85,7 +88,10 @@ final class StackConfigTests: XCTestCase {
 
     func testDashboardsAreProvisionedFromTheFolderComposeMounts() throws {
         let root = GeneratedStack.repositoryRoot
-        let provider = try XCTUnwrap(try Yams.load(yaml: String(contentsOf: root.appendingPathComponent("grafana/provisioning/dashboards/dashboards.yaml"), encoding: .utf8)) as? [String: Any])
+        let provider = try XCTUnwrap(
+            try Yams.load(
+                yaml: String(contentsOf: root.appendingPathComponent("grafana/provisioning/dashboards/dashboards.yaml"), encoding: .utf8))
+                as? [String: Any])
         let first = try XCTUnwrap((provider["providers"] as? [[String: Any]])?.first)
         let path = try XCTUnwrap((first["options"] as? [String: Any])?["path"] as? String)
         XCTAssertEqual((first["options"] as? [String: Any])?["foldersFromFilesStructure"] as? Bool, true, "one folder per lab")
@@ -128,14 +134,17 @@ final class StackConfigTests: XCTestCase {
     /// Component types in otel/opentelemetry-collector-contrib 0.111.0 that this stack may use.
     static let collectorComponents: [String: Set<String>] = [
         "receivers": ["otlp", "prometheus", "hostmetrics", "jaeger", "zipkin"],
-        "processors": ["batch", "memory_limiter", "attributes", "resource", "filter", "transform", "tail_sampling", "probabilistic_sampler"],
+        "processors": [
+            "batch", "memory_limiter", "attributes", "resource", "filter", "transform", "tail_sampling", "probabilistic_sampler",
+        ],
         "exporters": ["otlp", "otlphttp", "prometheus", "prometheusremotewrite", "debug", "file"],
         "connectors": ["spanmetrics", "servicegraph", "forward", "count"],
         "extensions": ["health_check", "pprof", "zpages"],
     ]
 
     func testCollectorConfigIsConsistentAndAvoidsSettingsDeprecatedIn0_111() throws {
-        let text = try String(contentsOf: GeneratedStack.repositoryRoot.appendingPathComponent("observability/otel-collector.yaml"), encoding: .utf8)
+        let text = try String(
+            contentsOf: GeneratedStack.repositoryRoot.appendingPathComponent("observability/otel-collector.yaml"), encoding: .utf8)
         let config = try XCTUnwrap(try Yams.load(yaml: text) as? [String: Any])
         XCTAssertEqual(Set(config.keys).subtracting(["receivers", "processors", "exporters", "connectors", "extensions", "service"]), [])
         var defined: [String: Set<String>] = [:]
@@ -152,13 +161,17 @@ final class StackConfigTests: XCTestCase {
             XCTAssertTrue(defined["extensions"]!.contains(extensionName), "service.extensions: \(extensionName) is not defined")
         }
         let pipelines = try XCTUnwrap(service["pipelines"] as? [String: [String: Any]])
-        var connectorsAsExporter = Set<String>(), connectorsAsReceiver = Set<String>()
+        var connectorsAsExporter = Set<String>()
+        var connectorsAsReceiver = Set<String>()
         for (name, pipeline) in pipelines {
             XCTAssertTrue(["traces", "metrics", "logs"].contains(String(name.split(separator: "/")[0])), "pipeline \(name)")
             let receivers = pipeline["receivers"] as? [String] ?? []
             XCTAssertFalse(receivers.isEmpty, "pipeline \(name) has receivers")
             for receiver in receivers {
-                if defined["connectors"]!.contains(receiver) { connectorsAsReceiver.insert(receiver); continue }
+                if defined["connectors"]!.contains(receiver) {
+                    connectorsAsReceiver.insert(receiver)
+                    continue
+                }
                 XCTAssertTrue(defined["receivers"]!.contains(receiver), "pipeline \(name): receiver \(receiver) is not defined")
             }
             for processor in pipeline["processors"] as? [String] ?? [] {
@@ -170,7 +183,10 @@ final class StackConfigTests: XCTestCase {
             let exporters = pipeline["exporters"] as? [String] ?? []
             XCTAssertFalse(exporters.isEmpty, "pipeline \(name) has exporters")
             for exporter in exporters {
-                if defined["connectors"]!.contains(exporter) { connectorsAsExporter.insert(exporter); continue }
+                if defined["connectors"]!.contains(exporter) {
+                    connectorsAsExporter.insert(exporter)
+                    continue
+                }
                 XCTAssertTrue(defined["exporters"]!.contains(exporter), "pipeline \(name): exporter \(exporter) is not defined")
             }
         }
@@ -186,7 +202,9 @@ final class StackConfigTests: XCTestCase {
         let jaeger = (config["exporters"] as? [String: Any])?["otlp/jaeger"] as? [String: Any]
         XCTAssertEqual(jaeger?["endpoint"] as? String, "jaeger:4317")
         // The ports compose publishes are the ones the receivers listen on.
-        let http = (((config["receivers"] as? [String: Any])?["otlp"] as? [String: Any])?["protocols"] as? [String: Any])?["http"] as? [String: Any]
+        let http =
+            (((config["receivers"] as? [String: Any])?["otlp"] as? [String: Any])?["protocols"] as? [String: Any])?["http"]
+            as? [String: Any]
         XCTAssertEqual(http?["endpoint"] as? String, "0.0.0.0:4318")
         XCTAssertEqual(ComposeLayout.otlpEndpoint, "http://otel-collector:4318")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import LabControl
 
 final class ChildProcessTests: XCTestCase {
@@ -124,8 +125,10 @@ final class ChildProcessTests: XCTestCase {
 }
 
 /// Polls `condition` for up to `timeout` (wide: the machine is small and shared).
-func waitUntil(timeout: Duration = .seconds(20), _ condition: () async throws -> Bool,
-               file: StaticString = #filePath, line: UInt = #line) async throws {
+func waitUntil(
+    timeout: Duration = .seconds(20), _ condition: () async throws -> Bool,
+    file: StaticString = #filePath, line: UInt = #line
+) async throws {
     let deadline = ContinuousClock.now + timeout
     while try await !condition() {
         if ContinuousClock.now >= deadline {

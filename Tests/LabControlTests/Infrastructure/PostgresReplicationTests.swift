@@ -1,6 +1,7 @@
 import Foundation
 import LabKit
 import XCTest
+
 @testable import LabControl
 
 /// A real primary and hot standby: replication with a replay delay, a cut link, synchronous commit,

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import LabControl
 
 /// A cluster template per init.sql: made once (the init.sql applied by psql), then every start is a copy
@@ -18,7 +19,8 @@ final class PostgresTemplateTests: XCTestCase {
         _ = try await dir.output(of: "psql", ["-X", "-At", first.url, "-c", "DELETE FROM numbers WHERE n > 10"])
         await first.stop()
 
-        let second = try await PostgresServer.start(directory: dir.url.appendingPathComponent("second"), initSQL: initSQL, template: template)
+        let second = try await PostgresServer.start(
+            directory: dir.url.appendingPathComponent("second"), initSQL: initSQL, template: template)
         let secondCount = try await dir.output(of: "psql", ["-X", "-At", second.url, "-c", "SELECT count(*) FROM numbers"])
         XCTAssertEqual(secondCount.trimmingCharacters(in: .whitespacesAndNewlines), "5000", "a fresh copy of the template")
         XCTAssertFalse(

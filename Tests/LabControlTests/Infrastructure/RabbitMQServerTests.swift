@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import LabControl
 @testable import LabKit
 
@@ -17,7 +18,7 @@ final class RabbitMQServerTests: XCTestCase {
         XCTAssertTrue(RabbitMQServer.acceptsAMQP(port: node.amqpPort))
 
         // Its own epmd on its own port, and the node registered there: nothing on the shared 4369.
-        let names = Probe.exchange(port: node.epmdPort, request: [0, 1, 110])   // EPMD_NAMES_REQ
+        let names = Probe.exchange(port: node.epmdPort, request: [0, 1, 110]) // EPMD_NAMES_REQ
         XCTAssertTrue(names?.contains("name lab at port \(node.distributionPort)") == true, names ?? "no answer from epmd")
 
         // A real client declares, publishes and reads the depth back; the broker's metrics see it.
@@ -58,7 +59,8 @@ final class RabbitMQServerTests: XCTestCase {
             _ = try await RabbitMQServer.start(directory: dir.url, locator: ProgramLocator(searchDirectories: [dir.url]))
             XCTFail("without rabbitmq-server the start must fail")
         } catch let error as MissingProgramError {
-            XCTAssertEqual("\(error)", "rabbitmq-server not found: install the Debian package 'rabbitmq-server' (apt-get install rabbitmq-server)")
+            XCTAssertEqual(
+                "\(error)", "rabbitmq-server not found: install the Debian package 'rabbitmq-server' (apt-get install rabbitmq-server)")
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import LabControl
 
 /// Not a test: `Benchmarks/rabbitmq-startup/run.sh` runs it (RABBITMQ_STARTUP_BENCHMARK=<rounds>)
@@ -14,7 +15,7 @@ final class RabbitMQStartupBenchmark: XCTestCase {
         let dir = try TestDirectory()
         defer { dir.remove() }
         let template = RabbitMQNodeTemplate(cache: dir.url.appendingPathComponent("cache"))
-        _ = try await template.copy(to: dir.url.appendingPathComponent("warm-up"), locator: .standard)   // made once, not timed
+        _ = try await template.copy(to: dir.url.appendingPathComponent("warm-up"), locator: .standard) // made once, not timed
         var rows: [String] = []
         for round in 1...rounds {
             for (mode, template) in [("fresh database", nil), ("copied template", template)] as [(String, RabbitMQNodeTemplate?)] {
@@ -23,11 +24,14 @@ final class RabbitMQStartupBenchmark: XCTestCase {
                 let stopStart = ContinuousClock.now
                 await node.stop()
                 let stop = (ContinuousClock.now - stopStart).seconds
-                rows.append(String(format: "| %d | %@ | %.1f | %.2f | %.1f | %@ |", round, mode, node.startup.seconds, cpu, stop,
-                                   Self.loadAverage()))
+                rows.append(
+                    String(
+                        format: "| %d | %@ | %.1f | %.2f | %.1f | %@ |", round, mode, node.startup.seconds, cpu, stop,
+                        Self.loadAverage()))
             }
         }
-        print("""
+        print(
+            """
 
             | round | data directory | start, wall s | start, CPU s (node's processes) | stop, wall s | load average |
             |---|---|---|---|---|---|
@@ -42,7 +46,8 @@ final class RabbitMQStartupBenchmark: XCTestCase {
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         return ProcessTable.members(ofGroup: group).reduce(0) { total, member in
             guard let stat = try? String(contentsOfFile: "/proc/\(member.pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return total }
+                let close = stat.lastIndex(of: ")")
+            else { return total }
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             // Fields after "(comm)": state is index 0, utime 11, stime 12, cutime 13, cstime 14.
             guard fields.count > 14 else { return total }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import LabControl
 
 /// Each starter runs the real server, which answers a real client; after stop() nothing remains.
@@ -27,7 +28,8 @@ final class ServerStarterTests: XCTestCase {
         XCTAssertEqual(pg.url, "postgres://lab@127.0.0.1:\(pg.port)/lab")
 
         // Over TCP as the lab role (trust on loopback), the way services connect.
-        let one = try await runTool("psql", ["-X", "-At", "-h", "127.0.0.1", "-p", "\(pg.port)", "-U", "lab", "-d", "lab", "-c", "SELECT 1"], in: dir)
+        let one = try await runTool(
+            "psql", ["-X", "-At", "-h", "127.0.0.1", "-p", "\(pg.port)", "-U", "lab", "-d", "lab", "-c", "SELECT 1"], in: dir)
         XCTAssertEqual(one.trimmingCharacters(in: .whitespacesAndNewlines), "1")
         let count = try await runTool("psql", ["-X", "-At", pg.url, "-c", "SELECT count(*) FROM books"], in: dir)
         XCTAssertEqual(count.trimmingCharacters(in: .whitespacesAndNewlines), "2")
@@ -41,7 +43,8 @@ final class ServerStarterTests: XCTestCase {
         let dir = try TestDirectory()
         defer { dir.remove() }
         do {
-            let pg = try await PostgresServer.start(directory: dir.url.appendingPathComponent("postgres"), initSQL: "CREATE TABLE broken (;")
+            let pg = try await PostgresServer.start(
+                directory: dir.url.appendingPathComponent("postgres"), initSQL: "CREATE TABLE broken (;")
             await pg.stop()
             XCTFail("a syntax error in initSQL must fail the start")
         } catch let error as ProgramFailedError {
@@ -86,7 +89,9 @@ final class ServerStarterTests: XCTestCase {
         let config = PrometheusConfig(
             jobs: [PrometheusScrapeJob(name: "frontend", targets: ["127.0.0.1:1", "127.0.0.1:2"], labels: ["lab": "x"])],
             ruleFiles: ["rules.yml"], offerScrapeProtocols: true, header: "generated")
-        XCTAssertEqual(config.render(), """
+        XCTAssertEqual(
+            config.render(),
+            """
             # generated
             global:
               scrape_interval: "1s"
@@ -123,8 +128,10 @@ final class ServerStarterTests: XCTestCase {
         return try String(contentsOf: log, encoding: .utf8)
     }
 
-    private func assertNothingRemains(of process: ChildProcess, referencing path: String,
-                                      file: StaticString = #filePath, line: UInt = #line) {
+    private func assertNothingRemains(
+        of process: ChildProcess, referencing path: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertNotNil(process.exitStatus, "\(process.name) still runs", file: file, line: line)
         XCTAssertNil(ProcessTable.entry(process.pid), "\(process.name) left a process or zombie", file: file, line: line)
         XCTAssertEqual(ProcessTable.members(ofGroup: process.pgid), [], file: file, line: line)

@@ -3,6 +3,7 @@
 
 import Synchronization
 import XCTest
+
 @testable import LabControl
 
 final class LoadGeneratorTests: XCTestCase {
@@ -19,8 +20,9 @@ final class LoadGeneratorTests: XCTestCase {
 
     func testOpenLoopHoldsTheRateWithoutBunching() async throws {
         server = try await LoadTestServer.start()
-        let phase = LoadPhase(name: "steady", duration: .seconds(3), arrivals: .openLoop(.constant(200)),
-                              requests: [RequestKind(name: "fast", path: "/fast")])
+        let phase = LoadPhase(
+            name: "steady", duration: .seconds(3), arrivals: .openLoop(.constant(200)),
+            requests: [RequestKind(name: "fast", path: "/fast")])
         let report = try await LoadGenerator(plan: plan([phase])).run()
 
         let stats = report.phases[0].stats
@@ -45,10 +47,12 @@ final class LoadGeneratorTests: XCTestCase {
     func testStepsAndRampsChangeTheRateTheServerSees() async throws {
         server = try await LoadTestServer.start()
         let kind = RequestKind(name: "fast", path: "/fast")
-        let report = try await LoadGenerator(plan: plan([
-            LoadPhase(name: "steps", duration: .seconds(2), arrivals: .openLoop(.steps([20, 100])), requests: [kind]),
-            LoadPhase(name: "down", duration: .seconds(1), arrivals: .openLoop(.ramp(from: 100, to: 0)), requests: [kind]),
-        ])).run()
+        let report = try await LoadGenerator(
+            plan: plan([
+                LoadPhase(name: "steps", duration: .seconds(2), arrivals: .openLoop(.steps([20, 100])), requests: [kind]),
+                LoadPhase(name: "down", duration: .seconds(1), arrivals: .openLoop(.ramp(from: 100, to: 0)), requests: [kind]),
+            ])
+        ).run()
         XCTAssertEqual(report.phases.map(\.stats.outcomes.sent), [120, 50])
 
         // Server-side arrivals per second of the timeline: 20, then 100, then the ramp's 50.
@@ -72,19 +76,24 @@ final class LoadGeneratorTests: XCTestCase {
         let openGate = StallGate(after: .seconds(1), length: .seconds(1))
         server = try await LoadTestServer.start(gate: openGate)
         let snapshots = SnapshotLog()
-        let open = try await LoadGenerator(plan: plan([
-            LoadPhase(name: "open", duration: .seconds(3), arrivals: .openLoop(.constant(100)), requests: [gated])
-        ])).run(progressEvery: .milliseconds(200)) { snapshots.append($0) }
+        let open = try await LoadGenerator(
+            plan: plan([
+                LoadPhase(name: "open", duration: .seconds(3), arrivals: .openLoop(.constant(100)), requests: [gated])
+            ])
+        ).run(progressEvery: .milliseconds(200)) { snapshots.append($0) }
         window = try XCTUnwrap(openGate.window)
         let openSentDuringStall = server.arrivals.filter { window.contains($0.at) }.count
         await server.stop()
 
         let closedGate = StallGate(after: .seconds(1), length: .seconds(1))
         server = try await LoadTestServer.start(gate: closedGate)
-        let closed = try await LoadGenerator(plan: plan([
-            LoadPhase(name: "closed", duration: .seconds(3), arrivals: .closedLoop(users: 1, thinkTime: .milliseconds(10)),
-                      requests: [gated])
-        ])).run()
+        let closed = try await LoadGenerator(
+            plan: plan([
+                LoadPhase(
+                    name: "closed", duration: .seconds(3), arrivals: .closedLoop(users: 1, thinkTime: .milliseconds(10)),
+                    requests: [gated])
+            ])
+        ).run()
         let closedWindow = try XCTUnwrap(closedGate.window)
         let closedSentDuringStall = server.arrivals.filter { closedWindow.contains($0.at) }.count
 
@@ -120,15 +129,19 @@ final class LoadGeneratorTests: XCTestCase {
         server = try await LoadTestServer.start()
         // A port nobody listens on: bind-free port from the OS, then closed.
         let closedPort = try LoadTestServer.unusedPort()
-        let phase = LoadPhase(name: "mix", duration: .seconds(1), arrivals: .openLoop(.constant(20)), requests: [
-            RequestKind(name: "unavailable", path: "/status/503"),
-            RequestKind(name: "missing", path: "/status/404"),
-            RequestKind(name: "moved", path: "/status/302"),
-            RequestKind(name: "slow", path: "/sleep/3000", timeout: .milliseconds(300)),
-        ])
+        let phase = LoadPhase(
+            name: "mix", duration: .seconds(1), arrivals: .openLoop(.constant(20)),
+            requests: [
+                RequestKind(name: "unavailable", path: "/status/503"),
+                RequestKind(name: "missing", path: "/status/404"),
+                RequestKind(name: "moved", path: "/status/302"),
+                RequestKind(name: "slow", path: "/sleep/3000", timeout: .milliseconds(300)),
+            ])
         let report = try await LoadGenerator(plan: plan([phase])).run()
         let p = report.phases[0]
-        for (kind, outcome) in [("unavailable", RequestOutcome.status5xx), ("missing", .status4xx), ("moved", .status3xx), ("slow", .timeout)] {
+        for (kind, outcome) in [
+            ("unavailable", RequestOutcome.status5xx), ("missing", .status4xx), ("moved", .status3xx), ("slow", .timeout),
+        ] {
             let stats = try XCTUnwrap(p.stats(forKind: kind))
             XCTAssertGreaterThan(stats.outcomes.total, 0, kind)
             XCTAssertEqual(stats.outcomes[outcome], stats.outcomes.total, "\(kind): \(stats.outcomes)")
@@ -136,12 +149,19 @@ final class LoadGeneratorTests: XCTestCase {
         // Timeouts have no response, so no latency sample; the others do.
         XCTAssertEqual(p.stats(forKind: "slow")!.latency.totalCount, 0)
         XCTAssertEqual(Int(p.stats.latency.totalCount), p.stats.outcomes.total - p.stats.outcomes[.timeout])
-        XCTAssertEqual(p.stats.outcomes.errorRate, Double(p.stats.outcomes.total - p.stats.outcomes[.status3xx]) / Double(p.stats.outcomes.total), accuracy: 1e-9)
+        XCTAssertEqual(
+            p.stats.outcomes.errorRate, Double(p.stats.outcomes.total - p.stats.outcomes[.status3xx]) / Double(p.stats.outcomes.total),
+            accuracy: 1e-9)
 
-        let refused = try await LoadGenerator(plan: LoadPlan(target: "http://127.0.0.1:\(closedPort)", phases: [
-            LoadPhase(name: "down", duration: .milliseconds(500), arrivals: .openLoop(.constant(20)),
-                      requests: [RequestKind(name: "down", path: "/fast", timeout: .seconds(5))])
-        ])).run()
+        let refused = try await LoadGenerator(
+            plan: LoadPlan(
+                target: "http://127.0.0.1:\(closedPort)",
+                phases: [
+                    LoadPhase(
+                        name: "down", duration: .milliseconds(500), arrivals: .openLoop(.constant(20)),
+                        requests: [RequestKind(name: "down", path: "/fast", timeout: .seconds(5))])
+                ])
+        ).run()
         let down = refused.phases[0].stats.outcomes
         XCTAssertEqual(down.total, 10)
         XCTAssertEqual(down[.connectionError], 10, "\(down)")
@@ -151,12 +171,15 @@ final class LoadGeneratorTests: XCTestCase {
 
     func testWeightedKindsAndTemplatesReachTheServer() async throws {
         server = try await LoadTestServer.start()
-        let phase = LoadPhase(name: "mix", duration: .seconds(2), arrivals: .openLoop(.constant(200)), requests: [
-            RequestKind(name: "read", weight: 3, path: "/items/{id}", keys: .uniform(count: 50)),
-            RequestKind(name: "write", weight: 1, method: "POST", path: "/items/{id}",
-                        headers: [("Idempotency-Key", "{uuid}"), ("X-Item", "{id}")], body: "{\"id\":{id}}",
-                        keys: .zipf(count: 50, exponent: 1.2)),
-        ])
+        let phase = LoadPhase(
+            name: "mix", duration: .seconds(2), arrivals: .openLoop(.constant(200)),
+            requests: [
+                RequestKind(name: "read", weight: 3, path: "/items/{id}", keys: .uniform(count: 50)),
+                RequestKind(
+                    name: "write", weight: 1, method: "POST", path: "/items/{id}",
+                    headers: [("Idempotency-Key", "{uuid}"), ("X-Item", "{id}")], body: "{\"id\":{id}}",
+                    keys: .zipf(count: 50, exponent: 1.2)),
+            ])
         let report = try await LoadGenerator(plan: plan([phase])).run()
         let reads = report.phases[0].stats(forKind: "read")!.outcomes[.status2xx]
         let writes = report.phases[0].stats(forKind: "write")!.outcomes[.status2xx]
@@ -180,8 +203,9 @@ final class LoadGeneratorTests: XCTestCase {
     func testInFlightCapDropsInsteadOfQueueing() async throws {
         server = try await LoadTestServer.start()
         // 50 rps of 1 s requests needs ~50 in flight; a cap of 5 must drop most of them.
-        let phase = LoadPhase(name: "overload", duration: .seconds(1), arrivals: .openLoop(.constant(50)),
-                              requests: [RequestKind(name: "slow", path: "/sleep/1000")])
+        let phase = LoadPhase(
+            name: "overload", duration: .seconds(1), arrivals: .openLoop(.constant(50)),
+            requests: [RequestKind(name: "slow", path: "/sleep/1000")])
         let report = try await LoadGenerator(plan: plan([phase], maxInFlight: 5)).run()
         let outcomes = report.phases[0].stats.outcomes
         XCTAssertEqual(outcomes.total, 50)
@@ -194,10 +218,12 @@ final class LoadGeneratorTests: XCTestCase {
         server = try await LoadTestServer.start()
         let tracer = RecordingTracer()
         let metrics = RecordingMetrics()
-        let phase = LoadPhase(name: "traced", duration: .seconds(1), arrivals: .openLoop(.constant(30)), requests: [
-            RequestKind(name: "item", path: "/items/{id}"),
-            RequestKind(name: "broken", path: "/status/500"),
-        ])
+        let phase = LoadPhase(
+            name: "traced", duration: .seconds(1), arrivals: .openLoop(.constant(30)),
+            requests: [
+                RequestKind(name: "item", path: "/items/{id}"),
+                RequestKind(name: "broken", path: "/status/500"),
+            ])
         let report = try await LoadGenerator(plan: plan([phase]), metricsFactory: metrics, tracer: tracer).run()
         let outcomes = report.phases[0].stats.outcomes
         XCTAssertEqual(outcomes.total, 30)
@@ -208,7 +234,10 @@ final class LoadGeneratorTests: XCTestCase {
         XCTAssert(spans.allSatisfy { $0.kind == .client })
         XCTAssertEqual(Set(spans.map(\.ids.traceID)).count, 30)
         XCTAssertEqual(Set(spans.map(\.name)), ["GET /items/{id}", "GET /status/500"])
-        XCTAssert(spans.filter { $0.name == "GET /status/500" }.allSatisfy { $0.isError && $0.attributes["http.response.status_code"] == .int64(500) })
+        XCTAssert(
+            spans.filter { $0.name == "GET /status/500" }.allSatisfy {
+                $0.isError && $0.attributes["http.response.status_code"] == .int64(500)
+            })
 
         // Each request carried its span's context to the server.
         let received = Set(server.arrivals.compactMap { $0.headers["traceparent"] })
@@ -226,11 +255,13 @@ final class LoadGeneratorTests: XCTestCase {
     func testPhasesRunBackToBackAndSnapshotsFollowTheTimeline() async throws {
         server = try await LoadTestServer.start()
         let kind = RequestKind(name: "fast", path: "/fast")
-        let generator = try LoadGenerator(plan: plan([
-            LoadPhase(name: "warmup", duration: .seconds(1), arrivals: .openLoop(.ramp(from: 0, to: 100)), requests: [kind]),
-            LoadPhase(name: "steady", duration: .seconds(2), arrivals: .openLoop(.constant(100)), requests: [kind]),
-            LoadPhase(name: "users", duration: .seconds(1), arrivals: .closedLoop(users: 2, thinkTime: .milliseconds(20)), requests: [kind]),
-        ]))
+        let generator = try LoadGenerator(
+            plan: plan([
+                LoadPhase(name: "warmup", duration: .seconds(1), arrivals: .openLoop(.ramp(from: 0, to: 100)), requests: [kind]),
+                LoadPhase(name: "steady", duration: .seconds(2), arrivals: .openLoop(.constant(100)), requests: [kind]),
+                LoadPhase(
+                    name: "users", duration: .seconds(1), arrivals: .closedLoop(users: 2, thinkTime: .milliseconds(20)), requests: [kind]),
+            ]))
         XCTAssertNil(generator.snapshot())
         let lines = SnapshotLog()
         let report = try await generator.run(progressEvery: .milliseconds(250)) { lines.append($0) }

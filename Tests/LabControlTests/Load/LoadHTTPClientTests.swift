@@ -3,6 +3,7 @@
 
 import NIOHTTP1
 import XCTest
+
 @testable import LabControl
 
 final class LoadHTTPClientTests: XCTestCase {
@@ -21,7 +22,8 @@ final class LoadHTTPClientTests: XCTestCase {
                 group.addTask {
                     var statuses: [Int] = []
                     for _ in 0..<25 {
-                        statuses.append(try await client.execute(method: .GET, path: "/fast", headers: [:], body: nil, timeout: .seconds(10)))
+                        statuses.append(
+                            try await client.execute(method: .GET, path: "/fast", headers: [:], body: nil, timeout: .seconds(10)))
                     }
                     return statuses
                 }

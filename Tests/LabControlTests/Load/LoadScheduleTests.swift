@@ -1,8 +1,9 @@
 // The pure parts of the load generator: arrival timelines, key samplers, templates, kind weights.
 
 import Foundation
-import XCTest
 import LabKit
+import XCTest
+
 @testable import LabControl
 
 final class ArrivalScheduleTests: XCTestCase {
@@ -157,7 +158,10 @@ final class LoadPlanValidationTests: XCTestCase {
     private let kind = RequestKind(name: "get", path: "/fast")
 
     private func problem(_ plan: LoadPlan) -> LoadPlanError? {
-        do { try plan.validate(); return nil } catch { return error as? LoadPlanError }
+        do {
+            try plan.validate()
+            return nil
+        } catch { return error as? LoadPlanError }
     }
 
     func testBadFieldsAreNamed() {

@@ -4,6 +4,7 @@
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 import Synchronization
 import XCTest
 
@@ -139,8 +140,6 @@ private struct ArrivalLogger: RouterMiddleware {
         return try await next(request, context)
     }
 }
-
-import NIOPosix
 
 extension LoadTestServer {
     /// A loopback port with nothing listening: bound by the OS, then released.

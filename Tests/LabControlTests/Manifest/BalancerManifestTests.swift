@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import LabControl
 
 /// lab.yaml for deployments: a balancer kind in front of roles, services that start later, memory
@@ -68,47 +69,66 @@ final class BalancerManifestTests: XCTestCase {
         XCTAssertEqual(BalancerSettings(after.settings(of: lb)).slowStartSeconds, 0)
         XCTAssertEqual(BalancerSettings(after.settings(of: lb)).backends, ["blue", "green"])
         let before = try XCTUnwrap(lab.variants["before"])
-        XCTAssertEqual(try XCTUnwrap(lab.scenario).actions(for: before).map(\.kind), [
-            .terminate(service: "blue"), .start(service: "green"),
-            .call(service: "blue", method: "POST", path: "/ping", body: nil),
-        ])
+        XCTAssertEqual(
+            try XCTUnwrap(lab.scenario).actions(for: before).map(\.kind),
+            [
+                .terminate(service: "blue"), .start(service: "green"),
+                .call(service: "blue", method: "POST", path: "/ping", body: nil),
+            ])
         XCTAssertEqual(try XCTUnwrap(lab.scenario).actions(for: after).map(\.atSeconds), [5, 5, 6])
     }
 
     func testBalancerMistakesNameTheField() {
-        assertError(replacing: "backends: [blue, green]", with: "backends: [blue, gren]",
-                    "lab.yaml:13: field 'infrastructure[0].backends[1]': unknown service 'gren'; did you mean 'green'? (backends are service roles)")
-        assertError(replacing: "weights: {green: 0, blue-2: 50}", with: "weights: {green: 300}",
-                    "lab.yaml:14: field 'infrastructure[0].weights.green': a weight is 0...256 (HAProxy's scale), found 300")
-        assertError(replacing: "weights: {green: 0, blue-2: 50}", with: "weights: {blue-3: 1}",
-                    prefix: "lab.yaml:14: field 'infrastructure[0].weights.blue-3': 'blue-3' is not behind this balancer")
-        assertError(replacing: "balance: leastconn", with: "balance: fastest",
-                    prefix: "lab.yaml:17: field 'infrastructure[0].balance': 'fastest' is not one of roundrobin")
-        assertError(replacing: "interval: 200ms", with: "interval: 10ms",
-                    "lab.yaml:16: field 'infrastructure[0].health_check.interval': between 50ms and 60s")
-        assertError(replacing: "    backends: [blue, green]\n", with: "", prefix: "lab.yaml:11: field 'infrastructure[0]': a balancer needs 'backends'")
-        assertError(replacing: "lb: {slow_start: 0s}", with: "lb: {slow_stat: 0s}",
-                    prefix: "lab.yaml:25: field 'variants.after.infrastructure.lb.slow_stat': unknown field; did you mean 'slow_start'?")
-        assertError(replacing: "lb: {slow_start: 0s}", with: "lp: {slow_start: 0s}",
-                    prefix: "lab.yaml:25: field 'variants.after.infrastructure.lp': unknown infrastructure 'lp'")
+        assertError(
+            replacing: "backends: [blue, green]", with: "backends: [blue, gren]",
+            "lab.yaml:13: field 'infrastructure[0].backends[1]': unknown service 'gren'; did you mean 'green'? (backends are service roles)"
+        )
+        assertError(
+            replacing: "weights: {green: 0, blue-2: 50}", with: "weights: {green: 300}",
+            "lab.yaml:14: field 'infrastructure[0].weights.green': a weight is 0...256 (HAProxy's scale), found 300")
+        assertError(
+            replacing: "weights: {green: 0, blue-2: 50}", with: "weights: {blue-3: 1}",
+            prefix: "lab.yaml:14: field 'infrastructure[0].weights.blue-3': 'blue-3' is not behind this balancer")
+        assertError(
+            replacing: "balance: leastconn", with: "balance: fastest",
+            prefix: "lab.yaml:17: field 'infrastructure[0].balance': 'fastest' is not one of roundrobin")
+        assertError(
+            replacing: "interval: 200ms", with: "interval: 10ms",
+            "lab.yaml:16: field 'infrastructure[0].health_check.interval': between 50ms and 60s")
+        assertError(
+            replacing: "    backends: [blue, green]\n", with: "",
+            prefix: "lab.yaml:11: field 'infrastructure[0]': a balancer needs 'backends'")
+        assertError(
+            replacing: "lb: {slow_start: 0s}", with: "lb: {slow_stat: 0s}",
+            prefix: "lab.yaml:25: field 'variants.after.infrastructure.lb.slow_stat': unknown field; did you mean 'slow_start'?")
+        assertError(
+            replacing: "lb: {slow_start: 0s}", with: "lp: {slow_start: 0s}",
+            prefix: "lab.yaml:25: field 'variants.after.infrastructure.lp': unknown infrastructure 'lp'")
     }
 
     func testServiceAndScenarioMistakesNameTheField() {
-        assertError(replacing: "memory_limit: 96MB", with: "memory_limit: lots",
-                    "lab.yaml:7: field 'services[0].memory_limit': 'lots' is not a memory size (write e.g. '96MB', '512k', '1GB')")
-        assertError(replacing: "memory_limit: 96MB", with: "memory_limit: 1MB",
-                    "lab.yaml:7: field 'services[0].memory_limit': must be between 4MB and 64GB, found '1MB'")
-        assertError(replacing: "target: lb", with: "target: lbb",
-                    prefix: "lab.yaml:30: field 'scenario.target': unknown service or balancer 'lbb'; did you mean 'lb'?")
-        assertError(replacing: "deploy, start: green}\n  after", with: "deplo, start: green}\n  after",
-                    prefix: "lab.yaml:22: field 'variants.before.actions[1].phase': unknown phase 'deplo'")
-        assertError(replacing: "terminate: blue}", with: "terminate: bleu}",
-                    prefix: "lab.yaml:21: field 'variants.before.actions[0].terminate': unknown service 'bleu'")
+        assertError(
+            replacing: "memory_limit: 96MB", with: "memory_limit: lots",
+            "lab.yaml:7: field 'services[0].memory_limit': 'lots' is not a memory size (write e.g. '96MB', '512k', '1GB')")
+        assertError(
+            replacing: "memory_limit: 96MB", with: "memory_limit: 1MB",
+            "lab.yaml:7: field 'services[0].memory_limit': must be between 4MB and 64GB, found '1MB'")
+        assertError(
+            replacing: "target: lb", with: "target: lbb",
+            prefix: "lab.yaml:30: field 'scenario.target': unknown service or balancer 'lbb'; did you mean 'lb'?")
+        assertError(
+            replacing: "deploy, start: green}\n  after", with: "deplo, start: green}\n  after",
+            prefix: "lab.yaml:22: field 'variants.before.actions[1].phase': unknown phase 'deplo'")
+        assertError(
+            replacing: "terminate: blue}", with: "terminate: bleu}",
+            prefix: "lab.yaml:21: field 'variants.before.actions[0].terminate': unknown service 'bleu'")
     }
 
     func testRedisCannotBeALoadTarget() {
-        let yaml = Self.valid.replacingOccurrences(of: "infrastructure:\n  - kind: haproxy", with: "infrastructure:\n  - kind: redis\n  - kind: haproxy")
-            .replacingOccurrences(of: "target: lb", with: "target: redis")
+        let yaml = Self.valid.replacingOccurrences(
+            of: "infrastructure:\n  - kind: haproxy", with: "infrastructure:\n  - kind: redis\n  - kind: haproxy"
+        )
+        .replacingOccurrences(of: "target: lb", with: "target: redis")
         XCTAssertThrowsError(try ManifestParser.parse(yaml: yaml)) { error in
             XCTAssertTrue("\(error)".contains("'redis' is redis infrastructure, which does not serve HTTP"), "\(error)")
         }
@@ -125,8 +145,10 @@ final class BalancerManifestTests: XCTestCase {
         XCTAssertEqual(MemorySize.text(96 << 20), "96 MB")
     }
 
-    private func assertError(replacing old: String, with new: String, _ expected: String? = nil, prefix: String? = nil,
-                             file: StaticString = #filePath, line: UInt = #line) {
+    private func assertError(
+        replacing old: String, with new: String, _ expected: String? = nil, prefix: String? = nil,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertTrue(Self.valid.contains(old), "the fixture has no '\(old)'", file: file, line: line)
         let yaml = Self.valid.replacingOccurrences(of: old, with: new)
         XCTAssertThrowsError(try ManifestParser.parse(yaml: yaml), file: file, line: line) { error in

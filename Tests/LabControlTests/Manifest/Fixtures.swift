@@ -4,7 +4,7 @@ import Foundation
 enum Fixtures {
     /// Tests/Fixtures/labs
     static var labsDirectory: URL {
-        URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()   // Tests/LabControlTests/Manifest/Fixtures.swift
+        URL(fileURLWithPath: #filePath).resolvingSymlinksInPath() // Tests/LabControlTests/Manifest/Fixtures.swift
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/labs", isDirectory: true)
     }

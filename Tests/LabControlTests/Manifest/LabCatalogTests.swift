@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import LabControl
 
 final class LabCatalogTests: XCTestCase {
@@ -18,7 +19,8 @@ final class LabCatalogTests: XCTestCase {
     func testUnknownNamesSuggestAndList() throws {
         let catalog = try LabCatalog.load(root: Fixtures.labsDirectory)
         XCTAssertThrowsError(try catalog.resolve("message-queue")) { error in
-            XCTAssertEqual("\(error)", "no lab named 'message-queue'; did you mean 'message-queues'? (labs: 00-selftest, 12-message-queues)")
+            XCTAssertEqual(
+                "\(error)", "no lab named 'message-queue'; did you mean 'message-queues'? (labs: 00-selftest, 12-message-queues)")
         }
         XCTAssertThrowsError(try catalog.resolve("7")) { error in
             XCTAssertEqual("\(error)", "no lab named '7' (labs: 00-selftest, 12-message-queues)")
@@ -39,10 +41,12 @@ final class LabCatalogTests: XCTestCase {
 
         let catalog = try LabCatalog.load(root: labs)
         XCTAssertEqual(catalog.labs.count, 2)
-        XCTAssertEqual(catalog.problems.map(\.description), [
-            "labs/03-broken/lab.yaml:4: field 'services': a lab needs at least one service",
-            "labs/04-misnamed/lab.yaml:1: field 'slug': the directory is '04-misnamed' but week 5 and slug 'misnamed' make '05-misnamed'",
-        ])
+        XCTAssertEqual(
+            catalog.problems.map(\.description),
+            [
+                "labs/03-broken/lab.yaml:4: field 'services': a lab needs at least one service",
+                "labs/04-misnamed/lab.yaml:1: field 'slug': the directory is '04-misnamed' but week 5 and slug 'misnamed' make '05-misnamed'",
+            ])
         XCTAssertThrowsError(try catalog.resolve("broken")) { error in
             XCTAssertEqual("\(error)", "labs/03-broken/lab.yaml:4: field 'services': a lab needs at least one service")
         }
@@ -53,8 +57,9 @@ final class LabCatalogTests: XCTestCase {
         XCTAssertEqual(NativeSupport.check(try catalog.resolve("selftest").manifest).summary, "yes")
         XCTAssertEqual(NativeSupport.check(try catalog.resolve("12").manifest).summary, "no: kafka not native yet")
         let bare = ProgramLocator(searchDirectories: [])
-        XCTAssertEqual(NativeSupport.check(try catalog.resolve("selftest").manifest, locator: bare).summary,
-                       "no: install postgresql postgresql-client prometheus redis-server")
+        XCTAssertEqual(
+            NativeSupport.check(try catalog.resolve("selftest").manifest, locator: bare).summary,
+            "no: install postgresql postgresql-client prometheus redis-server")
     }
 
     func testDefaultRootPrefersTheOverrideThenTheEnvironment() {

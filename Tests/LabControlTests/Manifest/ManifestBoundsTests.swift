@@ -27,7 +27,8 @@ final class ManifestBoundsTests: XCTestCase {
         let nines = String(repeating: "9", count: 400)
         XCTAssertEqual(
             parseError(replacing: "duration: 5s", with: "duration: \(nines)s"),
-            "lab.yaml:28: field 'scenario.phases[0].duration': '\(String(repeating: "9", count: 40))…' is longer than the limit of 86400s (24h)")
+            "lab.yaml:28: field 'scenario.phases[0].duration': '\(String(repeating: "9", count: 40))…' is longer than the limit of 86400s (24h)"
+        )
         XCTAssertEqual(
             parseError(replacing: "duration: 5s", with: "duration: 25h"),
             "lab.yaml:28: field 'scenario.phases[0].duration': '25h' is longer than the limit of 86400s (24h)")
@@ -46,7 +47,9 @@ final class ManifestBoundsTests: XCTestCase {
         XCTAssertEqual(
             parseError(replacing: "s: 1.1,", with: "s: 1e308,"),
             "lab.yaml:25: field 'scenario.requests[0].keys.s': must be at most 10, found 1e+308")
-        XCTAssertTrue(parseError(replacing: "weight: 3", with: "weight: 1e308").hasPrefix("lab.yaml:25: field 'scenario.requests[0].weight': must be at most"))
+        XCTAssertTrue(
+            parseError(replacing: "weight: 3", with: "weight: 1e308").hasPrefix(
+                "lab.yaml:25: field 'scenario.requests[0].weight': must be at most"))
         XCTAssertTrue(parseError(replacing: "timeout: 1500ms", with: "timeout: 2d").contains("'2d' is not a duration"))
     }
 
@@ -85,7 +88,8 @@ final class ManifestBoundsTests: XCTestCase {
         let file = dir.url.appendingPathComponent("lab.yaml")
         try Data(bytes).write(to: file)
         XCTAssertThrowsError(try ManifestParser.load(file, displayName: "labs/07-x/lab.yaml")) { error in
-            XCTAssertEqual("\(error)", "labs/07-x/lab.yaml:3: not valid UTF-8: byte 0xFF at offset \(offset) (column 8); save the file as UTF-8")
+            XCTAssertEqual(
+                "\(error)", "labs/07-x/lab.yaml:3: not valid UTF-8: byte 0xFF at offset \(offset) (column 8); save the file as UTF-8")
         }
     }
 
@@ -140,18 +144,22 @@ final class ManifestBoundsTests: XCTestCase {
 
     func testUnknownTraceFactsAndServicesAreRefused() {
         XCTAssertEqual(
-            parseError(replacing: "{name: open_ratio, promql: \"avg_over_time(circuit_breaker_state[$window])\"}",
-                       with: "{name: share, trace: \"self_time_sharez:backend\"}"),
+            parseError(
+                replacing: "{name: open_ratio, promql: \"avg_over_time(circuit_breaker_state[$window])\"}",
+                with: "{name: share, trace: \"self_time_sharez:backend\"}"),
             "lab.yaml:40: field 'measurements[1].trace': unknown trace fact 'self_time_sharez:backend'; did you mean 'self_time_share:'?; "
                 + "one of: traces, slowest_seconds, self_time_share:<service>, culprit_is:<service>")
         XCTAssertEqual(
-            parseError(replacing: "{name: open_ratio, promql: \"avg_over_time(circuit_breaker_state[$window])\"}",
-                       with: "{name: share, trace: \"culprit_is:backnd\"}"),
+            parseError(
+                replacing: "{name: open_ratio, promql: \"avg_over_time(circuit_breaker_state[$window])\"}",
+                with: "{name: share, trace: \"culprit_is:backnd\"}"),
             "lab.yaml:40: field 'measurements[1].trace': 'culprit_is:backnd' names no service of this lab; did you mean 'backend'?; "
                 + "services: backend, client, gateway")
-        XCTAssertNoThrow(try ManifestParser.parse(yaml: valid.replacingOccurrences(
-            of: "{name: open_ratio, promql: \"avg_over_time(circuit_breaker_state[$window])\"}",
-            with: "{name: open_ratio, trace: \"self_time_share:backend\"}")))
+        XCTAssertNoThrow(
+            try ManifestParser.parse(
+                yaml: valid.replacingOccurrences(
+                    of: "{name: open_ratio, promql: \"avg_over_time(circuit_breaker_state[$window])\"}",
+                    with: "{name: open_ratio, trace: \"self_time_share:backend\"}")))
     }
 
     func testPromQLThatDoesNotParseBreaksItsLabWithFileLineAndField() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import LabControl
 
 /// The manifest's `test:` section, derived (`expr:`) measurements, the `call`/`infra`/`cont` actions
@@ -55,8 +56,9 @@ final class ManifestTestAndDerivedTests: XCTestCase {
 
     func testTheTestSectionRejectsWhatVerifyCouldNotRun() {
         XCTAssertTrue(error(Self.manifest("test: {duration_scale: 0}")).contains("field 'test.duration_scale': must be greater than 0"))
-        XCTAssertTrue(error(Self.manifest("test: {duration_scale: 0.4, min_duration_scale: 0.6}"))
-            .contains("field 'test.min_duration_scale': is above duration_scale (0.4)"))
+        XCTAssertTrue(
+            error(Self.manifest("test: {duration_scale: 0.4, min_duration_scale: 0.6}"))
+                .contains("field 'test.min_duration_scale': is above duration_scale (0.4)"))
         XCTAssertTrue(error(Self.manifest("test: {variants: [before, aftr]}")).contains("'aftr' is not a variant; did you mean 'after'?"))
         XCTAssertTrue(error(Self.manifest("test: {variants: [before, extra]}")).contains("must include 'before' and 'after'"))
         XCTAssertTrue(error(Self.manifest("test: {scale: 1}")).contains("field 'test.scale': unknown field"))
@@ -76,19 +78,23 @@ final class ManifestTestAndDerivedTests: XCTestCase {
         MeasurementEvaluator.derive(lab.measurements, &values)
         XCTAssertEqual(values["error_share"]?.number, nil, "0/0 is not a number to compare")
 
-        XCTAssertTrue(error(Self.manifest(measurements: "  - {name: x, expr: errors / requestz}"))
-            .contains("'requestz' is not a measurement declared above this one; did you mean 'requests'?"))
+        XCTAssertTrue(
+            error(Self.manifest(measurements: "  - {name: x, expr: errors / requestz}"))
+                .contains("'requestz' is not a measurement declared above this one; did you mean 'requests'?"))
         XCTAssertTrue(error(Self.manifest(measurements: "  - {name: x, expr: errors /}")).contains("field 'measurements[2].expr'"))
-        XCTAssertTrue(error(Self.manifest(measurements: "  - {name: x, expr: errors, phase: steady}"))
-            .contains("a derived measurement takes the phases"))
+        XCTAssertTrue(
+            error(Self.manifest(measurements: "  - {name: x, expr: errors, phase: steady}"))
+                .contains("a derived measurement takes the phases"))
     }
 
     func testCallInfraAndContActions() throws {
-        let lab = try ManifestParser.parse(yaml: Self.manifest(actions: [
-            "    - {at: 2s, cont: backend}",
-            "    - {at: 3s, call: {service: backend, path: /admin/deploy, body: {to: green}}}",
-            "    - {at: 4s, infra: {name: redis, command: flush, args: {all: true}}}",
-        ].joined(separator: "\n")))
+        let lab = try ManifestParser.parse(
+            yaml: Self.manifest(
+                actions: [
+                    "    - {at: 2s, cont: backend}",
+                    "    - {at: 3s, call: {service: backend, path: /admin/deploy, body: {to: green}}}",
+                    "    - {at: 4s, infra: {name: redis, command: flush, args: {all: true}}}",
+                ].joined(separator: "\n")))
         let kinds = lab.scenario!.actions.map(\.kind)
         XCTAssertEqual(kinds[1], .cont(service: "backend"))
         XCTAssertEqual(kinds[2], .call(service: "backend", method: "POST", path: "/admin/deploy", body: .object(["to": .string("green")])))
@@ -96,14 +102,18 @@ final class ManifestTestAndDerivedTests: XCTestCase {
         XCTAssertEqual(ActionExecutor.describe(kinds[2]), #"POST backend/admin/deploy {"to":"green"}"#)
 
         XCTAssertTrue(error(Self.manifest(actions: "    - {at: 3s, call: {service: backend, path: deploy}}")).contains("must start with /"))
-        XCTAssertTrue(error(Self.manifest(actions: "    - {at: 3s, call: {service: backend, method: FETCH, path: /x}}")).contains("'FETCH' is not one of"))
-        XCTAssertTrue(error(Self.manifest(actions: "    - {at: 3s, infra: {name: rediss, command: x}}"))
-            .contains("unknown infrastructure 'rediss'; did you mean 'redis'?"))
+        XCTAssertTrue(
+            error(Self.manifest(actions: "    - {at: 3s, call: {service: backend, method: FETCH, path: /x}}")).contains(
+                "'FETCH' is not one of"))
+        XCTAssertTrue(
+            error(Self.manifest(actions: "    - {at: 3s, infra: {name: rediss, command: x}}"))
+                .contains("unknown infrastructure 'rediss'; did you mean 'redis'?"))
     }
 
     func testAKindChecksItsOwnSettings() throws {
-        XCTAssertTrue(error(Self.manifest(infrastructure: "  - {kind: prometheus, init_sql: x.sql}"))
-            .contains("field 'infrastructure[1].init_sql': unknown field"))
+        XCTAssertTrue(
+            error(Self.manifest(infrastructure: "  - {kind: prometheus, init_sql: x.sql}"))
+                .contains("field 'infrastructure[1].init_sql': unknown field"))
         XCTAssertTrue(error(Self.manifest(infrastructure: "  - {kind: postgresql, init_sql: [a, b]}")).contains("expected a string"))
         let lab = try ManifestParser.parse(yaml: Self.manifest(infrastructure: "  - {kind: postgresql, name: orders}"))
         XCTAssertEqual(lab.infrastructure.last?.kind, .postgres, "an alias names the kind")

@@ -1,6 +1,7 @@
 import Foundation
 import LabKit
 import XCTest
+
 @testable import LabControl
 
 #if canImport(Glibc)
@@ -55,7 +56,8 @@ final class BalancerRuntimeTests: XCTestCase {
         """
 
     func entry(_ yaml: String = manifest) throws -> LabCatalog.Entry {
-        LabCatalog.Entry(manifest: try ManifestParser.parse(yaml: yaml), directory: state.url.appendingPathComponent("labs/10-balancer-test"))
+        LabCatalog.Entry(
+            manifest: try ManifestParser.parse(yaml: yaml), directory: state.url.appendingPathComponent("labs/10-balancer-test"))
     }
 
     func options(_ variant: String = "before", prometheus: Bool = true) -> RuntimeOptions {
@@ -192,12 +194,14 @@ final class BalancerRuntimeTests: XCTestCase {
 
     func testEnforcementIsDetectedFromTheMachine() {
         // No cgroup2 mount at all.
-        XCTAssertEqual(MemoryLimitEnforcement.detect(mountInfo: "", ownCgroup: "0::/\n"), .rssWatchdog(why: "no cgroup v2 hierarchy is mounted"))
+        XCTAssertEqual(
+            MemoryLimitEnforcement.detect(mountInfo: "", ownCgroup: "0::/\n"), .rssWatchdog(why: "no cgroup v2 hierarchy is mounted"))
         let mountInfo = "35 25 0:30 / /sys/fs/cgroup/unified rw,relatime shared:10 - cgroup2 cgroup2 rw\n"
         XCTAssertEqual(MemoryLimitEnforcement.cgroup2Mount(mountInfo), "/sys/fs/cgroup/unified")
         // What this machine allows is one of the two, and says why when it is the watchdog.
         switch MemoryLimitEnforcement.current {
-        case .cgroup(let parent): XCTAssertTrue(FileManager.default.fileExists(atPath: parent.appendingPathComponent("cgroup.controllers").path))
+        case .cgroup(let parent):
+            XCTAssertTrue(FileManager.default.fileExists(atPath: parent.appendingPathComponent("cgroup.controllers").path))
         case .rssWatchdog(let why): XCTAssertFalse(why.isEmpty)
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import LabControl
 
 /// `labctl up` as a real process: `labctl down` from another process, SIGTERM, and SIGKILL of
@@ -57,8 +58,9 @@ final class LabctlUpDownTests: XCTestCase {
         // Process control goes through the supervising labctl.
         let restarted = try await labctl(["restart", "backend"])
         XCTAssertTrue(restarted.contains("restart: backend"), restarted)
-        XCTAssertNotEqual(LabState.read(from: state.url)?.processes.first { $0.name == "backend" }?.pid,
-                          recorded.first { $0.name == "backend" }?.pid)
+        XCTAssertNotEqual(
+            LabState.read(from: state.url)?.processes.first { $0.name == "backend" }?.pid,
+            recorded.first { $0.name == "backend" }?.pid)
 
         let output = try await labctl(["down"])
         XCTAssertTrue(output.contains("stopped selftest (before)"), output)
@@ -81,7 +83,7 @@ final class LabctlUpDownTests: XCTestCase {
     func testKillingLabctlTakesItsChildrenAlong() async throws {
         let up = try await startUp()
         let recorded = try XCTUnwrap(LabState.read(from: state.url)).processes
-        up.send(SIGKILL)   // no cleanup code runs: only the parent-death signal can end the children
+        up.send(SIGKILL) // no cleanup code runs: only the parent-death signal can end the children
         let status = await up.waitForExit(timeout: .seconds(10))
         XCTAssertEqual(status, .signaled(SIGKILL))
         try await waitUntil(timeout: .seconds(30)) { self.survivors(recorded).isEmpty }

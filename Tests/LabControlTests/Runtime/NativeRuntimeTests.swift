@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import LabControl
 
 /// The self-test lab comes up natively from Tests/Fixtures/labs with real Redis, PostgreSQL,
@@ -136,12 +137,13 @@ final class NativeRuntimeTests: XCTestCase {
 
     func testAServiceThatFailsShowsItsLog() async throws {
         var entry = try selftest()
-        entry = LabCatalog.Entry(manifest: {
-            var manifest = entry.manifest
-            manifest.services[1].env["DATABASE_URL"] = "not-a-url"   // the backend refuses to start
-            manifest.infrastructure.removeAll { $0.kind == .postgres }
-            return manifest
-        }(), directory: entry.directory)
+        entry = LabCatalog.Entry(
+            manifest: {
+                var manifest = entry.manifest
+                manifest.services[1].env["DATABASE_URL"] = "not-a-url" // the backend refuses to start
+                manifest.infrastructure.removeAll { $0.kind == .postgres }
+                return manifest
+            }(), directory: entry.directory)
         var options = options()
         options.readyTimeout = .seconds(60)
         options.prometheus = false
@@ -168,7 +170,7 @@ final class NativeRuntimeTests: XCTestCase {
         }
         let recorded = try start("sleep", ["300"])
         let stray = try start("redis-server", ["--port", "\(try FreePort.next())", "--bind", "127.0.0.1", "--save", ""])
-        let bystander = try start("sleep", ["301"])   // e.g. a shell in .lab: not ours to kill
+        let bystander = try start("sleep", ["301"]) // e.g. a shell in .lab: not ours to kill
         defer { Task { await bystander.stop(signal: SIGKILL) } }
         try LabState(
             lab: "selftest", variant: "before", controllerPid: 999_999, controllerCommandLine: ["gone"],

@@ -30,10 +30,13 @@ final class RunSupervisionTests: XCTestCase {
         let endpoints = state.appendingPathComponent("endpoints.json")
         let deadline = Date().addingTimeInterval(180)
         while !FileManager.default.fileExists(atPath: endpoints.path) && Date() < deadline {
-            if finished.wait(timeout: .now() + 0.2) == .success { XCTFail("labctl ended before the lab was up: \(outcome.result?.stderr ?? "")") }
+            if finished.wait(timeout: .now() + 0.2) == .success {
+                XCTFail("labctl ended before the lab was up: \(outcome.result?.stderr ?? "")")
+            }
         }
         Thread.sleep(forTimeInterval: 3)
-        let stateFile = try JSONSerialization.jsonObject(with: Data(contentsOf: state.appendingPathComponent("state.json"))) as? [String: Any]
+        let stateFile =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: state.appendingPathComponent("state.json"))) as? [String: Any]
         let processes = try XCTUnwrap(stateFile?["processes"] as? [[String: Any]])
         let pid = try XCTUnwrap(processes.first { $0["name"] as? String == victim }?["pid"] as? Int, "\(processes)")
         let killedAt = Date()

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import LabControl
 
 /// `labctl new`: what it writes is a valid lab the registry generator points at, and it refuses to

@@ -8,9 +8,9 @@ final class InflateTests: XCTestCase {
     /// Text-like data with repeats (long matches, overlapping copies) and a random tail (literals).
     static let sample: [UInt8] = {
         var bytes = Array(String(repeating: "resourceSpans scopeSpans spans traceId spanId ", count: 300).utf8)
-        bytes += [UInt8](repeating: 0x41, count: 5_000)  // a run: distance-1 overlapping copies
+        bytes += [UInt8](repeating: 0x41, count: 5_000) // a run: distance-1 overlapping copies
         var rng = SystemRandomNumberGenerator()
-        bytes += (0..<70_000).map { _ in UInt8.random(in: 0...255, using: &rng) }  // > 64 KiB: several stored blocks at level 0
+        bytes += (0..<70_000).map { _ in UInt8.random(in: 0...255, using: &rng) } // > 64 KiB: several stored blocks at level 0
         return bytes
     }()
 

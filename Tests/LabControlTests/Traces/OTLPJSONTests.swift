@@ -10,8 +10,14 @@ final class OTLPJSONTests: XCTestCase {
     /// A request using every field and every AnyValue case.
     static var fullRequest: OTLP.ExportTraceServiceRequest {
         var spans = F.checkout(namespace: "week07-circuit-breakers")
-        spans[2].span.events = [OTLP.Event(timeUnixNano: F.ms(20), name: "retry", attributes: [OTLP.KeyValue("attempt", .int(2))], droppedAttributesCount: 1)]
-        spans[2].span.links = [OTLP.Link(traceID: F.traceID(9).bytes, spanID: F.spanID(9).bytes, traceState: "k=v", attributes: [OTLP.KeyValue("why", .string("batch"))], droppedAttributesCount: 2, flags: 1)]
+        spans[2].span.events = [
+            OTLP.Event(timeUnixNano: F.ms(20), name: "retry", attributes: [OTLP.KeyValue("attempt", .int(2))], droppedAttributesCount: 1)
+        ]
+        spans[2].span.links = [
+            OTLP.Link(
+                traceID: F.traceID(9).bytes, spanID: F.spanID(9).bytes, traceState: "k=v",
+                attributes: [OTLP.KeyValue("why", .string("batch"))], droppedAttributesCount: 2, flags: 1)
+        ]
         spans[2].span.traceState = "vendor=1"
         spans[2].span.flags = 0x101
         spans[2].span.droppedAttributesCount = 3
@@ -21,7 +27,7 @@ final class OTLPJSONTests: XCTestCase {
             OTLP.KeyValue("s", .string("ünïcode \"quoted\" \\ / \n")),
             OTLP.KeyValue("b", .bool(true)),
             OTLP.KeyValue("f", .bool(false)),
-            OTLP.KeyValue("i", .int(-9_007_199_254_740_993)),  // beyond a double's exact range
+            OTLP.KeyValue("i", .int(-9_007_199_254_740_993)), // beyond a double's exact range
             OTLP.KeyValue("d", .double(0.1)),
             OTLP.KeyValue("a", .array([.int(1), .string("two"), .double(3.5)])),
             OTLP.KeyValue("kv", .kvlist([OTLP.KeyValue("nested", .bool(false))])),
@@ -129,7 +135,9 @@ final class OTLPJSONTests: XCTestCase {
             XCTAssertEqual(request.resourceSpans[0].resource.attributes[0].value, .double(Double(text)!), text)
         }
         for value in texts.map { Double($0)! } + [-0.0, 0.0, .nan, .infinity, -.infinity, 0.1 + 0.2] {
-            let request = OTLP.ExportTraceServiceRequest(resourceSpans: [OTLP.ResourceSpans(resource: OTLP.Resource(attributes: [OTLP.KeyValue("d", .double(value))]))])
+            let request = OTLP.ExportTraceServiceRequest(resourceSpans: [
+                OTLP.ResourceSpans(resource: OTLP.Resource(attributes: [OTLP.KeyValue("d", .double(value))]))
+            ])
             let back = try OTLPJSON.decodeRequest(OTLPJSON.encode(request))
             guard case .double(let decoded) = back.resourceSpans[0].resource.attributes[0].value else { return XCTFail("\(value)") }
             XCTAssertEqual(decoded.bitPattern, value.bitPattern, "\(value)")

@@ -27,7 +27,7 @@ final class OTLPReceiverLimitsTests: XCTestCase {
     }
 
     /// A raw loopback connection, to send exactly what a misbehaving client sends.
-    final class RawConnection: @unchecked Sendable {  // a file descriptor, used by one task at a time
+    final class RawConnection: @unchecked Sendable { // a file descriptor, used by one task at a time
         let fd: Int32
 
         init(port: Int) throws {

@@ -33,7 +33,10 @@ final class OTLPReceiverTests: XCTestCase {
         var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    func post(_ body: [UInt8], contentType: String?, encoding: String? = nil, port: Int? = nil, headers: [(String, String)] = [], timeout: TimeAmount = .seconds(30)) async throws -> Reply {
+    func post(
+        _ body: [UInt8], contentType: String?, encoding: String? = nil, port: Int? = nil, headers: [(String, String)] = [],
+        timeout: TimeAmount = .seconds(30)
+    ) async throws -> Reply {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port ?? self.port)/v1/traces")
         request.method = .POST
         if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
@@ -42,7 +45,9 @@ final class OTLPReceiverTests: XCTestCase {
         request.body = .bytes(ByteBuffer(bytes: body))
         let response = try await HTTPClient.shared.execute(request, timeout: timeout)
         let bytes = try await response.body.collect(upTo: 1 << 20)
-        return Reply(status: Int(response.status.code), contentType: response.headers.first(name: "Content-Type"), body: Array(bytes.readableBytesView))
+        return Reply(
+            status: Int(response.status.code), contentType: response.headers.first(name: "Content-Type"),
+            body: Array(bytes.readableBytesView))
     }
 
     func testProtobufIsAcceptedAndStored() async throws {
@@ -85,7 +90,7 @@ final class OTLPReceiverTests: XCTestCase {
 
     func testMalformedProtobufIs400WithAMessageAndStoresNothing() async throws {
         var bytes = F.request(F.checkout(trace: 4)).protobufBytes()
-        bytes.removeLast(7)  // cut inside the last span
+        bytes.removeLast(7) // cut inside the last span
         let reply = try await post(bytes, contentType: "application/x-protobuf")
         XCTAssertEqual(reply.status, 400)
         XCTAssertEqual(reply.contentType, "application/x-protobuf")
@@ -98,7 +103,8 @@ final class OTLPReceiverTests: XCTestCase {
     }
 
     func testMalformedJSONIs400InJSON() async throws {
-        let reply = try await post(Array(#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":"zz"}]}]}]}"#.utf8), contentType: "application/json")
+        let reply = try await post(
+            Array(#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":"zz"}]}]}]}"#.utf8), contentType: "application/json")
         XCTAssertEqual(reply.status, 400)
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(reply.body)) as? [String: Any])
         XCTAssertEqual(object["code"] as? Int, 3)
@@ -108,7 +114,7 @@ final class OTLPReceiverTests: XCTestCase {
     }
 
     func testOversizedBodyIs413() async throws {
-        let big = [UInt8](repeating: 0, count: 100 << 10)  // limit in setUp is 64 KiB
+        let big = [UInt8](repeating: 0, count: 100 << 10) // limit in setUp is 64 KiB
         let reply = try await post(big, contentType: "application/x-protobuf")
         XCTAssertEqual(reply.status, 413)
         XCTAssertTrue(reply.text.contains("exceeds the limit of 65536 bytes"), reply.text)
@@ -126,7 +132,7 @@ final class OTLPReceiverTests: XCTestCase {
 
     func testInvalidSpanIdsGetAPartialSuccess() async throws {
         var spans = F.checkout(trace: 5)
-        spans[3].span.spanID = [1, 2, 3]  // not 8 bytes
+        spans[3].span.spanID = [1, 2, 3] // not 8 bytes
         let reply = try await post(F.request(spans).protobufBytes(), contentType: "application/x-protobuf")
         XCTAssertEqual(reply.status, 200)
         let response = try OTLP.ExportTraceServiceResponse(protobuf: reply.body)
@@ -167,7 +173,9 @@ final class OTLPReceiverTests: XCTestCase {
             _ = try await post(F.request(F.checkout()).protobufBytes(), contentType: "application/x-protobuf", timeout: .seconds(2))
             XCTFail("the receiver still answers after stop()")
         } catch {}
-        let again = OTLPReceiver(store: try TraceStore(directory: dir.url.path + "/again"), configuration: .init(port: port, fallbackToFreePort: false, forwarder: nil))
+        let again = OTLPReceiver(
+            store: try TraceStore(directory: dir.url.path + "/again"),
+            configuration: .init(port: port, fallbackToFreePort: false, forwarder: nil))
         let againPort = try await again.start()
         XCTAssertEqual(againPort, port)
         await again.stop()
@@ -186,7 +194,8 @@ final class OTLPReceiverTests: XCTestCase {
         let upstream = OTLPReceiver(store: upstreamStore, configuration: .init(port: 0, forwarder: forwarder))
         let upstreamPort = try await upstream.start()
         for trace in 10..<13 {
-            let reply = try await post(F.request(F.checkout(trace: UInt64(trace))).protobufBytes(), contentType: "application/x-protobuf", port: upstreamPort)
+            let reply = try await post(
+                F.request(F.checkout(trace: UInt64(trace))).protobufBytes(), contentType: "application/x-protobuf", port: upstreamPort)
             XCTAssertEqual(reply.status, 200)
         }
         // Forwarding is asynchronous: wait (generously) for the copies to land.
@@ -198,7 +207,8 @@ final class OTLPReceiverTests: XCTestCase {
 
         // A dead endpoint: ingestion still succeeds, the failure is counted.
         let deadForwarder = OTLPForwarder(tracesURL: "http://127.0.0.1:\(try FreePort.next())/v1/traces", timeout: .seconds(1))
-        let lonely = OTLPReceiver(store: try TraceStore(directory: dir.url.path + "/lonely"), configuration: .init(port: 0, forwarder: deadForwarder))
+        let lonely = OTLPReceiver(
+            store: try TraceStore(directory: dir.url.path + "/lonely"), configuration: .init(port: 0, forwarder: deadForwarder))
         let lonelyPort = try await lonely.start()
         let reply = try await post(F.request(F.checkout()).protobufBytes(), contentType: "application/x-protobuf", port: lonelyPort)
         XCTAssertEqual(reply.status, 200)
@@ -215,7 +225,8 @@ final class OTLPReceiverTests: XCTestCase {
         await probe.stop()
         let looping = OTLPReceiver(
             store: selfStore,
-            configuration: .init(port: freePort, fallbackToFreePort: false, forwarder: OTLPForwarder(tracesURL: "http://localhost:\(freePort)/v1/traces")))
+            configuration: .init(
+                port: freePort, fallbackToFreePort: false, forwarder: OTLPForwarder(tracesURL: "http://localhost:\(freePort)/v1/traces")))
         _ = try await looping.start()
         let reply = try await post(F.request(F.checkout()).protobufBytes(), contentType: "application/x-protobuf", port: freePort)
         XCTAssertEqual(reply.status, 200)
@@ -261,4 +272,3 @@ final class OTLPReceiverTests: XCTestCase {
         }
     }
 }
-

@@ -9,12 +9,12 @@ final class TraceAnalysisTests: XCTestCase {
     func testSelfTimeSubtractsTheUnionOfChildrenClippedToTheSpan() {
         // Span [1000, 1100]; children overlap each other and stick out of both ends.
         let children: [(start: UInt64, end: UInt64)] = [
-            (990, 1010),  // clipped to [1000, 1010]: 10
-            (1020, 1050), (1040, 1060),  // overlap: union [1020, 1060]: 40
-            (1045, 1055),  // inside the union: adds nothing
-            (1090, 1200),  // clipped to [1090, 1100]: 10
-            (1200, 1300),  // entirely after the span: nothing
-            (1070, 1070),  // empty
+            (990, 1010), // clipped to [1000, 1010]: 10
+            (1020, 1050), (1040, 1060), // overlap: union [1020, 1060]: 40
+            (1045, 1055), // inside the union: adds nothing
+            (1090, 1200), // clipped to [1090, 1100]: 10
+            (1200, 1300), // entirely after the span: nothing
+            (1070, 1070), // empty
         ]
         XCTAssertEqual(SelfTime.of(start: 1000, end: 1100, children: children), 40)
         XCTAssertEqual(SelfTime.of(start: 1000, end: 1100, children: []), 100)
@@ -62,7 +62,9 @@ final class TraceAnalysisTests: XCTestCase {
         spans.append(F.span(trace: 1, id: 10, parent: 11, name: "cycle a", service: "buggy", start: 1, end: 2))
         spans.append(F.span(trace: 1, id: 11, parent: 10, name: "cycle b", service: "buggy", start: 1.5, end: 2))
         let tree = TraceTree(spans: spans)
-        let lines = tree.flattened.map { String(repeating: "  ", count: $0.depth) + $0.node.span.span.name + ($0.node.isOrphan ? " (orphan)" : "") }
+        let lines = tree.flattened.map {
+            String(repeating: "  ", count: $0.depth) + $0.node.span.span.name + ($0.node.isOrphan ? " (orphan)" : "")
+        }
         XCTAssertEqual(lines.first, "GET /checkout")
         XCTAssertEqual(Array(lines.prefix(4)), ["GET /checkout", "  GET /inventory", "    SELECT items", "  POST /pay"])
         XCTAssertTrue(lines.contains("late consumer (orphan)"), "\(lines)")
@@ -86,7 +88,7 @@ final class TraceAnalysisTests: XCTestCase {
         XCTAssertTrue(root.contains("http.route=/checkout"), root)
         XCTAssertTrue(root.contains("http.response.status_code=200"), root)
         let inventory = try line("  GET /inventory ")
-        XCTAssertTrue(inventory.contains("|  ████████████████  |"), inventory)  // 10..90 ms → cells 2..<18
+        XCTAssertTrue(inventory.contains("|  ████████████████  |"), inventory) // 10..90 ms → cells 2..<18
         let select = try line("    SELECT items ")
         XCTAssertTrue(select.contains("inventory"), select)
         XCTAssertTrue(select.contains("ERROR"), select)
@@ -94,7 +96,7 @@ final class TraceAnalysisTests: XCTestCase {
         XCTAssertTrue(select.contains("db.system=postgresql"), select)
         XCTAssertTrue(select.contains("error: boom"), select)
         let pay = try line("  POST /pay ")
-        XCTAssertTrue(pay.contains("|      ████          |"), pay)  // 30..50 ms → cells 6..<10
+        XCTAssertTrue(pay.contains("|      ████          |"), pay) // 30..50 ms → cells 6..<10
 
         XCTAssertTrue(lines.contains { $0.hasPrefix("  inventory ") && $0.contains("76.0ms") && $0.contains("63.3%") }, text)
         XCTAssertTrue(lines.contains { $0.hasPrefix("  frontend ") && $0.contains("44.0ms") && $0.contains("36.7%") }, text)
@@ -103,7 +105,8 @@ final class TraceAnalysisTests: XCTestCase {
 
     func testTableListsOneRowPerTrace() {
         let a = Trace(traceID: F.traceID(1), spans: F.checkout()).summary
-        let b = Trace(traceID: F.traceID(2), spans: [F.span(trace: 2, id: 1, name: "GET /health", service: "api", start: 500, end: 500.4)]).summary
+        let b = Trace(traceID: F.traceID(2), spans: [F.span(trace: 2, id: 1, name: "GET /health", service: "api", start: 500, end: 500.4)])
+            .summary
         let text = TraceTableRenderer().render([b, a])
         let lines = text.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 3)

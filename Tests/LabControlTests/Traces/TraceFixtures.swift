@@ -54,13 +54,21 @@ enum TraceFixtures {
     /// frontend's root span is the longest.
     static func checkout(trace: UInt64 = 1, offset: Double = 0, namespace: String? = nil) -> [TraceSpan] {
         [
-            span(trace: trace, id: 1, name: "GET /checkout", service: "frontend", start: offset, end: offset + 100,
-                 attributes: [OTLP.KeyValue("http.request.method", .string("GET")), OTLP.KeyValue("http.route", .string("/checkout")),
-                              OTLP.KeyValue("http.response.status_code", .int(200))], namespace: namespace),
-            span(trace: trace, id: 2, parent: 1, name: "GET /inventory", service: "frontend", start: offset + 10, end: offset + 90, namespace: namespace),
-            span(trace: trace, id: 3, parent: 2, name: "SELECT items", service: "inventory", start: offset + 12, end: offset + 88,
-                 error: true, attributes: [OTLP.KeyValue("db.system", .string("postgresql"))], namespace: namespace),
-            span(trace: trace, id: 4, parent: 1, name: "POST /pay", service: "frontend", start: offset + 30, end: offset + 50, namespace: namespace),
+            span(
+                trace: trace, id: 1, name: "GET /checkout", service: "frontend", start: offset, end: offset + 100,
+                attributes: [
+                    OTLP.KeyValue("http.request.method", .string("GET")), OTLP.KeyValue("http.route", .string("/checkout")),
+                    OTLP.KeyValue("http.response.status_code", .int(200)),
+                ], namespace: namespace),
+            span(
+                trace: trace, id: 2, parent: 1, name: "GET /inventory", service: "frontend", start: offset + 10, end: offset + 90,
+                namespace: namespace),
+            span(
+                trace: trace, id: 3, parent: 2, name: "SELECT items", service: "inventory", start: offset + 12, end: offset + 88,
+                error: true, attributes: [OTLP.KeyValue("db.system", .string("postgresql"))], namespace: namespace),
+            span(
+                trace: trace, id: 4, parent: 1, name: "POST /pay", service: "frontend", start: offset + 30, end: offset + 50,
+                namespace: namespace),
         ]
     }
 }

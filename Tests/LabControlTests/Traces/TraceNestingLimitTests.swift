@@ -74,7 +74,9 @@ final class TraceNestingLimitTests: XCTestCase {
         r.resourceSpans[0].scopeSpans[0].spans[0].events = [OTLP.Event(timeUnixNano: 1, name: "e", attributes: tooDeep)]
         cases.append(("event", r))
         r = base
-        r.resourceSpans[0].scopeSpans[0].spans[0].links = [OTLP.Link(traceID: F.traceID(2).bytes, spanID: F.spanID(2).bytes, attributes: tooDeep)]
+        r.resourceSpans[0].scopeSpans[0].spans[0].links = [
+            OTLP.Link(traceID: F.traceID(2).bytes, spanID: F.spanID(2).bytes, attributes: tooDeep)
+        ]
         cases.append(("link", r))
         base.resourceSpans[0].scopeSpans[0].spans[0].attributes = tooDeep
         cases.append(("span", base))
@@ -101,7 +103,7 @@ final class TraceNestingLimitTests: XCTestCase {
     func testAnUndecodableRecordCostsOnlyItself() throws {
         let directory = dir.url.path + "/traces"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let deep = Self.request(trace: 2, value: Self.kvlist(nested: 40)).protobufBytes()  // encodes; does not decode
+        let deep = Self.request(trace: 2, value: Self.kvlist(nested: 40)).protobufBytes() // encodes; does not decode
         var file = TraceSegmentFile.header
         file += TraceSegmentFile.encodeRecord(F.request(F.checkout(trace: 1)).protobufBytes())
         file += TraceSegmentFile.encodeRecord(deep)

@@ -11,9 +11,9 @@ enum TracePythonPeer {
 
     static var repositoryRoot: URL {
         URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-            .deletingLastPathComponent()  // Traces
-            .deletingLastPathComponent()  // LabControlTests
-            .deletingLastPathComponent()  // Tests
+            .deletingLastPathComponent() // Traces
+            .deletingLastPathComponent() // LabControlTests
+            .deletingLastPathComponent() // Tests
             .deletingLastPathComponent()
     }
 
@@ -27,7 +27,10 @@ enum TracePythonPeer {
     static func run(_ script: String, _ arguments: [String], environment: [String: String] = [:]) throws -> String {
         let python = interpreter
         guard FileManager.default.isExecutableFile(atPath: python) else {
-            throw Failure(description: "Python interpreter \(python) is missing: run `make setup` (creates .venv with the OpenTelemetry SDK) or set LAB_PYTHON")
+            throw Failure(
+                description:
+                    "Python interpreter \(python) is missing: run `make setup` (creates .venv with the OpenTelemetry SDK) or set LAB_PYTHON"
+            )
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
@@ -42,7 +45,8 @@ enum TracePythonPeer {
             try? FileManager.default.removeItem(at: outURL)
             try? FileManager.default.removeItem(at: errURL)
         }
-        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
+        let out = try FileHandle(forWritingTo: outURL)
+        let err = try FileHandle(forWritingTo: errURL)
         process.standardOutput = out
         process.standardError = err
         try process.run()
@@ -55,7 +59,8 @@ enum TracePythonPeer {
             throw Failure(description: "the Python peer lacks a package (run `make setup`): \(stderr)")
         }
         guard process.terminationStatus == 0 else {
-            throw Failure(description: "\(script) \(arguments.joined(separator: " ")) exited \(process.terminationStatus):\n\(stderr)\n\(stdout)")
+            throw Failure(
+                description: "\(script) \(arguments.joined(separator: " ")) exited \(process.terminationStatus):\n\(stderr)\n\(stdout)")
         }
         return stdout
     }

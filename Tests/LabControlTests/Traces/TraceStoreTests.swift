@@ -30,7 +30,8 @@ final class TraceStoreTests: XCTestCase {
         XCTAssertEqual(reopened.slowest(1).first?.traceID, F.traceID(1))
         let trace = try XCTUnwrap(try reopened.trace(F.traceID(1)))
         XCTAssertEqual(trace.spans.map(\.span.name), ["GET /checkout", "GET /inventory", "SELECT items", "POST /pay"])
-        XCTAssertEqual(trace.spans, Trace(traceID: F.traceID(1), spans: F.checkout()).spans, "spans, resources and scopes round-trip exactly")
+        XCTAssertEqual(
+            trace.spans, Trace(traceID: F.traceID(1), spans: F.checkout()).spans, "spans, resources and scopes round-trip exactly")
         XCTAssertEqual(reopened.summary(F.traceID(1)), Trace(traceID: F.traceID(1), spans: F.checkout()).summary)
         XCTAssertEqual(try reopened.resolve(idPrefix: String(F.traceID(2).hex.prefix(32))), F.traceID(2))
         XCTAssertThrowsError(try reopened.resolve(idPrefix: "abcd")) { error in
@@ -96,12 +97,13 @@ final class TraceStoreTests: XCTestCase {
     func testATraceSpanningSegmentsShrinksWhenItsOldPartIsDropped() throws {
         let store = try TraceStore(directory: path, maxSegmentBytes: 1_000, maxTotalBytes: 2_500)
         let spans = F.checkout(trace: 7)
-        try store.append(F.request([spans[0]]))  // the root, in the first segment
+        try store.append(F.request([spans[0]])) // the root, in the first segment
         // Filler until the first segment is deleted; the rest of trace 7 arrives in a later segment.
         var i = 0
         while store.statistics.droppedSegments == 0, i < 200 {
             i += 1
-            try store.append(F.request([F.span(trace: UInt64(100 + i), id: 1, name: "filler", service: "api", start: Double(i), end: Double(i) + 1)]))
+            try store.append(
+                F.request([F.span(trace: UInt64(100 + i), id: 1, name: "filler", service: "api", start: Double(i), end: Double(i) + 1)]))
             if i == 12 { try store.append(F.request(Array(spans[1...]))) }
         }
         XCTAssertEqual(store.statistics.droppedSegments, 1)
@@ -159,7 +161,8 @@ final class TraceStoreTests: XCTestCase {
 
     func testConcurrentAppendsLoseNothing() async throws {
         let store = try TraceStore(directory: path, maxSegmentBytes: 64 << 10, maxTotalBytes: 64 << 20)
-        let writers = 8, tracesPerWriter = 25
+        let writers = 8
+        let tracesPerWriter = 25
         await withThrowingTaskGroup(of: Void.self) { group in
             for w in 0..<writers {
                 group.addTask {

@@ -14,12 +14,16 @@ final class TracesCommandTests: XCTestCase {
         dir = try TestDirectory("tracescommand")
         let store = try TraceStore(directory: storePath)
         try store.append(F.request(F.checkout(trace: 1, namespace: "week07-circuit-breakers")))
-        try store.append(F.request([F.span(trace: 2, id: 1, name: "GET /health", service: "api", start: 1_000, end: 1_002, namespace: "week03-retries")]))
-        try store.append(F.request(F.checkout(trace: 3, offset: 2_000, namespace: "week07-circuit-breakers").map { s in
-            var s = s
-            s.span.endTimeUnixNano += 500_000_000  // every span half a second longer: the slowest
-            return s
-        }))
+        try store.append(
+            F.request([F.span(trace: 2, id: 1, name: "GET /health", service: "api", start: 1_000, end: 1_002, namespace: "week03-retries")])
+        )
+        try store.append(
+            F.request(
+                F.checkout(trace: 3, offset: 2_000, namespace: "week07-circuit-breakers").map { s in
+                    var s = s
+                    s.span.endTimeUnixNano += 500_000_000 // every span half a second longer: the slowest
+                    return s
+                }))
     }
 
     override func tearDown() { dir.remove() }
@@ -33,10 +37,12 @@ final class TracesCommandTests: XCTestCase {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
-        let out = dir.url.appendingPathComponent("stdout-\(UUID().uuidString)"), err = dir.url.appendingPathComponent("stderr-\(UUID().uuidString)")
+        let out = dir.url.appendingPathComponent("stdout-\(UUID().uuidString)")
+        let err = dir.url.appendingPathComponent("stderr-\(UUID().uuidString)")
         FileManager.default.createFile(atPath: out.path, contents: nil)
         FileManager.default.createFile(atPath: err.path, contents: nil)
-        let outHandle = try FileHandle(forWritingTo: out), errHandle = try FileHandle(forWritingTo: err)
+        let outHandle = try FileHandle(forWritingTo: out)
+        let errHandle = try FileHandle(forWritingTo: err)
         process.standardOutput = outHandle
         process.standardError = errHandle
         try process.run()
@@ -81,7 +87,9 @@ final class TracesCommandTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("the time went to: inventory"), r.stdout)
         XCTAssertTrue(r.stdout.contains("wrote 1 trace(s), 4 span(s)"), r.stdout)
         let exported = try OTLPJSON.decodeRequest([UInt8](try Data(contentsOf: URL(fileURLWithPath: export))))
-        XCTAssertEqual(Trace(traceID: F.traceID(1), spans: exported.flattenedSpans).spans, Trace(traceID: F.traceID(1), spans: F.checkout(trace: 1, namespace: "week07-circuit-breakers")).spans)
+        XCTAssertEqual(
+            Trace(traceID: F.traceID(1), spans: exported.flattenedSpans).spans,
+            Trace(traceID: F.traceID(1), spans: F.checkout(trace: 1, namespace: "week07-circuit-breakers")).spans)
 
         let ambiguous = try labctl(["traces", "--store", storePath, "--trace", "abcd"])
         XCTAssertNotEqual(ambiguous.status, 0)

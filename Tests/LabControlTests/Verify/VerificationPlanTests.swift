@@ -1,9 +1,11 @@
 import Foundation
 import XCTest
+
+@testable import LabControl
+
 #if canImport(Glibc)
 import Glibc
 #endif
-@testable import LabControl
 
 /// What `labctl verify` runs, in which order, on which ports; and how it reads a comparison's outcome.
 final class VerificationPlanTests: XCTestCase {
@@ -15,7 +17,8 @@ final class VerificationPlanTests: XCTestCase {
         for job in plan.jobs {
             XCTAssertEqual(job.durationScale, job.entry.manifest.test.durationScale)
             let scenario = job.entry.manifest.scenario!.totalSeconds * job.durationScale
-            XCTAssertEqual(job.estimatedSeconds, Double(job.variants.count) * (scenario + VerificationPlan.fixedSecondsPerVariant), accuracy: 1e-9)
+            XCTAssertEqual(
+                job.estimatedSeconds, Double(job.variants.count) * (scenario + VerificationPlan.fixedSecondsPerVariant), accuracy: 1e-9)
         }
         let full = VerificationPlan(entries: catalog.labs, full: true)
         XCTAssertTrue(full.jobs.allSatisfy { $0.durationScale == 1 && $0.variants == $0.entry.manifest.variantNames })
@@ -41,7 +44,10 @@ final class VerificationPlanTests: XCTestCase {
         let json: [String: Any] = [
             "holds": false,
             "expectations": [
-                ["measurement": "p50", "check": "after < before", "holds": false, "skipped": false, "explanation": "after = 3 < before = 2 does not hold"],
+                [
+                    "measurement": "p50", "check": "after < before", "holds": false, "skipped": false,
+                    "explanation": "after = 3 < before = 2 does not hold",
+                ],
                 ["measurement": "p99", "check": "after < 1", "holds": true, "skipped": false, "explanation": "ok"],
                 ["measurement": "x", "check": "extra > 1", "holds": false, "skipped": true, "explanation": "skipped"],
             ],
@@ -57,7 +63,8 @@ final class VerificationPlanTests: XCTestCase {
         XCTAssertEqual(failed.timings.map(\.step), ["up", "scenario"])
         XCTAssertEqual(failed.timings.map(\.seconds), [2.0, 20.0])
 
-        let crashed = VerificationResult.read(job: job, status: .signaled(9), wallSeconds: 3, log: log, results: directory.url.appendingPathComponent("none.json"))
+        let crashed = VerificationResult.read(
+            job: job, status: .signaled(9), wallSeconds: 3, log: log, results: directory.url.appendingPathComponent("none.json"))
         XCTAssertEqual(crashed.verdict, .broken)
         XCTAssertTrue(crashed.failures[0].contains("killed by signal 9") && crashed.failures[0].contains("the end"), crashed.failures[0])
         XCTAssertEqual(VerificationResult.read(job: job, status: nil, wallSeconds: 3, log: log, results: results).verdict, .timedOut)
@@ -83,7 +90,10 @@ final class VerificationPlanTests: XCTestCase {
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard bound == 0, Glibc.listen(fd, 1) == 0 else { close(fd); return nil }
+        guard bound == 0, Glibc.listen(fd, 1) == 0 else {
+            close(fd)
+            return nil
+        }
         return fd
     }
 }

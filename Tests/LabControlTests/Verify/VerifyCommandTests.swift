@@ -46,7 +46,8 @@ final class VerifyCommandTests: XCTestCase {
 
     func testCompareRefusesToRunBelowTheLabsShortestScale() throws {
         let state = try temporaryStateDirectory("verify")
-        let result = try LabctlRunner.labctl(["compare", "latency-fault", "--duration-scale", "0.05", "--labs-dir", CompareCommandTests.fixtures], state: state)
+        let result = try LabctlRunner.labctl(
+            ["compare", "latency-fault", "--duration-scale", "0.05", "--labs-dir", CompareCommandTests.fixtures], state: state)
         XCTAssertEqual(result.status, 1)
         XCTAssertTrue(result.stderr.contains("90-latency-fault needs --duration-scale 0.1 or more"), result.stderr)
         XCTAssertTrue(result.stderr.contains("--force"), result.stderr)

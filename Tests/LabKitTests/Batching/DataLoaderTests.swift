@@ -79,7 +79,7 @@ final class DataLoaderTests: XCTestCase {
         let loader = makeLoader(batches)
         loader.prefetch(Array(1...30))
         var values: [String?] = []
-        for key in [1, 2, 29] { values.append(try await loader.load(key)) }   // one by one, as slow resolvers ask
+        for key in [1, 2, 29] { values.append(try await loader.load(key)) } // one by one, as slow resolvers ask
         XCTAssertEqual(values, ["value 1", nil, "value 29"])
         XCTAssertEqual(batches.all, [Array(1...30)])
     }

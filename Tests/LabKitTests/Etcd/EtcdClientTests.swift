@@ -98,7 +98,10 @@ final class EtcdClientTests: XCTestCase {
         let stopped = ContinuousClock.now
         var bTookOver = false
         while ContinuousClock.now - stopped < .seconds(8) {
-            if await b.renew() { bTookOver = true; break }
+            if await b.renew() {
+                bTookOver = true
+                break
+            }
             XCTAssertTrue(ContinuousClock.now - stopped < .seconds(2) || !a.isLeader, "two leaders at once")
             try await Task.sleep(for: .milliseconds(200))
         }

@@ -1,8 +1,9 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-@testable import LabKit
 import XCTest
+
+@testable import LabKit
 
 #if canImport(Glibc)
 import Glibc
@@ -28,7 +29,11 @@ final class FaultProxyAdminTests: FaultProxyTestCase {
             XCTAssertEqual(created.status, .created, "\(created.json)")
             XCTAssertEqual(
                 proxy.toxics,
-                [Toxic(name: "slow", kind: .latency(latency: .milliseconds(200), jitter: .milliseconds(20)), stream: .upstream, toxicity: 0.5)])
+                [
+                    Toxic(
+                        name: "slow", kind: .latency(latency: .milliseconds(200), jitter: .milliseconds(20)), stream: .upstream,
+                        toxicity: 0.5)
+                ])
 
             // Defaults: stream downstream, toxicity 1, name <type>_<stream>.
             let defaulted = try await client.json("/toxics", .post, body: #"{"type":"timeout"}"#)
@@ -174,7 +179,8 @@ final class ToxicParsingTests: XCTestCase {
             try parse(#"{"type":"latency","attributes":{"latency":250.5,"jitter":10}}"#).kind,
             .latency(latency: .microseconds(250_500), jitter: .milliseconds(10)))
         XCTAssertEqual(try parse(#"{"type":"bandwidth","attributes":{"bytes_per_second":1000}}"#).kind, .bandwidth(bytesPerSecond: 1000))
-        XCTAssertEqual(try parse(#"{"type":"bandwidth","attributes":{"rate":100}}"#).kind, .bandwidth(bytesPerSecond: 102_400), "Toxiproxy's KB/s")
+        XCTAssertEqual(
+            try parse(#"{"type":"bandwidth","attributes":{"rate":100}}"#).kind, .bandwidth(bytesPerSecond: 102_400), "Toxiproxy's KB/s")
         XCTAssertEqual(try parse(#"{"type":"reset_peer"}"#).kind, .resetPeer(after: .zero))
         XCTAssertEqual(try parse(#"{"type":"timeout","attributes":{"timeout":0}}"#).kind, .timeout(after: nil), "0: never close")
         XCTAssertEqual(try parse(#"{"type":"timeout","attributes":{"timeout":500}}"#).kind, .timeout(after: .milliseconds(500)))

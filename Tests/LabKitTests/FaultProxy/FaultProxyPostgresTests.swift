@@ -1,7 +1,8 @@
 import Foundation
 import LabControl
-@testable import LabKit
 import XCTest
+
+@testable import LabKit
 
 /// pgbench (a real PostgreSQL client) through the proxy against a real PostgreSQL server.
 final class FaultProxyPostgresTests: XCTestCase {

@@ -1,7 +1,8 @@
 import Foundation
 import LabControl
-@testable import LabKit
 import XCTest
+
+@testable import LabKit
 
 #if canImport(Glibc)
 import Glibc
@@ -60,7 +61,7 @@ final class FaultProxyTests: FaultProxyTestCase {
 
     func testLatencyAddsToEveryRoundTripAndCanBeRemoved() async throws {
         let redis = try makeProxiedClient(poolSize: 1)
-        try await redis.ping()  // connection open before the toxic: toxics apply to it too
+        try await redis.ping() // connection open before the toxic: toxics apply to it too
         // The fastest of a few round trips: noise on a shared machine only ever adds time.
         func fastestPing() async throws -> Duration {
             var fastest = Duration.seconds(60)
@@ -134,7 +135,7 @@ final class FaultProxyTests: FaultProxyTestCase {
         try proxy.addToxic(Toxic(kind: .resetPeer(after: .milliseconds(400))))
         let connection = try RawConnection(port: proxy.listenPort)
         try connection.send("PING\r\n")
-        _ = try connection.receive(until: "+PONG\r\n")  // works until the timer fires
+        _ = try connection.receive(until: "+PONG\r\n") // works until the timer fires
         let start = ContinuousClock.now
         XCTAssertThrowsError(try connection.receive()) { error in
             XCTAssertEqual(error as? RawSocketError, RawSocketError(errno: ECONNRESET), "\(error)")

@@ -1,8 +1,9 @@
 import Foundation
 import LabControl
-@testable import LabKit
 import Telemetry
 import XCTest
+
+@testable import LabKit
 
 #if canImport(Glibc)
 import Glibc

@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Foundation
-import NIOHTTP1
-import NIOCore
 import HTTPTypes
+import NIOCore
+import NIOHTTP1
 import Synchronization
 import XCTest
 
@@ -63,10 +63,12 @@ final class FaultInjectionTests: XCTestCase {
         var metrics = try await http(.GET, svc.baseURL + "/metrics").body
         XCTAssertTrue(metrics.contains(#"fault_injection_active{kind="error"} 1"#), metrics)
         XCTAssertTrue(metrics.contains(#"fault_injection_active{kind="latency"} 0"#), metrics)
-        XCTAssertTrue(metrics.contains(#"http_route="/chosen",http_response_status_code="503"}"#), "injected errors are measured like real ones")
+        XCTAssertTrue(
+            metrics.contains(#"http_route="/chosen",http_response_status_code="503"}"#), "injected errors are measured like real ones")
 
         let spans = try await TestTelemetry.spans(named: "GET /chosen", where: { $0.attribute("fault.injected") == .string("error") })
-        XCTAssertTrue(spans.contains { $0.attribute("fault.injected") == .string("error") && $0.attribute("http.response.status_code") == .int(503) })
+        XCTAssertTrue(
+            spans.contains { $0.attribute("fault.injected") == .string("error") && $0.attribute("http.response.status_code") == .int(503) })
 
         let cleared = try await http(.DELETE, svc.baseURL + "/admin/faults")
         XCTAssertEqual(cleared.status, 200)
@@ -121,7 +123,10 @@ final class FaultInjectionTests: XCTestCase {
             (#"{"error":{"status":200}}"#, "field 'error.status': expected an HTTP error status between 400 and 599"),
             (#"{"hang":{"route":5}}"#, "field 'hang.route': expected a non-empty string"),
             (#"{"latncy":{"fixed_ms":5}}"#, "field 'latncy': unknown field (expected one of: abort, error, hang, latency)"),
-            (#"{"latency":{"fixed_sm":5}}"#, "field 'latency.fixed_sm': unknown field (expected one of: fixed_ms, fraction, jitter_ms, route)"),
+            (
+                #"{"latency":{"fixed_sm":5}}"#,
+                "field 'latency.fixed_sm': unknown field (expected one of: fixed_ms, fraction, jitter_ms, route)"
+            ),
             (#"{"latency": "#, "body is not valid JSON"),
             (#"[1,2]"#, "body: expected a JSON object"),
         ]

@@ -1,9 +1,9 @@
 import Foundation
+import HTTPTypes
 import NIOHTTP1
 import ServiceContextModule
-import Tracing
-import HTTPTypes
 import Synchronization
+import Tracing
 import XCTest
 
 @testable import LabKit
@@ -54,7 +54,9 @@ final class PeerClientTests: XCTestCase {
 
         let metrics = try await http(.GET, peer.baseURL + "/metrics").body
         XCTAssertTrue(
-            metrics.contains(#"http_client_request_duration_seconds_count{server_address="127.0.0.1",http_request_method="GET",http_response_status_code="200"}"#),
+            metrics.contains(
+                #"http_client_request_duration_seconds_count{server_address="127.0.0.1",http_request_method="GET",http_response_status_code="200"}"#
+            ),
             metrics)
     }
 
@@ -84,7 +86,9 @@ final class PeerClientTests: XCTestCase {
 
         context.requestDeadline = .after(.milliseconds(300))
         let (outcome, seconds) = await timed { () async -> (any Error)? in
-            do { _ = try await ServiceContext.withValue(context) { try await client.get("/slow", timeout: .seconds(30)) } } catch { return error }
+            do { _ = try await ServiceContext.withValue(context) { try await client.get("/slow", timeout: .seconds(30)) } } catch {
+                return error
+            }
             return nil
         }
         XCTAssertNotNil(outcome, "the 300 ms deadline caps the 30 s timeout")

@@ -14,7 +14,9 @@ final class KnobTableTests: XCTestCase {
     ).declaringKnobs(["client": [breaker, timeout, work], "backend": [work]])
 
     func testTextColumns() {
-        XCTAssertEqual(KnobTable.text([Self.breaker.spec, Self.timeout.spec]), """
+        XCTAssertEqual(
+            KnobTable.text([Self.breaker.spec, Self.timeout.spec]),
+            """
             variable            kind  default  allowed      meaning
             BREAKER             flag  off      on, off      calls go through the breaker
             BACKEND_TIMEOUT_MS  ms    300      1...3600000  one call may take | this long
@@ -23,18 +25,23 @@ final class KnobTableTests: XCTestCase {
     }
 
     func testLabTableSharesARowBetweenRolesAndEscapesPipes() {
-        XCTAssertEqual(KnobTable.markdown(Self.lab), """
+        XCTAssertEqual(
+            KnobTable.markdown(Self.lab),
+            """
             | variable | service | kind | default | allowed | meaning |
             |---|---|---|---|---|---|
             | `BREAKER` | client | flag | `off` | on, off | calls go through the breaker |
             | `BACKEND_TIMEOUT_MS` | client | ms | `300` | 1...3600000 | one call may take \\| this long |
             | `WORK_MS` | client, backend | ms | `5` | 0...60000 | how long an answer takes |
             """)
-        XCTAssertNil(Self.lab.role("spare")?.knobs, "a role left out stays undeclared (LabKnobsTests requires a list for every role of a lab)")
+        XCTAssertNil(
+            Self.lab.role("spare")?.knobs, "a role left out stays undeclared (LabKnobsTests requires a list for every role of a lab)")
     }
 
     func testOneRoleTableHasNoServiceColumnAndARequiredKnobSaysSo() {
-        XCTAssertEqual(KnobTable.markdown([Knob.urls("API_URL", "replicas").spec]), """
+        XCTAssertEqual(
+            KnobTable.markdown([Knob.urls("API_URL", "replicas").spec]),
+            """
             | variable | kind | default | allowed | meaning |
             |---|---|---|---|---|
             | `API_URL` | URL list | required | http(s) URLs, comma-separated | replicas |

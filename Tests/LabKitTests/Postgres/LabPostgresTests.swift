@@ -1,9 +1,9 @@
 import Foundation
+import HTTPTypes
 import LabControl
 import Logging
 import NIOHTTP1
 import ServiceLifecycle
-import HTTPTypes
 import Synchronization
 import XCTest
 
@@ -25,7 +25,9 @@ final class LabPostgresTests: XCTestCase {
         super.tearDown()
     }
 
-    private func makePool(poolSize: Int = 4, acquireTimeoutMs: Int = 5000, poolName: String) async throws -> (LabPostgres, Task<Void, Never>) {
+    private func makePool(
+        poolSize: Int = 4, acquireTimeoutMs: Int = 5000, poolName: String
+    ) async throws -> (LabPostgres, Task<Void, Never>) {
         _ = TestTelemetry.telemetry
         let pg = try await Self.server.get()
         let context = try LabContext(
@@ -68,7 +70,8 @@ final class LabPostgresTests: XCTestCase {
         let rows = try await db.query("SELECT name FROM people WHERE name = \(secret)")
         XCTAssertEqual(try rows.map { try $0.decode(String.self) }, [secret])
 
-        let inserts = try await TestTelemetry.spans(named: "INSERT", where: { $0.attribute("db.query.text") == .string("INSERT INTO people (name) VALUES ($1)") })
+        let inserts = try await TestTelemetry.spans(
+            named: "INSERT", where: { $0.attribute("db.query.text") == .string("INSERT INTO people (name) VALUES ($1)") })
         let span = try XCTUnwrap(inserts.first, "no INSERT span with the statement text")
         XCTAssertEqual(span.attribute("db.system"), .string("postgresql"))
         XCTAssertEqual(span.kind, 3, "SPAN_KIND_CLIENT")
@@ -106,7 +109,9 @@ final class LabPostgresTests: XCTestCase {
         XCTAssertEqual(db.idleConnections, 2)
         // 1 ping + 5 queries waited for a connection, and the last ones waited about a second.
         XCTAssertTrue(after.contains(#"db_client_connection_acquire_duration_seconds_count{pool_name="exhaust"} 6"#), after)
-        XCTAssertFalse(after.contains(#"db_client_connection_acquire_duration_seconds_bucket{pool_name="exhaust",le="1"} 6"#), "some waited over a second")
+        XCTAssertFalse(
+            after.contains(#"db_client_connection_acquire_duration_seconds_bucket{pool_name="exhaust",le="1"} 6"#),
+            "some waited over a second")
     }
 
     func testAcquireTimeoutFailsInsteadOfQueueingForever() async throws {
@@ -159,7 +164,8 @@ final class LabPostgresTests: XCTestCase {
         let answer1 = try await http(.GET, svc.baseURL + "/readyz")
         XCTAssertEqual(answer1.status, 200)
 
-        let down = try await RunningService.start(name: "pg-down", environment: ["DATABASE_URL": "postgres://lab@127.0.0.1:1/lab"]) { service in
+        let down = try await RunningService.start(name: "pg-down", environment: ["DATABASE_URL": "postgres://lab@127.0.0.1:1/lab"]) {
+            service in
             _ = try service.postgres()
         }
         addTeardownBlock { await down.stop() }

@@ -36,12 +36,16 @@ final class SQLInvariantCheckerTests: XCTestCase {
         try await db.query("CREATE TABLE seats_t1 (seat int NOT NULL, booking int NOT NULL)")
         // Seat 1 is booked twice, seat 2 three times: 1 + 2 = 3 extra bookings, 2 seats double-booked.
         try await db.query("INSERT INTO seats_t1 VALUES (1, 10), (1, 11), (2, 12), (2, 13), (2, 14), (3, 15)")
-        let checker = SQLInvariantChecker(db: db, invariants: [
-            // count(*) is bigint, sum() of bigint is numeric, an int4 column is int4: all must decode.
-            SQLInvariant("t1_double_booked_seats", "SELECT count(*) FROM (SELECT seat FROM seats_t1 GROUP BY seat HAVING count(*) > 1) s"),
-            SQLInvariant("t1_extra_bookings", "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM seats_t1 GROUP BY seat) s"),
-            SQLInvariant("t1_max_seat", "SELECT max(seat) FROM seats_t1"),
-        ], logger: .init(label: "test"))
+        let checker = SQLInvariantChecker(
+            db: db,
+            invariants: [
+                // count(*) is bigint, sum() of bigint is numeric, an int4 column is int4: all must decode.
+                SQLInvariant(
+                    "t1_double_booked_seats", "SELECT count(*) FROM (SELECT seat FROM seats_t1 GROUP BY seat HAVING count(*) > 1) s"),
+                SQLInvariant(
+                    "t1_extra_bookings", "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM seats_t1 GROUP BY seat) s"),
+                SQLInvariant("t1_max_seat", "SELECT max(seat) FROM seats_t1"),
+            ], logger: .init(label: "test"))
 
         let counts = await checker.checkAll()
         XCTAssertEqual(counts, ["t1_double_booked_seats": 2, "t1_extra_bookings": 3, "t1_max_seat": 3])
@@ -58,10 +62,12 @@ final class SQLInvariantCheckerTests: XCTestCase {
 
     func testAnInvariantThatCannotBeCheckedGivesNoSeriesRatherThanAFalseZero() async throws {
         let (db, _) = try await makePool("inv-missing")
-        let checker = SQLInvariantChecker(db: db, invariants: [
-            SQLInvariant("t2_missing_table", "SELECT count(*) FROM no_such_table_t2"),
-            SQLInvariant("t2_null", "SELECT NULL::int"),
-        ], logger: .init(label: "test"))
+        let checker = SQLInvariantChecker(
+            db: db,
+            invariants: [
+                SQLInvariant("t2_missing_table", "SELECT count(*) FROM no_such_table_t2"),
+                SQLInvariant("t2_null", "SELECT NULL::int"),
+            ], logger: .init(label: "test"))
         let counts = await checker.checkAll()
         XCTAssertEqual(counts, [:])
         XCTAssertFalse(exposition().contains(#"invariant="t2_missing_table""#), "no series before the first successful check")

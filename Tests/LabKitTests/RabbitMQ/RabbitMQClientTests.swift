@@ -31,7 +31,8 @@ final class RabbitMQClientTests: XCTestCase {
         try await rabbit.declare(RabbitMQTopology(queues: [.classic(queue)]))
 
         let outcome = try await tracer.withSpan("POST /orders", ofKind: .server) { _ in
-            try await rabbit.publish(RabbitMQMessage(#"{"id": 7}"#, headers: ["tenant": "acme", "attempt": 2], messageID: "order-7"), routingKey: queue)
+            try await rabbit.publish(
+                RabbitMQMessage(#"{"id": 7}"#, headers: ["tenant": "acme", "attempt": 2], messageID: "order-7"), routingKey: queue)
         }
         XCTAssertEqual(outcome, .confirmed)
 
@@ -73,8 +74,10 @@ final class RabbitMQClientTests: XCTestCase {
     func testAFullQueueRejectsThePublishAndAnUnroutableOneComesBack() async throws {
         let rabbit = try await makeClient()
         let queue = uniqueQueue()
-        try await rabbit.declare(RabbitMQTopology(
-            exchanges: [RabbitMQExchange("\(queue).nowhere")], queues: [RabbitMQQueue.classic(queue).maxLength(2, overflow: .rejectPublish)]))
+        try await rabbit.declare(
+            RabbitMQTopology(
+                exchanges: [RabbitMQExchange("\(queue).nowhere")],
+                queues: [RabbitMQQueue.classic(queue).maxLength(2, overflow: .rejectPublish)]))
 
         let outcomes = try await rabbit.publish((1...4).map { RabbitMQMessage("{\"n\": \($0)}") }, routingKey: queue)
         XCTAssertEqual(outcomes, [.confirmed, .confirmed, .rejected, .rejected], "reject-publish nacks what does not fit")
@@ -108,10 +111,11 @@ final class RabbitMQClientTests: XCTestCase {
         let queue = uniqueQueue()
         let dlx = "\(queue).dlx"
         let dlq = "\(queue).dlq"
-        try await rabbit.declare(RabbitMQTopology(
-            exchanges: [RabbitMQExchange(dlx, type: .fanout)],
-            queues: [RabbitMQQueue.quorum(queue).deliveryLimit(2).deadLetter(to: dlx), .classic(dlq)],
-            bindings: [RabbitMQBinding(queue: dlq, exchange: dlx)]))
+        try await rabbit.declare(
+            RabbitMQTopology(
+                exchanges: [RabbitMQExchange(dlx, type: .fanout)],
+                queues: [RabbitMQQueue.quorum(queue).deliveryLimit(2).deadLetter(to: dlx), .classic(dlq)],
+                bindings: [RabbitMQBinding(queue: dlq, exchange: dlx)]))
         _ = try await rabbit.publish(RabbitMQMessage("poison", messageID: "p-1"), routingKey: queue)
 
         let consumer = try await rabbit.consume(queue, prefetch: 1)

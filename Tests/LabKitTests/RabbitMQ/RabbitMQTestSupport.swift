@@ -1,7 +1,8 @@
 import Foundation
 import LabControl
-@testable import LabKit
 import XCTest
+
+@testable import LabKit
 
 /// One real RabbitMQ node for every client test of this process (a node takes seconds to boot):
 /// started on first use from a template kept in /tmp between runs, stopped by its parent-death
@@ -22,7 +23,9 @@ func uniqueQueue(_ base: String = #function) -> String {
 }
 
 /// Waits until `condition` holds (polling), failing after `timeout`.
-func eventually(timeout: Duration = .seconds(15), file: StaticString = #filePath, line: UInt = #line, _ condition: () async throws -> Bool) async throws {
+func eventually(
+    timeout: Duration = .seconds(15), file: StaticString = #filePath, line: UInt = #line, _ condition: () async throws -> Bool
+) async throws {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return }

@@ -1,5 +1,6 @@
-@testable import LabKit
 import XCTest
+
+@testable import LabKit
 
 /// The Bloom filter against a real redis-server: no false negatives, a false-positive rate near the
 /// formula, and a locally built bitmap that Redis reads bit for bit like one built with BITFIELD.
@@ -39,7 +40,7 @@ final class RedisBloomFilterTests: RedisServerTestCase {
         XCTAssertEqual(one, answers[17], "pipelined and single probes agree")
         let addedAnswers = try await filter.mightContain(Array(added.suffix(300)))
         XCTAssertTrue(addedAnswers.allSatisfy { $0 })
-        let expected = parameters.expectedFalsePositiveRate(afterAdding: added.count)  // ≈ 2.4 %
+        let expected = parameters.expectedFalsePositiveRate(afterAdding: added.count) // ≈ 2.4 %
         let measured = Double(falsePositives) / Double(probes)
         XCTAssertGreaterThan(measured, expected / 2, "\(falsePositives) of \(probes)")
         XCTAssertLessThan(measured, expected * 2, "\(falsePositives) of \(probes)")
@@ -56,7 +57,8 @@ final class RedisBloomFilterTests: RedisServerTestCase {
 
         let fromRedis = try await redis.getBytes("built-in-redis")
         let fromHere = try await redis.getBytes("built-here")
-        XCTAssertEqual(fromRedis.map { Array($0) + Array(repeating: 0, count: 1251 - $0.count) }, fromHere, "the same bits, in Redis's bit order")
+        XCTAssertEqual(
+            fromRedis.map { Array($0) + Array(repeating: 0, count: 1251 - $0.count) }, fromHere, "the same bits, in Redis's bit order")
         for name in names {
             let found = try await local.mightContain(name)
             XCTAssertTrue(found)

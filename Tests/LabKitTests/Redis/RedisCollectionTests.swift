@@ -1,5 +1,6 @@
-@testable import LabKit
 import XCTest
+
+@testable import LabKit
 
 /// Sets, hashes, lists and the sorted-set rank commands against a real redis-server; each effect is
 /// checked through a second command.
@@ -129,7 +130,9 @@ final class RedisPipelinedScriptTests: RedisServerTestCase {
 
         // The server forgets every script: each call answers NOSCRIPT once, is loaded, and runs once.
         try await redis.send("SCRIPT", "FLUSH")
-        let second = try await redis.run([RedisScriptCall(increment, keys: ["a"], args: [1]), RedisScriptCall(increment, keys: ["b"], args: [1])])
+        let second = try await redis.run([
+            RedisScriptCall(increment, keys: ["a"], args: [1]), RedisScriptCall(increment, keys: ["b"], args: [1]),
+        ])
         XCTAssertEqual(second, [.integer(2), .integer(6)])
         let a = try await redis.get("a")
         XCTAssertEqual(a, "2", "never applied twice")

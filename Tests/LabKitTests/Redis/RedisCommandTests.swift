@@ -1,5 +1,6 @@
-@testable import LabKit
 import XCTest
+
+@testable import LabKit
 
 /// Every typed helper against a real redis-server: the effect is checked through a second path
 /// (another command, or the generic `send`) wherever the helper's own return value could lie.
@@ -198,16 +199,18 @@ final class RedisCommandTests: RedisServerTestCase {
         let raw = try await redis.getBytes("bits")
         XCTAssertEqual(raw, [1])
 
-        let results = try await redis.bitfield("counters", [
-            .set(.unsigned(8), at: .index(0), value: 250),
-            .incrBy(.unsigned(8), at: .index(0), increment: 3),
-            .get(.unsigned(8), at: .bit(0)),
-            .overflow(.fail),
-            .incrBy(.unsigned(8), at: .index(0), increment: 10),
-            .overflow(.saturate),
-            .incrBy(.unsigned(8), at: .index(1), increment: 1000),
-            .incrBy(.signed(4), at: .bit(100), increment: -3),
-        ])
+        let results = try await redis.bitfield(
+            "counters",
+            [
+                .set(.unsigned(8), at: .index(0), value: 250),
+                .incrBy(.unsigned(8), at: .index(0), increment: 3),
+                .get(.unsigned(8), at: .bit(0)),
+                .overflow(.fail),
+                .incrBy(.unsigned(8), at: .index(0), increment: 10),
+                .overflow(.saturate),
+                .incrBy(.unsigned(8), at: .index(1), increment: 1000),
+                .incrBy(.signed(4), at: .bit(100), increment: -3),
+            ])
         XCTAssertEqual(results, [0, 253, 253, nil, 255, -3])
     }
 

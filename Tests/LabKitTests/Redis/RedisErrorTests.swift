@@ -1,6 +1,7 @@
 import LabControl
-@testable import LabKit
 import XCTest
+
+@testable import LabKit
 
 /// Failures are typed `RedisError`s and leave the client usable.
 final class RedisErrorTests: RedisServerTestCase {
@@ -75,7 +76,7 @@ final class RedisErrorTests: RedisServerTestCase {
         await assertThrowsRedisError(try await redis.ping()) { error in
             XCTAssertEqual(error, .clientClosed)
         }
-        await redis.shutdown()  // idempotent
+        await redis.shutdown() // idempotent
     }
 }
 

@@ -1,5 +1,6 @@
-@testable import LabKit
 import XCTest
+
+@testable import LabKit
 
 /// Leases against a real redis-server: one holder at a time, only the holder renews or releases, and
 /// an expired lease goes to the next owner.
@@ -35,7 +36,7 @@ final class RedisLeaseTests: RedisServerTestCase {
         let new = RedisLease(redis: redis, key: "leader", owner: "new", ttl: .seconds(10))
         let oldTook = try await old.acquire()
         XCTAssertTrue(oldTook)
-        try await Task.sleep(for: .milliseconds(400))  // the old owner missed its renewals
+        try await Task.sleep(for: .milliseconds(400)) // the old owner missed its renewals
         let newTook = try await new.acquire()
         XCTAssertTrue(newTook)
         let oldRenewed = try await old.renew()

@@ -1,8 +1,9 @@
 import LabControl
-@testable import LabKit
 import Telemetry
 import Tracing
 import XCTest
+
+@testable import LabKit
 
 /// The pool under concurrency, recovery after a server restart, cancellation, spans and metrics.
 final class RedisPoolTests: RedisServerTestCase {
@@ -117,7 +118,8 @@ final class RedisPoolTests: RedisServerTestCase {
 
     func testMetricsCountOutcomesAndTrackThePool() async throws {
         let registry = MetricsRegistry()
-        let redis = try makeClient(poolSize: 2, commandTimeout: .milliseconds(300), metricsFactory: PrometheusMetricsFactory(registry: registry))
+        let redis = try makeClient(
+            poolSize: 2, commandTimeout: .milliseconds(300), metricsFactory: PrometheusMetricsFactory(registry: registry))
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<50 { group.addTask { try await redis.incr("n") } }
             try await group.waitForAll()

@@ -1,5 +1,6 @@
-@testable import LabKit
 import XCTest
+
+@testable import LabKit
 
 /// Bitmaps and HyperLogLog against a real redis-server, and what MEMORY USAGE says they cost.
 final class RedisProbabilisticTests: RedisServerTestCase {

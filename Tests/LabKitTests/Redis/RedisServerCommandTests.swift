@@ -1,8 +1,9 @@
 import Foundation
-@testable import LabKit
 import Telemetry
 import Tracing
 import XCTest
+
+@testable import LabKit
 
 /// INFO, CONFIG, DBSIZE, TIME and the bulk loader against a real redis-server.
 final class RedisServerCommandTests: RedisServerTestCase {
@@ -41,8 +42,9 @@ final class RedisServerCommandTests: RedisServerTestCase {
             RedisClient.parseLatencyStats(["latency_percentiles_usec_evalsha": "p50=5.023,p99=12.031,p99.9=20.095", "used_memory": "1"]),
             ["evalsha": ["p50": .nanoseconds(5_023), "p99": .nanoseconds(12_031), "p99.9": .nanoseconds(20_095)]])
 
-        XCTAssertEqual(RedisClient.parseInfo("# Memory\r\nused_memory:12\r\nmaxmemory_policy:noeviction\r\n\r\n"),
-                       ["used_memory": "12", "maxmemory_policy": "noeviction"])
+        XCTAssertEqual(
+            RedisClient.parseInfo("# Memory\r\nused_memory:12\r\nmaxmemory_policy:noeviction\r\n\r\n"),
+            ["used_memory": "12", "maxmemory_policy": "noeviction"])
     }
 
     func testBulkLoadSendsEveryCommandInPipelines() async throws {

@@ -1,5 +1,6 @@
-@testable import LabKit
 import XCTest
+
+@testable import LabKit
 
 /// Streams and consumer groups against a real redis-server: delivery, acknowledgement, what stays
 /// pending when a consumer dies, and how another consumer claims it.
@@ -102,7 +103,8 @@ final class RedisStreamTests: RedisServerTestCase {
         XCTAssertEqual(tooSoon.claimed, [])
         try await Task.sleep(for: .milliseconds(150))
 
-        let claimedTwo = try await redis.xclaim("writes", group: "flushers", consumer: "rescuer", minIdle: .milliseconds(100), ids: [ids[0], ids[1]])
+        let claimedTwo = try await redis.xclaim(
+            "writes", group: "flushers", consumer: "rescuer", minIdle: .milliseconds(100), ids: [ids[0], ids[1]])
         XCTAssertEqual(claimedTwo.map(\.id), [ids[0], ids[1]])
         XCTAssertEqual(claimedTwo[1]["value"], "1")
 

@@ -1,9 +1,10 @@
 import CoreMetrics
 import Foundation
 import LabControl
-@testable import LabKit
 import Tracing
 import XCTest
+
+@testable import LabKit
 
 #if canImport(Glibc)
 import Glibc

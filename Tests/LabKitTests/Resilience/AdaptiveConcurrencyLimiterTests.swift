@@ -36,7 +36,7 @@ final class AdaptiveConcurrencyLimiterTests: XCTestCase {
         XCTAssertEqual(metrics.value("adaptive_concurrency_in_flight", ["name": "svc"]), 4)
 
         clock.advance(by: .milliseconds(50))
-        limiter.onSuccess(permits.removeLast())  // started with 4 in flight, limit 4: in use, so +1
+        limiter.onSuccess(permits.removeLast()) // started with 4 in flight, limit 4: in use, so +1
         XCTAssertEqual(limiter.limit, 5)
         XCTAssertEqual(metrics.value("adaptive_concurrency_limit", ["name": "svc"]), 5)
         limiter.onDropped(permits.removeLast())
@@ -89,12 +89,12 @@ final class AdaptiveConcurrencyLimiterTests: XCTestCase {
         // log10(100) = 2: alpha = 6, beta = 12.
         let noQueue = ConcurrencySample(rtt: .milliseconds(10), inFlight: 100, didDrop: false)
         XCTAssertEqual(vegas.update(limit: 100, rttNoLoad: .milliseconds(10), sample: noQueue), 112, "queue 0 <= 2: + beta")
-        let smallQueue = ConcurrencySample(rtt: .milliseconds(10) * 100 / 96, inFlight: 100, didDrop: false)  // queue 4
+        let smallQueue = ConcurrencySample(rtt: .milliseconds(10) * 100 / 96, inFlight: 100, didDrop: false) // queue 4
         XCTAssertEqual(
             vegas.update(limit: 100, rttNoLoad: .milliseconds(10), sample: smallQueue), 102, "queue 4 < alpha: + log10")
-        let bigQueue = ConcurrencySample(rtt: .milliseconds(20), inFlight: 100, didDrop: false)  // queue 50
+        let bigQueue = ConcurrencySample(rtt: .milliseconds(20), inFlight: 100, didDrop: false) // queue 50
         XCTAssertEqual(vegas.update(limit: 100, rttNoLoad: .milliseconds(10), sample: bigQueue), 98, "queue 50 > beta: - log10")
-        let steady = ConcurrencySample(rtt: .milliseconds(10) * 100 / 92, inFlight: 100, didDrop: false)  // queue 8
+        let steady = ConcurrencySample(rtt: .milliseconds(10) * 100 / 92, inFlight: 100, didDrop: false) // queue 8
         XCTAssertEqual(
             vegas.update(limit: 100, rttNoLoad: .milliseconds(10), sample: steady), 100, "alpha <= queue <= beta: hold")
         XCTAssertEqual(

@@ -8,10 +8,12 @@ final class BlockingExecutorTests: XCTestCase {
         let metrics = ResilienceTestMetrics()
         let executor = BlockingExecutor(name: "legacy", threads: 1, metricsFactory: metrics)
         addTeardownBlock { try? await executor.shutdown() }
-        let blocked = Task { try await executor.run { () -> String in
-            usleep(400_000)  // a blocking call: the thread can do nothing else meanwhile
-            return "done"
-        } }
+        let blocked = Task {
+            try await executor.run { () -> String in
+                usleep(400_000) // a blocking call: the thread can do nothing else meanwhile
+                return "done"
+            }
+        }
         try await eventually { executor.inUseForTests == 1 }
         // Every cooperative thread is free: many tasks can still sleep and wake on time.
         let (_, seconds) = await timed {

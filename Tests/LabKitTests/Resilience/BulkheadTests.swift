@@ -31,7 +31,7 @@ final class BulkheadTests: XCTestCase {
             metricsFactory: metrics)
         _ = try await bulkhead.acquire()
         let waiter = Task { try await bulkhead.acquire() }
-        try await awaitSleepers(clock)  // the waiter's timeout timer
+        try await awaitSleepers(clock) // the waiter's timeout timer
         XCTAssertEqual(bulkhead.waiting, 1)
         XCTAssertEqual(metrics.value("bulkhead_waiting", ["name": "db"]), 1)
         clock.advance(by: .milliseconds(1999))
@@ -59,7 +59,7 @@ final class BulkheadTests: XCTestCase {
                     order.update { $0.append(index) }
                     bulkhead.release(permit)
                 })
-            try await eventually { bulkhead.waiting == index }  // queue them in a known order
+            try await eventually { bulkhead.waiting == index } // queue them in a known order
         }
         bulkhead.release(holder)
         for waiter in waiters { try await boundedValue(waiter) }

@@ -31,7 +31,7 @@ private actor InventoryService {
             try await bulkhead.execute {
                 try await breaker.execute {
                     try await retrier.execute { attempt in
-                        calls += 1  // actor state, no Sendable closure needed
+                        calls += 1 // actor state, no Sendable closure needed
                         if attempt == 1 { throw ResilienceTestError(code: 503) }
                         return calls
                     }
@@ -47,7 +47,7 @@ final class CallerIsolationTests: XCTestCase {
         let metrics = ResilienceTestMetrics()
         let service = InventoryService(clock: clock, metrics: metrics)
         let call = Task { try await service.reserve() }
-        try await awaitSleepers(clock)  // the retry backoff after the first 503
+        try await awaitSleepers(clock) // the retry backoff after the first 503
         clock.advance(by: .milliseconds(10))
         let calls = try await boundedValue(call)
         XCTAssertEqual(calls, 2)

@@ -202,7 +202,7 @@ final class CircuitBreakerTests: XCTestCase {
 
     func testLateResultFromBeforeTheTransitionIsNotAProbe() throws {
         let breaker = makeBreaker(probes: 1)
-        let straggler = try breaker.acquirePermission()  // admitted while closed
+        let straggler = try breaker.acquirePermission() // admitted while closed
         let probe = try halfOpen(breaker)
         breaker.recordSuccess(straggler)
         XCTAssertEqual(breaker.currentState, .halfOpen, "a call from the closed era does not count as a probe")
@@ -212,7 +212,7 @@ final class CircuitBreakerTests: XCTestCase {
 
     func testTimeBasedWindowForgetsOldCalls() throws {
         let breaker = makeBreaker(window: .timeBased(seconds: 10), minimumCalls: 4, failureRate: 50)
-        for _ in 1...3 { try call(breaker, fails: true) }  // in second 0
+        for _ in 1...3 { try call(breaker, fails: true) } // in second 0
         clock.advance(by: .seconds(9))
         try call(breaker, fails: false)
         XCTAssertEqual(breaker.currentState, .open, "second 9: the failures of second 0 are still in the window (3 of 4)")

@@ -36,12 +36,12 @@ final class HedgingTests: XCTestCase {
                 return "answer from \(attempt)"
             }
         }
-        try await awaitSleepers(clock, 2)  // attempt 1 and the hedge timer
+        try await awaitSleepers(clock, 2) // attempt 1 and the hedge timer
         clock.advance(by: .milliseconds(99))
         XCTAssertEqual(started.value, [1], "no hedge before the delay")
         clock.advance(by: .milliseconds(1))
         try await eventually { started.value == [1, 2] }
-        try await awaitSleepers(clock, 2)  // attempt 1 still stuck, attempt 2 working
+        try await awaitSleepers(clock, 2) // attempt 1 still stuck, attempt 2 working
         clock.advance(by: .milliseconds(20))
         let answer = try await boundedValue(call)
         XCTAssertEqual(answer, "answer from 2")
@@ -74,7 +74,7 @@ final class HedgingTests: XCTestCase {
         clock.advance(by: .milliseconds(500))
         XCTAssertEqual(started.value, 3)
         XCTAssertEqual(clock.sleeperCount, 3, "three attempts in flight, no further timer")
-        clock.advance(by: .milliseconds(470))  // t = 1 s: only attempt 1 is done
+        clock.advance(by: .milliseconds(470)) // t = 1 s: only attempt 1 is done
         let winner = try await boundedValue(call)
         XCTAssertEqual(winner, 1, "the first attempt (started earliest) answers first")
     }
@@ -142,13 +142,13 @@ final class HedgingTests: XCTestCase {
                 return attempt
             }
         }
-        try await awaitSleepers(clock, 2)  // attempt 1 and the first timer
-        clock.advance(by: .milliseconds(50))  // attempt 1 fails: attempt 2 goes out at once
+        try await awaitSleepers(clock, 2) // attempt 1 and the first timer
+        clock.advance(by: .milliseconds(50)) // attempt 1 fails: attempt 2 goes out at once
         try await eventually { startedAt.value.count == 2 }
         // Sleeping now: attempt 2, the stale timer (due at 100 ms) and attempt 2's timer (due at 150 ms).
         try await awaitSleepers(clock, 3)
         clock.advance(by: .milliseconds(50))
-        try await Task.sleep(for: .milliseconds(20))  // give a wrongly honoured stale timer time to act
+        try await Task.sleep(for: .milliseconds(20)) // give a wrongly honoured stale timer time to act
         XCTAssertEqual(startedAt.value.count, 2, "the timer from before the failure is stale")
         clock.advance(by: .milliseconds(50))
         try await eventually { startedAt.value.count == 3 }
@@ -190,7 +190,7 @@ final class HedgingTests: XCTestCase {
         XCTAssertEqual(policy.hedgeDelay, .milliseconds(10), "p95 of 19 x 10 ms and 1 x 40 ms")
         XCTAssertEqual(metrics.value("hedging_delay_seconds", ["name": "h"]), 0.5, "the last call still used the fallback")
         XCTAssertEqual(metrics.counter("hedging_attempts_total", ["name": "h", "attempt_kind": "hedge"]), 0)
-        for _ in 1...100 { window.record(.microseconds(100)) }  // the window now holds only these
+        for _ in 1...100 { window.record(.microseconds(100)) } // the window now holds only these
         XCTAssertEqual(policy.hedgeDelay, .milliseconds(2), "never below the minimum")
     }
 
@@ -207,9 +207,9 @@ final class HedgingTests: XCTestCase {
             }
         }
         try await awaitSleepers(clock, 2)
-        clock.advance(by: .milliseconds(100))  // the hedge goes out
+        clock.advance(by: .milliseconds(100)) // the hedge goes out
         try await awaitSleepers(clock, 2)
-        clock.advance(by: .milliseconds(20))  // and wins at 120 ms
+        clock.advance(by: .milliseconds(20)) // and wins at 120 ms
         let winner = try await boundedValue(call)
         XCTAssertEqual(winner, 2)
         XCTAssertEqual(window.count, 1, "only first attempts are recorded")
@@ -224,12 +224,15 @@ final class HedgingTests: XCTestCase {
         let hedger = Hedger(
             name: "h", policy: HedgingPolicy(delay: .fixed(.milliseconds(100)), budget: budget), clock: clock, metricsFactory: metrics)
         for call in 1...3 {
-            let task = Task { try await hedger.execute { attempt in try await clock.sleep(for: attempt == 1 ? .seconds(1) : .milliseconds(10)) } }
-            try await awaitSleepers(clock, 2)  // the first attempt and the hedge timer
+            let task = Task {
+                try await hedger.execute { attempt in try await clock.sleep(for: attempt == 1 ? .seconds(1) : .milliseconds(10)) }
+            }
+            try await awaitSleepers(clock, 2) // the first attempt and the hedge timer
             clock.advance(by: .milliseconds(100))
             let deniedSoFar = call >= 2 ? 1 : 0
             try await eventually {
-                metrics.counter("hedging_attempts_total", ["name": "h", "attempt_kind": "hedge"]) + metrics.counter("retry_budget_denied_total", ["name": "hedges"])
+                metrics.counter("hedging_attempts_total", ["name": "h", "attempt_kind": "hedge"])
+                    + metrics.counter("retry_budget_denied_total", ["name": "hedges"])
                     == call
             }
             XCTAssertEqual(metrics.counter("retry_budget_denied_total", ["name": "hedges"]), deniedSoFar, "call \(call)")

@@ -9,7 +9,7 @@ final class ManualClockTests: XCTestCase {
         XCTAssertEqual(clock.now, start)
         clock.advance(by: .seconds(3))
         XCTAssertEqual(start.duration(to: clock.now), .seconds(3))
-        clock.advance(to: start.advanced(by: .seconds(1)))  // the past: no-op
+        clock.advance(to: start.advanced(by: .seconds(1))) // the past: no-op
         XCTAssertEqual(start.duration(to: clock.now), .seconds(3))
     }
 

@@ -39,7 +39,7 @@ final class RateLimiterTests: XCTestCase {
             metricsFactory: ResilienceTestMetrics())
         // Offer a request every millisecond for 10 s: 1 (the starting token) + 50/s * 10 s.
         let admitted = (0..<10_000).filter { bucket.tryAcquire(at: at($0)) }.count
-        XCTAssertEqual(admitted, 1 + 499)  // t = 0 (full), then every 20 ms up to 9980 ms
+        XCTAssertEqual(admitted, 1 + 499) // t = 0 (full), then every 20 ms up to 9980 ms
     }
 
     func testTokenBucketUsesItsClock() {
@@ -59,8 +59,8 @@ final class RateLimiterTests: XCTestCase {
     /// at one unit per unit of time; a cell conforms if the content after draining is <= limit `tau`,
     /// and then adds increment `t`. Written independently of the virtual-scheduling implementation.
     private struct LeakyBucketReference {
-        let increment: Int128  // T, attoseconds
-        let limit: Int128  // tau, attoseconds
+        let increment: Int128 // T, attoseconds
+        let limit: Int128 // tau, attoseconds
         var content: Int128 = 0
         var lastConformingTime: Int128 = 0
 

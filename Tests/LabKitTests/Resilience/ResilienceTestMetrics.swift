@@ -112,7 +112,9 @@ final class ResilienceBox<Value: Sendable>: Sendable {
 
 /// The result of `task`, cancelling it (and failing the test) if it has not finished within 5 s of
 /// real time, so that a broken pattern makes a test fail instead of hang.
-func boundedResult<T: Sendable>(_ task: Task<T, any Error>, file: StaticString = #filePath, line: UInt = #line) async -> Result<
+func boundedResult<T: Sendable>(
+    _ task: Task<T, any Error>, file: StaticString = #filePath, line: UInt = #line
+) async -> Result<
     T, any Error
 > {
     let watchdog = Task {

@@ -187,8 +187,8 @@ final class RetryTests: XCTestCase {
             try await retrier.execute { attempt -> Int in
                 attemptTimes.update { $0.append(start.duration(to: clock.now)) }
                 switch attempt {
-                case 1: throw ResilienceTestError(code: 429)  // "come back in 30 s", beyond the 10 s cap
-                case 2: throw ResilienceTestError(code: 503)  // no hint: the backoff's 200 ms
+                case 1: throw ResilienceTestError(code: 429) // "come back in 30 s", beyond the 10 s cap
+                case 2: throw ResilienceTestError(code: 503) // no hint: the backoff's 200 ms
                 default: return attempt
                 }
             }

@@ -20,7 +20,10 @@ final class SingleFlightTests: XCTestCase {
         let work = GatedWork()
         let results = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
             for _ in 0..<50 {
-                group.addTask { let r = try await flight.run("hot") { try await work.run(42) }; return (r.value, r.shared) }
+                group.addTask {
+                    let r = try await flight.run("hot") { try await work.run(42) }
+                    return (r.value, r.shared)
+                }
             }
             // All 50 callers are in: the one execution is blocked on the gate, 49 wait for it.
             try await waitUntil { flight.inFlightCount == 1 && work.executions.load(ordering: .relaxed) == 1 }
@@ -66,7 +69,10 @@ final class SingleFlightTests: XCTestCase {
             for _ in 0..<10 {
                 group.addTask {
                     do {
-                        _ = try await flight.run("k") { _ = try await work.run(0); throw Boom() }
+                        _ = try await flight.run("k") {
+                            _ = try await work.run(0)
+                            throw Boom()
+                        }
                         return false
                     } catch is Boom { return true }
                 }

@@ -17,7 +17,7 @@ final class TimeoutTests: XCTestCase {
         let call = Task {
             try await withTimeout(.seconds(2), clock: clock, name: "slow", metricsFactory: metrics) {
                 do {
-                    try await clock.sleep(for: .seconds(10))  // the slow dependency
+                    try await clock.sleep(for: .seconds(10)) // the slow dependency
                 } catch is CancellationError {
                     sawCancellation.update { $0 = true }
                     throw CancellationError()
@@ -25,7 +25,7 @@ final class TimeoutTests: XCTestCase {
                 return "too late"
             }
         }
-        try await awaitSleepers(clock, 2)  // the operation and the timer
+        try await awaitSleepers(clock, 2) // the operation and the timer
         clock.advance(by: .milliseconds(1999))
         XCTAssertFalse(sawCancellation.value)
         clock.advance(by: .milliseconds(1))

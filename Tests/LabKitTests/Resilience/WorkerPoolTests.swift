@@ -89,7 +89,8 @@ final class WorkerPoolTests: XCTestCase {
         for standing in [false, true] {
             let clock = ManualClock()
             let pool = WorkerPool(
-                name: "w", configuration: .init(workers: 1, order: .adaptiveLIFO, codel: .init(target: .seconds(10), interval: .seconds(10))),
+                name: "w",
+                configuration: .init(workers: 1, order: .adaptiveLIFO, codel: .init(target: .seconds(10), interval: .seconds(10))),
                 clock: clock, metricsFactory: ResilienceTestMetrics())
             let holder = try await pool.acquire()
             let served = ResilienceBox<[String]>([])
@@ -98,7 +99,8 @@ final class WorkerPoolTests: XCTestCase {
             if standing { clock.advance(by: .seconds(10)) }
             pool.release(holder)
             _ = await results(tasks)
-            XCTAssertEqual(served.value, standing ? ["d", "c", "b", "a"] : ["a", "b", "c", "d"], standing ? "newest first" : "oldest first")
+            XCTAssertEqual(
+                served.value, standing ? ["d", "c", "b", "a"] : ["a", "b", "c", "d"], standing ? "newest first" : "oldest first")
         }
     }
 
@@ -113,8 +115,8 @@ final class WorkerPoolTests: XCTestCase {
         let old = try await queue(["old"], on: pool, served: served)
         clock.advance(by: .milliseconds(50))
         let young = try await queue(["young"], on: pool, served: served)
-        clock.advance(by: .milliseconds(50))  // 100 ms non-empty: standing; "old" waited 100 ms, "young" 50 ms
-        let fresh = Task {  // the arrival reaps both, then queues
+        clock.advance(by: .milliseconds(50)) // 100 ms non-empty: standing; "old" waited 100 ms, "young" 50 ms
+        let fresh = Task { // the arrival reaps both, then queues
             let permit = try await pool.acquire()
             served.update { $0.append("fresh") }
             pool.release(permit)
@@ -144,7 +146,7 @@ final class WorkerPoolTests: XCTestCase {
         // Now the sheddable queue has stood for more than an interval; the critical request waited 50 ms,
         // past the target but within the interval, and its own queue is young.
         clock.advance(by: .milliseconds(50))
-        let arrival = Task {  // an arrival makes the pool look for expired requests
+        let arrival = Task { // an arrival makes the pool look for expired requests
             let permit = try await pool.acquire(priority: .critical)
             served.update { $0.append("c2") }
             pool.release(permit)
@@ -166,7 +168,7 @@ final class WorkerPoolTests: XCTestCase {
         let holder = try await pool.acquire()
         let served = ResilienceBox<[String]>([])
         let tasks = try await queue(["a"], on: pool, served: served)
-        clock.advance(by: .milliseconds(99))  // waited far past the target, but the queue is not standing yet
+        clock.advance(by: .milliseconds(99)) // waited far past the target, but the queue is not standing yet
         pool.release(holder)
         for result in await results(tasks) { XCTAssertNoThrow(try result.get()) }
         XCTAssertEqual(served.value, ["a"])
@@ -267,7 +269,8 @@ final class WorkerPoolTests: XCTestCase {
 
 /// `XCTAssertThrowsError` for an async expression.
 func XCTAssertThrowsErrorAsync<T>(
-    _ expression: @autoclosure () async throws -> T, _ message: String = "expected an error", file: StaticString = #filePath, line: UInt = #line
+    _ expression: @autoclosure () async throws -> T, _ message: String = "expected an error", file: StaticString = #filePath,
+    line: UInt = #line
 ) async {
     do {
         _ = try await expression()

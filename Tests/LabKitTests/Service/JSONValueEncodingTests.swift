@@ -3,6 +3,7 @@
 
 import Foundation
 import XCTest
+
 @testable import LabKit
 
 final class JSONValueEncodingTests: XCTestCase {

@@ -1,6 +1,6 @@
 import Foundation
-import NIOHTTP1
 import HTTPTypes
+import NIOHTTP1
 import Synchronization
 import XCTest
 
@@ -41,13 +41,18 @@ final class LabServiceTests: XCTestCase {
         XCTAssertTrue(text.headers.first(name: "content-type")?.hasPrefix("text/plain") ?? false)
         XCTAssertTrue(text.body.contains("# TYPE http_server_request_duration_seconds histogram"), text.body)
         XCTAssertTrue(
-            text.body.contains(#"http_server_request_duration_seconds_count{http_request_method="GET",http_route="/metrics-test/{id}",http_response_status_code="200"} 3"#),
+            text.body.contains(
+                #"http_server_request_duration_seconds_count{http_request_method="GET",http_route="/metrics-test/{id}",http_response_status_code="200"} 3"#
+            ),
             text.body)
         XCTAssertTrue(
-            text.body.contains(#"http_server_request_duration_seconds_count{http_request_method="GET",http_route="/metrics-test-fail",http_response_status_code="409"} 1"#),
+            text.body.contains(
+                #"http_server_request_duration_seconds_count{http_request_method="GET",http_route="/metrics-test-fail",http_response_status_code="409"} 1"#
+            ),
             text.body)
 
-        let openMetrics = try await http(.GET, svc.baseURL + "/metrics", headers: [("accept", "application/openmetrics-text; version=1.0.0")])
+        let openMetrics = try await http(
+            .GET, svc.baseURL + "/metrics", headers: [("accept", "application/openmetrics-text; version=1.0.0")])
         XCTAssertTrue(openMetrics.headers.first(name: "content-type")?.hasPrefix("application/openmetrics-text") ?? false)
         XCTAssertTrue(openMetrics.body.hasSuffix("# EOF\n"))
         XCTAssertTrue(openMetrics.body.contains("trace_id="), "histogram samples recorded inside the span carry exemplars")
@@ -108,7 +113,8 @@ final class LabServiceTests: XCTestCase {
     }
 
     func testConfigIsReadByLabCodeAndRoundTripsThroughAdmin() async throws {
-        let svc = try await RunningService.start(name: "config-test", environment: ["LAB_CONFIG": #"{"strategy":"before","retries":1}"#]) { service in
+        let svc = try await RunningService.start(name: "config-test", environment: ["LAB_CONFIG": #"{"strategy":"before","retries":1}"#]) {
+            service in
             service.router.get("/strategy") { _, context in
                 "\(context.config.string("strategy") ?? "none") \(context.config.int("retries") ?? -1) \(context.config.bool("cache", default: false)!)"
             }
@@ -181,7 +187,7 @@ final class ClientDisconnectTests: XCTestCase {
         let metrics = try await http(.GET, svc.baseURL + "/metrics")
         XCTAssertTrue(
             metrics.body.contains(#"http_route="/work",http_response_status_code="499""#), "the abandoned request is counted as 499")
-        for _ in 1...3 {  // one after another: the connection is closed after each answer, the next one opens anew
+        for _ in 1...3 { // one after another: the connection is closed after each answer, the next one opens anew
             let answer = try await http(.GET, svc.baseURL + "/quick")
             XCTAssertEqual(answer.status, 200)
             XCTAssertEqual(answer.json, "quick", "a client that stays gets its answer")

@@ -1,5 +1,6 @@
 import Telemetry
 import XCTest
+
 @testable import LabKit
 
 /// The middleware's own lookup of duration-histogram handlers must land in the same series the
@@ -15,9 +16,18 @@ final class RequestDurationHistogramsTests: XCTestCase {
         histograms.handler(method: "GET", route: nil, status: 404).recordNanoseconds(1_000_000)
 
         let text = registry.render(.prometheusText)
-        XCTAssertTrue(text.contains(#"http_server_request_duration_seconds_count{http_request_method="GET",http_route="/items/{id}",http_response_status_code="200"} 2"#), text)
-        XCTAssertTrue(text.contains(#"http_server_request_duration_seconds_sum{http_request_method="GET",http_route="/items/{id}",http_response_status_code="200"} 0.006"#), text)
-        XCTAssertTrue(text.contains(#"http_server_request_duration_seconds_count{http_request_method="GET",http_route="unmatched",http_response_status_code="404"} 1"#), text)
+        XCTAssertTrue(
+            text.contains(
+                #"http_server_request_duration_seconds_count{http_request_method="GET",http_route="/items/{id}",http_response_status_code="200"} 2"#
+            ), text)
+        XCTAssertTrue(
+            text.contains(
+                #"http_server_request_duration_seconds_sum{http_request_method="GET",http_route="/items/{id}",http_response_status_code="200"} 0.006"#
+            ), text)
+        XCTAssertTrue(
+            text.contains(
+                #"http_server_request_duration_seconds_count{http_request_method="GET",http_route="unmatched",http_response_status_code="404"} 1"#
+            ), text)
     }
 
     func testPastCapacityCombinationsAreStillRecorded() {

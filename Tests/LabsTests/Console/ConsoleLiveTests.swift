@@ -20,7 +20,8 @@ final class ConsoleLiveTests: XCTestCase {
 
     func testTheConsoleInAChromiumBrowserAndItsJaegerAPIFromPython() throws {
         let labctl = Self.root.appendingPathComponent(".build/debug/labctl").path
-        let python = ProcessInfo.processInfo.environment["LAB_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }
+        let python =
+            ProcessInfo.processInfo.environment["LAB_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }
             ?? Self.root.appendingPathComponent(".venv/bin/python").path
         guard FileManager.default.isExecutableFile(atPath: labctl) else { return XCTFail("labctl is not built: run `swift build`") }
         guard FileManager.default.isExecutableFile(atPath: python) else { return XCTFail("\(python) is missing: run `make setup`") }
@@ -33,11 +34,15 @@ final class ConsoleLiveTests: XCTestCase {
         var environment = ProcessInfo.processInfo.environment
         environment["LAB_STATE_DIR"] = state.path
         environment.removeValue(forKey: "OTEL_EXPORTER_OTLP_ENDPOINT")
-        let up = try Self.start(labctl, ["up", "circuit-breakers", "--variant", "after", "--console-port", "0",
-                                         "--labs-dir", Self.root.appendingPathComponent("labs").path],
-                                environment: environment, log: state.appendingPathComponent("up.log"))
+        let up = try Self.start(
+            labctl,
+            [
+                "up", "circuit-breakers", "--variant", "after", "--console-port", "0",
+                "--labs-dir", Self.root.appendingPathComponent("labs").path,
+            ],
+            environment: environment, log: state.appendingPathComponent("up.log"))
         defer {
-            up.terminate()   // SIGTERM: labctl brings the lab down and exits
+            up.terminate() // SIGTERM: labctl brings the lab down and exits
             let deadline = Date().addingTimeInterval(60)
             while up.isRunning && Date() < deadline { usleep(100_000) }
             if up.isRunning { kill(up.processIdentifier, SIGKILL) }
@@ -48,23 +53,30 @@ final class ConsoleLiveTests: XCTestCase {
         let deadline = Date().addingTimeInterval(180)
         while console == nil && Date() < deadline && up.isRunning {
             if let data = try? Data(contentsOf: state.appendingPathComponent("endpoints.json")),
-               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+            {
                 console = object["console"] as? String
             }
             if console == nil { usleep(250_000) }
         }
         let upLog = { (try? String(contentsOf: state.appendingPathComponent("up.log"), encoding: .utf8)) ?? "" }
         guard let console else { return XCTFail("labctl up wrote no console URL to endpoints.json:\n\(upLog().suffix(3000))") }
-        XCTAssertTrue(FileManager.default.fileExists(atPath: state.appendingPathComponent("grafana/provisioning/datasources/labctl.yaml").path))
+        XCTAssertTrue(
+            FileManager.default.fileExists(atPath: state.appendingPathComponent("grafana/provisioning/datasources/labctl.yaml").path))
 
-        let browser = try Self.run(python, [Self.scripts.appendingPathComponent("console_browser_check.py").path, console, "week07", artifacts.path],
-                                   environment: environment, timeout: 1200)
+        let browser = try Self.run(
+            python, [Self.scripts.appendingPathComponent("console_browser_check.py").path, console, "week07", artifacts.path],
+            environment: environment, timeout: 1200)
         print(browser.output)
         XCTAssertEqual(browser.status, 0, "browser check failed:\n\(browser.output)\n--- labctl up ---\n\(upLog().suffix(4000))")
 
-        let jaeger = try Self.run(python, [Self.scripts.appendingPathComponent("jaeger_api_check.py").path, console, labctl,
-                                           state.appendingPathComponent("traces").path, "client"],
-                                  environment: environment, timeout: 120)
+        let jaeger = try Self.run(
+            python,
+            [
+                Self.scripts.appendingPathComponent("jaeger_api_check.py").path, console, labctl,
+                state.appendingPathComponent("traces").path, "client",
+            ],
+            environment: environment, timeout: 120)
         print(jaeger.output)
         XCTAssertEqual(jaeger.status, 0, "Jaeger API check failed:\n\(jaeger.output)")
     }
@@ -83,13 +95,18 @@ final class ConsoleLiveTests: XCTestCase {
     }
 
     /// Runs to completion (or `timeout` seconds, then SIGKILL); output and errors together.
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String], timeout: Double) throws -> (status: Int32, output: String) {
+    static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String], timeout: Double
+    ) throws -> (status: Int32, output: String) {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("console-check-\(UUID().uuidString).log")
         defer { try? FileManager.default.removeItem(at: log) }
         let process = try start(executable, arguments, environment: environment, log: log)
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { usleep(200_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
         process.waitUntilExit()
         return (process.terminationStatus, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
     }

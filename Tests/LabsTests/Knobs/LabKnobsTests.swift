@@ -45,14 +45,16 @@ final class LabKnobsTests: XCTestCase {
         manifest.variants["after"]!.services["client"]!.env = ["BREAKR": "on", "FALLBACK": "onn"]
         manifest.variants["before"]!.env = ["CB_WAIT_MSS": "100"]
         manifest.services[1].env = ["CB_WAIT_MS": "100"]
-        XCTAssertEqual(ManifestKnobCheck.problems(manifest, lab: lab, file: "lab.yaml"), [
-            "lab.yaml: field 'services[1].env.CB_WAIT_MS': week07 backend declares no knob CB_WAIT_MS",
-            "lab.yaml: field 'variants.before.env.CB_WAIT_MSS': any service of week07 declares no knob CB_WAIT_MSS; "
-                + "did you mean CB_WAIT_MS?",
-            "lab.yaml: field 'variants.after.services.client.env.BREAKR': week07 client declares no knob BREAKR; did you mean BREAKER?",
-            "lab.yaml: variant 'after', service 'client' would not start: "
-                + "FALLBACK=onn: expected one of on, off (also true/false, 1/0, yes/no)",
-        ])
+        XCTAssertEqual(
+            ManifestKnobCheck.problems(manifest, lab: lab, file: "lab.yaml"),
+            [
+                "lab.yaml: field 'services[1].env.CB_WAIT_MS': week07 backend declares no knob CB_WAIT_MS",
+                "lab.yaml: field 'variants.before.env.CB_WAIT_MSS': any service of week07 declares no knob CB_WAIT_MSS; "
+                    + "did you mean CB_WAIT_MS?",
+                "lab.yaml: field 'variants.after.services.client.env.BREAKR': week07 client declares no knob BREAKR; did you mean BREAKER?",
+                "lab.yaml: variant 'after', service 'client' would not start: "
+                    + "FALLBACK=onn: expected one of on, off (also true/false, 1/0, yes/no)",
+            ])
     }
 
     func testEveryLabReadmeCarriesItsGeneratedKnobTable() throws {

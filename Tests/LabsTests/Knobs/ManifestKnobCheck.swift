@@ -56,7 +56,8 @@ enum ManifestKnobCheck {
 
     /// Levenshtein distance: insertions, deletions and substitutions.
     private static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
+        let a = Array(a)
+        let b = Array(b)
         var previous = Array(0...b.count)
         for i in a.indices {
             var current = [i + 1] + Array(repeating: 0, count: b.count)

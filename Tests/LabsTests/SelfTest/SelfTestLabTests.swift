@@ -10,12 +10,16 @@ final class SelfTestLabTests: XCTestCase {
         addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
         let redis = try await RedisServer.start(directory: dir.appendingPathComponent("redis"))
         let postgres = try await PostgresServer.start(directory: dir.appendingPathComponent("postgres"))
-        addTeardownBlock { await redis.stop(); await postgres.stop() }
+        addTeardownBlock {
+            await redis.stop()
+            await postgres.stop()
+        }
 
         let backend = try await LabsvcProcess.start(
             "selftest", "backend", port: try FreePort.next(), environment: ["REDIS_URL": redis.url, "DATABASE_URL": postgres.url])
         addTeardownBlock { await backend.stop() }
-        let frontend = try await LabsvcProcess.start("selftest", "frontend", port: try FreePort.next(), environment: ["BACKEND_URL": backend.baseURL])
+        let frontend = try await LabsvcProcess.start(
+            "selftest", "frontend", port: try FreePort.next(), environment: ["BACKEND_URL": backend.baseURL])
         addTeardownBlock { await frontend.stop() }
 
         let ready = try await backend.get("/readyz")
@@ -32,9 +36,15 @@ final class SelfTestLabTests: XCTestCase {
 
         // Both sides measured the hop.
         let frontMetrics = try await frontend.get("/metrics").body
-        XCTAssertTrue(frontMetrics.contains(#"http_client_request_duration_seconds_count{server_address="127.0.0.1",http_request_method="GET",http_response_status_code="200"} 3"#), frontMetrics)
+        XCTAssertTrue(
+            frontMetrics.contains(
+                #"http_client_request_duration_seconds_count{server_address="127.0.0.1",http_request_method="GET",http_response_status_code="200"} 3"#
+            ), frontMetrics)
         let backMetrics = try await backend.get("/metrics").body
-        XCTAssertTrue(backMetrics.contains(#"http_server_request_duration_seconds_count{http_request_method="GET",http_route="/work",http_response_status_code="200"} 3"#))
+        XCTAssertTrue(
+            backMetrics.contains(
+                #"http_server_request_duration_seconds_count{http_request_method="GET",http_route="/work",http_response_status_code="200"} 3"#
+            ))
 
         // An injected backend error surfaces at the frontend as 502.
         _ = try await backend.send("PUT", "/admin/faults", body: #"{"error":{"rate":1,"status":503}}"#)
@@ -67,7 +77,10 @@ final class SelfTestTracingTests: XCTestCase {
         let endpoint = try XCTUnwrap(receiver.endpoint)
         let redis = try await RedisServer.start(directory: dir.appendingPathComponent("redis"))
         let postgres = try await PostgresServer.start(directory: dir.appendingPathComponent("postgres"))
-        addTeardownBlock { await redis.stop(); await postgres.stop() }
+        addTeardownBlock {
+            await redis.stop()
+            await postgres.stop()
+        }
 
         let otel = ["OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "OTEL_TRACES_EXPORTER": "otlp", "OTEL_BSP_SCHEDULE_DELAY": "100"]
         let backend = try await LabsvcProcess.start(
@@ -104,7 +117,8 @@ final class SelfTestTracingTests: XCTestCase {
         XCTAssertEqual(work.parentSpanID, call.spanID, "traceparent crossed the process boundary")
         XCTAssertEqual(incr.parentSpanID, work.spanID)
         XCTAssertEqual(insert.parentSpanID, work.spanID)
-        XCTAssertEqual(insert.span.attributes.first { $0.key == "db.query.text" }?.value, .string("INSERT INTO selftest_visits (service) VALUES ($1)"))
+        XCTAssertEqual(
+            insert.span.attributes.first { $0.key == "db.query.text" }?.value, .string("INSERT INTO selftest_visits (service) VALUES ($1)"))
     }
 
     func testSpansStillBufferedAtSIGTERMAreFlushedBeforeExit() async throws {
@@ -117,7 +131,10 @@ final class SelfTestTracingTests: XCTestCase {
         // A one-minute batch delay: only the shutdown flush can deliver the span in time.
         let backend = try await LabsvcProcess.start(
             "selftest", "backend", port: try FreePort.next(),
-            environment: ["OTEL_EXPORTER_OTLP_ENDPOINT": try XCTUnwrap(receiver.endpoint), "OTEL_TRACES_EXPORTER": "otlp", "OTEL_BSP_SCHEDULE_DELAY": "60000"])
+            environment: [
+                "OTEL_EXPORTER_OTLP_ENDPOINT": try XCTUnwrap(receiver.endpoint), "OTEL_TRACES_EXPORTER": "otlp",
+                "OTEL_BSP_SCHEDULE_DELAY": "60000",
+            ])
         addTeardownBlock { await backend.stop() }
 
         let traceID = TraceID.random()

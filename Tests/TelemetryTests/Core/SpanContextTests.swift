@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Telemetry
 
 final class SpanContextTests: XCTestCase {
@@ -23,8 +24,8 @@ final class SpanContextTests: XCTestCase {
     }
 
     func testRejectsMalformedHex() {
-        XCTAssertNil(TraceID(hex: "0af7651916cd43dd8448eb211c80319"))  // 31 chars
-        XCTAssertNil(TraceID(hex: "0af7651916cd43dd8448eb211c80319g"))  // not hex
+        XCTAssertNil(TraceID(hex: "0af7651916cd43dd8448eb211c80319")) // 31 chars
+        XCTAssertNil(TraceID(hex: "0af7651916cd43dd8448eb211c80319g")) // not hex
         XCTAssertNil(SpanID(hex: "00f067aa0ba902b"))
         XCTAssertNil(SpanID(bytes: [1, 2, 3]))
     }

@@ -2,6 +2,7 @@ import Logging
 import Synchronization
 import Tracing
 import XCTest
+
 @testable import Telemetry
 
 /// `LineLogHandler` must write exactly what swift-log's `StreamLogHandler` writes (labs' log lines are
@@ -17,8 +18,10 @@ final class LineLogHandlerTests: XCTestCase {
 
     /// The same calls through both handlers; returns each handler's lines without their timestamp
     /// (the one field that may differ between two calls a second apart).
-    private func bothWrite(_ script: (inout Logger) -> Void, provider: Logger.MetadataProvider? = nil) -> (ours: [String], theirs: [String]) {
-        let ours = Captured(), theirs = Captured()
+    private func bothWrite(_ script: (inout Logger) -> Void, provider: Logger.MetadataProvider? = nil) -> (ours: [String], theirs: [String])
+    {
+        let ours = Captured()
+        let theirs = Captured()
         var a = Logger(label: "lab.service") { label in LineLogHandler(label: label, stream: ours, metadataProvider: provider) }
         var b = Logger(label: "lab.service") { label in StreamLogHandler(label: label, stream: theirs, metadataProvider: provider) }
         a.logLevel = .debug
@@ -47,11 +50,12 @@ final class LineLogHandlerTests: XCTestCase {
 
     func testProviderMetadataIsStampedLikeStreamLogHandlerDoes() {
         let provider = Logger.MetadataProvider { ["trace_id": "4bf92f3577b34da6a3ce929d0e0e4736"] }
-        let (ours, theirs) = bothWrite({ logger in
-            logger.info("inside a span")
-            logger[metadataKey: "trace_id"] = "overridden by the provider"
-            logger.info("again", metadata: ["trace_id": "explicit wins"])
-        }, provider: provider)
+        let (ours, theirs) = bothWrite(
+            { logger in
+                logger.info("inside a span")
+                logger[metadataKey: "trace_id"] = "overridden by the provider"
+                logger.info("again", metadata: ["trace_id": "explicit wins"])
+            }, provider: provider)
         XCTAssertEqual(ours, theirs)
         XCTAssertTrue(ours[0].contains("trace_id=4bf92f3577b34da6a3ce929d0e0e4736"), ours[0])
         XCTAssertTrue(ours[1].contains("trace_id=explicit wins"), ours[1])

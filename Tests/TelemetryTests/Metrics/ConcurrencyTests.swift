@@ -18,10 +18,10 @@ final class ConcurrencyTests: XCTestCase {
                 group.addTask {
                     for i in 0..<perTask {
                         counter.increment()
-                        histogram.observe(i % 2 == 0 ? 0.25 : 1)  // half in each bucket
+                        histogram.observe(i % 2 == 0 ? 0.25 : 1) // half in each bucket
                         gauge.increment(by: 1)
                         gauge.decrement(by: 1)
-                        if i % 1000 == 0 { _ = registry.render(t % 2 == 0 ? .prometheusText : .openMetrics) }  // scrapes meanwhile
+                        if i % 1000 == 0 { _ = registry.render(t % 2 == 0 ? .prometheusText : .openMetrics) } // scrapes meanwhile
                     }
                 }
             }

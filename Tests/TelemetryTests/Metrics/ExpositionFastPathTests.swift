@@ -8,13 +8,15 @@ import XCTest
 final class ExpositionFastPathTests: XCTestCase {
     func testMatchesThePlainReferenceOnAwkwardValuesInBothFormats() {
         let registry = MetricsRegistry(now: fixedNow)
-        let awkward: [Double] = [0, -0.0, 1, -1, 42, -7_000_000, 9_007_199_254_740_991, 9_007_199_254_740_992, 1e300,
-                                 -2.5, 0.1, 1.0 / 3.0, .infinity, -.infinity, .nan, 123_456_789_012]
+        let awkward: [Double] = [
+            0, -0.0, 1, -1, 42, -7_000_000, 9_007_199_254_740_991, 9_007_199_254_740_992, 1e300,
+            -2.5, 0.1, 1.0 / 3.0, .infinity, -.infinity, .nan, 123_456_789_012,
+        ]
         for (i, v) in awkward.enumerated() {
             registry.gauge("g", help: "Gauge \"help\"\nwith \\ escapes.", labels: [("i", "\(i)"), ("q", "a\"b\\c\nd")]).set(v)
         }
         let counter = registry.counter("c", labels: [("route", "/r")])
-        counter.increment(by: UInt64(1) << 62)  // above 2^53: the shortest float form, as before
+        counter.increment(by: UInt64(1) << 62) // above 2^53: the shortest float form, as before
         registry.counter("c", labels: [("route", "/frac")]).increment(by: 2.75)
         registry.counter("unlabelled").increment(by: 10)
         let h = registry.histogram("h", help: "Latency.", labels: [("route", "/a")], buckets: [0.001, 1, 2.5, 1000])
@@ -25,12 +27,24 @@ final class ExpositionFastPathTests: XCTestCase {
         hb.observe(0.5)
         registry.histogram("plain_h").observe(3)
         registry.addCollector {
-            [MetricFamilySnapshot(name: "collected", type: .histogram, help: "", series: [
-                SeriesSnapshot(labels: [(name: "x", value: "1")], value: .histogram(HistogramSnapshot(
-                    buckets: [.init(upperBound: 1, cumulativeCount: 1, exemplar: nil)], infExemplar: nil, count: 2, sum: 3))),
-                SeriesSnapshot(labels: [(name: "x", value: "2")], value: .histogram(HistogramSnapshot(
-                    buckets: [.init(upperBound: 5, cumulativeCount: 0, exemplar: nil)], infExemplar: nil, count: 0, sum: 0))),
-            ])]
+            [
+                MetricFamilySnapshot(
+                    name: "collected", type: .histogram, help: "",
+                    series: [
+                        SeriesSnapshot(
+                            labels: [(name: "x", value: "1")],
+                            value: .histogram(
+                                HistogramSnapshot(
+                                    buckets: [.init(upperBound: 1, cumulativeCount: 1, exemplar: nil)], infExemplar: nil, count: 2, sum: 3))
+                        ),
+                        SeriesSnapshot(
+                            labels: [(name: "x", value: "2")],
+                            value: .histogram(
+                                HistogramSnapshot(
+                                    buckets: [.init(upperBound: 5, cumulativeCount: 0, exemplar: nil)], infExemplar: nil, count: 0, sum: 0))
+                        ),
+                    ])
+            ]
         }
         for format in [ExpositionFormat.prometheusText, .openMetrics] {
             let expected = ReferenceWriter.write(registry.snapshot(), format: format)
@@ -83,8 +97,9 @@ private enum ReferenceWriter {
                 case .histogram(let h):
                     let bucketLabels = labels.isEmpty ? "le=\"" : labels + ",le=\""
                     for bucket in h.buckets {
-                        sample(&out, family.name + "_bucket", bucketLabels + PrometheusNumber.bucketBound(bucket.upperBound) + "\"",
-                               Double(bucket.cumulativeCount), openMetrics ? bucket.exemplar : nil)
+                        sample(
+                            &out, family.name + "_bucket", bucketLabels + PrometheusNumber.bucketBound(bucket.upperBound) + "\"",
+                            Double(bucket.cumulativeCount), openMetrics ? bucket.exemplar : nil)
                     }
                     sample(&out, family.name + "_bucket", bucketLabels + "+Inf\"", Double(h.count), openMetrics ? h.infExemplar : nil)
                     sample(&out, family.name + "_sum", labels, h.sum)

@@ -15,7 +15,8 @@ final class MetricsFactoryTests: XCTestCase {
     }
 
     func testCounterBecomesTotalCounterWithDimensionsAsLabels() {
-        let counter = Counter(label: "hb.requests", dimensions: [("http.route", "/items"), ("http.request.method", "GET")], factory: factory)
+        let counter = Counter(
+            label: "hb.requests", dimensions: [("http.route", "/items"), ("http.request.method", "GET")], factory: factory)
         counter.increment()
         counter.increment(by: 4)
         XCTAssertEqual(
@@ -34,20 +35,25 @@ final class MetricsFactoryTests: XCTestCase {
     }
 
     func testTimerIsAHistogramInSecondsNamedWithSecondsSuffix() {
-        let timer = Metrics.Timer(label: "http.server.request.duration", dimensions: [("http.response.status_code", "200")], factory: factory)
-        timer.recordNanoseconds(67_000_000)  // 0.067 s
+        let timer = Metrics.Timer(
+            label: "http.server.request.duration", dimensions: [("http.response.status_code", "200")], factory: factory)
+        timer.recordNanoseconds(67_000_000) // 0.067 s
         timer.recordMilliseconds(300)
         timer.recordSeconds(12)
         let text = registry.render(.prometheusText)
         XCTAssertTrue(text.contains("# TYPE http_server_request_duration_seconds histogram\n"))
         XCTAssertEqual(
-            samples(text, named: "http_server_request_duration_seconds_bucket").filter { $0.contains("le=\"0.06816\"") || $0.contains("le=\"0.5\"") || $0.contains("+Inf") },
+            samples(text, named: "http_server_request_duration_seconds_bucket").filter {
+                $0.contains("le=\"0.06816\"") || $0.contains("le=\"0.5\"") || $0.contains("+Inf")
+            },
             [
-                "http_server_request_duration_seconds_bucket{http_response_status_code=\"200\",le=\"0.06816\"} 1",  // 2^(-31/8) s
+                "http_server_request_duration_seconds_bucket{http_response_status_code=\"200\",le=\"0.06816\"} 1", // 2^(-31/8) s
                 "http_server_request_duration_seconds_bucket{http_response_status_code=\"200\",le=\"0.5\"} 2",
                 "http_server_request_duration_seconds_bucket{http_response_status_code=\"200\",le=\"+Inf\"} 3",
             ])
-        XCTAssertEqual(samples(text, named: "http_server_request_duration_seconds_sum"), ["http_server_request_duration_seconds_sum{http_response_status_code=\"200\"} 12.367"])
+        XCTAssertEqual(
+            samples(text, named: "http_server_request_duration_seconds_sum"),
+            ["http_server_request_duration_seconds_sum{http_response_status_code=\"200\"} 12.367"])
     }
 
     func testTimerAlreadyNamedInSecondsIsNotDoubled() {
@@ -131,31 +137,38 @@ final class MetricsFactoryTests: XCTestCase {
         let first = factory.makeTimer(label: "http_server_request_duration_seconds", dimensions: dimensions)
         let again = factory.makeTimer(label: "http_server_request_duration_seconds", dimensions: dimensions)
         XCTAssertTrue(first === again)
-        let other = factory.makeTimer(label: "http_server_request_duration_seconds", dimensions: [("http_route", "/items/{id}"), ("http_response_status_code", "503")])
+        let other = factory.makeTimer(
+            label: "http_server_request_duration_seconds",
+            dimensions: [("http_route", "/items/{id}"), ("http_response_status_code", "503")])
         XCTAssertFalse(first === other)
-        XCTAssertFalse(first === factory.makeRecorder(label: "http_server_request_duration_seconds", dimensions: dimensions, aggregate: true))
+        XCTAssertFalse(
+            first === factory.makeRecorder(label: "http_server_request_duration_seconds", dimensions: dimensions, aggregate: true))
         for _ in 0..<1_000 {
             Metrics.Timer(label: "http_server_request_duration_seconds", dimensions: dimensions, factory: factory).recordMilliseconds(5)
         }
-        XCTAssertEqual(samples(registry.render(.prometheusText), named: "http_server_request_duration_seconds_count"), [
-            "http_server_request_duration_seconds_count{http_route=\"/items/{id}\",http_response_status_code=\"200\"} 1000",
-            "http_server_request_duration_seconds_count{http_route=\"/items/{id}\",http_response_status_code=\"503\"} 0",
-        ])
+        XCTAssertEqual(
+            samples(registry.render(.prometheusText), named: "http_server_request_duration_seconds_count"),
+            [
+                "http_server_request_duration_seconds_count{http_route=\"/items/{id}\",http_response_status_code=\"200\"} 1000",
+                "http_server_request_duration_seconds_count{http_route=\"/items/{id}\",http_response_status_code=\"503\"} 0",
+            ])
 
         // After destroy, the same label and dimensions make a fresh series, counted from zero.
         factory.destroyTimer(first)
         factory.makeTimer(label: "http_server_request_duration_seconds", dimensions: dimensions).recordNanoseconds(1)
-        XCTAssertEqual(samples(registry.render(.prometheusText), named: "http_server_request_duration_seconds_count"), [
-            "http_server_request_duration_seconds_count{http_route=\"/items/{id}\",http_response_status_code=\"200\"} 1",
-            "http_server_request_duration_seconds_count{http_route=\"/items/{id}\",http_response_status_code=\"503\"} 0",
-        ])
+        XCTAssertEqual(
+            samples(registry.render(.prometheusText), named: "http_server_request_duration_seconds_count"),
+            [
+                "http_server_request_duration_seconds_count{http_route=\"/items/{id}\",http_response_status_code=\"200\"} 1",
+                "http_server_request_duration_seconds_count{http_route=\"/items/{id}\",http_response_status_code=\"503\"} 0",
+            ])
     }
 
     func testConflictingTypeDoesNotCrashAndIsReported() {
         Counter(label: "thing", factory: factory).increment()
-        let meter = Meter(label: "thing_total", factory: factory)  // a gauge whose sample would be the counter's `thing_total`
+        let meter = Meter(label: "thing_total", factory: factory) // a gauge whose sample would be the counter's `thing_total`
         meter.set(3)
-        let gauge = Gauge(label: "thing", factory: factory)  // same family name as the counter, different type
+        let gauge = Gauge(label: "thing", factory: factory) // same family name as the counter, different type
         gauge.record(9)
         let text = registry.render(.prometheusText)
         XCTAssertTrue(text.contains("# TYPE thing_total counter\nthing_total 1\n"))

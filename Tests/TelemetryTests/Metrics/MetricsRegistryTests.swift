@@ -44,7 +44,7 @@ final class MetricsRegistryTests: XCTestCase {
         XCTAssertTrue(registry.render(.prometheusText).hasPrefix("# HELP g first\n"))
         registry.describe("g", help: "described")
         XCTAssertTrue(registry.render(.prometheusText).hasPrefix("# HELP g described\n"))
-        registry.describe("jobs_total", help: "Jobs.")  // before the counter exists, with the suffix
+        registry.describe("jobs_total", help: "Jobs.") // before the counter exists, with the suffix
         registry.counter("jobs").increment()
         XCTAssertTrue(registry.render(.prometheusText).contains("# HELP jobs_total Jobs.\n"))
     }
@@ -110,8 +110,9 @@ final class MetricsRegistryCollectorTests: XCTestCase {
         registry.addCollector {
             let n = scrapes.next()
             return [
-                MetricFamilySnapshot(name: "pool_connections", type: .gauge, help: "Open connections.",
-                                     series: [SeriesSnapshot(labels: [(name: "pool", value: "db")], value: .gauge(Double(n)))]),
+                MetricFamilySnapshot(
+                    name: "pool_connections", type: .gauge, help: "Open connections.",
+                    series: [SeriesSnapshot(labels: [(name: "pool", value: "db")], value: .gauge(Double(n)))]),
                 MetricFamilySnapshot(name: "registered", type: .gauge, help: "shadowed", series: []),
             ]
         }
@@ -144,5 +145,10 @@ final class MetricsRegistryCollectorTests: XCTestCase {
 
 private final class Counting: Sendable {
     private let value = Mutex(0)
-    func next() -> Int { value.withLock { $0 += 1; return $0 } }
+    func next() -> Int {
+        value.withLock {
+            $0 += 1
+            return $0
+        }
+    }
 }

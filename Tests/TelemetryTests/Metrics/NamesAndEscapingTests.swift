@@ -7,7 +7,7 @@ final class NamesAndEscapingTests: XCTestCase {
         XCTAssertEqual(PrometheusNames.metricName("http.server.request.duration"), "http_server_request_duration")
         XCTAssertEqual(PrometheusNames.metricName("9lives"), "_9lives")
         XCTAssertEqual(PrometheusNames.metricName("ns:sub-system/op"), "ns:sub_system_op")
-        XCTAssertEqual(PrometheusNames.metricName("caché"), "cach__")  // é is two UTF-8 bytes
+        XCTAssertEqual(PrometheusNames.metricName("caché"), "cach__") // é is two UTF-8 bytes
         XCTAssertEqual(PrometheusNames.metricName(""), "_")
     }
 

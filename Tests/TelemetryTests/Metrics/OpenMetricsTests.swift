@@ -52,9 +52,9 @@ final class OpenMetricsTests: XCTestCase {
         let h = registry.histogram("http_server_request_duration_seconds", labels: [("http_route", "/items")], buckets: [0.1, 1])
         let other = SpanContext(traceID: TraceID(high: 1, low: 2), spanID: SpanID(3), traceFlags: 1)
         inSpan(other) { h.observe(0.05) }
-        inSpan(sampledSpan) { h.observe(0.067) }  // latest in the 0.1 bucket wins
-        h.observe(0.5)  // outside any span: no exemplar for the 1.0 bucket
-        inSpan(sampledSpan) { h.observe(4) }  // lands in +Inf
+        inSpan(sampledSpan) { h.observe(0.067) } // latest in the 0.1 bucket wins
+        h.observe(0.5) // outside any span: no exemplar for the 1.0 bucket
+        inSpan(sampledSpan) { h.observe(4) } // lands in +Inf
         let text = registry.render(.openMetrics)
         XCTAssertEqual(
             text,
@@ -97,7 +97,7 @@ final class OpenMetricsTests: XCTestCase {
         await ServiceContext.withValue(context) {
             await Task.yield()
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { h.observe(0.25) }  // child tasks inherit the context
+                group.addTask { h.observe(0.25) } // child tasks inherit the context
             }
         }
         XCTAssertTrue(registry.render(.openMetrics).contains("span_id=\"00f067aa0ba902b7\"} 0.25 1700000000.123\n"))
@@ -107,7 +107,8 @@ final class OpenMetricsTests: XCTestCase {
         let long = Exemplar(traceID: String(repeating: "a", count: 120), spanID: "b", value: 1, timestamp: 0)
         XCTAssertNil(ExpositionWriter.exemplarText(long))
         let ok = Exemplar(traceID: sampledSpan.traceID.hex, spanID: sampledSpan.spanID.hex, value: 1, timestamp: 0)
-        XCTAssertEqual(ExpositionWriter.exemplarText(ok), " # {trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\",span_id=\"00f067aa0ba902b7\"} 1 0.000")
+        XCTAssertEqual(
+            ExpositionWriter.exemplarText(ok), " # {trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\",span_id=\"00f067aa0ba902b7\"} 1 0.000")
     }
 }
 

@@ -30,8 +30,10 @@ final class ProcessMetricsTests: XCTestCase {
     func testEveryProcessMetricIsPresent() {
         XCTAssertEqual(
             Set(values().keys),
-            ["process_cpu_seconds_total", "process_resident_memory_bytes", "process_virtual_memory_bytes",
-             "process_start_time_seconds", "process_open_fds", "process_max_fds"])
+            [
+                "process_cpu_seconds_total", "process_resident_memory_bytes", "process_virtual_memory_bytes",
+                "process_start_time_seconds", "process_open_fds", "process_max_fds",
+            ])
     }
 
     func testMemoryMatchesProcSelfStatus() throws {

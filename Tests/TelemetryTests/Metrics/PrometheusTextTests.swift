@@ -134,9 +134,11 @@ final class PrometheusTextTests: XCTestCase {
         let sampleLines = text.split(separator: "\n").filter { !$0.hasPrefix("#") }
         XCTAssertEqual(
             sampleLines,
-            ["alpha{k=\"a\"} 1", "alpha{k=\"b\"} 1", "alpha{k=\"c\"} 1",
-             "mid{k=\"a\"} 1", "mid{k=\"b\"} 1", "mid{k=\"c\"} 1",
-             "zeta{k=\"a\"} 1", "zeta{k=\"b\"} 1", "zeta{k=\"c\"} 1"])
+            [
+                "alpha{k=\"a\"} 1", "alpha{k=\"b\"} 1", "alpha{k=\"c\"} 1",
+                "mid{k=\"a\"} 1", "mid{k=\"b\"} 1", "mid{k=\"c\"} 1",
+                "zeta{k=\"a\"} 1", "zeta{k=\"b\"} 1", "zeta{k=\"c\"} 1",
+            ])
         XCTAssertEqual(text, registry.render(.prometheusText))
     }
 }

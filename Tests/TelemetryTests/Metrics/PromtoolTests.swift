@@ -36,16 +36,19 @@ final class PromtoolTests: XCTestCase {
         registry.registerProcessMetrics()
         let factory = PrometheusMetricsFactory(registry: registry)
 
-        registry.counter("cache.requests", help: "Cache lookups by \"result\" \\ with\nnewline.",
-                         labels: [("cache-name", "users \"prod\"\nline2 \\ τ"), ("result", "hit")]).increment(by: 3)
+        registry.counter(
+            "cache.requests", help: "Cache lookups by \"result\" \\ with\nnewline.",
+            labels: [("cache-name", "users \"prod\"\nline2 \\ τ"), ("result", "hit")]
+        ).increment(by: 3)
         registry.counter("cache.requests", labels: [("cache-name", ""), ("result", "miss")]).increment()
         registry.gauge("9th.circuit-breaker state", help: "0 closed, 1 half-open, 2 open.", labels: [("__peer", "payments")]).set(2)
         registry.gauge("queue_depth", help: "Queued jobs.").set(.nan)
-        let h = registry.histogram("http_server_request_duration_seconds", help: "Latency.",
-                                   labels: [("http_route", "/items/{id}"), ("le", "user label")])
+        let h = registry.histogram(
+            "http_server_request_duration_seconds", help: "Latency.",
+            labels: [("http_route", "/items/{id}"), ("le", "user label")])
         inSpan(sampledSpan) { h.observe(0.067) }
         h.observe(42)
-        _ = registry.histogram("idle_wait_seconds", help: "Never observed.")  // a series with all-zero buckets
+        _ = registry.histogram("idle_wait_seconds", help: "Never observed.") // a series with all-zero buckets
 
         Counter(label: "hb.requests", dimensions: [("http.request.method", "GET")], factory: factory).increment()
         FloatingPointCounter(label: "bytes.sent", dimensions: [], factory: factory).increment(by: 1.5)

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Telemetry
 
 /// A deterministic generator, so a failing fuzz case can be reproduced from its seed.
@@ -69,7 +70,8 @@ final class OTLPDecoderRobustnessTests: XCTestCase {
             var bytes = valid
             let i = Int.random(in: 0..<bytes.count, using: &rng)
             // Insert a bogus huge varint length (up to 2^64-1) or a small off-by-some value.
-            let replacement: [UInt8] = Bool.random(using: &rng)
+            let replacement: [UInt8] =
+                Bool.random(using: &rng)
                 ? [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]
                 : [UInt8.random(in: 0...0x7F, using: &rng)]
             bytes.replaceSubrange(i..<min(i + 1, bytes.count), with: replacement)
@@ -94,10 +96,10 @@ final class OTLPDecoderRobustnessTests: XCTestCase {
         // stack of a naive recursive decoder; build it from the inside out.
         var inner: [UInt8] = []
         for _ in 0..<5_000 {
-            var array = ProtobufWriter()  // ArrayValue { values = 1 }
+            var array = ProtobufWriter() // ArrayValue { values = 1 }
             array.writeTag(1, .lengthDelimited)
             array.writeLengthDelimited(inner)
-            var any = ProtobufWriter()    // AnyValue { array_value = 5 }
+            var any = ProtobufWriter() // AnyValue { array_value = 5 }
             any.writeTag(5, .lengthDelimited)
             any.writeLengthDelimited(array.bytes)
             inner = any.bytes
@@ -128,13 +130,19 @@ final class OTLPDecoderRobustnessTests: XCTestCase {
 
     func testUnknownFieldsOfEveryWireTypeAreSkipped() throws {
         var w = ProtobufWriter()
-        w.writeTag(99, .varint); w.writeVarint(.max)
-        w.writeTag(100, .fixed64); w.writeFixed64(7)
-        w.writeTag(101, .fixed32); w.writeFixed32(7)
-        w.writeTag(102, .lengthDelimited); w.writeLengthDelimited([1, 2, 3])
-        w.writeTag(103, .startGroup)       // a group holding a field and a nested group
-        w.writeTag(1, .varint); w.writeVarint(5)
-        w.writeTag(104, .startGroup); w.writeTag(104, .endGroup)
+        w.writeTag(99, .varint)
+        w.writeVarint(.max)
+        w.writeTag(100, .fixed64)
+        w.writeFixed64(7)
+        w.writeTag(101, .fixed32)
+        w.writeFixed32(7)
+        w.writeTag(102, .lengthDelimited)
+        w.writeLengthDelimited([1, 2, 3])
+        w.writeTag(103, .startGroup) // a group holding a field and a nested group
+        w.writeTag(1, .varint)
+        w.writeVarint(5)
+        w.writeTag(104, .startGroup)
+        w.writeTag(104, .endGroup)
         w.writeTag(103, .endGroup)
         let unknown = w.bytes
         let known = OTLPFixtures.fullRequest.protobufBytes()
@@ -144,11 +152,14 @@ final class OTLPDecoderRobustnessTests: XCTestCase {
 
     func testMalformedGroupsAndWireTypesAreRejectedWithTheirOffset() {
         func reason(_ bytes: [UInt8]) -> OTLPDecodingError? {
-            do { _ = try OTLP.ExportTraceServiceRequest(protobuf: bytes); return nil } catch { return error as? OTLPDecodingError }
+            do {
+                _ = try OTLP.ExportTraceServiceRequest(protobuf: bytes)
+                return nil
+            } catch { return error as? OTLPDecodingError }
         }
-        XCTAssertEqual(reason([0x1B])?.reason, .unterminatedGroup(field: 3))              // START_GROUP, no end
-        XCTAssertEqual(reason([0x1C])?.reason, .unexpectedEndGroup(field: 3))             // END_GROUP alone
-        XCTAssertEqual(reason([0x1B, 0x24])?.reason, .unexpectedEndGroup(field: 4))       // END for another field
+        XCTAssertEqual(reason([0x1B])?.reason, .unterminatedGroup(field: 3)) // START_GROUP, no end
+        XCTAssertEqual(reason([0x1C])?.reason, .unexpectedEndGroup(field: 3)) // END_GROUP alone
+        XCTAssertEqual(reason([0x1B, 0x24])?.reason, .unexpectedEndGroup(field: 4)) // END for another field
         XCTAssertEqual(reason([0x0E])?.reason, .invalidWireType(6))
         XCTAssertEqual(reason([0x0F])?.reason, .invalidWireType(7))
         XCTAssertEqual(reason([0x02])?.reason, .invalidFieldNumber(0))
@@ -177,8 +188,10 @@ final class OTLPDecoderRobustnessTests: XCTestCase {
 
     func testRepeatedSingularMessageFieldsMerge() throws {
         // Two `status` fields: the first sets the message, the second the code; protobuf merges them.
-        var first = ProtobufWriter(); first.message(15, OTLP.Status(message: "m", code: 0))
-        var second = ProtobufWriter(); second.message(15, OTLP.Status(message: "", code: 2))
+        var first = ProtobufWriter()
+        first.message(15, OTLP.Status(message: "m", code: 0))
+        var second = ProtobufWriter()
+        second.message(15, OTLP.Status(message: "", code: 2))
         var span = OTLP.Span()
         var reader = ProtobufReader(first.bytes + second.bytes)
         try span.merge(from: &reader)

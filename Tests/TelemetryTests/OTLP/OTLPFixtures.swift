@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import Telemetry
 
 /// Requests with every OTLP trace field set, shared by the round-trip and cross-implementation tests.
@@ -32,13 +33,20 @@ enum OTLPFixtures {
 
     /// A typical small export: one resource, one span with a few attributes and an event.
     static var smallRequest: OTLP.ExportTraceServiceRequest {
-        .init(resourceSpans: [.init(
-            resource: .init(attributes: [.init("service.name", .string("svc"))]),
-            scopeSpans: [.init(scope: .init(name: "s"), spans: [
-                OTLP.Span(traceID: traceID, spanID: spanID, name: "op", kind: 2, startTimeUnixNano: 5, endTimeUnixNano: 9,
-                          attributes: [.init("n", .int(-2)), .init("a", .array([.bool(true), .double(1.5)]))],
-                          events: [.init(timeUnixNano: 7, name: "e")], status: .init(message: "m", code: 2)),
-            ])])])
+        .init(resourceSpans: [
+            .init(
+                resource: .init(attributes: [.init("service.name", .string("svc"))]),
+                scopeSpans: [
+                    .init(
+                        scope: .init(name: "s"),
+                        spans: [
+                            OTLP.Span(
+                                traceID: traceID, spanID: spanID, name: "op", kind: 2, startTimeUnixNano: 5, endTimeUnixNano: 9,
+                                attributes: [.init("n", .int(-2)), .init("a", .array([.bool(true), .double(1.5)]))],
+                                events: [.init(timeUnixNano: 7, name: "e")], status: .init(message: "m", code: 2))
+                        ])
+                ])
+        ])
     }
 
     static var fullRequest: OTLP.ExportTraceServiceRequest {
@@ -48,15 +56,17 @@ enum OTLPFixtures {
             startTimeUnixNano: 1_700_000_000_123_456_789, endTimeUnixNano: UInt64.max,
             attributes: everyKindOfAttribute, droppedAttributesCount: 3,
             events: [
-                .init(timeUnixNano: 1_700_000_000_200_000_000, name: "exception",
-                      attributes: [.init("exception.type", .string("Timeout")), .init("exception.message", .string("took too long"))],
-                      droppedAttributesCount: 1),
+                .init(
+                    timeUnixNano: 1_700_000_000_200_000_000, name: "exception",
+                    attributes: [.init("exception.type", .string("Timeout")), .init("exception.message", .string("took too long"))],
+                    droppedAttributesCount: 1),
                 .init(),
             ],
             droppedEventsCount: 4,
             links: [
-                .init(traceID: Array(repeating: 0x22, count: 16), spanID: Array(repeating: 0x33, count: 8), traceState: "k=v",
-                      attributes: [.init("link.reason", .string("batch"))], droppedAttributesCount: 2, flags: 0x101),
+                .init(
+                    traceID: Array(repeating: 0x22, count: 16), spanID: Array(repeating: 0x33, count: 8), traceState: "k=v",
+                    attributes: [.init("link.reason", .string("batch"))], droppedAttributesCount: 2, flags: 0x101)
             ],
             droppedLinksCount: 5,
             status: .init(message: "deadline exceeded", code: 2)
@@ -64,12 +74,15 @@ enum OTLPFixtures {
         let minimal = OTLP.Span(traceID: traceID, spanID: [1, 2, 3, 4, 5, 6, 7, 8], name: "minimal", kind: 1)
         return OTLP.ExportTraceServiceRequest(resourceSpans: [
             .init(
-                resource: .init(attributes: [.init("service.name", .string("orders")), .init("service.instance.id", .string("i-1"))],
-                                droppedAttributesCount: 6),
+                resource: .init(
+                    attributes: [.init("service.name", .string("orders")), .init("service.instance.id", .string("i-1"))],
+                    droppedAttributesCount: 6),
                 scopeSpans: [
-                    .init(scope: .init(name: "dlab.telemetry", version: "1.0.0", attributes: [.init("scope.attr", .int(42))],
-                                       droppedAttributesCount: 7),
-                          spans: [span, minimal], schemaURL: "https://opentelemetry.io/schemas/1.26.0"),
+                    .init(
+                        scope: .init(
+                            name: "dlab.telemetry", version: "1.0.0", attributes: [.init("scope.attr", .int(42))],
+                            droppedAttributesCount: 7),
+                        spans: [span, minimal], schemaURL: "https://opentelemetry.io/schemas/1.26.0"),
                     .init(),
                 ],
                 schemaURL: "https://opentelemetry.io/schemas/1.25.0"),

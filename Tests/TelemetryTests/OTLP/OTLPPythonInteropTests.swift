@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Telemetry
 
 /// Our protobuf checked against an implementation that is not ours: the official OpenTelemetry Python
@@ -13,7 +14,7 @@ final class OTLPPythonInteropTests: XCTestCase {
     /// Edge values: an empty request, a 1 MB attribute, extreme numbers.
     func testPythonDecodesEdgeValues() throws {
         try assertPythonReadsBack(OTLP.ExportTraceServiceRequest())
-        let huge = String(repeating: "λ-0123456789", count: 80_000)  // ~1 MB of UTF-8
+        let huge = String(repeating: "λ-0123456789", count: 80_000) // ~1 MB of UTF-8
         let span = OTLP.Span(
             traceID: Array(repeating: 0xFF, count: 16), spanID: Array(repeating: 0xFF, count: 8),
             flags: .max, name: huge, kind: -1, startTimeUnixNano: .max, endTimeUnixNano: 1,
@@ -70,8 +71,9 @@ final class OTLPPythonInteropTests: XCTestCase {
             try Data(response.protobufBytes()).write(to: input)
             let run = try PythonPeer.run("otlp_peer.py", ["decode-response", input.path, output.path])
             XCTAssertEqual(run.status, 0, run.stderr)
-            assertSame(try CanonicalJSON.parse(output),
-                       ["rejected_spans": String(response.rejectedSpans), "error_message": response.errorMessage])
+            assertSame(
+                try CanonicalJSON.parse(output),
+                ["rejected_spans": String(response.rejectedSpans), "error_message": response.errorMessage])
         }
     }
 
@@ -89,7 +91,8 @@ final class OTLPPythonInteropTests: XCTestCase {
 
     // MARK: helpers
 
-    private func assertPythonReadsBack(_ request: OTLP.ExportTraceServiceRequest, file: StaticString = #filePath, line: UInt = #line) throws {
+    private func assertPythonReadsBack(_ request: OTLP.ExportTraceServiceRequest, file: StaticString = #filePath, line: UInt = #line) throws
+    {
         let input = try TemporaryFiles.make("request.bin")
         let output = try TemporaryFiles.make("request.json")
         try Data(request.protobufBytes()).write(to: input)
@@ -120,24 +123,26 @@ final class OTLPDifferentialDecodingTests: XCTestCase {
         let pythonBytes = try TemporaryFiles.make("seed.bin")
         let seedRun = try PythonPeer.run("otlp_peer.py", ["make-request", pythonBytes.path, try TemporaryFiles.make("seed.json").path])
         XCTAssertEqual(seedRun.status, 0, seedRun.stderr)
-        let seeds = [OTLPFixtures.fullRequest.protobufBytes(), OTLPFixtures.smallRequest.protobufBytes(),
-                     Array(try Data(contentsOf: pythonBytes))]
+        let seeds = [
+            OTLPFixtures.fullRequest.protobufBytes(), OTLPFixtures.smallRequest.protobufBytes(),
+            Array(try Data(contentsOf: pythonBytes)),
+        ]
         var inputs: [[UInt8]] = seeds
         for i in 0..<4_000 {
             var bytes = seeds[i % seeds.count]
             switch i % 5 {
-            case 0:  // bit flips
+            case 0: // bit flips
                 for _ in 0..<Int.random(in: 1...3, using: &rng) {
                     let at = Int.random(in: 0..<bytes.count, using: &rng)
                     bytes[at] ^= 1 << UInt8.random(in: 0...7, using: &rng)
                 }
-            case 1:  // truncation
+            case 1: // truncation
                 bytes = Array(bytes.prefix(Int.random(in: 0..<bytes.count, using: &rng)))
-            case 2:  // a random byte replaced
+            case 2: // a random byte replaced
                 bytes[Int.random(in: 0..<bytes.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
-            case 3:  // a byte inserted
+            case 3: // a byte inserted
                 bytes.insert(UInt8.random(in: 0...255, using: &rng), at: Int.random(in: 0...bytes.count, using: &rng))
-            default:  // a slice duplicated (repeated fields, merged messages, dangling lengths)
+            default: // a slice duplicated (repeated fields, merged messages, dangling lengths)
                 let a = Int.random(in: 0..<bytes.count, using: &rng)
                 let b = min(bytes.count, a + Int.random(in: 1...40, using: &rng))
                 bytes.insert(contentsOf: bytes[a..<b], at: Int.random(in: 0...bytes.count, using: &rng))
@@ -158,7 +163,10 @@ final class OTLPDifferentialDecodingTests: XCTestCase {
             let pythonOK = python["ok"] as? Bool ?? false
             let ours: OTLP.ExportTraceServiceRequest?
             var ourError = ""
-            do { ours = try OTLP.ExportTraceServiceRequest(protobuf: bytes) } catch { ours = nil; ourError = "\(error)" }
+            do { ours = try OTLP.ExportTraceServiceRequest(protobuf: bytes) } catch {
+                ours = nil
+                ourError = "\(error)"
+            }
             switch (ours, pythonOK) {
             case (nil, false): break
             case (let ours?, true):

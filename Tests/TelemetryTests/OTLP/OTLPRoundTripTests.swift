@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Telemetry
 
 /// Every message goes through our encoder and back through our decoder unchanged.
@@ -25,17 +26,25 @@ final class OTLPRoundTripTests: XCTestCase {
         try check(span.links[0])
         try check(span.status)
         for attribute in OTLPFixtures.everyKindOfAttribute { try check(attribute) }
-        try check(OTLP.Span(kind: -5))  // negative enum values: 10-byte varints, kept as-is
+        try check(OTLP.Span(kind: -5)) // negative enum values: 10-byte varints, kept as-is
         XCTAssertEqual(try OTLP.Span(serialized: OTLP.Span(kind: -5).serialized()).kind, -5)
     }
 
     func testHugeAttributesRoundTrip() throws {
-        let megabyte = String(repeating: "ü✓🎉x", count: 1 << 18)  // 2.5 MB of UTF-8, 1 M characters
+        let megabyte = String(repeating: "ü✓🎉x", count: 1 << 18) // 2.5 MB of UTF-8, 1 M characters
         let blob = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
-        let request = OTLP.ExportTraceServiceRequest(resourceSpans: [.init(scopeSpans: [.init(spans: [
-            OTLP.Span(name: megabyte, attributes: [.init(megabyte, .string(megabyte)), .init("blob", .bytes(blob)),
-                                                   .init("many", .array((0..<10_000).map { .int(Int64($0)) }))]),
-        ])])])
+        let request = OTLP.ExportTraceServiceRequest(resourceSpans: [
+            .init(scopeSpans: [
+                .init(spans: [
+                    OTLP.Span(
+                        name: megabyte,
+                        attributes: [
+                            .init(megabyte, .string(megabyte)), .init("blob", .bytes(blob)),
+                            .init("many", .array((0..<10_000).map { .int(Int64($0)) })),
+                        ])
+                ])
+            ])
+        ])
         let bytes = request.protobufBytes()
         XCTAssertGreaterThan(bytes.count, 3 * megabyte.utf8.count)
         XCTAssertEqual(try OTLP.ExportTraceServiceRequest(protobuf: bytes), request)
@@ -75,8 +84,16 @@ enum OTLPComparison {
                 for k in r.resourceSpans[i].scopeSpans[j].spans.indices {
                     var s = r.resourceSpans[i].scopeSpans[j].spans[k]
                     s.attributes = s.attributes.map(normalize)
-                    s.events = s.events.map { var e = $0; e.attributes = e.attributes.map(normalize); return e }
-                    s.links = s.links.map { var l = $0; l.attributes = l.attributes.map(normalize); return l }
+                    s.events = s.events.map {
+                        var e = $0
+                        e.attributes = e.attributes.map(normalize)
+                        return e
+                    }
+                    s.links = s.links.map {
+                        var l = $0
+                        l.attributes = l.attributes.map(normalize)
+                        return l
+                    }
                     r.resourceSpans[i].scopeSpans[j].spans[k] = s
                 }
             }

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Telemetry
 
 /// The wire primitives, checked against byte sequences from the protobuf encoding guide.
@@ -18,7 +19,7 @@ final class ProtobufWireTests: XCTestCase {
             XCTAssertEqual(try r.readVarint(), value, "decoding \(bytes)")
             XCTAssertTrue(r.isAtEnd)
         }
-        for shift in 0..<64 {  // every length boundary
+        for shift in 0..<64 { // every length boundary
             for value in [UInt64(1) << shift, (UInt64(1) << shift) - 1] {
                 var w = ProtobufWriter()
                 w.writeVarint(value)

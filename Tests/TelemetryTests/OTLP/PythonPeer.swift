@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Telemetry
 
 /// Runs the Python scripts in Tests/TelemetryTests/Python with the project's interpreter (env
@@ -13,9 +14,9 @@ enum PythonPeer {
     /// The repository root, found from this file's path (symlinks resolved, so scratch packages work).
     static var repositoryRoot: URL {
         URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-            .deletingLastPathComponent()  // OTLP
-            .deletingLastPathComponent()  // TelemetryTests
-            .deletingLastPathComponent()  // Tests
+            .deletingLastPathComponent() // OTLP
+            .deletingLastPathComponent() // TelemetryTests
+            .deletingLastPathComponent() // Tests
             .deletingLastPathComponent()
     }
 
@@ -33,7 +34,9 @@ enum PythonPeer {
     static func run(_ script: String, _ arguments: [String]) throws -> (status: Int32, stderr: String) {
         let python = interpreter
         guard FileManager.default.isExecutableFile(atPath: python) else {
-            throw Failure(description: "Python interpreter \(python) is missing: run `make setup` (creates .venv with opentelemetry-proto) or set LAB_PYTHON")
+            throw Failure(
+                description:
+                    "Python interpreter \(python) is missing: run `make setup` (creates .venv with opentelemetry-proto) or set LAB_PYTHON")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
@@ -78,8 +81,14 @@ enum CanonicalJSON {
         case (let a as [String: Any], let b as [String: Any]):
             var out: [String] = []
             for key in Set(a.keys).union(b.keys).sorted() {
-                guard let x = a[key] else { out.append("\(path).\(key): missing on the left"); continue }
-                guard let y = b[key] else { out.append("\(path).\(key): missing on the right"); continue }
+                guard let x = a[key] else {
+                    out.append("\(path).\(key): missing on the left")
+                    continue
+                }
+                guard let y = b[key] else {
+                    out.append("\(path).\(key): missing on the right")
+                    continue
+                }
                 if key == "attributes", let x = x as? [[String: Any]], let y = y as? [[String: Any]] {
                     out += differences(byKey(x), byKey(y), path: "\(path).\(key)")
                 } else {
@@ -110,22 +119,28 @@ enum CanonicalJSON {
 
 extension OTLP.ExportTraceServiceRequest {
     var json: Any {
-        ["resource_spans": resourceSpans.map { rs -> Any in
-            [
-                "resource": ["attributes": rs.resource.attributes.map(\.json),
-                             "dropped_attributes_count": String(rs.resource.droppedAttributesCount)],
-                "scope_spans": rs.scopeSpans.map { ss -> Any in
-                    [
-                        "scope": ["name": ss.scope.name, "version": ss.scope.version,
-                                  "attributes": ss.scope.attributes.map(\.json),
-                                  "dropped_attributes_count": String(ss.scope.droppedAttributesCount)],
-                        "spans": ss.spans.map(\.json),
-                        "schema_url": ss.schemaURL,
-                    ]
-                },
-                "schema_url": rs.schemaURL,
-            ]
-        }]
+        [
+            "resource_spans": resourceSpans.map { rs -> Any in
+                [
+                    "resource": [
+                        "attributes": rs.resource.attributes.map(\.json),
+                        "dropped_attributes_count": String(rs.resource.droppedAttributesCount),
+                    ],
+                    "scope_spans": rs.scopeSpans.map { ss -> Any in
+                        [
+                            "scope": [
+                                "name": ss.scope.name, "version": ss.scope.version,
+                                "attributes": ss.scope.attributes.map(\.json),
+                                "dropped_attributes_count": String(ss.scope.droppedAttributesCount),
+                            ],
+                            "spans": ss.spans.map(\.json),
+                            "schema_url": ss.schemaURL,
+                        ]
+                    },
+                    "schema_url": rs.schemaURL,
+                ]
+            }
+        ]
     }
 }
 
@@ -137,14 +152,18 @@ extension OTLP.Span {
             "start_time_unix_nano": String(startTimeUnixNano), "end_time_unix_nano": String(endTimeUnixNano),
             "attributes": attributes.map(\.json), "dropped_attributes_count": String(droppedAttributesCount),
             "events": events.map { e -> Any in
-                ["time_unix_nano": String(e.timeUnixNano), "name": e.name, "attributes": e.attributes.map(\.json),
-                 "dropped_attributes_count": String(e.droppedAttributesCount)]
+                [
+                    "time_unix_nano": String(e.timeUnixNano), "name": e.name, "attributes": e.attributes.map(\.json),
+                    "dropped_attributes_count": String(e.droppedAttributesCount),
+                ]
             },
             "dropped_events_count": String(droppedEventsCount),
             "links": links.map { l -> Any in
-                ["trace_id": l.traceID.hexString, "span_id": l.spanID.hexString, "trace_state": l.traceState,
-                 "attributes": l.attributes.map(\.json), "dropped_attributes_count": String(l.droppedAttributesCount),
-                 "flags": String(l.flags)]
+                [
+                    "trace_id": l.traceID.hexString, "span_id": l.spanID.hexString, "trace_state": l.traceState,
+                    "attributes": l.attributes.map(\.json), "dropped_attributes_count": String(l.droppedAttributesCount),
+                    "flags": String(l.flags),
+                ]
             },
             "dropped_links_count": String(droppedLinksCount),
             "status": ["message": status.message, "code": String(status.code)],

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Telemetry
 
 final class BatchSpanProcessorTests: XCTestCase {
@@ -12,7 +13,8 @@ final class BatchSpanProcessorTests: XCTestCase {
         let metrics = RecordingMetricsFactory()
         let processor = BatchSpanProcessor(
             exporter: exporter,
-            configuration: BatchConfiguration(maxQueueSize: queue, scheduleDelay: delay, maxExportBatchSize: batch, exportTimeout: exportTimeout),
+            configuration: BatchConfiguration(
+                maxQueueSize: queue, scheduleDelay: delay, maxExportBatchSize: batch, exportTimeout: exportTimeout),
             metricsFactory: metrics)
         return (processor, metrics)
     }
@@ -25,8 +27,11 @@ final class BatchSpanProcessorTests: XCTestCase {
         let received = try transport.receivedSpans()
         XCTAssertEqual(received.count, 1_000)
         XCTAssertEqual(Set(received.map(\.name)).count, 1_000, "every span exactly once")
-        XCTAssertTrue(transport.requests.allSatisfy { (try? OTLP.ExportTraceServiceRequest(protobuf: $0.body))?
-            .resourceSpans[0].scopeSpans[0].spans.count ?? 0 <= 100 }, "no batch exceeds maxExportBatchSize")
+        XCTAssertTrue(
+            transport.requests.allSatisfy {
+                (try? OTLP.ExportTraceServiceRequest(protobuf: $0.body))?
+                    .resourceSpans[0].scopeSpans[0].spans.count ?? 0 <= 100
+            }, "no batch exceeds maxExportBatchSize")
         XCTAssertEqual(processor.statistics.exportedSpans, 1_000)
         XCTAssertEqual(processor.statistics.droppedSpans, 0)
         XCTAssertEqual(metrics.value("telemetry_spans_exported_total"), 1_000)
@@ -36,12 +41,12 @@ final class BatchSpanProcessorTests: XCTestCase {
         processor.onEnd(makeSpan(5_000))
         XCTAssertEqual(processor.statistics.droppedAfterShutdown, 1)
         XCTAssertEqual(metrics.value("telemetry_spans_dropped_total", [("reason", "shutdown")]), 1)
-        await processor.shutdown()  // idempotent
+        await processor.shutdown() // idempotent
     }
 
     func testFullBatchesAreExportedWithoutWaitingForTheTimer() async throws {
         let transport = ScriptedTransport()
-        let (processor, _) = pipeline(transport, queue: 1_000, batch: 10)  // the timer is an hour away
+        let (processor, _) = pipeline(transport, queue: 1_000, batch: 10) // the timer is an hour away
         for i in 0..<30 { processor.onEnd(makeSpan(i)) }
         let exported = await eventually { processor.statistics.exportedSpans == 30 }
         XCTAssertTrue(exported, "three full batches go out on their own; exported \(processor.statistics.exportedSpans)")
@@ -155,8 +160,9 @@ final class BatchSpanProcessorTests: XCTestCase {
         let transport = ScriptedTransport()
         let recorder = InMemorySpanProcessor()
         let configuration = TelemetryConfiguration.fromEnvironment(["OTEL_TRACES_EXPORTER": "none"])
-        let handle = TracingSystem.makeTracer(configuration: configuration, transport: transport,
-                                              metricsFactory: RecordingMetricsFactory(), additionalProcessors: [recorder])
+        let handle = TracingSystem.makeTracer(
+            configuration: configuration, transport: transport,
+            metricsFactory: RecordingMetricsFactory(), additionalProcessors: [recorder])
         handle.tracer.withSpan("local only", context: .topLevel) { _ in }
         await handle.shutdown()
         XCTAssertEqual(recorder.finishedSpans.map(\.name), ["local only"])

@@ -1,10 +1,12 @@
 import Foundation
+import Tracing
+import XCTest
+
+@testable import Telemetry
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Tracing
-import XCTest
-@testable import Telemetry
 
 /// The whole pipeline over a real socket: tracer → batch processor → OTLP/HTTP exporter → HTTP →
 /// a collector that decodes with the official OpenTelemetry protobuf bindings (otlp_collector.py).
@@ -19,7 +21,8 @@ final class EndToEndExportTests: XCTestCase {
             request.timeoutInterval = Double(timeout.components.seconds) + 1
             let (data, response) = try await URLSession.shared.data(for: request)
             let http = response as! HTTPURLResponse
-            return OTLPTransportResponse(statusCode: http.statusCode, retryAfter: http.value(forHTTPHeaderField: "Retry-After"), body: Array(data))
+            return OTLPTransportResponse(
+                statusCode: http.statusCode, retryAfter: http.value(forHTTPHeaderField: "Retry-After"), body: Array(data))
         }
     }
 
@@ -38,15 +41,20 @@ final class EndToEndExportTests: XCTestCase {
                 throw PythonPeer.Failure(description: "Python interpreter \(python) is missing: run `make setup`")
             }
             process.executableURL = URL(fileURLWithPath: python)
-            process.arguments = [PythonPeer.scriptsDirectory.appendingPathComponent("otlp_collector.py").path,
-                                 portFile.path, log.path, String(failFirst)]
+            process.arguments = [
+                PythonPeer.scriptsDirectory.appendingPathComponent("otlp_collector.py").path,
+                portFile.path, log.path, String(failFirst),
+            ]
             process.standardOutput = FileHandle.nullDevice
             let process = self.process
             try process.run()
-            let ready = await eventually(timeout: .seconds(30)) { FileManager.default.fileExists(atPath: portFile.path) || !process.isRunning }
+            let ready = await eventually(timeout: .seconds(30)) {
+                FileManager.default.fileExists(atPath: portFile.path) || !process.isRunning
+            }
             guard ready, process.isRunning, let text = try? String(contentsOf: portFile, encoding: .utf8), let port = Int(text) else {
                 if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-                throw PythonPeer.Failure(description: "otlp_collector.py did not start (is opentelemetry-proto installed? run `make setup`)")
+                throw PythonPeer.Failure(
+                    description: "otlp_collector.py did not start (is opentelemetry-proto installed? run `make setup`)")
             }
             self.port = port
         }
@@ -74,8 +82,9 @@ final class EndToEndExportTests: XCTestCase {
             "OTEL_BSP_SCHEDULE_DELAY": "3600000", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "64",
         ])
         let recorder = InMemorySpanProcessor()
-        let handle = TracingSystem.makeTracer(configuration: configuration, transport: URLSessionTransport(),
-                                              metricsFactory: RecordingMetricsFactory(), additionalProcessors: [recorder])
+        let handle = TracingSystem.makeTracer(
+            configuration: configuration, transport: URLSessionTransport(),
+            metricsFactory: RecordingMetricsFactory(), additionalProcessors: [recorder])
         let tracer = handle.tracer
         for i in 0..<100 {
             tracer.withSpan("request \(i) ✓", context: .topLevel, ofKind: .server) { span in
@@ -88,9 +97,11 @@ final class EndToEndExportTests: XCTestCase {
             }
         }
         await handle.shutdown()
-        let sent = OTLP.ExportTraceServiceRequest(resourceSpans: [.init(
-            resource: configuration.resource,
-            scopeSpans: [.init(scope: OTLPHTTPSpanExporter.defaultScope, spans: recorder.finishedSpans)])])
+        let sent = OTLP.ExportTraceServiceRequest(resourceSpans: [
+            .init(
+                resource: configuration.resource,
+                scopeSpans: [.init(scope: OTLPHTTPSpanExporter.defaultScope, spans: recorder.finishedSpans)])
+        ])
         return (sent, handle)
     }
 
@@ -101,7 +112,11 @@ final class EndToEndExportTests: XCTestCase {
         let (sent, _) = try await runPipeline(collector: collector)
         let entries = try collector.entries()
         XCTAssertEqual(entries.count, 4, "200 spans in batches of 64")
-        XCTAssertTrue(entries.allSatisfy { $0["status"] as? Int == 200 && $0["content_type"] as? String == "application/x-protobuf" && $0["path"] as? String == "/v1/traces" })
+        XCTAssertTrue(
+            entries.allSatisfy {
+                $0["status"] as? Int == 200 && $0["content_type"] as? String == "application/x-protobuf"
+                    && $0["path"] as? String == "/v1/traces"
+            })
         // Merge the received batches into one request of the same shape as what we recorded.
         var received: [Any] = []
         for entry in entries {

@@ -1,5 +1,6 @@
 import CoreMetrics
 import Synchronization
+
 @testable import Telemetry
 
 /// A collector stand-in whose answers the test scripts; it records every request it gets.
@@ -43,7 +44,8 @@ final class ScriptedTransport: OTLPTransport {
         switch answer {
         case .status(let code, let retryAfter): return OTLPTransportResponse(statusCode: code, retryAfter: retryAfter)
         case .partialSuccess(let rejected, let message):
-            return OTLPTransportResponse(statusCode: 200, body: OTLP.ExportTraceServiceResponse(rejectedSpans: rejected, errorMessage: message).protobufBytes())
+            return OTLPTransportResponse(
+                statusCode: 200, body: OTLP.ExportTraceServiceResponse(rejectedSpans: rejected, errorMessage: message).protobufBytes())
         case .connectionRefused: throw ConnectionRefused()
         }
     }
@@ -155,6 +157,7 @@ func eventually(timeout: Duration = .seconds(20), _ condition: () -> Bool) async
 }
 
 func makeSpan(_ i: Int) -> FinishedSpan {
-    FinishedSpan(traceID: TraceID(high: 0x0101_0101_0101_0101, low: 0x0101_0101_0101_0101), spanID: SpanID(UInt64(i + 1)),
-                 flags: 1, name: "span-\(i)", kind: .internal)
+    FinishedSpan(
+        traceID: TraceID(high: 0x0101_0101_0101_0101, low: 0x0101_0101_0101_0101), spanID: SpanID(UInt64(i + 1)),
+        flags: 1, name: "span-\(i)", kind: .internal)
 }

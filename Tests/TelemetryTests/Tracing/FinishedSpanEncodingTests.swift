@@ -1,6 +1,7 @@
 import Synchronization
 import Tracing
 import XCTest
+
 @testable import Telemetry
 
 /// The exporter writes protobuf straight from `FinishedSpan` (FinishedSpan+Protobuf.swift) instead of
@@ -33,8 +34,8 @@ final class FinishedSpanEncodingTests: XCTestCase {
         attributes.set("none", value: .stringArray([]))
         attributes.set("conv", value: .stringConvertible(Token()))
         attributes.set("convs", value: .stringConvertibleArray([Token(), 3]))
-        attributes["long"] = String(repeating: "x", count: 300)  // a KeyValue longer than 127 bytes
-        attributes[""] = 1  // proto3 omits an empty key on the wire
+        attributes["long"] = String(repeating: "x", count: 300) // a KeyValue longer than 127 bytes
+        attributes[""] = 1 // proto3 omits an empty key on the wire
         return FinishedSpan(
             traceID: TraceID(high: 0x0102_0304_0506_0708, low: 0x090A_0B0C_0D0E_0F10), spanID: SpanID(0xFFEE_DDCC_BBAA_9988),
             traceState: "vendor=1,other=x", parentSpanID: SpanID(42), flags: 0x301,
@@ -42,8 +43,11 @@ final class FinishedSpanEncodingTests: XCTestCase {
             attributes: attributes, droppedAttributesCount: 3,
             events: [OTLP.Event(timeUnixNano: 5, name: "exception", attributes: [.init("exception.type", .string("Boom"))])],
             droppedEventsCount: 1,
-            links: [OTLP.Link(traceID: TraceID(high: 1, low: 2).bytes, spanID: SpanID(3).bytes, traceState: "k=v",
-                              attributes: [.init("why", .string("fan-in"))], flags: 0x101)],
+            links: [
+                OTLP.Link(
+                    traceID: TraceID(high: 1, low: 2).bytes, spanID: SpanID(3).bytes, traceState: "k=v",
+                    attributes: [.init("why", .string("fan-in"))], flags: 0x101)
+            ],
             droppedLinksCount: 2,
             status: OTLP.Status(message: "went wrong", code: 2))
     }
@@ -67,7 +71,8 @@ final class FinishedSpanEncodingTests: XCTestCase {
         var got = decoded.resourceSpans[0].scopeSpans[0].spans[0]
         var want = span.otlp
         XCTAssertEqual(got.attributes.count, 18)
-        guard let nanIndex = got.attributes.firstIndex(where: { $0.key == "nan" }), case .double(let nan) = got.attributes[nanIndex].value else {
+        guard let nanIndex = got.attributes.firstIndex(where: { $0.key == "nan" }), case .double(let nan) = got.attributes[nanIndex].value
+        else {
             return XCTFail("nan attribute missing or not a double")
         }
         XCTAssertTrue(nan.isNaN)

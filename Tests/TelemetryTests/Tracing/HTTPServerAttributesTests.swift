@@ -63,8 +63,8 @@ final class HTTPServerAttributesTests: XCTestCase {
         let recorder = InMemoryFinishedSpans()
         let span = serverSpan(TelemetryTracer(processor: recorder))
         span.attributes["lab.cache"] = "hit"
-        span.attributes["http.route"] = nil  // removes the route, as on any span
-        span.setHTTPStatusCode(200)  // after the move, set in the dictionary
+        span.attributes["http.route"] = nil // removes the route, as on any span
+        span.setHTTPStatusCode(200) // after the move, set in the dictionary
         span.end()
 
         let finished = try XCTUnwrap(recorder.spans.first)

@@ -1,5 +1,6 @@
 import Tracing
 import XCTest
+
 @testable import Telemetry
 
 final class IDGeneratorTests: XCTestCase {
@@ -35,13 +36,16 @@ final class IDGeneratorTests: XCTestCase {
 
     func testTracerStartsSpansWithFreshIdsAndKeepsTheParentsTrace() {
         let tracer = TelemetryTracer(processor: InMemorySpanProcessor())
-        let root = tracer.startSpan("root", context: .topLevel, ofKind: .server, at: DefaultTracerClock.now,
-                                    function: #function, file: #fileID, line: #line)
-        let child = tracer.startSpan("child", context: root.context, ofKind: .internal, at: DefaultTracerClock.now,
-                                     function: #function, file: #fileID, line: #line)
+        let root = tracer.startSpan(
+            "root", context: .topLevel, ofKind: .server, at: DefaultTracerClock.now,
+            function: #function, file: #fileID, line: #line)
+        let child = tracer.startSpan(
+            "child", context: root.context, ofKind: .internal, at: DefaultTracerClock.now,
+            function: #function, file: #fileID, line: #line)
         XCTAssertEqual(child.spanContext.traceID, root.spanContext.traceID)
         XCTAssertNotEqual(child.spanContext.spanID, root.spanContext.spanID)
         XCTAssertEqual(child.parent?.spanID, root.spanContext.spanID)
-        root.end(); child.end()
+        root.end()
+        child.end()
     }
 }

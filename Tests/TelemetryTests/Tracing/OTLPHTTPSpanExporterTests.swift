@@ -1,13 +1,17 @@
 import XCTest
+
 @testable import Telemetry
 
 final class OTLPHTTPSpanExporterTests: XCTestCase {
     private let resource = TelemetryConfiguration(serviceName: "exporter-test").resource
 
-    private func exporter(_ transport: any OTLPTransport, sleeps: RecordedSleeps, timeout: Duration = .seconds(30),
-                          retry: RetryPolicy = RetryPolicy()) -> OTLPHTTPSpanExporter {
-        OTLPHTTPSpanExporter(endpoint: "http://collector.test:4318/v1/traces", transport: transport, resource: resource,
-                             timeout: timeout, retryPolicy: retry, sleep: sleeps.sleep)
+    private func exporter(
+        _ transport: any OTLPTransport, sleeps: RecordedSleeps, timeout: Duration = .seconds(30),
+        retry: RetryPolicy = RetryPolicy()
+    ) -> OTLPHTTPSpanExporter {
+        OTLPHTTPSpanExporter(
+            endpoint: "http://collector.test:4318/v1/traces", transport: transport, resource: resource,
+            timeout: timeout, retryPolicy: retry, sleep: sleeps.sleep)
     }
 
     func testPostsProtobufWithResourceScopeAndSpans() async throws {

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Telemetry
 
 final class SamplerTests: XCTestCase {
@@ -20,8 +21,9 @@ final class SamplerTests: XCTestCase {
         XCTAssertFalse(sampler.shouldSample(traceID: TraceID(high: 0, low: 0x8000_0000_0000_0000), parent: nil, operationName: ""))
         // The same trace id gets the same decision everywhere (all services agree on a trace).
         for id in ids(100, seed: 12) {
-            XCTAssertEqual(sampler.shouldSample(traceID: id, parent: nil, operationName: "a"),
-                           TraceIDRatioSampler(ratio: 0.5).shouldSample(traceID: id, parent: nil, operationName: "b"))
+            XCTAssertEqual(
+                sampler.shouldSample(traceID: id, parent: nil, operationName: "a"),
+                TraceIDRatioSampler(ratio: 0.5).shouldSample(traceID: id, parent: nil, operationName: "b"))
         }
     }
 
@@ -42,8 +44,12 @@ final class SamplerTests: XCTestCase {
         XCTAssertFalse(sampler.shouldSample(traceID: id, parent: nil, operationName: ""), "root decides for roots")
         XCTAssertTrue(sampler.shouldSample(traceID: id, parent: parent(sampled: true, remote: true), operationName: ""))
         XCTAssertTrue(sampler.shouldSample(traceID: id, parent: parent(sampled: true, remote: false), operationName: ""))
-        XCTAssertFalse(ParentBasedSampler(root: AlwaysOnSampler()).shouldSample(traceID: id, parent: parent(sampled: false, remote: true), operationName: ""))
-        XCTAssertFalse(ParentBasedSampler(root: AlwaysOnSampler()).shouldSample(traceID: id, parent: parent(sampled: false, remote: false), operationName: ""))
+        XCTAssertFalse(
+            ParentBasedSampler(root: AlwaysOnSampler()).shouldSample(
+                traceID: id, parent: parent(sampled: false, remote: true), operationName: ""))
+        XCTAssertFalse(
+            ParentBasedSampler(root: AlwaysOnSampler()).shouldSample(
+                traceID: id, parent: parent(sampled: false, remote: false), operationName: ""))
     }
 
     func testParentBasedRatioThroughTheTracer() throws {
@@ -69,8 +75,9 @@ final class SamplerTests: XCTestCase {
         XCTAssertEqual(describe(["OTEL_TRACES_SAMPLER": "traceidratio"]), "TraceIdRatioBased{1.0}")
         XCTAssertEqual(describe(["OTEL_TRACES_SAMPLER": "parentbased_always_on"]), "ParentBased{root:AlwaysOn}")
         XCTAssertEqual(describe(["OTEL_TRACES_SAMPLER": "parentbased_always_off"]), "ParentBased{root:AlwaysOff}")
-        XCTAssertEqual(describe(["OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.25"]),
-                       "ParentBased{root:TraceIdRatioBased{0.25}}")
+        XCTAssertEqual(
+            describe(["OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.25"]),
+            "ParentBased{root:TraceIdRatioBased{0.25}}")
         let bad = Samplers.fromEnvironment(["OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "1.5"])
         XCTAssertEqual(bad.sampler.description, "TraceIdRatioBased{1.0}")
         XCTAssertEqual(bad.warnings.count, 1)

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Telemetry
 
 final class TelemetryConfigurationTests: XCTestCase {
@@ -11,7 +12,10 @@ final class TelemetryConfigurationTests: XCTestCase {
         let c = TelemetryConfiguration.fromEnvironment([:])
         XCTAssertEqual(c.serviceName, "unknown_service")
         XCTAssertEqual(c.tracesEndpoint, "http://localhost:4318/v1/traces")
-        XCTAssertEqual(c.batch, BatchConfiguration(maxQueueSize: 2048, scheduleDelay: .milliseconds(5000), maxExportBatchSize: 512, exportTimeout: .milliseconds(30000)))
+        XCTAssertEqual(
+            c.batch,
+            BatchConfiguration(
+                maxQueueSize: 2048, scheduleDelay: .milliseconds(5000), maxExportBatchSize: 512, exportTimeout: .milliseconds(30000)))
         XCTAssertFalse(c.isDisabled)
         XCTAssertFalse(c.isExportDisabled)
         XCTAssertEqual(string(c.resource, "service.name"), "unknown_service")
@@ -25,7 +29,9 @@ final class TelemetryConfigurationTests: XCTestCase {
     }
 
     func testServiceNamePrecedence() {
-        XCTAssertEqual(TelemetryConfiguration.fromEnvironment(["OTEL_SERVICE_NAME": "orders", "OTEL_RESOURCE_ATTRIBUTES": "service.name=other"]).serviceName, "orders")
+        XCTAssertEqual(
+            TelemetryConfiguration.fromEnvironment(["OTEL_SERVICE_NAME": "orders", "OTEL_RESOURCE_ATTRIBUTES": "service.name=other"])
+                .serviceName, "orders")
         let fromAttributes = TelemetryConfiguration.fromEnvironment(["OTEL_RESOURCE_ATTRIBUTES": "service.name=payments,team=core"])
         XCTAssertEqual(fromAttributes.serviceName, "payments")
         XCTAssertEqual(fromAttributes.resource.attributes.filter { $0.key == "service.name" }.count, 1)
@@ -36,7 +42,7 @@ final class TelemetryConfigurationTests: XCTestCase {
 
     func testResourceAttributesArePercentDecoded() {
         let c = TelemetryConfiguration.fromEnvironment([
-            "OTEL_RESOURCE_ATTRIBUTES": " deployment.environment = lab%20one ,note=a%2Cb%3Dc%25 ,unicode=%C3%BC,service.instance.id=fixed",
+            "OTEL_RESOURCE_ATTRIBUTES": " deployment.environment = lab%20one ,note=a%2Cb%3Dc%25 ,unicode=%C3%BC,service.instance.id=fixed"
         ])
         XCTAssertEqual(string(c.resource, "deployment.environment"), "lab one")
         XCTAssertEqual(string(c.resource, "note"), "a,b=c%")
@@ -54,16 +60,20 @@ final class TelemetryConfigurationTests: XCTestCase {
     }
 
     func testEndpoints() {
-        XCTAssertEqual(TelemetryConfiguration.fromEnvironment(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"]).tracesEndpoint,
-                       "http://collector:4318/v1/traces")
-        XCTAssertEqual(TelemetryConfiguration.fromEnvironment(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318/"]).tracesEndpoint,
-                       "http://collector:4318/v1/traces")
-        XCTAssertEqual(TelemetryConfiguration.fromEnvironment(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318/prefix/"]).tracesEndpoint,
-                       "http://c:4318/prefix/v1/traces")
-        XCTAssertEqual(TelemetryConfiguration.fromEnvironment([
-            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://ignored:4318",
-            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://jaeger:4318/custom/path",
-        ]).tracesEndpoint, "http://jaeger:4318/custom/path")
+        XCTAssertEqual(
+            TelemetryConfiguration.fromEnvironment(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"]).tracesEndpoint,
+            "http://collector:4318/v1/traces")
+        XCTAssertEqual(
+            TelemetryConfiguration.fromEnvironment(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318/"]).tracesEndpoint,
+            "http://collector:4318/v1/traces")
+        XCTAssertEqual(
+            TelemetryConfiguration.fromEnvironment(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318/prefix/"]).tracesEndpoint,
+            "http://c:4318/prefix/v1/traces")
+        XCTAssertEqual(
+            TelemetryConfiguration.fromEnvironment([
+                "OTEL_EXPORTER_OTLP_ENDPOINT": "http://ignored:4318",
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://jaeger:4318/custom/path",
+            ]).tracesEndpoint, "http://jaeger:4318/custom/path")
     }
 
     func testBatchSettingsAndFlags() {
@@ -72,12 +82,16 @@ final class TelemetryConfigurationTests: XCTestCase {
             "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "50", "OTEL_BSP_EXPORT_TIMEOUT": "1000",
             "OTEL_SDK_DISABLED": "TRUE", "OTEL_TRACES_EXPORTER": "none",
         ])
-        XCTAssertEqual(c.batch, BatchConfiguration(maxQueueSize: 100, scheduleDelay: .milliseconds(250), maxExportBatchSize: 50, exportTimeout: .seconds(1)))
+        XCTAssertEqual(
+            c.batch,
+            BatchConfiguration(maxQueueSize: 100, scheduleDelay: .milliseconds(250), maxExportBatchSize: 50, exportTimeout: .seconds(1)))
         XCTAssertTrue(c.isDisabled)
         XCTAssertTrue(c.isExportDisabled)
 
-        let bad = TelemetryConfiguration.fromEnvironment(["OTEL_BSP_MAX_QUEUE_SIZE": "lots", "OTEL_BSP_SCHEDULE_DELAY": "-5",
-                                                          "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "4096"])
+        let bad = TelemetryConfiguration.fromEnvironment([
+            "OTEL_BSP_MAX_QUEUE_SIZE": "lots", "OTEL_BSP_SCHEDULE_DELAY": "-5",
+            "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "4096",
+        ])
         XCTAssertEqual(bad.batch.maxQueueSize, 2048)
         XCTAssertEqual(bad.batch.scheduleDelay, .milliseconds(5000))
         XCTAssertEqual(bad.batch.maxExportBatchSize, 2048, "a batch cannot exceed the queue")

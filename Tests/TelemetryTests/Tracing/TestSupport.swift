@@ -1,6 +1,7 @@
 import Instrumentation
 import Synchronization
 import Tracing
+
 @testable import Telemetry
 
 /// HTTP-header-like carrier for extract/inject tests.

@@ -1,6 +1,7 @@
 import Logging
 import Tracing
 import XCTest
+
 @testable import Telemetry
 
 struct Boom: Error, CustomStringConvertible {
@@ -17,7 +18,7 @@ final class TracerTests: XCTestCase {
         let (tracer, recorder) = makeTracer()
         await tracer.withSpan("parent", context: .topLevel) { parent in
             tracer.withSpan("child") { _ in }
-            await Task { tracer.withSpan("child-in-task") { _ in } }.value  // tasks inherit task-locals
+            await Task { tracer.withSpan("child-in-task") { _ in } }.value // tasks inherit task-locals
         }
         let spans = recorder.finishedSpans
         XCTAssertEqual(spans.map(\.name), ["child", "child-in-task", "parent"])
@@ -141,17 +142,19 @@ final class TracerTests: XCTestCase {
         XCTAssertNil(span.attribute("removed"))
         XCTAssertEqual(span.attributes.map(\.key), span.attributes.map(\.key).sorted(), "sorted by key")
         // And they survive the wire.
-        let decoded = try OTLP.ExportTraceServiceRequest(protobuf: OTLP.ExportTraceServiceRequest(
-            resourceSpans: [.init(scopeSpans: [.init(spans: [span])])]).protobufBytes())
+        let decoded = try OTLP.ExportTraceServiceRequest(
+            protobuf: OTLP.ExportTraceServiceRequest(
+                resourceSpans: [.init(scopeSpans: [.init(spans: [span])])]).protobufBytes())
         XCTAssertEqual(decoded.resourceSpans[0].scopeSpans[0].spans[0], span)
     }
 
     func testRecordErrorBecomesAnExceptionEventAndErrorStatus() throws {
         let (tracer, recorder) = makeTracer()
-        XCTAssertThrowsError(try tracer.withSpan("failing") { span in
-            span.addEvent(SpanEvent(name: "about to fail", attributes: ["step": 3]))
-            throw Boom()
-        })
+        XCTAssertThrowsError(
+            try tracer.withSpan("failing") { span in
+                span.addEvent(SpanEvent(name: "about to fail", attributes: ["step": 3]))
+                throw Boom()
+            })
         let span = try XCTUnwrap(recorder.finishedSpans.first)
         XCTAssertEqual(span.events.map(\.name), ["about to fail", "exception"])
         let exception = span.events[1]
@@ -178,7 +181,9 @@ final class TracerTests: XCTestCase {
 
     func testSpanKindsMapToOTLP() throws {
         let (tracer, recorder) = makeTracer()
-        let kinds: [(SpanKind, OTLP.SpanKind)] = [(.internal, .internal), (.server, .server), (.client, .client), (.producer, .producer), (.consumer, .consumer)]
+        let kinds: [(SpanKind, OTLP.SpanKind)] = [
+            (.internal, .internal), (.server, .server), (.client, .client), (.producer, .producer), (.consumer, .consumer),
+        ]
         for (kind, _) in kinds { tracer.withSpan("k", ofKind: kind) { _ in } }
         XCTAssertEqual(recorder.finishedSpans.map(\.kind), kinds.map(\.1.rawValue))
     }
@@ -190,7 +195,7 @@ final class TracerTests: XCTestCase {
         let span = tracer.startSpan("linked", context: .topLevel)
         span.addLink(other, attributes: ["why": "fan-in"])
         span.addLink(SpanLink(context: remote, attributes: [:]))
-        span.addLink(SpanLink(context: .topLevel, attributes: [:]))  // nothing to point at: dropped
+        span.addLink(SpanLink(context: .topLevel, attributes: [:])) // nothing to point at: dropped
         span.operationName = "renamed"
         span.end()
         span.end()

@@ -1,6 +1,7 @@
 import Foundation
 import Tracing
 import XCTest
+
 @testable import Telemetry
 
 /// Our W3C Trace Context parsing compared, case by case, with the OpenTelemetry Python API's
@@ -34,7 +35,8 @@ final class W3CPythonDifferentialTests: XCTestCase {
             let ours = extractOurs(c)
             if ours != python { disagreements.append("\(c) → ours \(ours) vs Python \(python)") }
         }
-        XCTAssertTrue(disagreements.isEmpty, "\(disagreements.count) disagreements, first:\n" + disagreements.prefix(10).joined(separator: "\n"))
+        XCTAssertTrue(
+            disagreements.isEmpty, "\(disagreements.count) disagreements, first:\n" + disagreements.prefix(10).joined(separator: "\n"))
         // The corpus must contain both kinds, or the comparison proves little.
         let validCount = theirs.filter(\.valid).count
         XCTAssertGreaterThan(validCount, cases.count / 10)
@@ -99,7 +101,8 @@ final class W3CPythonDifferentialTests: XCTestCase {
             var scalars = Array(s.unicodeScalars)
             for _ in 0..<Int.random(in: 1...2, using: &rng) {
                 switch Int.random(in: 0...2, using: &rng) {
-                case 0 where !scalars.isEmpty: scalars[Int.random(in: 0..<scalars.count, using: &rng)] = alphabet.randomElement(using: &rng)!
+                case 0 where !scalars.isEmpty:
+                    scalars[Int.random(in: 0..<scalars.count, using: &rng)] = alphabet.randomElement(using: &rng)!
                 case 1 where !scalars.isEmpty: scalars.remove(at: Int.random(in: 0..<scalars.count, using: &rng))
                 default: scalars.insert(alphabet.randomElement(using: &rng)!, at: Int.random(in: 0...scalars.count, using: &rng))
                 }
@@ -107,7 +110,8 @@ final class W3CPythonDifferentialTests: XCTestCase {
             return String(String.UnicodeScalarView(scalars))
         }
         func randomKey() -> String {
-            let letters = Array("abcdefghijklmnopqrstuvwxyz"), tail = Array("abcxyz0189_-*/")
+            let letters = Array("abcdefghijklmnopqrstuvwxyz")
+            let tail = Array("abcxyz0189_-*/")
             var key = String(letters.randomElement(using: &rng)!)
             for _ in 0..<Int.random(in: 0...6, using: &rng) { key.append(tail.randomElement(using: &rng)!) }
             if Int.random(in: 0...4, using: &rng) == 0 { key += "@" + String(letters.randomElement(using: &rng)!) + "sys" }
@@ -116,7 +120,7 @@ final class W3CPythonDifferentialTests: XCTestCase {
         func randomTracestate() -> String {
             let count = Int.random(in: 0...35, using: &rng)
             var members = (0..<count).map { _ in "\(randomKey())=v\(Int.random(in: 0...999, using: &rng))" }
-            if Int.random(in: 0...3, using: &rng) == 0 { members.insert("", at: 0) }  // empty member
+            if Int.random(in: 0...3, using: &rng) == 0 { members.insert("", at: 0) } // empty member
             let separator = [",", ", ", " ,\t"].randomElement(using: &rng)!
             return members.joined(separator: separator)
         }
@@ -128,7 +132,9 @@ final class W3CPythonDifferentialTests: XCTestCase {
             case 0: parent = validParents.randomElement(using: &rng)!
             case 1, 2: parent = mutate(validParents.randomElement(using: &rng)!, alphabet: parentAlphabet)
             default:
-                parent = String(String.UnicodeScalarView((0..<Int.random(in: 50...60, using: &rng)).map { _ in parentAlphabet.randomElement(using: &rng)! }))
+                parent = String(
+                    String.UnicodeScalarView(
+                        (0..<Int.random(in: 50...60, using: &rng)).map { _ in parentAlphabet.randomElement(using: &rng)! }))
             }
             var state: String? = randomTracestate()
             if i % 3 == 0, let s = state { state = mutate(s, alphabet: stateAlphabet) }

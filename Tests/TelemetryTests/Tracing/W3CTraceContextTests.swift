@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Telemetry
 
 /// `traceparent`/`tracestate` parsing per W3C Trace Context Level 1, including the cases of the W3C
@@ -44,8 +45,10 @@ final class W3CTraceContextTests: XCTestCase {
             ("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-0g", "flags not hex"),
             ("00-0af7651916cd43dd8448eb211c80319c-b7ad6b716920333-01x", "parent id short"),
             ("01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01.x", "future version, extra not after dash"),
-            ("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01,00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
-             "two headers joined"),
+            (
+                "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01,00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+                "two headers joined"
+            ),
             ("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-\u{00e9}1", "non-ASCII"),
         ]
         for (header, why) in invalid {
@@ -69,7 +72,7 @@ final class W3CTraceContextTests: XCTestCase {
             "rojo=00f067aa0ba902b7",
             "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7",
             "rojo=00f067aa0ba902b7 , congo=t61rcWkgMzE",
-            "a=1,,b=2",  // empty list members are allowed
+            "a=1,,b=2", // empty list members are allowed
             "tenant1@system=value",
             "0tenant@sys=v",
             "k-*_/=v with spaces inside",
@@ -80,19 +83,19 @@ final class W3CTraceContextTests: XCTestCase {
         }
         XCTAssertEqual(W3CTraceContext.validateTracestate(" a=1 ,b=2 "), "a=1 ,b=2", "kept verbatim, trimmed")
         let rejected = [
-            "Rojo=1",                 // uppercase key
-            "1abc=1",                 // simple key must start with a letter
-            "a=",                     // empty value
-            "a=1,a=2",                // duplicate key
-            "a",                      // no '='
-            "a=b=c",                  // '=' in value
-            "a=x\u{7f}",              // DEL
-            "t@=1",                   // empty system id
-            "t@SYS=1",                // uppercase system id
-            "t@sys1234567890123=1",   // system id too long (> 14)
-            String(repeating: "k", count: 257) + "=v",  // key too long
-            "k=" + String(repeating: "v", count: 257),  // value too long
-            (1...33).map { "k\($0)=v" }.joined(separator: ","),  // 33 members
+            "Rojo=1", // uppercase key
+            "1abc=1", // simple key must start with a letter
+            "a=", // empty value
+            "a=1,a=2", // duplicate key
+            "a", // no '='
+            "a=b=c", // '=' in value
+            "a=x\u{7f}", // DEL
+            "t@=1", // empty system id
+            "t@SYS=1", // uppercase system id
+            "t@sys1234567890123=1", // system id too long (> 14)
+            String(repeating: "k", count: 257) + "=v", // key too long
+            "k=" + String(repeating: "v", count: 257), // value too long
+            (1...33).map { "k\($0)=v" }.joined(separator: ","), // 33 members
         ]
         for header in rejected {
             XCTAssertNil(W3CTraceContext.validateTracestate(header), "accepted invalid tracestate: \(header)")
@@ -109,12 +112,14 @@ final class W3CTraceContextTests: XCTestCase {
         for i in 0..<20_000 {
             var header: String
             if i % 2 == 0 {
-                header = String(String.UnicodeScalarView((0..<Int.random(in: 0...70, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }))
+                header = String(
+                    String.UnicodeScalarView((0..<Int.random(in: 0...70, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }))
             } else {
                 var scalars = Array(valid.unicodeScalars)
                 for _ in 0..<Int.random(in: 1...3, using: &rng) {
                     switch Int.random(in: 0...2, using: &rng) {
-                    case 0 where !scalars.isEmpty: scalars[Int.random(in: 0..<scalars.count, using: &rng)] = alphabet.randomElement(using: &rng)!
+                    case 0 where !scalars.isEmpty:
+                        scalars[Int.random(in: 0..<scalars.count, using: &rng)] = alphabet.randomElement(using: &rng)!
                     case 1 where !scalars.isEmpty: scalars.remove(at: Int.random(in: 0..<scalars.count, using: &rng))
                     default: scalars.insert(alphabet.randomElement(using: &rng)!, at: Int.random(in: 0...scalars.count, using: &rng))
                     }

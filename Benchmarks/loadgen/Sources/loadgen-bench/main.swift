@@ -50,34 +50,41 @@ func rate(target: String, rates: [Double], seconds: Int) async throws {
     print("target_rps  sent  achieved_rps  deviation  errors  lag_p99_ms  lag_max_ms  p50_ms  p99_ms  max_ms  cpu_%")
     for r in rates {
         // A short warm-up opens connections, then the measured phase.
-        let plan = LoadPlan(target: target, phases: [
-            LoadPhase(name: "warmup", duration: .seconds(2), arrivals: .openLoop(.ramp(from: r / 10, to: r)), requests: [kind()]),
-            LoadPhase(name: "measure", duration: .seconds(seconds), arrivals: .openLoop(.constant(r)), requests: [kind()]),
-        ], maxInFlight: 2_000)
+        let plan = LoadPlan(
+            target: target,
+            phases: [
+                LoadPhase(name: "warmup", duration: .seconds(2), arrivals: .openLoop(.ramp(from: r / 10, to: r)), requests: [kind()]),
+                LoadPhase(name: "measure", duration: .seconds(seconds), arrivals: .openLoop(.constant(r)), requests: [kind()]),
+            ], maxInFlight: 2_000)
         let generator = try LoadGenerator(plan: plan)
         let cpuBefore = cpuSeconds()
         let report = try await generator.run()
         let cpu = (cpuSeconds() - cpuBefore) / report.elapsed.secondsValue * 100
         let p = report.phases[1]
         let achieved = p.achievedRate
-        print(String(format: "%10.0f  %5d  %12.1f  %8.2f%%  %6d", r, p.stats.outcomes.sent, achieved,
-                     (achieved - r) / r * 100, p.stats.outcomes.errors),
-              pad(ms(p.sendLag.latency(atPercentile: 99)), 10), pad(ms(p.sendLag.latency(atPercentile: 100)), 10),
-              pad(ms(p.stats.latency(atPercentile: 50)), 6), pad(ms(p.stats.latency(atPercentile: 99)), 6),
-              pad(ms(p.stats.latency(atPercentile: 100)), 6), String(format: "%5.0f", cpu), separator: "  ")
+        print(
+            String(
+                format: "%10.0f  %5d  %12.1f  %8.2f%%  %6d", r, p.stats.outcomes.sent, achieved,
+                (achieved - r) / r * 100, p.stats.outcomes.errors),
+            pad(ms(p.sendLag.latency(atPercentile: 99)), 10), pad(ms(p.sendLag.latency(atPercentile: 100)), 10),
+            pad(ms(p.stats.latency(atPercentile: 50)), 6), pad(ms(p.stats.latency(atPercentile: 99)), 6),
+            pad(ms(p.stats.latency(atPercentile: 100)), 6), String(format: "%5.0f", cpu), separator: "  ")
         if p.stats.outcomes.errors > 0 { print("            outcomes:", outcomeSummary(p.stats.outcomes)) }
     }
 }
 
 func max(target: String, users: Int, seconds: Int) async throws {
-    let plan = LoadPlan(target: target, phases: [
-        LoadPhase(name: "warmup", duration: .seconds(2), arrivals: .closedLoop(users: users), requests: [kind()]),
-        LoadPhase(name: "measure", duration: .seconds(seconds), arrivals: .closedLoop(users: users), requests: [kind()]),
-    ], maxInFlight: users)
+    let plan = LoadPlan(
+        target: target,
+        phases: [
+            LoadPhase(name: "warmup", duration: .seconds(2), arrivals: .closedLoop(users: users), requests: [kind()]),
+            LoadPhase(name: "measure", duration: .seconds(seconds), arrivals: .closedLoop(users: users), requests: [kind()]),
+        ], maxInFlight: users)
     let report = try await LoadGenerator(plan: plan).run()
     let p = report.phases[1]
-    print(String(format: "users %d  responses/s %.0f  errors %d", users, p.achievedRate, p.stats.outcomes.errors),
-          "p50_ms", ms(p.stats.latency(atPercentile: 50)), "p99_ms", ms(p.stats.latency(atPercentile: 99)))
+    print(
+        String(format: "users %d  responses/s %.0f  errors %d", users, p.achievedRate, p.stats.outcomes.errors),
+        "p50_ms", ms(p.stats.latency(atPercentile: 50)), "p99_ms", ms(p.stats.latency(atPercentile: 99)))
 }
 
 /// The same closed loop with bare AsyncHTTPClient calls — no schedule, recorder, spans or metrics —
@@ -105,11 +112,17 @@ func bareClient(target: String, users: Int, seconds: Int) async throws {
         }
     }
     try await client.shutdown()
-    print(String(format: "users %d  responses/s %.0f  (bare AsyncHTTPClient)", users, Double(count.value.load(ordering: .relaxed)) / Double(seconds)))
+    print(
+        String(
+            format: "users %d  responses/s %.0f  (bare AsyncHTTPClient)", users,
+            Double(count.value.load(ordering: .relaxed)) / Double(seconds)))
 }
 
 extension Duration {
-    var secondsValue: Double { let (s, a) = components; return Double(s) + Double(a) / 1e18 }
+    var secondsValue: Double {
+        let (s, a) = components
+        return Double(s) + Double(a) / 1e18
+    }
 }
 
 let args = CommandLine.arguments.dropFirst().map { $0 }

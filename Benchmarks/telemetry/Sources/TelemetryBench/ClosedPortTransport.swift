@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import NIOCore
 import Synchronization
 import Telemetry
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -40,7 +41,8 @@ final class AsyncHTTPClientTransport: OTLPTransport {
         request.method = .POST
         request.headers.add(name: "content-type", value: contentType)
         request.body = .bytes(ByteBuffer(bytes: body))
-        let nanoseconds = Int64(clamping: Int(timeout.components.seconds) * 1_000_000_000 + Int(timeout.components.attoseconds / 1_000_000_000))
+        let nanoseconds = Int64(
+            clamping: Int(timeout.components.seconds) * 1_000_000_000 + Int(timeout.components.attoseconds / 1_000_000_000))
         let response = try await client.execute(request, timeout: .nanoseconds(nanoseconds))
         let bytes = try await response.body.collect(upTo: 1024 * 1024)
         return OTLPTransportResponse(

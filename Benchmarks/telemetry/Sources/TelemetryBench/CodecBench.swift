@@ -1,6 +1,7 @@
-@testable import OTel
 import SwiftProtobuf
 import Telemetry
+
+@testable import OTel
 
 /// Section 2: our OTLP codec on a realistic 512-span request, and — as a reference, and as an
 /// independent check of the bytes — swift-protobuf with the generated OTLP types swift-otel ships.
@@ -38,12 +39,14 @@ enum CodecBench {
         precondition(sink != 0)
 
         var table = Table(
-            title: "2. OTLP codec: one ExportTraceServiceRequest of \(spanCount) spans (8 attributes, 2 events, 1 link each), \(grouped(bytes.count)) bytes",
+            title:
+                "2. OTLP codec: one ExportTraceServiceRequest of \(spanCount) spans (8 attributes, 2 events, 1 link each), \(grouped(bytes.count)) bytes",
             columns: ["operation", "µs / request", "spans/s", "MB/s", "allocs / request"])
         func row(_ name: String, _ s: Summary) {
             let perRequest = s.cpu.nanoseconds / Double(repeats)
-            table.add(name, fixed(perRequest / 1000, 0), grouped(Int(Double(spanCount) / perRequest * 1e9)),
-                      fixed(Double(bytes.count) / perRequest * 1e3, 0), grouped(Int(s.allocations) / repeats))
+            table.add(
+                name, fixed(perRequest / 1000, 0), grouped(Int(Double(spanCount) / perRequest * 1e9)),
+                fixed(Double(bytes.count) / perRequest * 1e3, 0), grouped(Int(s.allocations) / repeats))
         }
         row("ours: encode (protobufBytes)", encode)
         row("ours: decode (init(protobuf:))", decode)

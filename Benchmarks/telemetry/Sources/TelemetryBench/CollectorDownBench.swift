@@ -1,5 +1,6 @@
 import CMallocCounter
 import Telemetry
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,7 +16,7 @@ enum CollectorDownBench {
     }
 
     static func run(duration: Duration, rate: Int, retryConnections: Bool = false) async -> Result {
-        let batch = BatchConfiguration()  // the defaults a service gets: queue 2048, batch 512, 5 s, 30 s timeout
+        let batch = BatchConfiguration() // the defaults a service gets: queue 2048, batch 512, 5 s, 30 s timeout
         let bytesPerQueuedSpan = bytesPerFinishedSpan()
         let queueBound = (batch.maxQueueSize + batch.maxExportBatchSize) * bytesPerQueuedSpan
 
@@ -31,11 +32,13 @@ enum CollectorDownBench {
         ResidentMemory.resetPeak()
         let baseline = ResidentMemory.current
 
-        var timeline = Table(title: "4a. Collector down: resident memory over time", columns: ["t (s)", "spans ended", "queued", "dropped", "POST attempts", "RSS"])
+        var timeline = Table(
+            title: "4a. Collector down: resident memory over time",
+            columns: ["t (s)", "spans ended", "queued", "dropped", "POST attempts", "RSS"])
         let clock = ContinuousClock()
         let start = clock.now
         let tick = Duration.milliseconds(10)
-        let reportEvery = max(1, Int((duration / 6).seconds.rounded()))  // six rows whatever the duration
+        let reportEvery = max(1, Int((duration / 6).seconds.rounded())) // six rows whatever the duration
         var made = 0
         var sampledPeak = baseline
         var ticks = 0
@@ -55,8 +58,9 @@ enum CollectorDownBench {
             if ticks % 10 == 0 { sampledPeak = max(sampledPeak, ResidentMemory.current) }
             if elapsed.seconds >= Double(nextReport) || elapsed >= duration {
                 let s = processor.statistics
-                timeline.add(fixed(elapsed.seconds, 0), grouped(made), grouped(processor.queuedCount), grouped(s.droppedSpans),
-                             grouped(transport.attempts), megabytes(ResidentMemory.current))
+                timeline.add(
+                    fixed(elapsed.seconds, 0), grouped(made), grouped(processor.queuedCount), grouped(s.droppedSpans),
+                    grouped(transport.attempts), megabytes(ResidentMemory.current))
                 nextReport += reportEvery
             }
             if elapsed >= duration { break }
@@ -72,16 +76,19 @@ enum CollectorDownBench {
         let final = processor.statistics
 
         let growth = peak - baseline
-        let bounded = growth <= queueBound + 8 * 1_048_576  // slack: HTTP client buffers, allocator granularity
-        var summary = Table(title: "4b. Collector down for \(fixed(duration.seconds, 0)) s at \(grouped(rate)) spans/s (closed loopback port, \(retryConnections ? "AsyncHTTPClient's default connection retries" : "LabHTTPClient's settings"))",
-                            columns: ["figure", "value"])
+        let bounded = growth <= queueBound + 8 * 1_048_576 // slack: HTTP client buffers, allocator granularity
+        var summary = Table(
+            title:
+                "4b. Collector down for \(fixed(duration.seconds, 0)) s at \(grouped(rate)) spans/s (closed loopback port, \(retryConnections ? "AsyncHTTPClient's default connection retries" : "LabHTTPClient's settings"))",
+            columns: ["figure", "value"])
         summary.add("spans ended", grouped(made))
         summary.add("exported", grouped(final.exportedSpans))
         summary.add("dropped: queue full", grouped(final.droppedQueueFull))
         summary.add("dropped: export failed (all retries spent)", grouped(final.droppedExportFailed))
         summary.add("dropped in total (spans ended − exported)", grouped(final.droppedSpans))
         summary.add("unaccounted (ended − exported − dropped)", grouped(made - final.exportedSpans - final.droppedSpans))
-        summary.add("POST attempts (refused) / batches given up during the run", "\(grouped(duringAttempts)) / \(grouped(during.exportFailures))")
+        summary.add(
+            "POST attempts (refused) / batches given up during the run", "\(grouped(duringAttempts)) / \(grouped(during.exportFailures))")
         summary.add("baseline RSS (before the load)", megabytes(baseline))
         summary.add("peak RSS (max of VmHWM and VmRSS sampled every 100 ms)", megabytes(peak))
         summary.add("growth", megabytes(growth))

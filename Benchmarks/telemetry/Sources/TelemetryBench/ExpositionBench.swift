@@ -65,11 +65,18 @@ enum ExpositionBench {
 
         let seriesLines = ours.exposition(accept: nil).body.split(separator: "\n").filter { !$0.hasPrefix("#") }.count
         var table = Table(
-            title: "3. /metrics exposition: \(families * labelValues) series (\(grouped(seriesLines)) sample lines), text format 0.0.4 (median of \(runs))",
+            title:
+                "3. /metrics exposition: \(families * labelValues) series (\(grouped(seriesLines)) sample lines), text format 0.0.4 (median of \(runs))",
             columns: ["registry", "ms / exposition", "bytes", "allocs / exposition"])
-        table.add("ours: MetricsRegistry.exposition(accept:)", fixed(oursSummary.cpu.nanoseconds / 1e6, 2), grouped(ourBytes), grouped(Int(oursSummary.allocations)))
-        table.add("swift-prometheus 2.4.1: emit(into:), reused buffer", fixed(theirSummary.cpu.nanoseconds / 1e6, 2), grouped(theirBytes), grouped(Int(theirSummary.allocations)))
-        table.add("swift-prometheus 2.4.1: emit(into:), fresh buffer", fixed(theirFresh.cpu.nanoseconds / 1e6, 2), grouped(theirBytes), grouped(Int(theirFresh.allocations)))
+        table.add(
+            "ours: MetricsRegistry.exposition(accept:)", fixed(oursSummary.cpu.nanoseconds / 1e6, 2), grouped(ourBytes),
+            grouped(Int(oursSummary.allocations)))
+        table.add(
+            "swift-prometheus 2.4.1: emit(into:), reused buffer", fixed(theirSummary.cpu.nanoseconds / 1e6, 2), grouped(theirBytes),
+            grouped(Int(theirSummary.allocations)))
+        table.add(
+            "swift-prometheus 2.4.1: emit(into:), fresh buffer", fixed(theirFresh.cpu.nanoseconds / 1e6, 2), grouped(theirBytes),
+            grouped(Int(theirFresh.allocations)))
         return (table, oursSummary.cpu.nanoseconds, theirSummary.cpu.nanoseconds)
     }
 }

@@ -1,4 +1,5 @@
 import CMallocCounter
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -84,7 +85,9 @@ enum ResidentMemory {
         while fgets(&line, Int32(line.count), f) != nil {
             let text = String(cString: line)
             if text.hasPrefix(name) {
-                let kilobytes = text.dropFirst(name.count).split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).first.flatMap { Int($0) } ?? 0
+                let kilobytes =
+                    text.dropFirst(name.count).split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).first.flatMap { Int($0) }
+                    ?? 0
                 return kilobytes * 1024
             }
         }

@@ -22,14 +22,16 @@ enum SpanBench {
             let compact = OursPipeline(queueSize: spansPerRun)
             let compactResult = await measure(compact, runs: runs, spansPerRun: spansPerRun, workload: makeServerSpans)
             precondition(compact.dropped == 0, "our processor dropped spans; the figures would be flattering")
-            table.add("ours, HTTP attributes in fields", compactResult.cpu, compactResult.wall, compactResult.allocs,
-                      fixed(Double(compact.transport.bodyBytes) / Double(compactResult.total), 0))
+            table.add(
+                "ours, HTTP attributes in fields", compactResult.cpu, compactResult.wall, compactResult.allocs,
+                fixed(Double(compact.transport.bodyBytes) / Double(compactResult.total), 0))
             await compact.shutdown()
         }
         if only == nil || only == "swift-otel" {
             let theirs = SwiftOTelPipeline(queueSize: spansPerRun)
             let result = await measure(theirs, runs: runs, spansPerRun: spansPerRun)
-            table.add(theirs.name, result.cpu, result.wall, result.allocs, fixed(Double(theirs.exporter.bodyBytes) / Double(result.total), 0))
+            table.add(
+                theirs.name, result.cpu, result.wall, result.allocs, fixed(Double(theirs.exporter.bodyBytes) / Double(result.total), 0))
             await theirs.shutdown()
             theirsPerSpan = result.cpuNanoseconds
         }
@@ -75,7 +77,9 @@ enum SpanBench {
             precondition(encoded == total, "\(pipeline.name): \(encoded) of \(total) spans encoded")
         }
         let perSpan = summary.cpu.nanoseconds / Double(spansPerRun)
-        return (fixed(perSpan, 0), fixed(summary.wall.nanoseconds / Double(spansPerRun), 0),
-                fixed(Double(summary.allocations) / Double(spansPerRun), 1), total, perSpan)
+        return (
+            fixed(perSpan, 0), fixed(summary.wall.nanoseconds / Double(spansPerRun), 0),
+            fixed(Double(summary.allocations) / Double(spansPerRun), 1), total, perSpan
+        )
     }
 }

@@ -1,8 +1,9 @@
 import Logging
-@testable import OTel
 import ServiceLifecycle
-import Synchronization
 import SwiftProtobuf
+import Synchronization
+
+@testable import OTel
 
 /// swift-otel's exporter protocol is internal; this one does what its `OTLPHTTPSpanExporter.export`
 /// does before the HTTP request — build the `ExportTraceServiceRequest` and serialize it to protobuf —

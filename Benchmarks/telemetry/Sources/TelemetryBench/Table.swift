@@ -10,12 +10,16 @@ struct Table {
         var widths = columns.map(\.count)
         for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
         func line(_ cells: [String]) -> String {
-            "| " + cells.enumerated().map { i, cell in
-                let pad = String(repeating: " ", count: widths[i] - cell.count)
-                return i == 0 ? cell + pad : pad + cell
-            }.joined(separator: " | ") + " |"
+            "| "
+                + cells.enumerated().map { i, cell in
+                    let pad = String(repeating: " ", count: widths[i] - cell.count)
+                    return i == 0 ? cell + pad : pad + cell
+                }.joined(separator: " | ") + " |"
         }
-        let rule = "|" + widths.enumerated().map { i, w in i == 0 ? String(repeating: "-", count: w + 2) : String(repeating: "-", count: w + 1) + ":" }.joined(separator: "|") + "|"
+        let rule =
+            "|"
+            + widths.enumerated().map { i, w in i == 0 ? String(repeating: "-", count: w + 2) : String(repeating: "-", count: w + 1) + ":" }
+            .joined(separator: "|") + "|"
         return (["### " + title, "", line(columns), rule] + rows.map(line)).joined(separator: "\n") + "\n"
     }
 }

@@ -51,7 +51,9 @@ struct TelemetryBench {
 
     static func usage(_ problem: String?) -> Never {
         if let problem { print("TelemetryBench: \(problem)") }
-        print("usage: TelemetryBench [--quick] [--runs N] [--spans N] [--down-seconds N] [--sections 1,2,3,4] [--only ours|swift-otel] [--connect-retry]")
+        print(
+            "usage: TelemetryBench [--quick] [--runs N] [--spans N] [--down-seconds N] [--sections 1,2,3,4] [--only ours|swift-otel] [--connect-retry]"
+        )
         exit(problem == nil ? 0 : 2)
     }
 
@@ -63,8 +65,10 @@ struct TelemetryBench {
         if options.sections.contains(1) {
             let (table, ours, theirs) = await SpanBench.run(runs: options.runs, spansPerRun: options.spansPerRun, only: options.only)
             print(table.render())
-            verdicts.append("per span: ours \(fixed(ours, 0)) ns (goal < 1000) — \(ours < 1000 ? "met" : "MISSED"); "
-                + "\(fixed(ours / theirs * 100, 0)) % of swift-otel's \(fixed(theirs, 0)) ns (goal ≤ 50 %) — \(ours <= theirs / 2 ? "met" : "MISSED")")
+            verdicts.append(
+                "per span: ours \(fixed(ours, 0)) ns (goal < 1000) — \(ours < 1000 ? "met" : "MISSED"); "
+                    + "\(fixed(ours / theirs * 100, 0)) % of swift-otel's \(fixed(theirs, 0)) ns (goal ≤ 50 %) — \(ours <= theirs / 2 ? "met" : "MISSED")"
+            )
         }
         if options.sections.contains(2) {
             print(try await CodecBench.run(runs: options.runs).render())
@@ -72,12 +76,14 @@ struct TelemetryBench {
         if options.sections.contains(3) {
             let (table, ours, theirs) = await ExpositionBench.run(runs: options.runs)
             print(table.render())
-            verdicts.append("exposition: ours \(fixed(ours / 1e6, 2)) ms vs swift-prometheus \(fixed(theirs / 1e6, 2)) ms "
-                + "(goal: no slower) — \(ours <= theirs ? "met" : "MISSED")")
+            verdicts.append(
+                "exposition: ours \(fixed(ours / 1e6, 2)) ms vs swift-prometheus \(fixed(theirs / 1e6, 2)) ms "
+                    + "(goal: no slower) — \(ours <= theirs ? "met" : "MISSED")")
         }
         if options.sections.contains(4) {
             let result = await CollectorDownBench.run(
-                duration: .seconds(options.collectorDownSeconds), rate: options.collectorDownRate, retryConnections: options.retryConnections)
+                duration: .seconds(options.collectorDownSeconds), rate: options.collectorDownRate,
+                retryConnections: options.retryConnections)
             for table in result.tables { print(table.render()) }
             verdicts.append("collector down: memory \(result.bounded ? "bounded" : "NOT bounded"), no crash")
         }

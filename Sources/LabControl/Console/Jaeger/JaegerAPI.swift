@@ -68,14 +68,18 @@ struct JaegerAPI: Sendable {
         let end = try milliseconds("endTs") ?? UInt64(Date().timeIntervalSince1970 * 1e9)
         let lookback = try milliseconds("lookback") ?? 3_600_000_000_000
         let edges = store.dependencies(startNanos: end > lookback ? end - lookback : 0, endNanos: end)
-        return envelope(.array(edges.map { .object(["parent": .string($0.parent), "child": .string($0.child), "callCount": .number(Double($0.callCount))]) }))
+        return envelope(
+            .array(
+                edges.map {
+                    .object(["parent": .string($0.parent), "child": .string($0.child), "callCount": .number(Double($0.callCount))])
+                }))
     }
 
     /// A trace id as Jaeger takes it: up to 32 hex digits (shorter ones are zero-padded on the left).
     static func traceID(_ text: String, parameter: String) throws(ConsoleRequestError) -> TraceID {
         let hex = text.lowercased()
         guard !hex.isEmpty, hex.count <= 32, hex.allSatisfy(\.isHexDigit),
-              let id = TraceID(hex: Substring(String(repeating: "0", count: 32 - hex.count) + hex)), id.isValid
+            let id = TraceID(hex: Substring(String(repeating: "0", count: 32 - hex.count) + hex)), id.isValid
         else { throw .badParameter(parameter, text, expected: "a trace id of 1 to 32 hex digits, not all zero") }
         return id
     }

@@ -56,11 +56,12 @@ public enum JaegerQuery {
                 guard let order = TraceSearch.Order(rawValue: value) else { throw .badParameter(key, value, expected: "newest or longest") }
                 search.order = order
             case "lookback", "traceID", "prettyPrint", "spanKind": break
-            default: break  // unknown parameters are ignored, as Jaeger's query service does
+            default: break // unknown parameters are ignored, as Jaeger's query service does
             }
         }
         if let min = search.minDurationNanos, let max = search.maxDurationNanos, min > max {
-            throw ConsoleRequestError(status: 400, parameter: "maxDuration", "parameter 'maxDuration' must not be smaller than 'minDuration'")
+            throw ConsoleRequestError(
+                status: 400, parameter: "maxDuration", "parameter 'maxDuration' must not be smaller than 'minDuration'")
         }
         if let start = search.startNanos, let end = search.endNanos, start > end {
             throw ConsoleRequestError(status: 400, parameter: "end", "parameter 'end' must not be before 'start'")
@@ -71,7 +72,7 @@ public enum JaegerQuery {
     /// `{"http.route": "/quote/{id}", "error": "true"}`: values may be strings, numbers or booleans.
     static func tags(json: String) throws(ConsoleRequestError) -> [String: String] {
         guard let data = json.data(using: .utf8), let value = try? JSONDecoder().decode(JSONValue.self, from: data),
-              case .object(let fields) = value
+            case .object(let fields) = value
         else { throw .badParameter("tags", json, expected: "a JSON object such as {\"error\":\"true\"}") }
         var out: [String: String] = [:]
         for (key, value) in fields {
@@ -96,7 +97,9 @@ public enum JaegerQuery {
 
     /// A Go duration (`1.5s`, `300ms`, `250us`, `1m30s`, `2h`) in nanoseconds.
     public static func duration(_ text: String, parameter: String) throws(ConsoleRequestError) -> UInt64 {
-        let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("μs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9)]
+        let units: [(String, Double)] = [
+            ("ns", 1), ("us", 1e3), ("µs", 1e3), ("μs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9),
+        ]
         var rest = Substring(text)
         var total = 0.0
         let bad = ConsoleRequestError.badParameter(parameter, text, expected: "a duration such as 1.2s, 300ms or 500us")

@@ -34,7 +34,8 @@ public enum JaegerTraceEncoder {
                 let tags = s.resource.attributes.filter { $0.key != "service.name" }.map(tag)
                 processes[processID] = .object(["serviceName": .string(s.serviceName), "tags": .array(tags)])
             }
-            spans.append(encode(s, traceID: trace.traceID, processID: processID, parentPresent: s.parentSpanID.map(present.contains) ?? false))
+            spans.append(
+                encode(s, traceID: trace.traceID, processID: processID, parentPresent: s.parentSpanID.map(present.contains) ?? false))
         }
         return .object([
             "traceID": .string(trace.traceID.hex), "spans": .array(spans), "processes": .object(processes), "warnings": .null,

@@ -59,7 +59,8 @@ enum ConsoleAssets {
         case "console.css": return ConsoleHTTP.raw(Data(ConsoleStyle.source.utf8), contentType: "text/css; charset=utf-8")
         case "chart.min.js":
             guard let data = FileManager.default.contents(atPath: chartJSPath) else {
-                throw ConsoleRequestError(status: 404, "Chart.js is not installed at \(chartJSPath): apt-get install libjs-chart.js (make setup does)")
+                throw ConsoleRequestError(
+                    status: 404, "Chart.js is not installed at \(chartJSPath): apt-get install libjs-chart.js (make setup does)")
             }
             return ConsoleHTTP.raw(data, contentType: "text/javascript; charset=utf-8", cache: true)
         default:

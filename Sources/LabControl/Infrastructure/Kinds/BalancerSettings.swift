@@ -99,10 +99,14 @@ struct BalancerSettings: Sendable, Equatable {
         if let reader = fields.optional("weights") {
             for entry in try reader.anyMapping().entries {
                 guard servers.contains(entry.key) || !requireBackends else {
-                    throw entry.keyReader.error("'\(entry.key)' is not behind this balancer (backends and their instances: \(servers.sorted().joined(separator: ", ")))")
+                    throw entry.keyReader.error(
+                        "'\(entry.key)' is not behind this balancer (backends and their instances: \(servers.sorted().joined(separator: ", ")))"
+                    )
                 }
                 let weight = try entry.value.int()
-                guard weightRange.contains(weight) else { throw entry.value.error("a weight is 0...256 (HAProxy's scale), found \(weight)") }
+                guard weightRange.contains(weight) else {
+                    throw entry.value.error("a weight is 0...256 (HAProxy's scale), found \(weight)")
+                }
             }
         }
         _ = try settings.duration("slow_start", max: 3_600)
@@ -110,7 +114,9 @@ struct BalancerSettings: Sendable, Equatable {
             let check = try reader.mapping(allowed: ["path", "interval", "rise", "fall"])
             if let path = check.optional("path") {
                 let text = try path.string()
-                guard text.hasPrefix("/"), !text.contains(where: \.isWhitespace) else { throw path.error("a path like /readyz, found '\(text)'") }
+                guard text.hasPrefix("/"), !text.contains(where: \.isWhitespace) else {
+                    throw path.error("a path like /readyz, found '\(text)'")
+                }
             }
             if let interval = check.optional("interval") {
                 let seconds = try interval.durationSeconds().seconds

@@ -20,7 +20,7 @@ struct HAProxyKind: InfrastructureKind {
     static let composeFrontendPort = ComposeLayout.servicePort
     static let composeMetricsPort = 8405
     static let composeRuntimeAPIPort = 9999
-    static let composeImage = "haproxy:2.6.12"   // Debian 12's version, as the native path runs
+    static let composeImage = "haproxy:2.6.12" // Debian 12's version, as the native path runs
 
     func validate(_ settings: InfrastructureSettingsReader) throws {
         try BalancerSettings.validate(settings)
@@ -54,7 +54,8 @@ struct HAProxyKind: InfrastructureKind {
             }
         }
         let configured = servers
-        let title = "\(context.lab.manifest.id) (\(context.variant.name)): balancer '\(item.name)' in front of \(settings.backends.joined(separator: ", "))"
+        let title =
+            "\(context.lab.manifest.id) (\(context.variant.name)): balancer '\(item.name)' in front of \(settings.backends.joined(separator: ", "))"
         let haproxy = try await HAProxyServer.start(directory: context.directory, locator: context.locator, timeout: context.readyTimeout) {
             frontend, metrics, runtimeAPI, stateFile in
             HAProxyConfiguration(
@@ -63,7 +64,11 @@ struct HAProxyKind: InfrastructureKind {
         }
         let commands = BalancerCommands(runtimeAPI: haproxy.runtimeAPI, serversByRole: byRole, settings: settings) { weights in
             var next = haproxy.configuration
-            next.servers = next.servers.map { server in var server = server; server.weight = weights[server.name] ?? server.weight; return server }
+            next.servers = next.servers.map { server in
+                var server = server
+                server.weight = weights[server.name] ?? server.weight
+                return server
+            }
             try await haproxy.reload(next)
         }
         var started = StartedInfrastructure(
@@ -100,11 +105,13 @@ struct HAProxyKind: InfrastructureKind {
         var servers: [HAProxyConfiguration.Server] = []
         for (role, names) in Self.servers(settings, replicas: { layout.manifest.service($0)?.replicas ?? 1 }) {
             for name in names {
-                servers.append(.init(name: name, address: "\(name):\(ComposeLayout.servicePort)", weight: settings.weight(role: role, instance: name)))
+                servers.append(
+                    .init(name: name, address: "\(name):\(ComposeLayout.servicePort)", weight: settings.weight(role: role, instance: name)))
             }
         }
         return HAProxyConfiguration(
-            title: "\(layout.manifest.id) (\(variant.name)): balancer '\(item.name)' in front of \(settings.backends.joined(separator: ", "))",
+            title:
+                "\(layout.manifest.id) (\(variant.name)): balancer '\(item.name)' in front of \(settings.backends.joined(separator: ", "))",
             frontendBind: "0.0.0.0:\(Self.composeFrontendPort)", metricsBind: "0.0.0.0:\(Self.composeMetricsPort)",
             runtimeAPIBind: "ipv4@0.0.0.0:\(Self.composeRuntimeAPIPort)", servers: servers, settings: settings, stateFile: nil,
             dockerDNS: true

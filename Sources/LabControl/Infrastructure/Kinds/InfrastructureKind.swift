@@ -150,7 +150,9 @@ public struct InfrastructureSettingsReader {
     public func int(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let reader = fields.optional(key) else { return nil }
         let value = try reader.int()
-        guard range.contains(value) else { throw reader.error("must be between \(range.lowerBound) and \(range.upperBound), found \(value)") }
+        guard range.contains(value) else {
+            throw reader.error("must be between \(range.lowerBound) and \(range.upperBound), found \(value)")
+        }
         return value
     }
     public func bool(_ key: String) throws -> Bool? { try fields.optional(key)?.bool() }

@@ -72,14 +72,18 @@ enum PostgresCompose {
               -c "primary_conninfo=host=\(ComposeLayout.proxyName(link)) port=5432 user=\(user) application_name=\(name)"
             """
         return [
-            .init(suffix: linkSuffix, image: nil,
-                  command: ["proxy", "--name", link, "--listen", "0.0.0.0:5432", "--upstream", "\(item.name):5432",
-                            "--admin", "0.0.0.0:\(ComposeLayout.proxyAdminPort)"],
-                  environment: ["LAB_ADMIN_TOKEN": ComposeEnvironment.adminToken],
-                  healthcheck: "wget -q -O /dev/null http://127.0.0.1:\(ComposeLayout.proxyAdminPort)/metrics"),
-            .init(suffix: name, image: image, command: [script], entrypoint: ["bash", "-c"],
-                  environment: ["PGDATA": "/var/lib/postgresql/data"],
-                  healthcheck: "pg_isready -U \(user) -d \(ComposeImages.postgresDatabase)", after: [linkSuffix]),
+            .init(
+                suffix: linkSuffix, image: nil,
+                command: [
+                    "proxy", "--name", link, "--listen", "0.0.0.0:5432", "--upstream", "\(item.name):5432",
+                    "--admin", "0.0.0.0:\(ComposeLayout.proxyAdminPort)",
+                ],
+                environment: ["LAB_ADMIN_TOKEN": ComposeEnvironment.adminToken],
+                healthcheck: "wget -q -O /dev/null http://127.0.0.1:\(ComposeLayout.proxyAdminPort)/metrics"),
+            .init(
+                suffix: name, image: image, command: [script], entrypoint: ["bash", "-c"],
+                environment: ["PGDATA": "/var/lib/postgresql/data"],
+                healthcheck: "pg_isready -U \(user) -d \(ComposeImages.postgresDatabase)", after: [linkSuffix]),
         ]
     }
 }

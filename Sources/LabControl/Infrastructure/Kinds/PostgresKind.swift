@@ -56,11 +56,12 @@ struct PostgresKind: InfrastructureKind {
 
     func start(_ item: InfrastructureSpec, _ context: InfrastructureContext) async throws -> StartedInfrastructure {
         let initSQL = try item.initSQL.map { try String(contentsOf: context.labFile($0), encoding: .utf8) }
-        let databases: [String] = switch item.settings["databases"] {
-        case .string(let one)?: [one]
-        case .array(let many)?: many.compactMap(\.stringValue)
-        default: []
-        }
+        let databases: [String] =
+            switch item.settings["databases"] {
+            case .string(let one)?: [one]
+            case .array(let many)?: many.compactMap(\.stringValue)
+            default: []
+            }
         var parameters: [String: String] = [:]
         if case .object(let fields)? = item.settings["settings"] {
             for (key, value) in fields { parameters[key] = Self.parameterValue(value) }
@@ -77,7 +78,8 @@ struct PostgresKind: InfrastructureKind {
             synchronous: item.settings["synchronous"].flatMap(Self.parameterValue) == "on",
             replayDelay: item.settings["replay_delay"].flatMap(Self.seconds),
             settings: parameters, initSQL: initSQL, databases: databases, labsvc: context.labsvc, locator: context.locator,
-            template: context.cacheDirectory.map { PostgresClusterTemplate(cache: $0) }, readyTimeout: context.readyTimeout, log: context.log)
+            template: context.cacheDirectory.map { PostgresClusterTemplate(cache: $0) }, readyTimeout: context.readyTimeout,
+            log: context.log)
         return StartedInfrastructure(
             url: set.primary.url, environment: set.environment, processes: set.processes, scrapeJobs: set.scrapeJobs,
             endpoints: set.endpoints, stop: { await set.stop() }, command: { try await set.command($0, $1) })

@@ -16,12 +16,15 @@ struct RabbitMQKind: InfrastructureKind {
         let node = try await RabbitMQServer.start(
             directory: context.directory, locator: context.locator, timeout: max(context.readyTimeout, .seconds(120)),
             template: context.cacheDirectory.map { RabbitMQNodeTemplate(cache: $0) })
-        context.log("\(item.name): rabbitmq-server ready in \(String(format: "%.1f", node.startup.seconds)) s"
-            + (node.startup.fromTemplate ? " (prepared node copied)" : ""))
+        context.log(
+            "\(item.name): rabbitmq-server ready in \(String(format: "%.1f", node.startup.seconds)) s"
+                + (node.startup.fromTemplate ? " (prepared node copied)" : ""))
         let url = node.url
         return StartedInfrastructure(
             url: url, processes: [node.process, node.epmd],
-            scrapeJobs: [PrometheusScrapeJob(name: item.name, targets: ["127.0.0.1:\(node.prometheusPort)"], metricsPath: "/metrics/per-object")],
+            scrapeJobs: [
+                PrometheusScrapeJob(name: item.name, targets: ["127.0.0.1:\(node.prometheusPort)"], metricsPath: "/metrics/per-object")
+            ],
             endpoints: ["\(item.name)-metrics": node.metricsURL],
             stop: { await node.stop() },
             command: { name, arguments in try await Self.command(name, arguments, url: url) })

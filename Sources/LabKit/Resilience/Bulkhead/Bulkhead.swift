@@ -86,8 +86,7 @@ public final class Bulkhead<C: Clock<Duration>>: Sendable {
     private let rejectedQueueFull: Counter
     private let rejectedTimeout: Counter
 
-    public init(name: String, configuration: Configuration, clock: C, metricsFactory: any MetricsFactory = MetricsSystem.factory)
-    {
+    public init(name: String, configuration: Configuration, clock: C, metricsFactory: any MetricsFactory = MetricsSystem.factory) {
         self.name = name
         self.configuration = configuration
         self.clock = clock
@@ -166,7 +165,7 @@ public final class Bulkhead<C: Clock<Duration>>: Sendable {
 
     private func waitInQueue(_ id: UInt64) async throws {
         let timer = Task { [clock, maxWait = configuration.maxWaitDuration] in
-            do { try await clock.sleep(for: maxWait) } catch { return }  // cancelled: we got a slot
+            do { try await clock.sleep(for: maxWait) } catch { return } // cancelled: we got a slot
             self.settle(id, as: .timedOut)
         }
         defer { timer.cancel() }
@@ -178,7 +177,7 @@ public final class Bulkhead<C: Clock<Duration>>: Sendable {
                         state.waiters[index].state = .waiting(continuation)
                         return nil
                     }
-                    return state.waiters.remove(at: index).state  // settled before we got here
+                    return state.waiters.remove(at: index).state // settled before we got here
                 }
                 if let outcome { resume(continuation, with: outcome) }
             }
@@ -196,7 +195,7 @@ public final class Bulkhead<C: Clock<Duration>>: Sendable {
                 state.waiters.remove(at: index)
                 return continuation
             }
-            state.waiters[index].state = outcome  // still pending: the waiter picks this up itself
+            state.waiters[index].state = outcome // still pending: the waiter picks this up itself
             return nil
         }
         if let continuation { resume(continuation, with: outcome) }

@@ -58,7 +58,7 @@ struct CallOutcomeWindow {
         } else {
             index = nextSlot
             nextSlot = (nextSlot + 1) % slots.count
-            total.remove(slots[index])  // the oldest call falls out (an empty tally until the ring is full)
+            total.remove(slots[index]) // the oldest call falls out (an empty tally until the ring is full)
             slots[index] = CallTally()
         }
         slots[index].add(failed: failed, slow: slow)

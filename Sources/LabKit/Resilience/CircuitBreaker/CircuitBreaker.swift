@@ -212,7 +212,7 @@ public final class CircuitBreaker<C: Clock<Duration>>: Sendable {
                 if exceedsThresholds(completed) { return move(&state, to: .open(since: now)) }
                 return move(&state, to: .closed(CallOutcomeWindow(configuration.slidingWindow)))
             case .open:
-                return nil  // cannot happen: a transition to open bumps the generation
+                return nil // cannot happen: a transition to open bumps the generation
             }
         }
         announce(transition)

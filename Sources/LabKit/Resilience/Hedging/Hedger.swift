@@ -104,11 +104,11 @@ public final class Hedger<C: Clock<Duration>>: Sendable {
     /// first successful result; throws the last error if every attempt failed.
     public func execute<R: Sendable>(_ operation: @escaping @Sendable (_ attempt: Int) async throws -> R) async throws -> R {
         try await withThrowingTaskGroup(of: HedgeEvent<R>.self) { group in
-            defer { group.cancelAll() }  // the losers (and any pending timer) are cancelled
+            defer { group.cancelAll() } // the losers (and any pending timer) are cancelled
             var started = 0
             var running = 0
             var timerGeneration = 0
-            let hedgeDelay = policy.hedgeDelay  // one delay per call, even if the window moves meanwhile
+            let hedgeDelay = policy.hedgeDelay // one delay per call, even if the window moves meanwhile
             policy.budget?.recordRequest()
             /// Whether the budget allows one more attempt (always, without a budget).
             func budgetAllows() -> Bool { policy.budget?.tryAcquireRetry() ?? true }

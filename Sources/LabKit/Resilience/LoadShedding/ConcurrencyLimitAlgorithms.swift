@@ -1,4 +1,4 @@
-import Foundation  // log10
+import Foundation // log10
 
 /// One latency sample of a completed request, fed to a limit algorithm.
 public struct ConcurrencySample: Sendable {
@@ -45,7 +45,7 @@ public struct AIMDLimit: Sendable {
     public func update(limit: Int, sample: ConcurrencySample) -> Int {
         var next = limit
         if sample.didDrop || sample.rtt > timeout {
-            next = Int(Double(limit) * backoffRatio)  // rounds down, so it always shrinks
+            next = Int(Double(limit) * backoffRatio) // rounds down, so it always shrinks
         } else if sample.inFlight * 2 >= limit {
             next = limit + 1
         }

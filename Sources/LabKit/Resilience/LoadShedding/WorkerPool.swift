@@ -311,7 +311,9 @@ public final class WorkerPool<C: Clock<Duration>>: Sendable {
 
     /// Removes a waiter from the queue with an outcome; returns its continuation if it had stored one,
     /// else records the outcome for it to find.
-    private func settle(_ state: inout State, _ id: UInt64, as settlement: Settlement) -> [(CheckedContinuation<Void, any Error>, Settlement)] {
+    private func settle(
+        _ state: inout State, _ id: UInt64, as settlement: Settlement
+    ) -> [(CheckedContinuation<Void, any Error>, Settlement)] {
         guard let index = state.queue.firstIndex(where: { $0.id == id }) else { return [] }
         let waiter = state.queue.remove(at: index)
         if !state.queue.contains(where: { $0.priority == waiter.priority }) { state.lastEmptyAt[waiter.priority] = clock.now }
@@ -369,7 +371,8 @@ private struct WorkerPoolMetrics: Sendable {
                 label: "worker_pool_admitted_total", dimensions: dimensions + [("priority", "\(priority)")], factory: factory)
             for reason in WorkerPoolRejectedError.Reason.allCases {
                 rejected["\(priority)/\(reason.rawValue)"] = Counter(
-                    label: "worker_pool_rejected_total", dimensions: dimensions + [("priority", "\(priority)"), ("reason", reason.rawValue)],
+                    label: "worker_pool_rejected_total",
+                    dimensions: dimensions + [("priority", "\(priority)"), ("reason", reason.rawValue)],
                     factory: factory)
             }
         }

@@ -78,7 +78,7 @@ public final class TokenBucketRateLimiter<C: Clock<Duration>>: RateLimiter {
             state.refilledAt = now
         } else {
             state.tokens += Int(earned)
-            state.refilledAt = state.refilledAt.advanced(by: interval * Int(earned))  // keep the partial interval
+            state.refilledAt = state.refilledAt.advanced(by: interval * Int(earned)) // keep the partial interval
         }
     }
 }

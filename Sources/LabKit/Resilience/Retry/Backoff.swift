@@ -23,8 +23,7 @@ public struct Backoff: Sendable, Equatable {
     public var cap: Duration
     public var jitter: Jitter
 
-    public init(base: Duration = .milliseconds(100), multiplier: Double = 2, cap: Duration = .seconds(10), jitter: Jitter = .full)
-    {
+    public init(base: Duration = .milliseconds(100), multiplier: Double = 2, cap: Duration = .seconds(10), jitter: Jitter = .full) {
         precondition(base > .zero && cap >= base, "Backoff needs 0 < base <= cap")
         precondition(multiplier >= 1, "Backoff multiplier must be >= 1")
         self.base = base

@@ -48,8 +48,8 @@ public final class RetryBudget: Sendable {
     private static let milli = 1000
 
     private struct State {
-        var throttlingTokens: Int  // milli-tokens
-        var percentageBalance: Int  // milli-retries
+        var throttlingTokens: Int // milli-tokens
+        var percentageBalance: Int // milli-retries
     }
 
     public let name: String

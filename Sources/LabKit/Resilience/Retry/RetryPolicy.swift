@@ -120,7 +120,7 @@ public final class Retrier<C: Clock<Duration>>: Sendable {
                     outcomes[.budgetDenied]?.increment()
                     throw error
                 }
-                previousDelay = backoff  // decorrelated jitter grows from its own delays, not the hints
+                previousDelay = backoff // decorrelated jitter grows from its own delays, not the hints
                 try await clock.sleep(for: delay)
                 attempt += 1
             }

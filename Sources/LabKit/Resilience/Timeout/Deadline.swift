@@ -62,7 +62,7 @@ public enum RequestTimeoutHeader {
     /// The header value for a remaining budget: whole milliseconds rounded down (the callee must not
     /// believe it has more time than it does), clamped to 0...99,999,999.
     public static func format(_ remaining: Duration) -> String {
-        let milliseconds = remaining.attoseconds / 1_000_000_000_000_000  // truncates toward zero
+        let milliseconds = remaining.attoseconds / 1_000_000_000_000_000 // truncates toward zero
         return String(min(max(milliseconds, 0), 99_999_999))
     }
 

@@ -33,7 +33,7 @@ public func withTimeout<C: Clock<Duration>, R: Sendable>(
             try await clock.sleep(for: timeout)
             return .timedOut
         }
-        defer { group.cancelAll() }  // whoever lost is cancelled (and awaited by the group)
+        defer { group.cancelAll() } // whoever lost is cancelled (and awaited by the group)
         switch try await group.next() {
         case .finished(let result): return result
         case .timedOut, nil: throw expired()

@@ -13,7 +13,7 @@ enum ExpositionWriter {
     static func write(_ families: [MetricFamilySnapshot], format: ExpositionFormat, capacityHint: Int = 0) -> String {
         var out = ExpositionBuffer(capacity: max(capacityHint, families.count * 256))
         let openMetrics = format == .openMetrics
-        var labels = ExpositionBuffer(capacity: 256)  // `{name="value",…` of the current series, reused
+        var labels = ExpositionBuffer(capacity: 256) // `{name="value",…` of the current series, reused
         for family in families {
             let metadataName = family.type == .counter && !openMetrics ? family.name + "_total" : family.name
             if !family.help.isEmpty {
@@ -46,12 +46,14 @@ enum ExpositionWriter {
                     }
                     let bucketLabels = labels.isEmpty ? "{" : ","
                     for (bucket, suffix) in zip(h.buckets, bucketSuffixes!.suffixes) {
-                        out.bucket(family.name, labels, bucketLabels, suffix, bucket.cumulativeCount,
-                                   exemplar: openMetrics ? bucket.exemplar : nil)
+                        out.bucket(
+                            family.name, labels, bucketLabels, suffix, bucket.cumulativeCount,
+                            exemplar: openMetrics ? bucket.exemplar : nil)
                     }
                     // The +Inf bucket counts every observation, so it always equals _count.
-                    out.bucket(family.name, labels, bucketLabels, "le=\"+Inf\"}", h.count,
-                               exemplar: openMetrics ? h.infExemplar : nil)
+                    out.bucket(
+                        family.name, labels, bucketLabels, "le=\"+Inf\"}", h.count,
+                        exemplar: openMetrics ? h.infExemplar : nil)
                     out.sample(family.name, "_sum", labels, h.sum)
                     out.sample(family.name, "_count", labels, Double(h.count))
                 }
@@ -88,17 +90,22 @@ struct ExpositionBuffer {
 
     mutating func append(_ s: String) {
         var s = s
-        s.withUTF8 { bytes.append(contentsOf: $0) }  // native strings: no copy, one memcpy
+        s.withUTF8 { bytes.append(contentsOf: $0) } // native strings: no copy, one memcpy
     }
 
     mutating func append(_ a: String, _ b: String, _ c: String) {
-        append(a); append(b); append(c)
+        append(a)
+        append(b)
+        append(c)
     }
 
     /// Decimal digits of `v` without building a String.
     mutating func append(_ v: UInt64) {
-        if v < 10 { bytes.append(UInt8(ascii: "0") + UInt8(v)); return }
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes of scratch: UInt64.max has 20 digits
+        if v < 10 {
+            bytes.append(UInt8(ascii: "0") + UInt8(v))
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0) // 24 bytes of scratch: UInt64.max has 20 digits
         withUnsafeMutableBytes(of: &digits) { scratch in
             var x = v
             var i = scratch.count

@@ -54,19 +54,6 @@ extension InfrastructureKind {
     public func proxyNames(_ item: InfrastructureSpec) -> [String] { [] }
 }
 
-/// Every kind the platform knows. A kind not listed here still parses (it is shown in
-/// `labctl list`) but cannot run: the lab says which kind is missing.
-public enum InfrastructureKinds {
-    public static let all: [any InfrastructureKind] = [
-        RedisKind(), PostgresKind(), PrometheusKind(), EtcdKind(), RabbitMQKind(), HAProxyKind(),
-    ]
-
-    /// The kind named `name` (or one of its aliases).
-    public static func named(_ name: String) -> (any InfrastructureKind)? {
-        all.first { $0.name == name || $0.aliases.contains(name) }
-    }
-}
-
 /// What a kind's `start` gets from the runtime.
 public struct InfrastructureContext: Sendable {
     /// The lab being started.

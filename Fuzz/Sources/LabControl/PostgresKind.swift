@@ -1,1 +1,0 @@
-../../../Sources/LabControl/Infrastructure/Kinds/PostgresKind.swift

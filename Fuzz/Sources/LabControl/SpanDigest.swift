@@ -1,0 +1,1 @@
+../../../Sources/LabControl/Traces/SpanDigest.swift

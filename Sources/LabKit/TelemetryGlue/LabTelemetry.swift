@@ -29,20 +29,28 @@ public final class LabTelemetry: Sendable {
 
     private static let installed = Mutex<LabTelemetry?>(nil)
 
+    /// Processors given to a `bootstrap` call after the first: a test process may start a lab service
+    /// (which bootstraps) before the test that asked for an in-memory processor.
+    private static let lateProcessors = LateSpanProcessors()
+
     /// Bootstraps the facades on first call; later calls (several services in one test process)
-    /// return the first instance. `additionalProcessors` also receive every finished span (tests
-    /// pass an `InMemorySpanProcessor`).
+    /// return the first instance, and their `additionalProcessors` are added to it.
+    /// `additionalProcessors` receive every finished span (tests pass an `InMemorySpanProcessor`).
     public static func bootstrap(
         serviceName: String, environment: [String: String], additionalProcessors: [any SpanProcessor] = []
     ) -> LabTelemetry {
         installed.withLock { current in
-            if let current { return current }
+            if let current {
+                lateProcessors.add(additionalProcessors)
+                return current
+            }
             LoggingSystem.bootstrap(LineLogHandler.standardError, metadataProvider: .traceContext)
             let registry = MetricsRegistry.bootstrapGlobal()
             describeStandardMetrics(registry)
             let configuration = TelemetryConfiguration.fromEnvironment(environment, defaultServiceName: serviceName)
             let tracing = TracingSystem.bootstrap(
-                configuration: configuration, transport: AsyncHTTPClientOTLPTransport(), additionalProcessors: additionalProcessors)
+                configuration: configuration, transport: AsyncHTTPClientOTLPTransport(),
+                additionalProcessors: additionalProcessors + [lateProcessors])
             let logger = Logger(label: serviceName)
             for warning in configuration.warnings { logger.warning("telemetry configuration: \(warning)") }
             let telemetry = LabTelemetry(serviceName: serviceName, registry: registry, tracing: tracing)
@@ -79,5 +87,30 @@ public final class LabTelemetry: Sendable {
             "db_client_connection_acquire_duration_seconds": "Time callers waited for a database connection.",
         ]
         for (name, text) in help { registry.describe(name, help: text) }
+    }
+}
+
+/// Span processors added after the tracer was built; free (one atomic load per span) while empty.
+private final class LateSpanProcessors: SpanProcessor {
+    private let processors = Mutex<[any SpanProcessor]>([])
+    private let any = Atomic<Bool>(false)
+
+    func add(_ more: [any SpanProcessor]) {
+        guard !more.isEmpty else { return }
+        processors.withLock { $0 += more }
+        any.store(true, ordering: .releasing)
+    }
+
+    func onEnd(_ span: FinishedSpan) {
+        guard any.load(ordering: .acquiring) else { return }
+        for processor in processors.withLock({ $0 }) { processor.onEnd(span) }
+    }
+
+    func forceFlush() async {
+        for processor in processors.withLock({ $0 }) { await processor.forceFlush() }
+    }
+
+    func shutdown() async {
+        for processor in processors.withLock({ $0 }) { await processor.shutdown() }
     }
 }

@@ -81,7 +81,17 @@ def requests():
         "array-45-deep": request(nested=45, kind="array"),
         "array-46-deep": request(nested=46, kind="array"),
         "empty": trace_service_pb2.ExportTraceServiceRequest(),
+        "nan-payload": nan_payload_request(),
     }
+
+
+def nan_payload_request():
+    """A double attribute holding a NaN with sign and payload bits (FuzzProtobuf's first finding:
+    OTLP/JSON writes every NaN as "NaN", so the decoders read every NaN as the canonical one)."""
+    req = request()
+    nan = struct.unpack("<d", struct.pack("<Q", 0xFFF0_0000_0000_0001))[0]
+    req.resource_spans[0].scope_spans[0].spans[0].attributes.add(key="odd-nan", value=common_pb2.AnyValue(double_value=nan))
+    return req
 
 
 def otlp_json(message):

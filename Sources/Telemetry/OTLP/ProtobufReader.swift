@@ -161,8 +161,11 @@ struct ProtobufReader {
         try named(name) { (r: inout ProtobufReader) throws(OTLPDecodingError) in try r.readFixed64() }
     }
 
+    /// A NaN reads as the one canonical NaN: its sign and payload bits carry nothing a span means,
+    /// and OTLP/JSON (which writes every NaN as "NaN") could not keep them.
     mutating func double(_ name: String) throws(OTLPDecodingError) -> Double {
-        Double(bitPattern: try fixed64(name))
+        let value = Double(bitPattern: try fixed64(name))
+        return value.isNaN ? .nan : value
     }
 
     mutating func bytes(_ name: String) throws(OTLPDecodingError) -> [UInt8] {

@@ -55,6 +55,17 @@ final class OTLPRoundTripTests: XCTestCase {
         XCTAssertEqual(try OTLP.ExportTraceServiceRequest(protobuf: [UInt8]()), OTLP.ExportTraceServiceRequest())
     }
 
+    /// A NaN with a sign or payload (found by FuzzProtobuf) reads as the canonical NaN, so the request
+    /// the store keeps is the same whether it arrived as protobuf or went through OTLP/JSON.
+    func testNaNPayloadReadsAsTheCanonicalNaN() throws {
+        for bits: UInt64 in [0x7FF0_0000_0000_0001, 0xFFFF_FFFF_FFFF_FFFF, 0x7FF8_0000_0000_0000, 0xFFF8_0000_0000_0000] {
+            let span = OTLP.Span(attributes: [.init("ratio", .double(Double(bitPattern: bits)))])
+            let decoded = try OTLP.Span(serialized: span.serialized())
+            guard case .double(let d) = decoded.attributes.first?.value else { return XCTFail("not a double") }
+            XCTAssertEqual(d.bitPattern, Double.nan.bitPattern, "bits \(String(bits, radix: 16))")
+        }
+    }
+
     func testResponseRoundTrips() throws {
         XCTAssertEqual(OTLP.ExportTraceServiceResponse().protobufBytes(), [])
         for response in [

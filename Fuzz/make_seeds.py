@@ -22,9 +22,14 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(ROOT, "Corpus")
 
 
-def any_value(depth, kind):
-    """A value nested `depth` times as kvlist or array."""
-    value = common_pb2.AnyValue(string_value="leaf")
+def any_value(depth, kind, leaf="leaf"):
+    """A value nested `depth` times as kvlist or array (leaf None: an empty innermost value)."""
+    if leaf is None and kind == "kvlist":
+        # The innermost key has no value at all (absent on the wire, as our encoder writes .empty).
+        value = common_pb2.AnyValue(kvlist_value=common_pb2.KeyValueList(values=[common_pb2.KeyValue(key="k")]))
+        depth -= 1
+    else:
+        value = common_pb2.AnyValue(string_value=leaf)
     for _ in range(depth):
         if kind == "kvlist":
             value = common_pb2.AnyValue(kvlist_value=common_pb2.KeyValueList(values=[common_pb2.KeyValue(key="k", value=value)]))
@@ -33,7 +38,7 @@ def any_value(depth, kind):
     return value
 
 
-def request(spans=1, nested=0, kind="kvlist", events=False, links=False):
+def request(spans=1, nested=0, kind="kvlist", events=False, links=False, leaf="leaf"):
     req = trace_service_pb2.ExportTraceServiceRequest()
     rs = req.resource_spans.add()
     rs.resource.attributes.add(key="service.name", value=common_pb2.AnyValue(string_value="checkout"))
@@ -60,7 +65,7 @@ def request(spans=1, nested=0, kind="kvlist", events=False, links=False):
         span.attributes.add(key="ratio", value=common_pb2.AnyValue(double_value=0.25))
         span.attributes.add(key="blob", value=common_pb2.AnyValue(bytes_value=b"\x00\xffab"))
         if nested:
-            span.attributes.add(key="deep", value=any_value(nested, kind))
+            span.attributes.add(key="deep", value=any_value(nested, kind, leaf))
         if events:
             e = span.events.add(time_unix_nano=span.start_time_unix_nano + 5, name="exception")
             e.attributes.add(key="exception.message", value=common_pb2.AnyValue(string_value="boom"))
@@ -78,6 +83,7 @@ def requests():
         "three-spans-events-links": request(spans=3, events=True, links=True),
         "kvlist-31-deep": request(nested=31),
         "kvlist-32-deep": request(nested=32),
+        "kvlist-32-deep-empty-leaf": request(nested=32, leaf=None),
         "array-45-deep": request(nested=45, kind="array"),
         "array-46-deep": request(nested=46, kind="array"),
         "empty": trace_service_pb2.ExportTraceServiceRequest(),

@@ -15,7 +15,7 @@ public struct ConsoleTimeline: Sendable {
         /// Unix seconds.
         public var time: Double
         public var description: String
-        /// `scenario` (the lab's timeline) or `console` (a control on the page).
+        /// `scenario` (the lab's timeline), `console` (a control on the page) or `cli` (`labctl kill` & co.).
         public var source: String
         public var error: String?
     }

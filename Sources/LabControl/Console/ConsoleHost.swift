@@ -55,7 +55,10 @@ public final class ConsoleHost: Sendable {
                 continue
             }
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { await running.serveControlRequests() }
+                group.addTask {
+                    // `labctl kill|stop|cont|restart` from a terminal: marked on the charts like the page's own controls.
+                    await running.serveControlRequests { what, error in await self.lab.recordControl(what, error: error) }
+                }
                 group.addTask {
                     while !Task.isCancelled, await self.lab.running === running { try? await Task.sleep(for: .milliseconds(200)) }
                 }

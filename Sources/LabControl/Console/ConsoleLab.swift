@@ -253,6 +253,11 @@ public actor ConsoleLab {
         }
     }
 
+    /// A process control that `labctl kill|stop|cont|restart` asked the supervisor for (source `cli`).
+    public func recordControl(_ what: String, error: String?) {
+        timeline.record(what, source: "cli", error: error)
+    }
+
     /// kill / stop / cont / restart, as `labctl kill|stop|cont|restart` do.
     public func signal(_ verb: ControlChannel.Verb, service: String) async throws {
         guard let lab = running else { throw ConsoleRequestError(status: 409, "no lab is running") }

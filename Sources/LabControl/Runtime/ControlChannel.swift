@@ -52,8 +52,9 @@ public enum ControlChannel {
 }
 
 extension RunningLab {
-    /// Serves control requests until the calling task is cancelled.
-    public func serveControlRequests() async {
+    /// Serves control requests until the calling task is cancelled; `performed` hears of each one
+    /// (what was asked, and the error if it failed), so the console can mark it on its charts.
+    public func serveControlRequests(performed: @Sendable (_ what: String, _ error: String?) async -> Void = { _, _ in }) async {
         let directory = ControlChannel.directory(stateDirectory)
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         while !Task.isCancelled {
@@ -65,6 +66,7 @@ extension RunningLab {
                 let response: ControlChannel.Response
                 if let request = try? JSONDecoder().decode(ControlChannel.Request.self, from: data) {
                     response = await perform(request)
+                    await performed("\(request.verb.rawValue) \(request.service)", response.ok ? nil : response.message)
                 } else {
                     response = .init(ok: false, message: "malformed control request")
                 }

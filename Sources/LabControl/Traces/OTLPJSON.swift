@@ -126,8 +126,11 @@ public enum OTLPJSON {
         return out
     }
 
+    /// An empty value is left out, as protobuf leaves it out: a `"value": {}` is one nesting level more,
+    /// which at the depth limit the decoder (rightly) refuses.
     private static func json(keyValue kv: OTLP.KeyValue) -> [String: Any] {
-        ["key": kv.key, "value": json(anyValue: kv.value)]
+        if case .empty = kv.value { return ["key": kv.key] }
+        return ["key": kv.key, "value": json(anyValue: kv.value)]
     }
 
     private static func json(anyValue: OTLP.AnyValue) -> [String: Any] {

@@ -211,7 +211,7 @@ extension TraceStore {
                         index[traceID] = nil
                     } else {
                         // Some of the trace lives on in newer segments: summarize what is left.
-                        let spans = (try? spans(of: traceID, at: entry.locations)) ?? []
+                        let spans = (try? spans(in: entry.locations, of: [traceID])) ?? []
                         entry.builder = TraceSummary.Builder(traceID: traceID)
                         entry.spanIDs = []
                         for s in spans where s.spanID.map({ entry.spanIDs.insert($0).inserted }) ?? false {
@@ -244,19 +244,17 @@ extension TraceStore {
             locations.sort { ($0.segment, $0.offset) < ($1.segment, $1.offset) }
             var spansByTrace: [TraceID: [TraceSpan]] = [:]
             var seenSpans: [TraceID: Set<SpanID>] = [:]
-            for span in try spans(in: locations) {
+            for span in try spans(in: locations, of: wanted) {
                 guard let traceID = span.traceID, wanted.contains(traceID), let spanID = span.spanID else { continue }
                 if seenSpans[traceID, default: []].insert(spanID).inserted { spansByTrace[traceID, default: []].append(span) }
             }
             return ids.compactMap { id in spansByTrace[id].map { Trace(traceID: id, spans: $0) } }
         }
 
-        private func spans(of id: TraceID, at locations: [RecordLocation]) throws(TraceStoreError) -> [TraceSpan] {
-            try spans(in: locations).filter { $0.traceID == id }
-        }
-
-        /// Every span of the given records (records in a deleted segment are skipped).
-        private func spans(in locations: [RecordLocation]) throws(TraceStoreError) -> [TraceSpan] {
+        /// The spans of the given records that belong to `traces` (records in a deleted segment are
+        /// skipped). A record is one exporter batch of many traces: the other traces' spans are
+        /// stepped over undecoded.
+        private func spans(in locations: [RecordLocation], of traces: Set<TraceID>) throws(TraceStoreError) -> [TraceSpan] {
             var out: [TraceSpan] = []
             for location in locations {
                 guard let segment = segments.first(where: { $0.sequence == location.segment }) else { continue }
@@ -269,7 +267,7 @@ extension TraceStore {
                 }
                 let request: OTLP.ExportTraceServiceRequest
                 do {
-                    request = try OTLP.ExportTraceServiceRequest(protobuf: payload)
+                    request = try OTLP.ExportTraceServiceRequest(protobuf: payload) { TraceID(bytes: $0).map(traces.contains) ?? false }
                 } catch {
                     throw .io("\(segment.path): record at byte \(location.offset) no longer decodes: \(error)", 0)
                 }

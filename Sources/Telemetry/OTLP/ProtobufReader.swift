@@ -191,11 +191,7 @@ struct ProtobufReader {
 
     /// Merges an embedded message into `value` (protobuf's rule when a singular message field repeats).
     mutating func merge<M: ProtobufMessage>(_ name: String, into value: inout M) throws(OTLPDecodingError) {
-        let range = try named(name) { (r: inout ProtobufReader) throws(OTLPDecodingError) in try r.readLengthDelimited() }
-        guard depth + 1 <= Self.maxDepth else {
-            throw OTLPDecodingError(reason: .nestingTooDeep(limit: Self.maxDepth), offset: range.lowerBound, fieldPath: [name])
-        }
-        var child = ProtobufReader(buffer: buffer, range: range, depth: depth + 1)
+        var child = try embedded(name)
         do {
             try value.merge(from: &child)
         } catch {
@@ -203,6 +199,32 @@ struct ProtobufReader {
             e.fieldPath.insert(name, at: 0)
             throw e
         }
+    }
+
+    /// A reader over an embedded message, one level deeper, which this reader steps over: the caller
+    /// decides whether to decode it (errors from the child do not carry `name`; callers add it).
+    mutating func embedded(_ name: String) throws(OTLPDecodingError) -> ProtobufReader {
+        let range = try named(name) { (r: inout ProtobufReader) throws(OTLPDecodingError) in try r.readLengthDelimited() }
+        guard depth + 1 <= Self.maxDepth else {
+            throw OTLPDecodingError(reason: .nestingTooDeep(limit: Self.maxDepth), offset: range.lowerBound, fieldPath: [name])
+        }
+        return ProtobufReader(buffer: buffer, range: range, depth: depth + 1)
+    }
+
+    /// The bytes of length-delimited field `number` of this message (the last occurrence, as a decoder
+    /// keeps it), read from a copy (this reader does not move); nil if the message has none. Every
+    /// other field is stepped over unread.
+    func peekBytes(field number: Int) throws(OTLPDecodingError) -> ArraySlice<UInt8>? {
+        var r = self
+        var found: ArraySlice<UInt8>?
+        while let tag = try r.nextField() {
+            if tag.number == number, tag.wireType == .lengthDelimited {
+                found = buffer[try r.readLengthDelimited()]
+            } else {
+                try r.skip(tag)
+            }
+        }
+        return found
     }
 
     private mutating func named<T>(

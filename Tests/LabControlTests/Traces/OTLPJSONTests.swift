@@ -143,4 +143,16 @@ final class OTLPJSONTests: XCTestCase {
             XCTAssertEqual(decoded.bitPattern, value.bitPattern, "\(value)")
         }
     }
+
+    /// A key with no value at the deepest level protobuf allows goes through OTLP/JSON and back (found by
+    /// fuzzing: the encoder wrote `"value": {}`, one level past the limit, which the decoder refused).
+    func testAnEmptyValueAtTheDepthLimitRoundTrips() throws {
+        var value = OTLP.AnyValue.kvlist([OTLP.KeyValue("k", .empty)])
+        for _ in 1..<32 { value = .kvlist([OTLP.KeyValue("k", value)]) } // 32 kvlists: the empty value would be level 101
+        var span = OTLP.Span(name: "deep")
+        span.attributes = [OTLP.KeyValue("deep", value)]
+        let request = OTLP.ExportTraceServiceRequest(resourceSpans: [OTLP.ResourceSpans(scopeSpans: [OTLP.ScopeSpans(spans: [span])])])
+        let protobuf = try OTLP.ExportTraceServiceRequest(protobuf: request.protobufBytes())
+        XCTAssertEqual(try OTLPJSON.decodeRequest(OTLPJSON.encode(protobuf)), protobuf)
+    }
 }

@@ -103,3 +103,62 @@ final class TimeoutTests: XCTestCase {
         XCTAssertEqual(received.remaining, .milliseconds(500))
     }
 }
+
+/// `withAbandonment` answers on time even when the operation ignores cancellation.
+final class AbandonmentTests: XCTestCase {
+    func testReturnsTheResultInTime() async throws {
+        let value = try await withAbandonment(after: .seconds(5)) { 7 }
+        XCTAssertEqual(value, 7)
+    }
+
+    func testErrorsPassThrough() async {
+        do {
+            _ = try await withAbandonment(after: .seconds(5)) { () -> Int in throw ResilienceTestError(code: 5) }
+            XCTFail("expected the operation's error")
+        } catch {
+            XCTAssertEqual((error as? ResilienceTestError)?.code, 5)
+        }
+    }
+
+    /// The operation blocks a thread (it cannot see cancellation); withTimeout would wait the whole
+    /// 3 s for it, withAbandonment answers at its 200 ms deadline and the operation is cancelled.
+    func testAnOperationThatIgnoresCancellationIsAbandonedAtTheDeadline() async throws {
+        let release = DispatchSemaphore(value: 0)
+        let sawCancellation = ResilienceBox(false)
+        let start = ContinuousClock.now
+        do {
+            _ = try await withAbandonment(after: .milliseconds(200)) { () -> Int in
+                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                    DispatchQueue.global().async {
+                        _ = release.wait(timeout: .now() + 3)
+                        c.resume()
+                    }
+                }
+                sawCancellation.update { $0 = Task.isCancelled }
+                return 1
+            }
+            XCTFail("expected DeadlineExceededError")
+        } catch {
+            XCTAssertEqual((error as? DeadlineExceededError)?.timeout, .milliseconds(200))
+        }
+        XCTAssertLessThan(ContinuousClock.now - start, .seconds(2), "the caller did not wait for the operation")
+        release.signal()
+        for _ in 0..<100 where !sawCancellation.value { try await Task.sleep(for: .milliseconds(20)) }
+        XCTAssertTrue(sawCancellation.value, "the abandoned operation was cancelled")
+    }
+
+    func testTheCallersCancellationEndsTheWaitAtOnce() async throws {
+        let call = Task {
+            try await withAbandonment(after: .seconds(30)) { () -> Int in
+                try await Task.sleep(for: .seconds(30))
+                return 1
+            }
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        call.cancel()
+        let start = ContinuousClock.now
+        let result = await call.result
+        XCTAssertThrowsError(try result.get()) { XCTAssertTrue($0 is CancellationError, "\($0)") }
+        XCTAssertLessThan(ContinuousClock.now - start, .seconds(2))
+    }
+}

@@ -79,6 +79,17 @@ final class ConsoleLiveTests: XCTestCase {
             environment: environment, timeout: 120)
         print(jaeger.output)
         XCTAssertEqual(jaeger.status, 0, "Jaeger API check failed:\n\(jaeger.output)")
+
+        // `labctl stop|cont` from another terminal: the console marks them on its charts (source cli).
+        for verb in ["stop", "cont"] {
+            let control = try Self.run(labctl, [verb, "backend"], environment: environment, timeout: 60)
+            XCTAssertEqual(control.status, 0, "labctl \(verb) backend: \(control.output)")
+        }
+        let stateData = try Data(contentsOf: URL(string: console)!.appendingPathComponent("console/api/state"))
+        let consoleState = try JSONSerialization.jsonObject(with: stateData) as? [String: Any]
+        let actions = ((consoleState?["timeline"] as? [String: Any])?["actions"] as? [[String: Any]]) ?? []
+        let fromCLI = actions.filter { $0["source"] as? String == "cli" }.compactMap { $0["description"] as? String }
+        XCTAssertEqual(fromCLI, ["stop backend", "cont backend"], "the console's timeline: \(actions)")
     }
 
     static func start(_ executable: String, _ arguments: [String], environment: [String: String], log: URL) throws -> Process {

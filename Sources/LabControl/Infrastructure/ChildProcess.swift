@@ -186,9 +186,15 @@ public struct SystemUser: Sendable, Equatable {
     public let uid: uid_t
     public let gid: gid_t
 
+    /// getpwnam_r, not getpwnam: getpwnam answers in static storage that a concurrent call overwrites
+    /// (two kinds starting at once, e.g. PostgreSQL and etcd, once ran PostgreSQL as the etcd account).
     public static func named(_ name: String) -> SystemUser? {
-        guard let entry = getpwnam(name) else { return nil }
-        return SystemUser(name: name, uid: entry.pointee.pw_uid, gid: entry.pointee.pw_gid)
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 16_384)
+        let status = getpwnam_r(name, &entry, &buffer, buffer.count, &result)
+        guard status == 0, result != nil else { return nil }
+        return SystemUser(name: name, uid: entry.pw_uid, gid: entry.pw_gid)
     }
 }
 

@@ -57,19 +57,21 @@ enum FailoverManager {
     }
 }
 
-/// The node URLs (`DB_NODE_URLS`: node 1 is the first primary) and a small pool for each.
+/// The node URLs (`DB_NODE_URLS`: node 1 is the first primary) and a small pool for each
+/// (`DB_POOL_SIZE` connections, or `poolSize`).
 struct DatabaseNodes: Sendable {
     let urls: [String]
     let pools: [LabPostgres]
 
-    init(_ service: LabService) throws {
+    init(_ service: LabService, poolName: String = "node", poolSize: Int? = nil) throws {
         guard let raw = service.context.environment["DB_NODE_URLS"], !raw.isEmpty else {
             throw LabStartupError("\(service.context.serviceName) needs DB_NODE_URLS (a postgres entry with standbys)")
         }
         urls = raw.split(separator: ",").map(String.init)
         pools = try urls.enumerated().map { index, url in
             let pool = LabPostgres(
-                url: try DatabaseURL(url), poolName: "node-\(index + 1)", poolSize: try service.knobs.read(LabPostgres.poolSizeKnob),
+                url: try DatabaseURL(url), poolName: "\(poolName)-\(index + 1)",
+                poolSize: try poolSize ?? service.knobs.read(LabPostgres.poolSizeKnob),
                 acquireTimeout: .seconds(1), logger: service.context.logger)
             service.addService(pool)
             return pool

@@ -10,8 +10,14 @@ import Synchronization
 /// acknowledged id is kept here (the client's own log) and read back from the leader every second.
 /// - `orders_acknowledged`, `orders_lost` (acknowledged, not on the current leader): exact, from the
 ///   whole history;
+/// - `orders_audit_timestamp_seconds`: when `orders_lost` was last computed (a stale audit is visible,
+///   so `orders_lost == 0` can be trusted only with a fresh one);
 /// - `write_outage_seconds`: the longest time between two acknowledged writes (the write-error window);
 /// - `orders_total{outcome="acknowledged|failed"}`, `db_leader_node`.
+///
+/// A write's timeout abandons the INSERT rather than waiting for it: with synchronous replication cut,
+/// PostgreSQL holds the commit until a standby confirms, and a cancelled client cannot make it let go.
+/// The audit reads through a connection of its own per node, never queued behind those commits.
 ///
 ///     POST /orders/{id} → 201 {order, node} | 503 no leader / write failed
 enum OrdersApi {
@@ -28,7 +34,8 @@ enum OrdersApi {
         let history = WriteHistory()
         let timeout = try service.knobs.read(timeoutKnob)
         service.addService(router)
-        service.addService(AcknowledgedWriteAudit(router: router, history: history))
+        let auditNodes = try DatabaseNodes(service, poolName: "audit", poolSize: 1)
+        service.addService(AcknowledgedWriteAudit(router: router, auditNodes: auditNodes, history: history))
         service.addReadinessCheck("leader") { guard router.leader != nil else { throw LabStartupError("no leader in etcd yet") } }
         let outcomes = { @Sendable (outcome: String) in Counter(label: "orders_total", dimensions: [("outcome", outcome)]) }
         for outcome in ["acknowledged", "failed"] { outcomes(outcome).increment(by: 0) }
@@ -42,7 +49,7 @@ enum OrdersApi {
             }
             let id = sequence.add(1, ordering: .relaxed).newValue
             do {
-                try await withTimeout(timeout) { try await db.query("INSERT INTO orders (id) VALUES (\(id))") }
+                try await withAbandonment(after: timeout) { try await db.query("INSERT INTO orders (id) VALUES (\(id))") }
             } catch {
                 // Not acknowledged: whatever happened to the row, nobody was promised it.
                 outcomes("failed").increment()
@@ -71,6 +78,9 @@ final class LeaderRouter: Service, Sendable {
     var leader: (Int, LabPostgres)? {
         current.withLock { $0 }.map { ($0 + 1, nodes.pools[$0]) }
     }
+
+    /// The leader's node index, or nil while no node holds the lease.
+    var leaderIndex: Int? { current.withLock { $0 } }
 
     func run() async throws {
         let leaderNode = Gauge(label: "db_leader_node")
@@ -126,31 +136,37 @@ final class WriteHistory: Sendable {
     }
 }
 
-/// Every second: how many acknowledged orders the current leader does not have.
+/// Every second: how many acknowledged orders the current leader does not have. The gauges of the
+/// write history are recorded first, and the read is bounded and abandoned at its deadline, so no
+/// database state can freeze them.
 struct AcknowledgedWriteAudit: Service {
     let router: LeaderRouter
+    let auditNodes: DatabaseNodes
     let history: WriteHistory
 
     func run() async throws {
         let acknowledged = Gauge(label: "orders_acknowledged")
         let lost = Gauge(label: "orders_lost")
         let outage = Gauge(label: "write_outage_seconds")
+        let auditedAt = Gauge(label: "orders_audit_timestamp_seconds")
         lost.record(0)
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 let ids = history.ids
                 acknowledged.record(ids.count)
                 outage.record(history.longestGap.inSeconds)
-                // Bounded: with synchronous replication cut, every pooled connection can sit in a commit
-                // waiting for the standby, and a read queued behind them would freeze these gauges.
-                if let (_, db) = router.leader, !ids.isEmpty,
-                    let found = try? await withTimeout(
-                        .seconds(1),
-                        operation: {
-                            try await db.query("SELECT count(*) FROM orders WHERE id = ANY(\(ids))").first?.decode(Int.self)
-                        })
-                {
-                    lost.record(ids.count - found)
+                if let node = router.leaderIndex {
+                    let db = auditNodes.pools[node]
+                    let found =
+                        ids.isEmpty
+                        ? 0
+                        : try? await withAbandonment(after: .seconds(1)) {
+                            try await db.query("SELECT count(*) FROM orders WHERE id = ANY(\(ids))").first?.decode(Int.self) ?? 0
+                        }
+                    if let found {
+                        lost.record(ids.count - found)
+                        auditedAt.record(Date().timeIntervalSince1970)
+                    }
                 }
                 try? await Task.sleep(for: .seconds(1))
             }

@@ -28,7 +28,15 @@ targets=("$@")
 ((${#targets[@]})) || targets=(FuzzProtobuf FuzzOTLPJSON FuzzTraceSegment FuzzManifest)
 
 echo "fuzz: building Fuzz/ with -sanitize=fuzzer (release, testable)"
-(cd Fuzz && swift build -c release --sanitize=fuzzer -Xswiftc -enable-testing 2>&1 | grep -E "error|warning: |Compiling Fuzz|Build complete" || true)
+# A failed build stops here: running the targets built last time would test other code.
+build_log=$(mktemp)
+if ! (cd Fuzz && swift build -c release --sanitize=fuzzer -Xswiftc -enable-testing >"$build_log" 2>&1); then
+  grep -E "error" "$build_log" | head -20 >&2
+  echo "fuzz: the build of Fuzz/ failed (full log: $build_log)" >&2
+  exit 1
+fi
+grep -E "Compiling Fuzz|Build complete" "$build_log" || true
+rm -f "$build_log"
 bin=Fuzz/.build/release
 findings=Fuzz/findings
 mkdir -p "$findings"

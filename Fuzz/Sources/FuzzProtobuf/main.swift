@@ -24,12 +24,12 @@ public func fuzzProtobuf(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     let expected = request.resourceSpans.flatMap { $0.scopeSpans.flatMap { $0.spans.filter { keep($0.traceID[...]) } } }
     // Compared as bytes: a span with a NaN attribute is not == to itself.
-    func bytes(of spans: [OTLP.Span]) -> [UInt8] {
+    func spanBytes(_ spans: [OTLP.Span]) -> [UInt8] {
         OTLP.ExportTraceServiceRequest(resourceSpans: [.init(resource: .init(), scopeSpans: [.init(scope: .init(), spans: spans)])])
             .protobufBytes()
     }
     check(
-        bytes(of: selected.resourceSpans.flatMap { $0.scopeSpans.flatMap(\.spans) }) == bytes(of: expected),
+        spanBytes(selected.resourceSpans.flatMap { $0.scopeSpans.flatMap(\.spans) }) == spanBytes(expected),
         "the selective decoder kept other spans than the full decoder's filtered")
     let viaJSON: OTLP.ExportTraceServiceRequest
     do {

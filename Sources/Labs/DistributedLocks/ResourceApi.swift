@@ -35,7 +35,7 @@ enum ResourceApi {
         let checker = service.sqlInvariants(invariants, on: db, interval: .milliseconds(500))
         let audit = WriteAudit(db: db)
         service.addService(audit)
-        let resource = SharedResource(db: db, fencing: .on)  // read only: the api never writes
+        let resource = SharedResource(db: db, fencing: .on) // read only: the api never writes
 
         service.router.get("/resource") { _, _ -> JSONValue in
             let state = try await resource.read()

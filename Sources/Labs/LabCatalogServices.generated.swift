@@ -35,6 +35,7 @@ enum LabCatalogServices {
         LabServiceRegistry.Lab(week: 34, slug: "distributed-counter", title: "Distributed counter: lost increments and hot keys", roles: DistributedCounterLab.roles).declaringKnobs(DistributedCounterLab.knobs),
         LabServiceRegistry.Lab(week: 35, slug: "load-shedding", title: "Load shedding: serve what you can, fast, and refuse the rest", roles: LoadSheddingLab.roles).declaringKnobs(LoadSheddingLab.knobs),
         LabServiceRegistry.Lab(week: 36, slug: "ticket-booking", title: "Ticket booking: holds, expiry and double bookings", roles: TicketBookingLab.roles).declaringKnobs(TicketBookingLab.knobs),
+        LabServiceRegistry.Lab(week: 37, slug: "distributed-locks", title: "Distributed locks: a lock with a TTL, a paused holder, fencing tokens", roles: DistributedLocksLab.roles).declaringKnobs(DistributedLocksLab.knobs),
         LabServiceRegistry.Lab(week: 41, slug: "two-phase-commit", title: "Two-phase commit: atomic transfers across two databases, and the coordinator that dies", roles: TwoPhaseCommitLab.roles).declaringKnobs(TwoPhaseCommitLab.knobs),
         LabServiceRegistry.Lab(week: 44, slug: "federated-graph", title: "Federated graph: one call per subgraph instead of one per item, and partial answers", roles: FederatedGraphLab.roles).declaringKnobs(FederatedGraphLab.knobs),
         LabServiceRegistry.Lab(week: 51, slug: "timeout-budgets", title: "Timeout budgets: a deadline that travels, and work that stops when nobody waits", roles: TimeoutBudgetsLab.roles).declaringKnobs(TimeoutBudgetsLab.knobs),

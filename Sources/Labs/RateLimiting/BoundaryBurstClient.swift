@@ -67,7 +67,8 @@ final class BurstRoundRunner: Sendable {
         state.withLock { state in
             guard !state.running else { return false }
             state.running = true
-            state.scheduler = Task { await self.schedule() }
+            // Detached: the rounds are not part of the /rounds/start request's trace; each is a trace of its own.
+            state.scheduler = Task.detached { await self.schedule() }
             return true
         }
     }
@@ -115,7 +116,17 @@ final class BurstRoundRunner: Sendable {
         }
     }
 
+    /// One round is one trace: `burst round`, with every request of the burst under it.
     private func run(round: Int, key: String, edge: Int, start: ContinuousClock.Instant, limits: ReportedLimits) async {
+        await withSpan("burst round") { span in
+            span.attributes["ratelimit.round"] = round
+            span.attributes["ratelimit.client_key"] = key
+            span.attributes["ratelimit.edge_us"] = edge
+            await burst(round: round, key: key, edge: edge, start: start, limits: limits)
+        }
+    }
+
+    private func burst(round: Int, key: String, edge: Int, start: ContinuousClock.Instant, limits: ReportedLimits) async {
         let clock = ContinuousClock()
         let count = plan.requestsPerTarget
         let spacing = Duration.seconds(1) / plan.rate

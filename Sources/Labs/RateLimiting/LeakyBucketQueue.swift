@@ -92,7 +92,16 @@ final class LeakyBucketQueue: Sendable {
             running[key] = false
             return true
         }
-        if start { Task { await drain(key) } }
+        // Detached, a trace of its own (`leaky bucket drain`: one release script every interval), not
+        // part of the request that happened to find the queue idle.
+        if start {
+            Task.detached {
+                await withSpan("leaky bucket drain") { span in
+                    span.attributes["ratelimit.client_key"] = key
+                    await self.drain(key)
+                }
+            }
+        }
     }
 
     /// Releases the head of `key`'s queue once per interval until the queue is empty.

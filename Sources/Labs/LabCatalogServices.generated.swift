@@ -15,6 +15,7 @@ enum LabCatalogServices {
         LabServiceRegistry.Lab(week: 8, slug: "cache-aside", title: "Cache-aside: lazy loading with a TTL and invalidation on update", roles: CacheAsideLab.roles).declaringKnobs(CacheAsideLab.knobs),
         LabServiceRegistry.Lab(week: 9, slug: "cascading-failures", title: "Cascading failures: one slow dependency takes down everything", roles: CascadingFailuresLab.roles).declaringKnobs(CascadingFailuresLab.knobs),
         LabServiceRegistry.Lab(week: 10, slug: "blue-green-deployments", title: "Blue-green deployments: release and roll back without a failed request", roles: BlueGreenDeploymentsLab.roles).declaringKnobs(BlueGreenDeploymentsLab.knobs),
+        LabServiceRegistry.Lab(week: 11, slug: "rate-limiting", title: "Rate limiting: five algorithms, one burst across a window edge", roles: RateLimitingLab.roles).declaringKnobs(RateLimitingLab.knobs),
         LabServiceRegistry.Lab(week: 12, slug: "thundering-herd", title: "Thundering herd: one hot key expires under load", roles: ThunderingHerdLab.roles).declaringKnobs(ThunderingHerdLab.knobs),
         LabServiceRegistry.Lab(week: 13, slug: "idempotency-keys", title: "Idempotency keys: retries that never charge twice", roles: IdempotencyKeysLab.roles).declaringKnobs(IdempotencyKeysLab.knobs),
         LabServiceRegistry.Lab(week: 14, slug: "eventual-consistency", title: "Eventual consistency: reading your own writes from a lagging replica", roles: EventualConsistencyLab.roles).declaringKnobs(EventualConsistencyLab.knobs),

@@ -72,7 +72,8 @@ enum DurabilityWriter {
             logger.info(
                 "audit",
                 metadata: [
-                    "acknowledged": "\(audit.acknowledgedWrites)", "lost": "\(audit.lostWrites)", "keys_losing": "\(audit.keysLosingWrites)",
+                    "acknowledged": "\(audit.acknowledgedWrites)", "lost": "\(audit.lostWrites)",
+                    "keys_losing": "\(audit.keysLosingWrites)",
                     "wrong": "\(audit.wrongValues)",
                 ])
             return .json([

@@ -11,7 +11,7 @@ import ServiceLifecycle
 ///     PUT /kv/{key} (body: the value) → 204 once stored — as COMMIT defines "stored"
 ///     GET /kv/{key} → the value | 404          POST /kv/mget ["k1", …] → {"k1": "…", …}
 ///     DELETE /kv → everything goes (the writer's fresh start)          GET /wal → the log's state
-///     POST /bench {"writers": [1, 8, 64], "seconds": 0.8} → the log's own throughput, fsync-each vs group-commit
+///     POST /bench {"writers": [1, 8, 64], "seconds": 0.8} → the log's own throughput, fsync-each against this store's COMMIT
 ///     POST /bench/replay {"records": [2000, 20000]} → replay time against the log's length
 ///
 /// Gauges of the replay: `wal_replay_seconds`, `wal_replay_records`, `wal_replay_bytes`,
@@ -35,7 +35,8 @@ enum KeyValueStoreService {
 
     static func build(_ service: LabService) async throws {
         let logger = service.context.logger
-        let settings = LoggedKVStore.Settings(mode: try service.knobs.read(commitKnob), checkpointEvery: try service.knobs.read(checkpointKnob))
+        let settings = LoggedKVStore.Settings(
+            mode: try service.knobs.read(commitKnob), checkpointEvery: try service.knobs.read(checkpointKnob))
         let directory = WALDirectory(path: URL(fileURLWithPath: try service.knobs.read(dataDirKnob)).standardizedFileURL.path)
         try directory.create()
 
@@ -72,7 +73,9 @@ enum KeyValueStoreService {
             return Response(status: .noContent)
         }
         service.router.get("/kv/:key") { _, context -> Response in
-            guard let key = context.parameters.get("key"), let value = store.get(key) else { return .jsonError("no such key", status: .notFound) }
+            guard let key = context.parameters.get("key"), let value = store.get(key) else {
+                return .jsonError("no such key", status: .notFound)
+            }
             return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: value)))
         }
         service.router.post("/kv/mget") { request, _ -> Response in
@@ -88,7 +91,7 @@ enum KeyValueStoreService {
             logger.info("reset: the map and the log are empty")
             return Response(status: .noContent)
         }
-        LogThroughputBenchmark.zero()
+        LogThroughputBenchmark.zero(store: settings.mode)
         service.router.post("/bench") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 4096)
             let options = (try? JSONValue.parse(body.readableBytesView)) ?? .null
@@ -102,15 +105,17 @@ enum KeyValueStoreService {
             }
             var runs: [JSONValue] = []
             for writers in writerCounts {
-                for result in try await LogThroughputBenchmark.run(writers: writers, seconds: seconds, next: directory, logger: logger) {
+                for result in try await LogThroughputBenchmark.run(
+                    store: settings.mode, writers: writers, seconds: seconds, next: directory, logger: logger)
+                {
                     logger.info(
                         "bench",
                         metadata: [
-                            "commit": "\(result.mode.rawValue)", "writers": "\(writers)",
+                            "run": "\(result.run)", "commit": "\(result.mode.rawValue)", "writers": "\(writers)",
                             "writes_per_second": "\(Int(result.writesPerSecond))", "writes_per_fsync": "\(result.writesPerFsync)",
                         ])
                     runs.append([
-                        "commit": .string(result.mode.rawValue), "writers": .number(Double(writers)),
+                        "run": .string(result.run), "commit": .string(result.mode.rawValue), "writers": .number(Double(writers)),
                         "writes_per_second": .number(result.writesPerSecond.rounded()), "writes_per_fsync": .number(result.writesPerFsync),
                     ])
                 }
@@ -121,7 +126,9 @@ enum KeyValueStoreService {
         service.router.post("/bench/replay") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 4096)
             var counts = ReplayBenchmark.recordCounts
-            if case .object(let fields) = (try? JSONValue.parse(body.readableBytesView)) ?? .null, case .array(let given) = fields["records"] {
+            if case .object(let fields) = (try? JSONValue.parse(body.readableBytesView)) ?? .null,
+                case .array(let given) = fields["records"]
+            {
                 counts = given.compactMap { if case .number(let n) = $0, n >= 1, n <= 1_000_000 { Int(n) } else { nil } }
             }
             var runs: [JSONValue] = []

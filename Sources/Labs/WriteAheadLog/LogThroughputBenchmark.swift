@@ -4,19 +4,23 @@ import Logging
 import Metrics
 
 /// What durability costs the log itself, without HTTP in the way: `writers` concurrent tasks call
-/// `put` on a scratch log (in `<DATA_DIR>-bench/`, removed afterwards) — with `fsync-each`, then with
-/// `group-commit`, in alternating slices, so both see the same disk at the same moments (this
-/// machine's fsync time swings tenfold within seconds when other work writes to the disk).
+/// `put` on a scratch log (in `<DATA_DIR>-bench/`, removed afterwards) — with `fsync-each` (the
+/// baseline: one fsync per write), then with this store's own COMMIT, in alternating slices, so both
+/// see the same disk at the same moments (this machine's fsync time swings tenfold within seconds
+/// when other work writes to the disk).
 ///
 /// With fsync-each the writers queue behind one fsync at a time, however many there are; with group
 /// commit everyone who arrived during an fsync shares the next one, so throughput grows with the
-/// writers until the CPU, not the disk, is the limit. A single writer gains nothing.
+/// writers until the CPU, not the disk, is the limit. A single writer gains nothing. (`buffered`
+/// writes only to memory: its figure is the ceiling of not being durable at all.)
 ///
-///     POST /bench {"writers": [1, 8, 64], "seconds": 0.8}   (seconds per mode and writer count)
-///     → wal_bench_writes_per_second{commit="fsync-each|group-commit", writers="64"},
+///     POST /bench {"writers": [1, 8, 64], "seconds": 0.6}   (seconds per run and writer count)
+///     → wal_bench_writes_per_second{run="baseline|store", commit="…", writers="64"},
 ///       wal_bench_writes_per_fsync{…}
 enum LogThroughputBenchmark {
     struct Result: Sendable {
+        /// `baseline` (fsync-each) or `store` (the store's own COMMIT).
+        let run: String
         let mode: CommitMode
         let writers: Int
         var writes = 0
@@ -27,23 +31,25 @@ enum LogThroughputBenchmark {
     }
 
     static let writerCounts = [1, 8, 64]
-    static let modes: [CommitMode] = [.fsyncEach, .groupCommit]
-    static let slices = 4
+    static let slices = 6
 
     /// The gauges, at 0 until a run.
-    static func zero() {
-        for writers in writerCounts { for mode in modes { record(Result(mode: mode, writers: writers)) } }
+    static func zero(store mode: CommitMode) {
+        for writers in writerCounts {
+            record(Result(run: "baseline", mode: .fsyncEach, writers: writers))
+            record(Result(run: "store", mode: mode, writers: writers))
+        }
     }
 
     static func record(_ result: Result) {
-        let dimensions = [("commit", result.mode.rawValue), ("writers", String(result.writers))]
+        let dimensions = [("run", result.run), ("commit", result.mode.rawValue), ("writers", String(result.writers))]
         Gauge(label: "wal_bench_writes_per_second", dimensions: dimensions).record(result.writesPerSecond)
         Gauge(label: "wal_bench_writes_per_fsync", dimensions: dimensions).record(result.writesPerFsync)
     }
 
-    /// Both modes at `writers`, `seconds` each, in alternating slices.
-    static func run(writers: Int, seconds: Double, next to: WALDirectory, logger: Logger) async throws -> [Result] {
-        var results = modes.map { Result(mode: $0, writers: writers) }
+    /// The baseline and the store's mode at `writers`, `seconds` each, in alternating slices.
+    static func run(store mode: CommitMode, writers: Int, seconds: Double, next to: WALDirectory, logger: Logger) async throws -> [Result] {
+        var results = [Result(run: "baseline", mode: .fsyncEach, writers: writers), Result(run: "store", mode: mode, writers: writers)]
         for slice in 0..<slices {
             let order = slice.isMultiple(of: 2) ? Array(results.indices) : results.indices.reversed()
             for index in order {

@@ -40,7 +40,9 @@ final class WriteAheadLogTests: XCTestCase {
         let bytes = head + WALRecord(lsn: 2, key: "c", value: String(repeating: "d", count: 50)).encoded()
         XCTAssertEqual(WALRecord.decode(bytes, at: 0), .record(first, next: head.count))
         for cut in [head.count + 3, head.count + 8, bytes.count - 1] {
-            guard case .torn = WALRecord.decode(Array(bytes[..<cut]), at: head.count) else { return XCTFail("a record cut at \(cut) was read") }
+            guard case .torn = WALRecord.decode(Array(bytes[..<cut]), at: head.count) else {
+                return XCTFail("a record cut at \(cut) was read")
+            }
         }
     }
 
@@ -69,7 +71,8 @@ final class WriteAheadLogTests: XCTestCase {
         XCTAssertEqual(recovered.map, ["k0": "8", "k1": "9", "k2": "10", "k3": "7"])
         XCTAssertEqual(recovered.truncatedBytes, 9)
         XCTAssertNotNil(recovered.tornReason)
-        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, whole, "the file is cut back to whole records")
+        XCTAssertEqual(
+            try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, whole, "the file is cut back to whole records")
         XCTAssertEqual(recovered.tail?.bytes, whole)
     }
 
@@ -148,10 +151,10 @@ final class WriteAheadLogTests: XCTestCase {
         let d1 = write("d", acknowledged: true)
 
         let stored = [
-            "a": log.value(for: "a", sequence: a1),  // a2 lost
+            "a": log.value(for: "a", sequence: a1), // a2 lost
             // b missing: one write lost
-            "c": log.value(for: "c", sequence: c2),  // newer than the acknowledged one: fine
-            "d": log.value(for: "e", sequence: d1),  // another key's value: wrong, and d's write lost
+            "c": log.value(for: "c", sequence: c2), // newer than the acknowledged one: fine
+            "d": log.value(for: "e", sequence: d1), // another key's value: wrong, and d's write lost
         ]
         _ = (a2, c1)
         let audit = log.audit(stored: stored)

@@ -1,7 +1,10 @@
 import Foundation
 import LabKit
+import Logging
 import Metrics
 import NIOCore
+import ServiceLifecycle
+import Synchronization
 
 /// The client whose log of acknowledgements is the truth. Each `POST /writes` (the load generator's
 /// request) writes a new value to a key nobody is writing right now and records the store's answer.
@@ -28,12 +31,16 @@ enum DurabilityWriter {
         let gauges = AuditGauges()
         let logger = service.context.logger
 
-        // A fresh experiment: the log of acknowledgements starts empty, so does the store.
-        try await waitUntilReady(store)
-        let reset = try await store.send(.DELETE, "/kv", route: "/kv")
-        guard reset.isSuccess else { throw LabStartupError("the store refused to reset: \(reset.status) \(reset.text)") }
+        // A fresh experiment: the log of acknowledgements starts empty, so does the store. The writer
+        // is ready once the store has emptied itself.
+        let fresh = FreshStart(store: store, logger: logger)
+        service.addService(fresh)
+        service.addReadinessCheck("store emptied") {
+            guard fresh.done else { throw LabStartupError("waiting for the store to empty itself") }
+        }
 
         service.router.post("/writes") { _, _ -> Response in
+            guard fresh.done else { return .jsonError("the store has not been emptied yet", status: .serviceUnavailable) }
             var key = ""
             var sequence: UInt64?
             while sequence == nil {
@@ -92,6 +99,42 @@ enum DurabilityWriter {
             try await Task.sleep(for: .milliseconds(100))
         }
         throw LabStartupError("the store did not become ready within 60 s")
+    }
+}
+
+/// Empties the store once it is ready (`DELETE /kv`), in the background: the writer starts without
+/// waiting for it, and says it is ready only once it is done.
+final class FreshStart: Service, Sendable {
+    let store: PeerClient
+    let logger: Logger
+    private let finished = Atomic(false)
+
+    init(store: PeerClient, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    var done: Bool { finished.load(ordering: .acquiring) }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { [self] in
+            while !Task.isCancelled {
+                do {
+                    try await DurabilityWriter.waitUntilReady(store)
+                    let reply = try await store.send(.DELETE, "/kv", route: "/kv")
+                    if reply.isSuccess {
+                        finished.store(true, ordering: .releasing)
+                        logger.info("the store is empty: a fresh experiment")
+                        return
+                    }
+                    logger.warning("the store refused to empty itself: \(reply.status) \(reply.text)")
+                } catch {
+                    logger.warning("emptying the store: \(error)")
+                }
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+        }
+        try? await gracefulShutdown()
     }
 }
 

@@ -4,9 +4,10 @@ import Logging
 import Metrics
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 
-/// The key-value service. On start it replays its log (after the last checkpoint: only the tail)
-/// before it listens, so `/readyz` answers once the replay is done; then:
+/// The key-value service. On start it replays its log (after the last checkpoint: only the tail);
+/// `/readyz` (and every route) answers 503 until the replay is done; then:
 ///
 ///     PUT /kv/{key} (body: the value) → 204 once stored — as COMMIT defines "stored"
 ///     GET /kv/{key} → the value | 404          POST /kv/mget ["k1", …] → {"k1": "…", …}
@@ -38,47 +39,39 @@ enum KeyValueStoreService {
         let settings = LoggedKVStore.Settings(
             mode: try service.knobs.read(commitKnob), checkpointEvery: try service.knobs.read(checkpointKnob))
         let directory = WALDirectory(path: URL(fileURLWithPath: try service.knobs.read(dataDirKnob)).standardizedFileURL.path)
-        try directory.create()
-
-        // Replay before listening: the store is not ready until its map is what the log says.
-        let start = ContinuousClock.now
-        let recovered = try Recovery.run(in: directory)
-        let recoverySeconds = (ContinuousClock.now - start).inSeconds
-        recordRecovery(recovered, seconds: recoverySeconds)
-        logger.info(
-            "recovered",
-            metadata: [
-                "directory": "\(directory.path)", "snapshot_keys": "\(recovered.snapshotKeys)",
-                "replayed_records": "\(recovered.replayedRecords)", "replayed_bytes": "\(recovered.replayedBytes)",
-                "truncated_bytes": "\(recovered.truncatedBytes)", "torn": "\(recovered.tornReason ?? "none")",
-                "seconds": "\(recoverySeconds)",
-            ])
-
         service.telemetry.registry.configureBuckets(forMetric: "wal_fsync_duration_seconds", WALMetrics.fsyncBuckets)
-        let metrics = WALMetrics()
-        metrics.zero()
-        let store = try LoggedKVStore(directory: directory, settings: settings, recovered: recovered, metrics: metrics, logger: logger)
         let acknowledged = Counter(label: "kv_writes_acknowledged_total")
         acknowledged.increment(by: 0)
-        if settings.mode == .buffered {
-            service.addService(BufferFlusher(store: store, every: try service.knobs.read(flushKnob), logger: logger))
+
+        // The replay runs when the service starts; `/readyz` answers 503 until it is done, and so do
+        // the routes: the store is not ready until its map is what the log says.
+        let opened = OpenedStore()
+        service.addService(
+            LogRecovery(
+                directory: directory, settings: settings, flushEvery: try service.knobs.read(flushKnob), opened: opened, logger: logger))
+        service.addReadinessCheck("log replayed") {
+            guard opened.store != nil else { throw LabStartupError("replaying the log") }
         }
         service.addService(LogSizeGauges(directory: directory))
+        recordRecovery(Recovery.Result(), seconds: 0)
 
         service.router.put("/kv/:key") { request, context -> Response in
             guard let key = context.parameters.get("key") else { return .jsonError("no key", status: .badRequest) }
+            guard let store = opened.store else { return .jsonError("replaying the log", status: .serviceUnavailable) }
             let body = try await request.body.collect(upTo: 64 * 1024)
             try await store.put(key, String(buffer: body))
             acknowledged.increment()
             return Response(status: .noContent)
         }
         service.router.get("/kv/:key") { _, context -> Response in
+            guard let store = opened.store else { return .jsonError("replaying the log", status: .serviceUnavailable) }
             guard let key = context.parameters.get("key"), let value = store.get(key) else {
                 return .jsonError("no such key", status: .notFound)
             }
             return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: value)))
         }
         service.router.post("/kv/mget") { request, _ -> Response in
+            guard let store = opened.store else { return .jsonError("replaying the log", status: .serviceUnavailable) }
             let body = try await request.body.collect(upTo: 16 * 1024 * 1024)
             guard case .array(let names) = try JSONValue.parse(body.readableBytesView) else {
                 return .jsonError("expected a JSON array of keys", status: .badRequest)
@@ -87,6 +80,7 @@ enum KeyValueStoreService {
             return .json(.object(found.mapValues { .string($0) }))
         }
         service.router.delete("/kv") { _, _ -> Response in
+            guard let store = opened.store else { return .jsonError("replaying the log", status: .serviceUnavailable) }
             try await store.reset()
             logger.info("reset: the map and the log are empty")
             return Response(status: .noContent)
@@ -142,19 +136,22 @@ enum KeyValueStoreService {
             }
             return .json(["runs": .array(runs)])
         }
-        service.router.get("/wal") { _, _ -> JSONValue in
+        service.router.get("/wal") { _, _ -> Response in
+            guard let store = opened.store, let recovery = opened.recovery else {
+                return .jsonError("replaying the log", status: .serviceUnavailable)
+            }
             let segments = (try? directory.segments()) ?? []
-            return [
+            return .json([
                 "commit": .string(settings.mode.rawValue), "directory": .string(directory.path), "keys": .number(Double(store.keyCount)),
                 "segments": .array(segments.map { .string(($0.path as NSString).lastPathComponent) }),
                 "recovery": [
-                    "seconds": .number(recoverySeconds), "snapshot_keys": .number(Double(recovered.snapshotKeys)),
-                    "replayed_records": .number(Double(recovered.replayedRecords)),
-                    "replayed_bytes": .number(Double(recovered.replayedBytes)),
-                    "truncated_bytes": .number(Double(recovered.truncatedBytes)),
-                    "torn": recovered.tornReason.map { .string($0) } ?? .null,
+                    "seconds": .number(recovery.seconds), "snapshot_keys": .number(Double(recovery.result.snapshotKeys)),
+                    "replayed_records": .number(Double(recovery.result.replayedRecords)),
+                    "replayed_bytes": .number(Double(recovery.result.replayedBytes)),
+                    "truncated_bytes": .number(Double(recovery.result.truncatedBytes)),
+                    "torn": recovery.result.tornReason.map { .string($0) } ?? .null,
                 ],
-            ]
+            ])
         }
     }
 
@@ -169,17 +166,58 @@ enum KeyValueStoreService {
     }
 }
 
-/// buffered: every FLUSH_MS, the userspace buffer goes to the kernel. A graceful stop (SIGTERM)
-/// flushes once more; kill -9 leaves no chance to.
-struct BufferFlusher: Service {
-    let store: LoggedKVStore
-    let every: Duration
+/// The store once its log is replayed (nil until then), and what the replay found.
+final class OpenedStore: Sendable {
+    struct Recovered: Sendable {
+        let result: Recovery.Result
+        let seconds: Double
+    }
+
+    private let state = Mutex<(store: LoggedKVStore?, recovery: Recovered?)>((nil, nil))
+
+    var store: LoggedKVStore? { state.withLock { $0.store } }
+    var recovery: Recovered? { state.withLock { $0.recovery } }
+
+    func open(_ store: LoggedKVStore, _ recovery: Recovered) {
+        state.withLock { $0 = (store, recovery) }
+    }
+}
+
+/// Replay on start: the snapshot, then the log's tail (`Recovery`); then the store opens the last
+/// segment for appending and starts answering. In `buffered` mode it then flushes the userspace
+/// buffer every FLUSH_MS; a graceful stop (SIGTERM) flushes once more — kill -9 leaves no chance to.
+struct LogRecovery: Service {
+    let directory: WALDirectory
+    let settings: LoggedKVStore.Settings
+    let flushEvery: Duration
+    let opened: OpenedStore
     let logger: Logger
 
     func run() async throws {
+        try directory.create()
+        let start = ContinuousClock.now
+        let recovered = try Recovery.run(in: directory)
+        let seconds = (ContinuousClock.now - start).inSeconds
+        KeyValueStoreService.recordRecovery(recovered, seconds: seconds)
+        logger.info(
+            "recovered",
+            metadata: [
+                "directory": "\(directory.path)", "snapshot_keys": "\(recovered.snapshotKeys)",
+                "replayed_records": "\(recovered.replayedRecords)", "replayed_bytes": "\(recovered.replayedBytes)",
+                "truncated_bytes": "\(recovered.truncatedBytes)", "torn": "\(recovered.tornReason ?? "none")", "seconds": "\(seconds)",
+            ])
+        let metrics = WALMetrics()
+        metrics.zero()
+        let store = try LoggedKVStore(directory: directory, settings: settings, recovered: recovered, metrics: metrics, logger: logger)
+        opened.open(store, .init(result: recovered, seconds: seconds))
+
+        guard settings.mode == .buffered else {
+            try? await gracefulShutdown()
+            return
+        }
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                try? await Task.sleep(for: every)
+                try? await Task.sleep(for: flushEvery)
                 do { try await store.flush() } catch { logger.error("flush: \(error)") }
             }
         }

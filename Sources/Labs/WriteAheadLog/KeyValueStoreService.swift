@@ -126,8 +126,7 @@ enum KeyValueStoreService {
                 counts = given.compactMap { if case .number(let n) = $0, n >= 1, n <= 1_000_000 { Int(n) } else { nil } }
             }
             var runs: [JSONValue] = []
-            for records in counts {
-                let recovered = try await ReplayBenchmark.run(records: records, next: directory, logger: logger)
+            for (records, recovered) in zip(counts, try await ReplayBenchmark.run(records: counts, next: directory, logger: logger)) {
                 logger.info("replay bench", metadata: ["records": "\(records)", "seconds": "\(recovered.replaySeconds)"])
                 runs.append([
                     "records": .number(Double(recovered.replayedRecords)), "bytes": .number(Double(recovered.replayedBytes)),

@@ -81,9 +81,10 @@ enum LogThroughputBenchmark {
         let writes = try await withThrowingTaskGroup(of: Int.self) { group in
             for writer in 0..<writers {
                 group.addTask {
+                    let keys = (0..<64).map { "bench-\(writer)-\($0)" }
                     var count = 0
                     while clock.now < end {
-                        try await store.put("bench-\(writer)-\(count % 64)", value)
+                        try await store.put(keys[count % 64], value)
                         count += 1
                     }
                     return count

@@ -209,6 +209,7 @@ final class LoggedKVStore: Sendable {
                 return (bytes, records, due ? Captured(map: state.map, lsn: state.appliedLSN) : nil)
             }
             metrics.unflushed.record(0)
+            metrics.flushedAtOnce.record(records)
             if records > 0 {
                 try segment.withLock { try $0.append(bytes, records: records) }
                 metrics.flushedRecords.increment(by: records)
@@ -302,6 +303,10 @@ struct WALMetrics: Sendable {
     let fsyncDuration: Timer
     /// buffered: acknowledged writes that exist only in the process's memory right now.
     let unflushed: Gauge
+    /// buffered: how many acknowledged writes the last flush wrote out — until then they existed only
+    /// in the process's memory. (The live gauge above, scraped every second next to a flush every
+    /// second, shows whatever phase the two happen to have; this one is exact.)
+    let flushedAtOnce: Gauge
     let checkpoints: Counter
     let checkpointSeconds: Gauge
     let snapshotBytes: Gauge
@@ -313,6 +318,7 @@ struct WALMetrics: Sendable {
         flushedRecords = Counter(label: "wal_flushed_records_total", dimensions: dimensions)
         fsyncDuration = Timer(label: "wal_fsync_duration_seconds", dimensions: dimensions)
         unflushed = Gauge(label: "wal_unflushed_acknowledged_writes", dimensions: dimensions)
+        flushedAtOnce = Gauge(label: "wal_flushed_acknowledged_writes", dimensions: dimensions)
         checkpoints = Counter(label: "wal_checkpoints_total", dimensions: dimensions)
         checkpointSeconds = Gauge(label: "wal_checkpoint_seconds", dimensions: dimensions)
         snapshotBytes = Gauge(label: "wal_snapshot_bytes", dimensions: dimensions)
@@ -323,6 +329,7 @@ struct WALMetrics: Sendable {
     func zero() {
         for counter in [fsyncs, syncedRecords, flushedRecords, checkpoints] { counter.increment(by: 0) }
         unflushed.record(0)
+        flushedAtOnce.record(0)
         checkpointSeconds.record(0)
         snapshotBytes.record(0)
     }

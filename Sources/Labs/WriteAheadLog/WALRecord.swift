@@ -24,19 +24,21 @@ struct WALRecord: Equatable, Sendable {
         return bytes
     }
 
-    /// Appends the encoded record to `bytes` (a batch, or the userspace buffer).
+    /// Appends the encoded record to `bytes` (a batch, or the userspace buffer): the header's two
+    /// fields are filled in once the payload is there.
     func append(to bytes: inout [UInt8]) {
-        let key = Array(key.utf8)
-        let value = Array(value.utf8)
-        var payload: [UInt8] = []
-        payload.reserveCapacity(10 + key.count + value.count)
-        payload.appendLittleEndian(lsn)
-        payload.appendLittleEndian(UInt16(key.count))
-        payload += key
-        payload += value
-        bytes.appendLittleEndian(UInt32(payload.count))
-        bytes.appendLittleEndian(CRC32.checksum(payload))
-        bytes += payload
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: Self.headerBytes))
+        bytes.appendLittleEndian(lsn)
+        bytes.appendLittleEndian(UInt16(key.utf8.count))
+        bytes.append(contentsOf: key.utf8)
+        bytes.append(contentsOf: value.utf8)
+        let length = UInt32(bytes.count - start - Self.headerBytes)
+        bytes.withUnsafeMutableBytes { raw in
+            let crc = CRC32.checksum(UnsafeRawBufferPointer(rebasing: raw[(start + Self.headerBytes)...]))
+            raw.storeBytes(of: length.littleEndian, toByteOffset: start, as: UInt32.self)
+            raw.storeBytes(of: crc.littleEndian, toByteOffset: start + 4, as: UInt32.self)
+        }
     }
 
     /// What lies at `offset` in a log file's bytes.
@@ -79,9 +81,16 @@ enum CRC32 {
     }
 
     static func checksum<Bytes: Collection>(_ bytes: Bytes) -> UInt32 where Bytes.Element == UInt8 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-        return crc ^ 0xFFFF_FFFF
+        if let crc = bytes.withContiguousStorageIfAvailable({ checksum(UnsafeRawBufferPointer($0)) }) { return crc }
+        return Array(bytes).withUnsafeBytes { checksum($0) }
+    }
+
+    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        table.withUnsafeBufferPointer { table in
+            var crc: UInt32 = 0xFFFF_FFFF
+            for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+            return crc ^ 0xFFFF_FFFF
+        }
     }
 }
 

@@ -28,6 +28,7 @@ enum LabCatalogServices {
         LabServiceRegistry.Lab(week: 22, slug: "bloom-filters", title: "Bloom filters: skip the database for names nobody has", roles: BloomFiltersLab.roles).declaringKnobs(BloomFiltersLab.knobs),
         LabServiceRegistry.Lab(week: 23, slug: "graceful-degradation", title: "Graceful degradation: a hanging dependency costs a block, not the page", roles: GracefulDegradationLab.roles).declaringKnobs(GracefulDegradationLab.knobs),
         LabServiceRegistry.Lab(week: 24, slug: "job-scheduler", title: "Job scheduler: claims, leases and one scheduler", roles: JobSchedulerLab.roles).declaringKnobs(JobSchedulerLab.knobs),
+        LabServiceRegistry.Lab(week: 25, slug: "write-ahead-log", title: "Write-ahead log: fsync before the acknowledgement, group commit, checkpoints and replay", roles: WriteAheadLogLab.roles).declaringKnobs(WriteAheadLogLab.knobs),
         LabServiceRegistry.Lab(week: 26, slug: "adaptive-concurrency", title: "Adaptive concurrency: a gateway limit that follows the backend's capacity", roles: AdaptiveConcurrencyLab.roles).declaringKnobs(AdaptiveConcurrencyLab.knobs),
         LabServiceRegistry.Lab(week: 27, slug: "change-data-capture", title: "Change data capture: polling a table vs reading its log", roles: ChangeDataCaptureLab.roles).declaringKnobs(ChangeDataCaptureLab.knobs),
         LabServiceRegistry.Lab(week: 29, slug: "saga", title: "Saga: compensations, a crashed orchestrator and the step that timed out after it succeeded", roles: SagaLab.roles).declaringKnobs(SagaLab.knobs),

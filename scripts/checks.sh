@@ -45,7 +45,7 @@ else
 fi
 
 # The decoders of untrusted bytes (OTLP protobuf and JSON, trace segments, lab.yaml) under libFuzzer,
-# FUZZ_RUNS (default 150,000) inputs per target from the committed seed corpus and a fixed seed, so a
-# run here and CI's run try the same inputs; longer, random-seed runs explore (see Fuzz/README.md).
+# FUZZ_RUNS (default 150,000) inputs per target from the committed seed corpus and seed 1, so a run
+# here and CI's start from the same mutations; longer, random-seed runs explore (see Fuzz/README.md).
 bash scripts/fuzz.sh --runs "${FUZZ_RUNS:-150000}"
 echo "checks: fuzzing ok"

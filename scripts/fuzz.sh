@@ -4,9 +4,9 @@
 # scratch directory, never into the committed corpus; a crash, trap or failed invariant leaves its
 # input in Fuzz/findings/ and makes this script fail.
 #
-#   scripts/fuzz.sh --runs 150000   every target, 150,000 inputs from a fixed seed (what `make test`
-#                                   runs: the same inputs on every machine, so CI passes or fails on
-#                                   the code, not on luck)
+#   scripts/fuzz.sh --runs 150000   every target, 150,000 inputs from seed 1 (what `make test` runs:
+#                                   the same start and mutations on every machine, so CI judges the
+#                                   code rather than a new random seed)
 #   scripts/fuzz.sh 600 FuzzOTLPJSON   one target for ten minutes from a random seed (exploring)
 #   scripts/fuzz.sh                 every target for 20 s from a random seed
 set -euo pipefail
@@ -16,7 +16,7 @@ if [[ ${1:-} == --runs ]]; then
   limit=(-seed=1 -runs="$2")
   label="$2 inputs from seed 1"
   shift 2
-  # Swift seeds its hashing per process; fixed, the same inputs take the same paths on every run.
+  # Swift seeds its hashing per process; fixed, an input takes the same path on every run.
   export SWIFT_DETERMINISTIC_HASHING=1
 else
   seconds=${1:-20}

@@ -55,5 +55,12 @@ final class PanelTruthTests: XCTestCase {
         XCTAssertTrue(tail.agrees)
         tail.panelSeconds = 0.0160
         XCTAssertFalse(tail.agrees)
+        // A bimodal tail (week 6): the spans between the scrapes and the load generator's whole phase
+        // put the p99 in different modes; a panel that matches the load generator is not an artefact.
+        var bimodal = reading(panel: 0.588, server: 0.414, spans: 310, q: 0.99)
+        bimodal.measuredSeconds = 0.605
+        XCTAssertTrue(bimodal.agrees)
+        bimodal.measuredSeconds = 0.302 // matches neither: the artefact
+        XCTAssertFalse(bimodal.agrees)
     }
 }

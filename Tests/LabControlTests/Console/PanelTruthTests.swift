@@ -56,11 +56,15 @@ final class PanelTruthTests: XCTestCase {
         tail.panelSeconds = 0.0160
         XCTAssertFalse(tail.agrees)
         // A bimodal tail (week 6): the spans between the scrapes and the load generator's whole phase
-        // put the p99 in different modes; a panel that matches the load generator is not an artefact.
-        var bimodal = reading(panel: 0.588, server: 0.414, spans: 310, q: 0.99)
-        bimodal.measuredSeconds = 0.605
+        // put the p99 in different modes, so the spans are no yardstick there: not judged.
+        var bimodal = reading(panel: 0.576, server: 0.375, spans: 310, q: 0.99)
+        bimodal.measuredSeconds = 0.640
+        XCTAssertFalse(bimodal.judged)
         XCTAssertTrue(bimodal.agrees)
-        bimodal.measuredSeconds = 0.302 // matches neither: the artefact
-        XCTAssertFalse(bimodal.agrees)
+        // Week 7's artefact with the load generator beside it: same requests, judged, and it fails.
+        var artefact = reading(panel: 0.375, server: 0.302)
+        artefact.measuredSeconds = 0.310
+        XCTAssertTrue(artefact.judged)
+        XCTAssertFalse(artefact.agrees)
     }
 }

@@ -40,7 +40,7 @@ enum LabCatalogServices {
         LabServiceRegistry.Lab(week: 37, slug: "distributed-locks", title: "Distributed locks: a lock with a TTL, a paused holder, fencing tokens", roles: DistributedLocksLab.roles).declaringKnobs(DistributedLocksLab.knobs),
         LabServiceRegistry.Lab(week: 41, slug: "two-phase-commit", title: "Two-phase commit: atomic transfers across two databases, and the coordinator that dies", roles: TwoPhaseCommitLab.roles).declaringKnobs(TwoPhaseCommitLab.knobs),
         LabServiceRegistry.Lab(week: 44, slug: "federated-graph", title: "Federated graph: one call per subgraph instead of one per item, and partial answers", roles: FederatedGraphLab.roles).declaringKnobs(FederatedGraphLab.knobs),
-        LabServiceRegistry.Lab(week: 47, slug: "bulkhead-isolation", title: "bulkhead-isolation: replace this title with the lesson in one line", roles: BulkheadIsolationLab.roles).declaringKnobs(BulkheadIsolationLab.knobs),
+        LabServiceRegistry.Lab(week: 47, slug: "bulkhead-isolation", title: "Bulkhead isolation: a pool per dependency, sized by Little's law, and an executor for blocking work", roles: BulkheadIsolationLab.roles).declaringKnobs(BulkheadIsolationLab.knobs),
         LabServiceRegistry.Lab(week: 51, slug: "timeout-budgets", title: "Timeout budgets: a deadline that travels, and work that stops when nobody waits", roles: TimeoutBudgetsLab.roles).declaringKnobs(TimeoutBudgetsLab.knobs),
         LabServiceRegistry.Lab(week: 52, slug: "speculative-execution", title: "Speculative execution: hedged requests cut the tail, until they are the load", roles: SpeculativeExecutionLab.roles).declaringKnobs(SpeculativeExecutionLab.knobs),
     ]

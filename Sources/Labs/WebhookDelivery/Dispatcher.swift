@@ -40,7 +40,10 @@ struct Dispatcher: Service {
                 breakers[name] = CircuitBreaker(
                     name: name,
                     configuration: CircuitBreakerConfiguration(
-                        slidingWindow: .countBased(size: 10), minimumNumberOfCalls: 5, failureRateThreshold: 50,
+                        // Trips on a dead endpoint (100 % failures) after 10 calls, not on a flaky one:
+                        // at 50 % over 10 calls, a 30 %-failing endpoint opened it every few seconds.
+                        slidingWindow: .countBased(size: 20), minimumNumberOfCalls: 10,
+                        failureRateThreshold: settings.breakerFailurePercent,
                         waitDurationInOpenState: settings.breakerOpen, permittedNumberOfCallsInHalfOpenState: 1),
                     onTransition: { from, to in logger.info("breaker \(name): \(from) → \(to)") })
             }

@@ -29,10 +29,12 @@ struct WebhookSettings: Sendable {
     static let leaseKnob = Knob.milliseconds(
         "LEASE_MS", default: 3_000, in: 100...600_000, "outbox: a claimed row is due again after this long if its sender died")
     static let openKnob = Knob.milliseconds("BREAKER_OPEN_MS", default: 1_000, in: 10...600_000, "how long an open breaker waits before its probe")
+    static let failurePercentKnob = Knob.number(
+        "BREAKER_FAILURE_PERCENT", default: 80, in: 1...100, "the breaker opens when this share (%) of an endpoint's last 20 calls failed (10 at least)")
     static let knobs: [any LabKnob] =
         [
             secretKnob, queueKnob, breakerKnob, jitterKnob, baseKnob, multiplierKnob, capKnob, maxAttemptsKnob, timeoutKnob, inFlightKnob,
-            pollKnob, leaseKnob, openKnob,
+            pollKnob, leaseKnob, openKnob, failurePercentKnob,
         ] + LabPostgres.knobs
 
     let queue: QueueKind
@@ -44,6 +46,7 @@ struct WebhookSettings: Sendable {
     let poll: Duration
     let lease: Duration
     let breakerOpen: Duration
+    let breakerFailurePercent: Double
     let secret: String
 
     init(_ knobs: KnobReader) throws {
@@ -59,6 +62,7 @@ struct WebhookSettings: Sendable {
         poll = try knobs.read(Self.pollKnob)
         lease = try knobs.read(Self.leaseKnob)
         breakerOpen = try knobs.read(Self.openKnob)
+        breakerFailurePercent = try knobs.read(Self.failurePercentKnob)
         secret = try knobs.read(Self.secretKnob)
     }
 

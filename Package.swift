@@ -30,6 +30,8 @@ let package = Package(
         // Week 44's GraphQL gateway and subgraphs (only the Labs target uses them).
         .package(url: "https://github.com/GraphQLSwift/GraphQL", from: "4.3.0"),
         .package(url: "https://github.com/GraphQLSwift/Graphiti", from: "3.1.0"),
+        // Week 33's webhook signatures (HMAC-SHA256); postgres-nio already depends on it.
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // hiredis from Debian's libhiredis-dev (no Swift Redis client exists on this machine).
@@ -81,6 +83,7 @@ let package = Package(
                 "LabKit",
                 .product(name: "GraphQL", package: "GraphQL"),
                 .product(name: "Graphiti", package: "Graphiti"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(

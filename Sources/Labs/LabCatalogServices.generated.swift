@@ -34,6 +34,7 @@ enum LabCatalogServices {
         LabServiceRegistry.Lab(week: 29, slug: "saga", title: "Saga: compensations, a crashed orchestrator and the step that timed out after it succeeded", roles: SagaLab.roles).declaringKnobs(SagaLab.knobs),
         LabServiceRegistry.Lab(week: 30, slug: "failover", title: "Failover: promotion, fencing, and the writes a failover loses", roles: FailoverLab.roles).declaringKnobs(FailoverLab.knobs),
         LabServiceRegistry.Lab(week: 32, slug: "hyperloglog", title: "HyperLogLog: counting a million unique visitors in 12 KB", roles: HyperloglogLab.roles).declaringKnobs(HyperloglogLab.knobs),
+        LabServiceRegistry.Lab(week: 33, slug: "webhook-delivery", title: "Webhook delivery: a durable outbox, per-endpoint breakers and jittered retries", roles: WebhookDeliveryLab.roles).declaringKnobs(WebhookDeliveryLab.knobs),
         LabServiceRegistry.Lab(week: 34, slug: "distributed-counter", title: "Distributed counter: lost increments and hot keys", roles: DistributedCounterLab.roles).declaringKnobs(DistributedCounterLab.knobs),
         LabServiceRegistry.Lab(week: 35, slug: "load-shedding", title: "Load shedding: serve what you can, fast, and refuse the rest", roles: LoadSheddingLab.roles).declaringKnobs(LoadSheddingLab.knobs),
         LabServiceRegistry.Lab(week: 36, slug: "ticket-booking", title: "Ticket booking: holds, expiry and double bookings", roles: TicketBookingLab.roles).declaringKnobs(TicketBookingLab.knobs),

@@ -92,7 +92,9 @@ public struct ChaosReport: Sendable, Codable, Equatable {
         case .notSteady: verdict = "NOT IN STEADY STATE before the fault: nothing injected"
         }
         lines.append(verdict)
-        lines.append("fault in for \(ChaosFormat.seconds(faultSeconds))" + (rollbackError.map { "; ROLLBACK FAILED: \($0)" } ?? ""))
+        if outcome != .notSteady {
+            lines.append("fault in for \(ChaosFormat.seconds(faultSeconds))" + (rollbackError.map { "; ROLLBACK FAILED: \($0)" } ?? ""))
+        }
         let header = ["check", "bound", "before", "worst during", "at abort", "broken polls"]
         let rows = readings.map {
             [$0.check, $0.bound, ChaosFormat.number($0.steady), ChaosFormat.number($0.worst), $0.atAbort.map { ChaosFormat.number($0) } ?? "-", "\($0.brokenPolls)/\(polls)"]

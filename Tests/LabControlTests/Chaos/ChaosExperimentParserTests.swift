@@ -119,6 +119,7 @@ final class ChaosExperimentParserTests: XCTestCase {
                 replicas: 2
             variants: {before: {}, after: {}}
             scenario:
+              requests: [{path: /x}]
               phases: [{name: chaos, duration: 30s, load: {rate: 10}}]
               actions: [{at: 3s, phase: chaos, chaos: x}]
             measurements:
@@ -139,15 +140,16 @@ final class ChaosExperimentParserTests: XCTestCase {
         XCTAssertThrowsError(try ManifestParser.parse(yaml: manifest, file: "labs/98-chaos-test/lab.yaml", labDirectory: directory)) {
             XCTAssertTrue("\($0)".hasPrefix("labs/98-chaos-test/experiments/x.yaml:10: field 'fault.stop': unknown service 'cart'"), "\($0)")
         }
+        try Self.valid.write(to: directory.appendingPathComponent("experiments/x.yaml"), atomically: true, encoding: .utf8)
         XCTAssertThrowsError(
             try ManifestParser.parse(yaml: manifest.replacingOccurrences(of: "chaos: x}", with: "chaos: y}"), file: "labs/98-chaos-test/lab.yaml", labDirectory: directory)
         ) {
-            XCTAssertEqual("\($0)", "labs/98-chaos-test/lab.yaml:12: field 'scenario.actions[0].chaos': no experiment 'y': labs/98-chaos-test/experiments/y.yaml does not exist")
+            XCTAssertEqual("\($0)", "labs/98-chaos-test/lab.yaml:13: field 'scenario.actions[0].chaos': no experiment 'y': labs/98-chaos-test/experiments/y.yaml does not exist")
         }
         XCTAssertThrowsError(
             try ManifestParser.parse(yaml: manifest.replacingOccurrences(of: "chaos: hypothesis_broken", with: "chaos: hypothesis_brokn"), file: "labs/98-chaos-test/lab.yaml", labDirectory: directory)
         ) {
-            XCTAssertTrue("\($0)".hasPrefix("labs/98-chaos-test/lab.yaml:14: field 'measurements[0].chaos': unknown chaos statistic 'hypothesis_brokn'; did you mean 'hypothesis_broken'?"), "\($0)")
+            XCTAssertTrue("\($0)".hasPrefix("labs/98-chaos-test/lab.yaml:15: field 'measurements[0].chaos': unknown chaos statistic 'hypothesis_brokn'; did you mean 'hypothesis_broken'?"), "\($0)")
         }
     }
 }

@@ -8,10 +8,11 @@ struct ChaosCommand: AsyncParsableCommand {
         commandName: "chaos",
         abstract: "Run a chaos experiment against the running lab: hypothesis held, broken or aborted, with the numbers.",
         discussion: """
-            The experiment is a file (path.yaml) or a name from the lab's experiments/ folder. It checks the
-            steady-state hypothesis (PromQL against the lab's Prometheus), injects the fault (kill, stop,
-            latency, proxy_down), polls the hypothesis while the fault is in, and rolls the fault back early
+            The experiment is a file (path.yaml) or a name from the lab's experiments/ folder. It checks the \
+            steady-state hypothesis (PromQL against the lab's Prometheus), injects the fault (kill, stop, \
+            latency, proxy_down), polls the hypothesis while the fault is in, and rolls the fault back early \
             when the hypothesis breaks (the abort). Start the lab first with `labctl up <lab>`.
+
             Exit status: 0 held, 2 aborted, 3 broken (no abort), 4 not in steady state before the fault, 1 an error.
             """)
 

@@ -31,6 +31,7 @@ enum LabCatalogServices {
         LabServiceRegistry.Lab(week: 25, slug: "write-ahead-log", title: "Write-ahead log: fsync before the acknowledgement, group commit, checkpoints and replay", roles: WriteAheadLogLab.roles).declaringKnobs(WriteAheadLogLab.knobs),
         LabServiceRegistry.Lab(week: 26, slug: "adaptive-concurrency", title: "Adaptive concurrency: a gateway limit that follows the backend's capacity", roles: AdaptiveConcurrencyLab.roles).declaringKnobs(AdaptiveConcurrencyLab.knobs),
         LabServiceRegistry.Lab(week: 27, slug: "change-data-capture", title: "Change data capture: polling a table vs reading its log", roles: ChangeDataCaptureLab.roles).declaringKnobs(ChangeDataCaptureLab.knobs),
+        LabServiceRegistry.Lab(week: 28, slug: "chaos-engineering", title: "Chaos engineering: a steady-state hypothesis, a real fault, and an abort", roles: ChaosEngineeringLab.roles).declaringKnobs(ChaosEngineeringLab.knobs),
         LabServiceRegistry.Lab(week: 29, slug: "saga", title: "Saga: compensations, a crashed orchestrator and the step that timed out after it succeeded", roles: SagaLab.roles).declaringKnobs(SagaLab.knobs),
         LabServiceRegistry.Lab(week: 30, slug: "failover", title: "Failover: promotion, fencing, and the writes a failover loses", roles: FailoverLab.roles).declaringKnobs(FailoverLab.knobs),
         LabServiceRegistry.Lab(week: 32, slug: "hyperloglog", title: "HyperLogLog: counting a million unique visitors in 12 KB", roles: HyperloglogLab.roles).declaringKnobs(HyperloglogLab.knobs),

@@ -15,7 +15,7 @@ struct LabCtl: AsyncParsableCommand {
         subcommands: [
             ListCommand.self, UpCommand.self, DownCommand.self, RunCommand.self, CompareCommand.self, VerifyCommand.self, NewCommand.self,
             TracesCommand.self, ConsoleCommand.self, GenCommand.self, DoctorCommand.self, LogsCommand.self,
-            KillCommand.self, StopCommand.self, ContCommand.self, RestartCommand.self,
+            KillCommand.self, StopCommand.self, ContCommand.self, RestartCommand.self, ChaosCommand.self,
         ]
     )
 }

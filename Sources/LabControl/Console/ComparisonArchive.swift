@@ -71,7 +71,7 @@ public enum ComparisonArchive {
             let scored = panels.enumerated().map { ($0.offset, metricNames($0.element.promql).intersection(wanted).count) }
             guard let best = scored.max(by: { $0.1 < $1.1 }), best.1 > 0 else { return "none" }
             return "panel:\(best.0)"
-        case .trace, .derived: return "none"
+        case .trace, .derived, .chaos: return "none"
         }
     }
 

@@ -241,6 +241,9 @@ public struct ActionSpec: Sendable, Equatable {
         case call(service: String, method: String, path: String, body: JSONValue?)
         /// A command to a piece of infrastructure its kind understands (`switch` a balancer, …).
         case infra(name: String, command: String, arguments: JSONValue)
+        /// A chaos experiment from the lab's `experiments/` folder: the hypothesis checked, the fault
+        /// injected, rolled back early when the hypothesis breaks (see `ChaosRunner`).
+        indirect case chaos(experiment: ChaosExperiment)
     }
     /// Seconds from the scenario start.
     public var atSeconds: Double
@@ -270,6 +273,9 @@ public struct MeasurementSpec: Sendable, Equatable {
         /// Arithmetic over other measurements of the same run (`bookings_paid - extra_bookings`):
         /// the names are measurements declared before this one.
         case derived(ExpectationExpression.Term)
+        /// The outcome of a chaos experiment the scenario ran (`ChaosReport.statistics`): the
+        /// experiment named, or the only one.
+        case chaos(statistic: String, experiment: String?)
     }
     public var name: String
     public var source: Source

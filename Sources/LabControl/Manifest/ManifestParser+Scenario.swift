@@ -134,10 +134,10 @@ extension ManifestParser.Context {
     }
 
     static let actionKinds = [
-        "set_fault", "clear_fault", "proxy_toxic", "kill", "stop", "cont", "restart", "start", "terminate", "set_config", "call", "infra",
+        "set_fault", "clear_fault", "proxy_toxic", "kill", "stop", "cont", "restart", "start", "terminate", "set_config", "call", "infra", "chaos",
     ]
 
-    func action(_ reader: NodeReader, _ scenario: ScenarioSpec) throws -> ActionSpec {
+    mutating func action(_ reader: NodeReader, _ scenario: ScenarioSpec) throws -> ActionSpec {
         let fields = try reader.mapping(allowed: ["at", "phase"] + Self.actionKinds)
         let present = fields.keys.filter(Self.actionKinds.contains)
         guard present.count == 1, let kindName = present.first, let body = fields.optional(kindName) else {
@@ -212,11 +212,34 @@ extension ManifestParser.Context {
                 throw nameReader.error("unknown infrastructure '\(name)'\(hint(name, Array(infrastructureNames.keys)))")
             }
             kind = .infra(name: name, command: try f.required("command").identifier(), arguments: try f.optional("args")?.json() ?? .null)
+        case "chaos":
+            kind = .chaos(experiment: try chaosExperiment(body))
         default:
             let f = try body.mapping(allowed: ["service", "knobs"])
             kind = .setConfig(service: try serviceInstance(try f.required("service")), knobs: try f.required("knobs").jsonObject())
         }
         return ActionSpec(atSeconds: offset + at.seconds, at: at.text, phase: phase, kind: kind)
+    }
+
+    /// `chaos: <name>`: `experiments/<name>.yaml` next to lab.yaml, parsed against this lab's
+    /// services and proxies; its errors name that file. Its PromQL joins the promtool check.
+    mutating func chaosExperiment(_ reader: NodeReader) throws -> ChaosExperiment {
+        let name = try reader.identifier()
+        let display = (file as NSString).deletingLastPathComponent
+        let shown = (display.isEmpty ? "" : display + "/") + "experiments/\(name).yaml"
+        guard let labDirectory else { throw reader.error("chaos experiments need the lab's directory") }
+        let url = labDirectory.appendingPathComponent("experiments/\(name).yaml")
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw reader.error("no experiment '\(name)': \(shown) does not exist")
+        }
+        let targets = ChaosTargets(
+            replicas: roles.mapValues(\.replicas), proxies: ChaosTargets.proxies(Array(infrastructureNames.values)))
+        let experiment = try ChaosExperimentParser.load(url, displayName: shown, targets: targets)
+        if !chaosExperimentNames.contains(experiment.name) {
+            chaosExperimentNames.append(experiment.name)
+            promqlExpressions += experiment.promqlExpressions
+        }
+        return experiment
     }
 
     /// `kill: backend` or `kill: {service: backend}`.
@@ -306,17 +329,17 @@ extension ManifestParser.Context {
     mutating func measurements(_ reader: NodeReader) throws -> [MeasurementSpec] {
         try reader.sequence().map { item in
             let fields = try item.mapping(allowed: [
-                "name", "promql", "loadgen", "request", "trace", "expr", "phase", "unit", "description",
+                "name", "promql", "loadgen", "request", "trace", "expr", "chaos", "experiment", "phase", "unit", "description",
             ])
             let nameReader = try fields.required("name")
             let name = try nameReader.identifier()
             let declaredBefore = measurementNames
             guard measurementNames.insert(name).inserted else { throw nameReader.error("measurement '\(name)' is declared twice") }
-            let sources = ["promql", "loadgen", "trace", "expr"].filter(fields.contains)
+            let sources = ["promql", "loadgen", "trace", "expr", "chaos"].filter(fields.contains)
             guard sources.count == 1 else {
                 throw item.error(
                     sources.isEmpty
-                        ? "a measurement needs one of: promql, loadgen, trace, expr"
+                        ? "a measurement needs one of: promql, loadgen, trace, expr, chaos"
                         : "a measurement has one source, found \(sources.joined(separator: " and "))")
             }
             let source: MeasurementSpec.Source
@@ -354,8 +377,14 @@ extension ManifestParser.Context {
                     throw phase.error("a derived measurement takes the phases of the measurements it uses")
                 }
                 source = .derived(term)
+            case "chaos":
+                source = try chaosStatistic(try fields.required("chaos"), fields.optional("experiment"))
+                if let phase = fields.optional("phase") { throw phase.error("a chaos measurement is the experiment's outcome; it takes no phase") }
             default:
                 source = .trace(try traceFact(try fields.required("trace")))
+            }
+            if !fields.contains("chaos"), let experiment = fields.optional("experiment") {
+                throw experiment.error("'experiment' names the chaos experiment of a 'chaos' measurement")
             }
             if !fields.contains("loadgen"), let request = fields.optional("request") {
                 throw request.error("'request' filters a loadgen statistic")
@@ -371,6 +400,31 @@ extension ManifestParser.Context {
                 name: name, source: source, phase: phase, unit: try fields.optional("unit")?.string(),
                 description: try fields.optional("description")?.string())
         }
+    }
+
+    /// `chaos: aborted` (`ChaosReport.statistics`; `worst:<check>`), `experiment:` one the scenario runs.
+    func chaosStatistic(_ reader: NodeReader, _ experimentReader: NodeReader?) throws -> MeasurementSpec.Source {
+        let statistic = try reader.nonEmptyString()
+        let known = ChaosReport.statistics
+        let head = statistic.hasPrefix("worst:") ? "worst:" : statistic
+        guard known.contains(head), head != "worst:" || statistic.count > "worst:".count else {
+            throw reader.error(
+                "unknown chaos statistic '\(statistic)'\(hint(statistic, known)); one of: \(known.map { $0 == "worst:" ? "worst:<check>" : $0 }.joined(separator: ", "))")
+        }
+        guard !chaosExperimentNames.isEmpty else {
+            throw reader.error("the scenario runs no chaos experiment (add an action `chaos: <name>`)")
+        }
+        var experiment: String?
+        if let experimentReader {
+            let name = try experimentReader.identifier()
+            guard chaosExperimentNames.contains(name) else {
+                throw experimentReader.error("the scenario runs no experiment '\(name)'\(hint(name, chaosExperimentNames)); it runs: \(chaosExperimentNames.joined(separator: ", "))")
+            }
+            experiment = name
+        } else if chaosExperimentNames.count > 1 {
+            throw reader.error("the scenario runs \(chaosExperimentNames.count) experiments; name one with 'experiment:'")
+        }
+        return .chaos(statistic: statistic, experiment: experiment)
     }
 
     func expectations(_ reader: NodeReader) throws -> [ExpectationSpec] {

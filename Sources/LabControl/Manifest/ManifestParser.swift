@@ -79,6 +79,8 @@ public enum ManifestParser {
         /// `variants.<v>.actions`, read once the scenario's phases are known.
         var variantActionReaders: [String: NodeReader] = [:]
         var promqlExpressions: [PromQLExpression] = []
+        /// The chaos experiments the scenario's and variants' actions run, in order.
+        var chaosExperimentNames: [String] = []
 
         mutating func manifest(_ root: NodeReader) throws -> LabManifest {
             let top = try root.mapping(allowed: ManifestParser.topLevelKeys)

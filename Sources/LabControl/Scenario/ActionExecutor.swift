@@ -34,10 +34,21 @@ public struct ActionExecutor: Sendable {
         case .setConfig(let service, let knobs): "config of \(service): \(JSONValue.object(knobs))"
         case .call(let service, let method, let path, let body): "\(method) \(service)\(path)" + (body.map { " \($0)" } ?? "")
         case .infra(let name, let command, let arguments): "\(name): \(command)" + (arguments == .null ? "" : " \(arguments)")
+        case .chaos(let experiment): "chaos experiment \(experiment.name): \(describe(experiment.fault.inject)) for \(LabDurationFormat.text(experiment.durationSeconds))"
         }
     }
 
     public func perform(_ kind: ActionSpec.Kind) async throws {
+        _ = try await performReporting(kind, log: nil)
+    }
+
+    /// As `perform`; a chaos experiment is run to its end (against the lab's Prometheus) and its
+    /// report returned.
+    public func performReporting(_ kind: ActionSpec.Kind, log: (@Sendable (String) -> Void)?) async throws -> ChaosReport? {
+        if case .chaos(let experiment) = kind {
+            guard let url = lab.prometheusURL else { throw ActionError(description: "chaos needs the lab's Prometheus; none runs") }
+            return try await ChaosRunner(lab: lab, prometheus: PrometheusClient(baseURL: url), log: log).run(experiment)
+        }
         switch kind {
         case .setFault(let service, let fault):
             if case .object(let kinds) = fault, let abort = kinds["abort"], abort != .null { lab.expectExit(of: service) }
@@ -60,7 +71,9 @@ public struct ActionExecutor: Sendable {
             try await send(method, toEach: service, path: path, body: body)
         case .infra(let name, let command, let arguments):
             _ = try await lab.command(name, command, arguments)
+        case .chaos: break
         }
+        return nil
     }
 
     /// A manifest toxic as a fault-proxy API call:

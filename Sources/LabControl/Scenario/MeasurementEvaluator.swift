@@ -44,6 +44,14 @@ public struct MeasurementEvaluator: Sendable {
             return Self.traceValue(fact: fact, store: traces, window: window)
         case .derived:
             return .missing("derived from other measurements (see derive)")
+        case .chaos(let statistic, let experiment):
+            guard let report = experiment.map({ name in run.chaos.last { $0.experiment == name } }) ?? run.chaos.last else {
+                return .missing("the run has no report of chaos experiment \(experiment ?? "")")
+            }
+            switch report.value(of: statistic) {
+            case .success(let value): return .number(value)
+            case .failure(let why): return .missing(why.description)
+            }
         }
     }
 

@@ -18,6 +18,8 @@ public struct ScenarioRun: Sendable {
     public var panelReadings: [PanelTruth.Reading] = []
     /// Where the variant's time went: start steps, first scrape, scenario, settle, measure, down.
     public var timings: [Timing] = []
+    /// The chaos experiments the scenario ran (`chaos:` actions), in order.
+    public var chaos: [ChaosReport] = []
 
     /// One step and how long it took.
     public struct Timing: Sendable, Codable, Equatable {

@@ -40,6 +40,7 @@ public struct ScenarioRunner: Sendable {
         let generator = try LoadGenerator(plan: plan)
         let executor = ActionExecutor(lab: lab)
         let records = Shared<[ScenarioRun.ActionRecord]>([])
+        let chaosReports = Shared<[ChaosReport]>([])
         let timeline = Shared<[ScenarioRun.TimelinePoint]>([])
         let scale = durationScale
         let log = self.log
@@ -59,11 +60,18 @@ public struct ScenarioRunner: Sendable {
                     for action in actions {
                         let offset = action.atSeconds * scale
                         try await clock.sleep(until: start + .lab(seconds: offset))
-                        let what = ActionExecutor.describe(action.kind)
+                        let kind = action.kind.scalingChaos(by: scale)
+                        let what = ActionExecutor.describe(kind)
                         var record = ScenarioRun.ActionRecord(offset: offset, description: what, error: nil)
                         do {
-                            try await executor.perform(action.kind)
                             log?(String(format: "%6.1fs  %@", offset, what))
+                            let chaosLog: @Sendable (String) -> Void = { line in
+                                log?(String(format: "%6.1fs  %@", (clock.now - start).seconds, line))
+                            }
+                            if let report = try await executor.performReporting(kind, log: chaosLog) {
+                                chaosReports.withLock { $0.append(report) }
+                                for line in report.text.split(separator: "\n") { log?("        " + line) }
+                            }
                         } catch {
                             record.error = "\(error)"
                             log?(String(format: "%6.1fs  %@ FAILED: %@", offset, what, "\(error)"))
@@ -110,7 +118,7 @@ public struct ScenarioRunner: Sendable {
         }
         return ScenarioRun(
             variant: variant, startTime: startTime, phases: windows, load: report,
-            actions: records.withLock { $0 }, timeline: timeline.withLock { $0 })
+            actions: records.withLock { $0 }, timeline: timeline.withLock { $0 }, chaos: chaosReports.withLock { $0 })
     }
 }
 

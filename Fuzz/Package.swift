@@ -4,8 +4,8 @@
 //
 // Like Benchmarks/loadgen, it compiles the main package's own sources through symlinks: `Telemetry`
 // is Sources/Telemetry; `LabControl` is the manifest, catalog, infrastructure-kind and trace files
-// of Sources/LabControl (not the HTTP receiver, forwarder or runtime); `LabKit` is only JSONValue
-// and the seeded random generator; `CLabSpawn` is itself. So the instrumented build
+// of Sources/LabControl (not the HTTP receiver, forwarder or runtime); `LabKit` is only JSONValue,
+// the seeded random generator and CRC-32; `CLabSpawn` is itself. So the instrumented build
 // (`--sanitize=fuzzer`) covers exactly the code under test without building the whole platform
 // (NIO, Hummingbird, PostgreSQL client) a second time.
 import PackageDescription

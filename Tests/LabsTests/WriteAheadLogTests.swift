@@ -30,10 +30,6 @@ final class WriteAheadLogTests: XCTestCase {
         XCTAssertEqual(WALRecord.decode(bytes, at: bytes.count), .end)
     }
 
-    func testCRC32MatchesTheStandardCheckValue() {
-        XCTAssertEqual(CRC32.checksum(Array("123456789".utf8)), 0xCBF4_3926)
-    }
-
     func testACutShortRecordIsATornTail() {
         let first = WALRecord(lsn: 1, key: "a", value: "b")
         let head = first.encoded()

@@ -1,3 +1,5 @@
+import LabKit
+
 /// A small DEFLATE decoder (RFC 1951) with the gzip (RFC 1952) and zlib (RFC 1950) wrappers, so the
 /// receiver accepts `Content-Encoding: gzip` — what OpenTelemetry SDKs send with
 /// `OTEL_EXPORTER_OTLP_COMPRESSION=gzip` — without linking zlib.

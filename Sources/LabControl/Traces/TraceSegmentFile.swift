@@ -1,4 +1,5 @@
 import Foundation
+import LabKit
 
 /// One append-only segment of the trace store: `segment-000042.dltrace`.
 ///

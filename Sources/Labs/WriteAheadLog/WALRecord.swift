@@ -1,3 +1,5 @@
+import LabKit
+
 /// One record of the log, as it lies in the file:
 ///
 ///     ┌────────────┬────────────┬───────────────────────────────────────────────┐
@@ -69,28 +71,6 @@ struct WALRecord: Equatable, Sendable {
         let key = String(decoding: payload[(start + 10)..<(start + 10 + keyLength)], as: UTF8.self)
         let value = String(decoding: payload[(start + 10 + keyLength)...], as: UTF8.self)
         return .record(WALRecord(lsn: lsn, key: key, value: value), next: offset + headerBytes + length)
-    }
-}
-
-/// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), the checksum of zlib, PNG and Ethernet.
-enum CRC32 {
-    private static let table: [UInt32] = (0..<256).map { n in
-        var c = UInt32(n)
-        for _ in 0..<8 { c = (c & 1) != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        return c
-    }
-
-    static func checksum<Bytes: Collection>(_ bytes: Bytes) -> UInt32 where Bytes.Element == UInt8 {
-        if let crc = bytes.withContiguousStorageIfAvailable({ checksum(UnsafeRawBufferPointer($0)) }) { return crc }
-        return Array(bytes).withUnsafeBytes { checksum($0) }
-    }
-
-    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        table.withUnsafeBufferPointer { table in
-            var crc: UInt32 = 0xFFFF_FFFF
-            for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-            return crc ^ 0xFFFF_FFFF
-        }
     }
 }
 

@@ -44,7 +44,6 @@ final class InflateTests: XCTestCase {
             0xC8, 0x40, 0x90, 0x5C, 0x00, 0x3B, 0x7C, 0x8A, 0xDF, 0x12, 0x00, 0x00, 0x00,
         ]
         XCTAssertEqual(String(decoding: try Inflate.gunzip(hello, maxOutput: 100), as: UTF8.self), "hello hello hello\n")
-        XCTAssertEqual(CRC32.checksum(Array("123456789".utf8)), 0xCBF4_3926)
 
         XCTAssertThrowsError(try Inflate.gunzip(Array(hello.prefix(15)), maxOutput: 100)) { error in
             XCTAssertEqual(error as? Inflate.Failure, .malformed("compressed data ends early"))

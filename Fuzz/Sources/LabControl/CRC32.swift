@@ -1,1 +1,0 @@
-../../../Sources/LabControl/Traces/CRC32.swift

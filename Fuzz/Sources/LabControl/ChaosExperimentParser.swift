@@ -1,0 +1,1 @@
+../../../Sources/LabControl/Chaos/ChaosExperimentParser.swift

@@ -1,0 +1,1 @@
+../../../Sources/LabControl/Chaos/ChaosReport.swift

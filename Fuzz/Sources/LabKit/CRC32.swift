@@ -1,0 +1,1 @@
+../../../Sources/LabKit/Hashing/CRC32.swift

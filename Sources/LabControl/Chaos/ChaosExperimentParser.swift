@@ -83,7 +83,9 @@ public enum ChaosExperimentParser {
         if let pollReader = top.optional("poll") {
             poll = try pollReader.durationSeconds().seconds
             guard poll >= 0.1 else { throw pollReader.error("must be at least 100ms (Prometheus scrapes once a second)") }
-            guard poll <= duration.seconds else { throw pollReader.error("is longer than the duration (\(duration.text)): nothing would be measured") }
+            guard poll <= duration.seconds else {
+                throw pollReader.error("is longer than the duration (\(duration.text)): nothing would be measured")
+            }
         }
         var abort = ChaosExperiment.Abort()
         if let abortReader = top.optional("abort") {
@@ -123,7 +125,9 @@ public enum ChaosExperimentParser {
             return .init(inject: .stop(service: service), rollback: .cont(service: service))
         case "proxy_down":
             let proxy = try self.proxy(body, targets)
-            return .init(inject: .proxyToxic(proxy: proxy, toxic: .object(["type": .string("down")])), rollback: .proxyToxic(proxy: proxy, toxic: .object(["type": .string("up")])))
+            return .init(
+                inject: .proxyToxic(proxy: proxy, toxic: .object(["type": .string("down")])),
+                rollback: .proxyToxic(proxy: proxy, toxic: .object(["type": .string("up")])))
         default:
             let f = try body.mapping(allowed: ["service", "proxy", "ms"])
             let msReader = try f.required("ms")
@@ -136,8 +140,12 @@ public enum ChaosExperimentParser {
                     rollback: .clearFault(service: service))
             case (nil, let proxyReader?):
                 let proxy = try self.proxy(proxyReader, targets)
-                let toxic: JSONValue = .object(["name": .string("chaos-latency"), "type": .string("latency"), "attributes": .object(["latency": .number(Double(ms))])])
-                return .init(inject: .proxyToxic(proxy: proxy, toxic: toxic), rollback: .proxyToxic(proxy: proxy, toxic: .object(["remove": .string("chaos-latency")])))
+                let toxic: JSONValue = .object([
+                    "name": .string("chaos-latency"), "type": .string("latency"), "attributes": .object(["latency": .number(Double(ms))]),
+                ])
+                return .init(
+                    inject: .proxyToxic(proxy: proxy, toxic: toxic),
+                    rollback: .proxyToxic(proxy: proxy, toxic: .object(["remove": .string("chaos-latency")])))
             default:
                 throw body.error("latency goes on one service or one proxy: give 'service' or 'proxy'")
             }

@@ -69,11 +69,14 @@ public struct ChaosReport: Sendable, Codable, Equatable {
         case "abort_seconds":
             return abortSeconds.map { .success($0) } ?? .failure(.init("\(experiment) did not abort (\(outcome.rawValue))"))
         case "broken_after_seconds":
-            return brokenAfterSeconds.map { .success($0) } ?? .failure(.init("\(experiment): the hypothesis never broke (\(outcome.rawValue))"))
+            return brokenAfterSeconds.map { .success($0) }
+                ?? .failure(.init("\(experiment): the hypothesis never broke (\(outcome.rawValue))"))
         default:
             if statistic.hasPrefix("worst:") {
                 let name = String(statistic.dropFirst("worst:".count))
-                guard let reading = readings.first(where: { $0.check == name }) else { return .failure(.init("\(experiment) has no check '\(name)'")) }
+                guard let reading = readings.first(where: { $0.check == name }) else {
+                    return .failure(.init("\(experiment) has no check '\(name)'"))
+                }
                 return reading.worst.map { .success($0) } ?? .failure(.init("\(experiment): no reading of '\(name)' during the fault"))
             }
             return .failure(.init("unknown chaos statistic '\(statistic)'"))
@@ -88,7 +91,8 @@ public struct ChaosReport: Sendable, Codable, Equatable {
         case .held: verdict = "HYPOTHESIS HELD: every check held at all \(polls) polls during the fault"
         case .broken: verdict = "HYPOTHESIS BROKEN after \(ChaosFormat.seconds(brokenAfterSeconds ?? 0)) (no abort: the fault stayed in)"
         case .aborted:
-            verdict = "HYPOTHESIS BROKEN after \(ChaosFormat.seconds(brokenAfterSeconds ?? 0)); ABORTED: rolled back after \(ChaosFormat.seconds(abortSeconds ?? 0)) of \(ChaosFormat.seconds(durationSeconds))"
+            verdict =
+                "HYPOTHESIS BROKEN after \(ChaosFormat.seconds(brokenAfterSeconds ?? 0)); ABORTED: rolled back after \(ChaosFormat.seconds(abortSeconds ?? 0)) of \(ChaosFormat.seconds(durationSeconds))"
         case .notSteady: verdict = "NOT IN STEADY STATE before the fault: nothing injected"
         }
         lines.append(verdict)
@@ -97,11 +101,15 @@ public struct ChaosReport: Sendable, Codable, Equatable {
         }
         let header = ["check", "bound", "before", "worst during", "at abort", "broken polls"]
         let rows = readings.map {
-            [$0.check, $0.bound, ChaosFormat.number($0.steady), ChaosFormat.number($0.worst), $0.atAbort.map { ChaosFormat.number($0) } ?? "-", "\($0.brokenPolls)/\(polls)"]
+            [
+                $0.check, $0.bound, ChaosFormat.number($0.steady), ChaosFormat.number($0.worst),
+                $0.atAbort.map { ChaosFormat.number($0) } ?? "-", "\($0.brokenPolls)/\(polls)",
+            ]
         }
         let widths = header.indices.map { c in ([header] + rows).map { $0[c].count }.max() ?? 0 }
         for row in [header] + rows {
-            lines.append("  " + row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  "))
+            lines.append(
+                "  " + row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  "))
         }
         return lines.joined(separator: "\n")
     }

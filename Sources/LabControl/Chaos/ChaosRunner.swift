@@ -37,7 +37,11 @@ public struct ChaosRunner: Sendable {
         for (index, value) in steady.enumerated() { readings[index].steady = value }
         let unsteady = experiment.steadyState.indices.filter { !experiment.steadyState[$0].holds(steady[$0]) }
         guard unsteady.isEmpty else {
-            log?("chaos \(experiment.name): not in steady state: " + unsteady.map { "\(experiment.steadyState[$0].name) = \(ChaosFormat.number(steady[$0])) (\(experiment.steadyState[$0].boundText))" }.joined(separator: ", "))
+            log?(
+                "chaos \(experiment.name): not in steady state: "
+                    + unsteady.map {
+                        "\(experiment.steadyState[$0].name) = \(ChaosFormat.number(steady[$0])) (\(experiment.steadyState[$0].boundText))"
+                    }.joined(separator: ", "))
             report.outcome = .notSteady
             report.readings = readings
             return report
@@ -71,9 +75,15 @@ public struct ChaosRunner: Sendable {
                     }
                 }
                 let elapsed = (clock.now - injected).seconds
-                guard !broken.isEmpty else { brokenInARow = 0; continue }
+                guard !broken.isEmpty else {
+                    brokenInARow = 0
+                    continue
+                }
                 brokenInARow += 1
-                log?(String(format: "chaos %@: %.1fs: %@ (%ld of %ld polls in a row)", experiment.name, elapsed, broken.joined(separator: ", "), brokenInARow, experiment.tolerance))
+                log?(
+                    String(
+                        format: "chaos %@: %.1fs: %@ (%ld of %ld polls in a row)", experiment.name, elapsed, broken.joined(separator: ", "),
+                        brokenInARow, experiment.tolerance))
                 guard brokenInARow >= experiment.tolerance else { continue }
                 if report.brokenAfterSeconds == nil { report.brokenAfterSeconds = elapsed }
                 if experiment.abort.onBreak {

@@ -134,7 +134,8 @@ extension ManifestParser.Context {
     }
 
     static let actionKinds = [
-        "set_fault", "clear_fault", "proxy_toxic", "kill", "stop", "cont", "restart", "start", "terminate", "set_config", "call", "infra", "chaos",
+        "set_fault", "clear_fault", "proxy_toxic", "kill", "stop", "cont", "restart", "start", "terminate", "set_config", "call", "infra",
+        "chaos",
     ]
 
     mutating func action(_ reader: NodeReader, _ scenario: ScenarioSpec) throws -> ActionSpec {
@@ -379,7 +380,9 @@ extension ManifestParser.Context {
                 source = .derived(term)
             case "chaos":
                 source = try chaosStatistic(try fields.required("chaos"), fields.optional("experiment"))
-                if let phase = fields.optional("phase") { throw phase.error("a chaos measurement is the experiment's outcome; it takes no phase") }
+                if let phase = fields.optional("phase") {
+                    throw phase.error("a chaos measurement is the experiment's outcome; it takes no phase")
+                }
             default:
                 source = .trace(try traceFact(try fields.required("trace")))
             }
@@ -409,7 +412,8 @@ extension ManifestParser.Context {
         let head = statistic.hasPrefix("worst:") ? "worst:" : statistic
         guard known.contains(head), head != "worst:" || statistic.count > "worst:".count else {
             throw reader.error(
-                "unknown chaos statistic '\(statistic)'\(hint(statistic, known)); one of: \(known.map { $0 == "worst:" ? "worst:<check>" : $0 }.joined(separator: ", "))")
+                "unknown chaos statistic '\(statistic)'\(hint(statistic, known)); one of: \(known.map { $0 == "worst:" ? "worst:<check>" : $0 }.joined(separator: ", "))"
+            )
         }
         guard !chaosExperimentNames.isEmpty else {
             throw reader.error("the scenario runs no chaos experiment (add an action `chaos: <name>`)")
@@ -418,7 +422,9 @@ extension ManifestParser.Context {
         if let experimentReader {
             let name = try experimentReader.identifier()
             guard chaosExperimentNames.contains(name) else {
-                throw experimentReader.error("the scenario runs no experiment '\(name)'\(hint(name, chaosExperimentNames)); it runs: \(chaosExperimentNames.joined(separator: ", "))")
+                throw experimentReader.error(
+                    "the scenario runs no experiment '\(name)'\(hint(name, chaosExperimentNames)); it runs: \(chaosExperimentNames.joined(separator: ", "))"
+                )
             }
             experiment = name
         } else if chaosExperimentNames.count > 1 {

@@ -34,7 +34,8 @@ public struct ActionExecutor: Sendable {
         case .setConfig(let service, let knobs): "config of \(service): \(JSONValue.object(knobs))"
         case .call(let service, let method, let path, let body): "\(method) \(service)\(path)" + (body.map { " \($0)" } ?? "")
         case .infra(let name, let command, let arguments): "\(name): \(command)" + (arguments == .null ? "" : " \(arguments)")
-        case .chaos(let experiment): "chaos experiment \(experiment.name): \(describe(experiment.fault.inject)) for \(LabDurationFormat.text(experiment.durationSeconds))"
+        case .chaos(let experiment):
+            "chaos experiment \(experiment.name): \(describe(experiment.fault.inject)) for \(LabDurationFormat.text(experiment.durationSeconds))"
         }
     }
 

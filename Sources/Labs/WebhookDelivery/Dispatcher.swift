@@ -28,7 +28,8 @@ struct Dispatcher: Service {
     let logger: Logger
     let breakers: [String: CircuitBreaker<ContinuousClock>]
 
-    init(settings: WebhookSettings, queue: any DeliveryQueue, endpoints: [String: PeerClient], signature: WebhookSignature, logger: Logger) {
+    init(settings: WebhookSettings, queue: any DeliveryQueue, endpoints: [String: PeerClient], signature: WebhookSignature, logger: Logger)
+    {
         self.settings = settings
         self.queue = queue
         self.endpoints = endpoints
@@ -180,7 +181,9 @@ struct Dispatcher: Service {
     }
 
     private func givenUp(_ endpoint: String) -> Counter {
-        Counter(label: "webhook_given_up_total", dimensions: [("endpoint", endpoint), ("fate", settings.queue == .outbox ? "dead_lettered" : "dropped")])
+        Counter(
+            label: "webhook_given_up_total",
+            dimensions: [("endpoint", endpoint), ("fate", settings.queue == .outbox ? "dead_lettered" : "dropped")])
     }
 }
 

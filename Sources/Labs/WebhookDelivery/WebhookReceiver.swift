@@ -61,13 +61,14 @@ enum WebhookReceiver {
                 count["injected_failure"]?.increment()
                 return .jsonError("injected failure (FAILURE_RATE=\(failureRate))", status: .serviceUnavailable)
             }
-            let deliveries = try await db.query(
-                """
-                INSERT INTO received (event_id, receiver) VALUES (\(id ?? ""), \(name))
-                ON CONFLICT (event_id) DO UPDATE SET deliveries = received.deliveries + 1
-                RETURNING deliveries
-                """
-            ).first?.decode(Int.self) ?? 1
+            let deliveries =
+                try await db.query(
+                    """
+                    INSERT INTO received (event_id, receiver) VALUES (\(id ?? ""), \(name))
+                    ON CONFLICT (event_id) DO UPDATE SET deliveries = received.deliveries + 1
+                    RETURNING deliveries
+                    """
+                ).first?.decode(Int.self) ?? 1
             count[deliveries == 1 ? "accepted" : "duplicate"]?.increment()
             peak.record()
             return .json(["received": .string(id ?? ""), "deliveries": .number(Double(deliveries))])

@@ -39,7 +39,8 @@ enum WebhookSender {
         for name in endpoints { clients[name] = try service.context.peer(name, timeout: settings.timeout) }
         let peers = clients
         let signature = WebhookSignature(secret: settings.secret)
-        let dispatcher = Dispatcher(settings: settings, queue: queue, endpoints: peers, signature: signature, logger: service.context.logger)
+        let dispatcher = Dispatcher(
+            settings: settings, queue: queue, endpoints: peers, signature: signature, logger: service.context.logger)
         service.addService(dispatcher)
 
         let accepted = Counter(label: "webhook_events_accepted_total")
@@ -79,7 +80,10 @@ enum Forgeries {
         let tampered = Array(#"{"id":"forged","type":"order.paid","amount":999}"#.utf8)
         let cases: [(String, [UInt8], [(String, String)])] = [
             ("tampered_body", tampered, headers(id: "forged-1", at: now, signature.sign(id: "forged-1", timestamp: now, body: original))),
-            ("replayed", original, headers(id: "forged-2", at: now - 900, signature.sign(id: "forged-2", timestamp: now - 900, body: original))),
+            (
+                "replayed", original,
+                headers(id: "forged-2", at: now - 900, signature.sign(id: "forged-2", timestamp: now - 900, body: original))
+            ),
             ("unsigned", original, [(WebhookSignature.idHeader, "forged-3")]),
         ]
         var report: [String: JSONValue] = [:]
@@ -90,7 +94,8 @@ enum Forgeries {
                 for (field, value) in fields { httpHeaders.add(name: field, value: value) }
                 let status: Int
                 do {
-                    status = try await peer.post("/webhooks", route: "/webhooks", headers: httpHeaders, body: ByteBuffer(bytes: body)).status
+                    status = try await peer.post("/webhooks", route: "/webhooks", headers: httpHeaders, body: ByteBuffer(bytes: body))
+                        .status
                 } catch {
                     outcomes[kind] = .string("unreachable")
                     continue

@@ -10,27 +10,35 @@ struct WebhookSettings: Sendable {
         case outbox
     }
 
-    static let secretKnob = Knob.string("WEBHOOK_SECRET", default: "whsec-lab-33", "the HMAC-SHA256 key shared by the sender and the receivers")
+    static let secretKnob = Knob.string(
+        "WEBHOOK_SECRET", default: "whsec-lab-33", "the HMAC-SHA256 key shared by the sender and the receivers")
     static let queueKnob = Knob<QueueKind>.choice(
-        "QUEUE", default: .memory, "where pending deliveries live: `memory` (lost on restart) or `outbox` (PostgreSQL, with a dead-letter table)")
-    static let breakerKnob = Knob.flag("BREAKER", default: false, "a circuit breaker per endpoint (one probe in half-open); deferred calls are not attempts")
+        "QUEUE", default: .memory,
+        "where pending deliveries live: `memory` (lost on restart) or `outbox` (PostgreSQL, with a dead-letter table)")
+    static let breakerKnob = Knob.flag(
+        "BREAKER", default: false, "a circuit breaker per endpoint (one probe in half-open); deferred calls are not attempts")
     static let jitterKnob = Knob<Backoff.Jitter>.choice(
-        "BACKOFF_JITTER", default: .none, "jitter on the retry backoff: `none` (every retry at its exact delay), `full` (uniform in 0…delay), `equal` or `decorrelated` (LabKit's Backoff)")
+        "BACKOFF_JITTER", default: .none,
+        "jitter on the retry backoff: `none` (every retry at its exact delay), `full` (uniform in 0…delay), `equal` or `decorrelated` (LabKit's Backoff)"
+    )
     static let baseKnob = Knob.milliseconds("BACKOFF_BASE_MS", default: 1_000, in: 1...60_000, "the first retry's delay (before jitter)")
     static let multiplierKnob = Knob.number(
         "BACKOFF_MULTIPLIER", default: 1, in: 1...10, "each retry's delay is the previous one times this (1: a fixed backoff)")
     static let capKnob = Knob.milliseconds(
         "BACKOFF_CAP_MS", default: 1_000, in: 1...600_000, "the longest delay; also the spread of calls deferred by an open breaker")
     static let maxAttemptsKnob = Knob.wholeNumber(
-        "MAX_ATTEMPTS", default: 40, in: 1...1_000, "real attempts before an event is given up (dead-lettered, or dropped by the memory queue)")
+        "MAX_ATTEMPTS", default: 40, in: 1...1_000,
+        "real attempts before an event is given up (dead-lettered, or dropped by the memory queue)")
     static let timeoutKnob = Knob.milliseconds("DELIVERY_TIMEOUT_MS", default: 1_000, in: 10...60_000, "how long one delivery may take")
     static let inFlightKnob = Knob.wholeNumber("MAX_IN_FLIGHT", default: 64, in: 1...1_024, "deliveries under way at once (all endpoints)")
     static let pollKnob = Knob.milliseconds("POLL_MS", default: 20, in: 1...10_000, "how long the dispatcher waits when nothing is due")
     static let leaseKnob = Knob.milliseconds(
         "LEASE_MS", default: 3_000, in: 100...600_000, "outbox: a claimed row is due again after this long if its sender died")
-    static let openKnob = Knob.milliseconds("BREAKER_OPEN_MS", default: 1_000, in: 10...600_000, "how long an open breaker waits before its probe")
+    static let openKnob = Knob.milliseconds(
+        "BREAKER_OPEN_MS", default: 1_000, in: 10...600_000, "how long an open breaker waits before its probe")
     static let failurePercentKnob = Knob.number(
-        "BREAKER_FAILURE_PERCENT", default: 80, in: 1...100, "the breaker opens when this share (%) of an endpoint's last 20 calls failed (10 at least)")
+        "BREAKER_FAILURE_PERCENT", default: 80, in: 1...100,
+        "the breaker opens when this share (%) of an endpoint's last 20 calls failed (10 at least)")
     static let knobs: [any LabKnob] =
         [
             secretKnob, queueKnob, breakerKnob, jitterKnob, baseKnob, multiplierKnob, capKnob, maxAttemptsKnob, timeoutKnob, inFlightKnob,

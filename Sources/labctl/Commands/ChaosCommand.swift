@@ -29,7 +29,8 @@ struct ChaosCommand: AsyncParsableCommand {
             ? URL(fileURLWithPath: experiment)
             : entry.directory.appendingPathComponent("experiments/\(experiment).yaml")
         guard FileManager.default.fileExists(atPath: url.path) else {
-            let available = (try? FileManager.default.contentsOfDirectory(atPath: entry.directory.appendingPathComponent("experiments").path))?
+            let available =
+                (try? FileManager.default.contentsOfDirectory(atPath: entry.directory.appendingPathComponent("experiments").path))?
                 .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted() ?? []
             throw Failure(
                 "no experiment \(isFile ? url.path : "'\(experiment)' in labs/\(entry.directoryName)/experiments/")"

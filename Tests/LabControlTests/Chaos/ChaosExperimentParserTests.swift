@@ -64,34 +64,62 @@ final class ChaosExperimentParserTests: XCTestCase {
         XCTAssertEqual(try fault("kill: inventory"), .init(inject: .kill(service: "inventory"), rollback: .restart(service: "inventory")))
         XCTAssertEqual(
             try fault("proxy_down: redis"),
-            .init(inject: .proxyToxic(proxy: "redis", toxic: .object(["type": .string("down")])),
-                  rollback: .proxyToxic(proxy: "redis", toxic: .object(["type": .string("up")]))))
+            .init(
+                inject: .proxyToxic(proxy: "redis", toxic: .object(["type": .string("down")])),
+                rollback: .proxyToxic(proxy: "redis", toxic: .object(["type": .string("up")]))))
         XCTAssertEqual(
             try fault("latency: {service: shop, ms: 300}"),
-            .init(inject: .setFault(service: "shop", fault: .object(["latency": .object(["fixed_ms": .number(300)])])),
-                  rollback: .clearFault(service: "shop")))
+            .init(
+                inject: .setFault(service: "shop", fault: .object(["latency": .object(["fixed_ms": .number(300)])])),
+                rollback: .clearFault(service: "shop")))
         guard case .proxyToxic("redis", let toxic) = try fault("latency: {proxy: redis, ms: 250}").inject else {
             return XCTFail("a proxy latency is a toxic")
         }
-        XCTAssertEqual(toxic, .object(["name": .string("chaos-latency"), "type": .string("latency"), "attributes": .object(["latency": .number(250)])]))
+        XCTAssertEqual(
+            toxic,
+            .object(["name": .string("chaos-latency"), "type": .string("latency"), "attributes": .object(["latency": .number(250)])]))
     }
 
     func testBadInputNamesFileLineAndField() {
         let cases: [(String, String, String)] = [
             // (replace, with, expected error)
             ("tolerance: 2", "tolerence: 2", "experiments/x.yaml:13: field 'tolerence': unknown field; did you mean 'tolerance'?"),
-            ("stop: inventory-1", "stop: inventory-3", "experiments/x.yaml:10: field 'fault.stop': 'inventory' has 2 replica(s); 'inventory-3' does not exist"),
-            ("stop: inventory-1", "stop: inventroy", "experiments/x.yaml:10: field 'fault.stop': unknown service 'inventroy'; did you mean 'inventory'?; services: inventory, shop"),
-            ("stop: inventory-1", "proxy_down: postgres", "experiments/x.yaml:10: field 'fault.proxy_down': no fault proxy named 'postgres'"),
-            ("stop: inventory-1", "crash: shop", "experiments/x.yaml:10: field 'fault.crash': unknown field; expected one of: kill, stop, latency, proxy_down"),
-            ("    at_least: 30", "    at_least: thirty", "experiments/x.yaml:5: field 'steady_state[0].at_least': expected a number, found 'thirty'"),
+            (
+                "stop: inventory-1", "stop: inventory-3",
+                "experiments/x.yaml:10: field 'fault.stop': 'inventory' has 2 replica(s); 'inventory-3' does not exist"
+            ),
+            (
+                "stop: inventory-1", "stop: inventroy",
+                "experiments/x.yaml:10: field 'fault.stop': unknown service 'inventroy'; did you mean 'inventory'?; services: inventory, shop"
+            ),
+            (
+                "stop: inventory-1", "proxy_down: postgres",
+                "experiments/x.yaml:10: field 'fault.proxy_down': no fault proxy named 'postgres'"
+            ),
+            (
+                "stop: inventory-1", "crash: shop",
+                "experiments/x.yaml:10: field 'fault.crash': unknown field; expected one of: kill, stop, latency, proxy_down"
+            ),
+            (
+                "    at_least: 30", "    at_least: thirty",
+                "experiments/x.yaml:5: field 'steady_state[0].at_least': expected a number, found 'thirty'"
+            ),
             ("    at_most: 1", "", "experiments/x.yaml:6: field 'steady_state[1]': a check needs a bound: at_least, at_most or both"),
             ("duration: 20s", "duration: 20 seconds", "experiments/x.yaml:11: field 'duration': '20 seconds' is not a duration"),
             ("poll: 500ms", "poll: 30s", "experiments/x.yaml:12: field 'poll': is longer than the duration (20s)"),
-            ("abort: {when: broken}", "abort: {when: sometimes}", "experiments/x.yaml:14: field 'abort.when': 'sometimes' is not one of: broken, never"),
-            ("  - name: p99\n", "  - name: answered\n", "experiments/x.yaml:6: field 'steady_state[1].name': check 'answered' is declared twice"),
+            (
+                "abort: {when: broken}", "abort: {when: sometimes}",
+                "experiments/x.yaml:14: field 'abort.when': 'sometimes' is not one of: broken, never"
+            ),
+            (
+                "  - name: p99\n", "  - name: answered\n",
+                "experiments/x.yaml:6: field 'steady_state[1].name': check 'answered' is declared twice"
+            ),
             ("fault:\n  stop: inventory-1\n", "", "experiments/x.yaml:1: field 'fault': is required"),
-            ("  stop: inventory-1", "  stop: inventory-1\n  kill: shop", "experiments/x.yaml:9: field 'fault': one fault per experiment, found stop and kill"),
+            (
+                "  stop: inventory-1", "  stop: inventory-1\n  kill: shop",
+                "experiments/x.yaml:9: field 'fault': one fault per experiment, found stop and kill"
+            ),
         ]
         for (old, new, expected) in cases {
             XCTAssertTrue(Self.valid.contains(old), old)
@@ -132,24 +160,37 @@ final class ChaosExperimentParserTests: XCTestCase {
         let lab = try ManifestParser.parse(yaml: manifest, file: "labs/98-chaos-test/lab.yaml", labDirectory: directory)
         guard case .chaos(let experiment) = lab.scenario?.actions.first?.kind else { return XCTFail("no chaos action") }
         XCTAssertEqual(experiment.fault.inject, .stop(service: "inventory-1"))
-        XCTAssertEqual(lab.measurements.map(\.source), [.chaos(statistic: "hypothesis_broken", experiment: nil), .chaos(statistic: "worst:answered", experiment: "x")])
+        XCTAssertEqual(
+            lab.measurements.map(\.source),
+            [.chaos(statistic: "hypothesis_broken", experiment: nil), .chaos(statistic: "worst:answered", experiment: "x")])
         XCTAssertTrue(lab.promqlExpressions.contains { $0.file == "labs/98-chaos-test/experiments/x.yaml" && $0.line == 4 })
 
         try Self.valid.replacingOccurrences(of: "stop: inventory-1", with: "stop: cart")
             .write(to: directory.appendingPathComponent("experiments/x.yaml"), atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try ManifestParser.parse(yaml: manifest, file: "labs/98-chaos-test/lab.yaml", labDirectory: directory)) {
-            XCTAssertTrue("\($0)".hasPrefix("labs/98-chaos-test/experiments/x.yaml:10: field 'fault.stop': unknown service 'cart'"), "\($0)")
+            XCTAssertTrue(
+                "\($0)".hasPrefix("labs/98-chaos-test/experiments/x.yaml:10: field 'fault.stop': unknown service 'cart'"), "\($0)")
         }
         try Self.valid.write(to: directory.appendingPathComponent("experiments/x.yaml"), atomically: true, encoding: .utf8)
         XCTAssertThrowsError(
-            try ManifestParser.parse(yaml: manifest.replacingOccurrences(of: "chaos: x}", with: "chaos: y}"), file: "labs/98-chaos-test/lab.yaml", labDirectory: directory)
+            try ManifestParser.parse(
+                yaml: manifest.replacingOccurrences(of: "chaos: x}", with: "chaos: y}"), file: "labs/98-chaos-test/lab.yaml",
+                labDirectory: directory)
         ) {
-            XCTAssertEqual("\($0)", "labs/98-chaos-test/lab.yaml:13: field 'scenario.actions[0].chaos': no experiment 'y': labs/98-chaos-test/experiments/y.yaml does not exist")
+            XCTAssertEqual(
+                "\($0)",
+                "labs/98-chaos-test/lab.yaml:13: field 'scenario.actions[0].chaos': no experiment 'y': labs/98-chaos-test/experiments/y.yaml does not exist"
+            )
         }
         XCTAssertThrowsError(
-            try ManifestParser.parse(yaml: manifest.replacingOccurrences(of: "chaos: hypothesis_broken", with: "chaos: hypothesis_brokn"), file: "labs/98-chaos-test/lab.yaml", labDirectory: directory)
+            try ManifestParser.parse(
+                yaml: manifest.replacingOccurrences(of: "chaos: hypothesis_broken", with: "chaos: hypothesis_brokn"),
+                file: "labs/98-chaos-test/lab.yaml", labDirectory: directory)
         ) {
-            XCTAssertTrue("\($0)".hasPrefix("labs/98-chaos-test/lab.yaml:15: field 'measurements[0].chaos': unknown chaos statistic 'hypothesis_brokn'; did you mean 'hypothesis_broken'?"), "\($0)")
+            XCTAssertTrue(
+                "\($0)".hasPrefix(
+                    "labs/98-chaos-test/lab.yaml:15: field 'measurements[0].chaos': unknown chaos statistic 'hypothesis_brokn'; did you mean 'hypothesis_broken'?"
+                ), "\($0)")
         }
     }
 }

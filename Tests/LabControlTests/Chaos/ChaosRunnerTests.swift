@@ -23,7 +23,8 @@ final class ChaosRunnerTests: XCTestCase {
 
     func testAbortsAndRollsBackWhenTheHypothesisBreaksAndHoldsOtherwise() async throws {
         let entry = try LabCatalog.load(root: Fixtures.labsDirectory).resolve("selftest")
-        let lab = try await LabRuntime.up(entry, options: RuntimeOptions(stateDirectory: state.url, variant: "before", otlp: .embedded(port: 0)))
+        let lab = try await LabRuntime.up(
+            entry, options: RuntimeOptions(stateDirectory: state.url, variant: "before", otlp: .embedded(port: 0)))
         defer { Task { [lab] in await lab.down() } }
         let prometheus = PrometheusClient(baseURL: try XCTUnwrap(lab.prometheusURL))
         let frontendUp = #"sum(up{job="frontend"})"#

@@ -13,8 +13,9 @@ import Synchronization
 /// `maxTotal`) is the usual default; a pool per dependency, each sized by Little's law for its own
 /// traffic (connections in use = calls per second x seconds per call), is the bulkhead.
 ///
-/// Each pool has its own AsyncHTTPClient, so no two pools ever share a connection. Call
-/// ``shutdown()`` before dropping a pool (a service's pools usually live as long as the process).
+/// Each pool has its own AsyncHTTPClient, so no two pools ever share a connection. A service makes
+/// its pools with `LabService.connectionPool(name:size:maxWait:)`, which shuts them down when it
+/// stops; a pool made directly needs ``shutdown()`` before it is dropped.
 ///
 /// Metrics (labelled `pool`): `connection_pool_size`, `connection_pool_in_use`,
 /// `connection_pool_waiting` (gauges), `connection_pool_rejected_total{reason="wait_timeout|full"}`.

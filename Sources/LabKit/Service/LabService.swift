@@ -62,6 +62,12 @@ public final class LabService {
         services.append(service)
     }
 
+    /// Called when the service stops, after the server has drained (closing a client that must be
+    /// closed before it is dropped, such as an AsyncHTTPClient or a thread pool).
+    public func onShutdown(_ body: @escaping @Sendable () async -> Void) {
+        services.append(ShutdownHook(body: body))
+    }
+
     /// Called with the bound port once the server listens (useful with `PORT=0`).
     public func onRunning(_ body: @escaping @Sendable (Int) async -> Void) {
         onServerRunning.append(body)
@@ -106,6 +112,16 @@ extension LabService {
 
     /// What every service reads, whatever it declares: `PORT`, `HOST`, `LOG_LEVEL`.
     public static let commonKnobs: [any LabKnob] = [portKnob, hostKnob, logLevel]
+}
+
+/// Runs its body once the service group shuts down.
+struct ShutdownHook: Service {
+    let body: @Sendable () async -> Void
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await body()
+    }
 }
 
 /// Flushes spans when the service group shuts down. Listed first among the app's services, so the

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -46,12 +47,16 @@ struct BlockingReportClient: Sendable {
         while true {
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n == 0 { break }
-            guard n > 0 else { throw Failure(description: "no answer from \(host):\(port) within \(timeout) (\(String(cString: strerror(errno))))") }
+            guard n > 0 else {
+                throw Failure(description: "no answer from \(host):\(port) within \(timeout) (\(String(cString: strerror(errno))))")
+            }
             response.append(contentsOf: buffer[0..<n])
         }
         // "HTTP/1.1 200 OK\r\n…"
         let statusLine = String(decoding: response.prefix(while: { $0 != 13 }), as: UTF8.self).split(separator: " ")
-        guard statusLine.count >= 2, let status = Int(statusLine[1]) else { throw Failure(description: "not an HTTP answer from \(host):\(port)") }
+        guard statusLine.count >= 2, let status = Int(statusLine[1]) else {
+            throw Failure(description: "not an HTTP answer from \(host):\(port)")
+        }
         return Reply(status: status, bytes: response.count)
     }
 

@@ -18,8 +18,12 @@ enum BulkheadIsolationLab {
             "api",
             "GET /catalog/{id}, /reports/{id} (HTTP pools: POOLS=shared|per-dependency), /exports/{id} (blocking client: EXPORTS=inline|executor)",
             build: Storefront.build),
-        .init("catalog", "GET /items/{id}: one indexed SELECT on PostgreSQL (DATABASE_URL)", build: { try await Dependency.build($0, kind: .catalog) }),
-        .init("reports", "GET /reports/{id}: a SELECT that sleeps REPORT_MS in PostgreSQL (pg_sleep)", build: { try await Dependency.build($0, kind: .reports) }),
+        .init(
+            "catalog", "GET /items/{id}: one indexed SELECT on PostgreSQL (DATABASE_URL)",
+            build: { try await Dependency.build($0, kind: .catalog) }),
+        .init(
+            "reports", "GET /reports/{id}: a SELECT that sleeps REPORT_MS in PostgreSQL (pg_sleep)",
+            build: { try await Dependency.build($0, kind: .reports) }),
     ]
 
     /// Each role's knobs (its environment variables), checked strictly when the service starts.

@@ -19,7 +19,9 @@ enum Dependency {
             service.router.get("/items/:id") { _, context -> Response in
                 guard let id = Storefront.itemID(context.parameters.get("id")) else { return Storefront.badID }
                 let rows = try await db.query("SELECT name, price_cents FROM items WHERE id = \(id)")
-                guard let (name, price) = try rows.first?.decode((String, Int).self) else { return .jsonError("no item \(id)", status: .notFound) }
+                guard let (name, price) = try rows.first?.decode((String, Int).self) else {
+                    return .jsonError("no item \(id)", status: .notFound)
+                }
                 return .json(["id": .number(Double(id)), "name": .string(name), "price_cents": .number(Double(price))])
             }
         case .reports:
@@ -27,8 +29,12 @@ enum Dependency {
             service.router.get("/reports/:id") { _, context -> Response in
                 guard let id = Storefront.itemID(context.parameters.get("id")) else { return Storefront.badID }
                 let rows = try await db.query("SELECT name, price_cents * 12 FROM items, pg_sleep(\(seconds)) WHERE id = \(id)")
-                guard let (name, yearly) = try rows.first?.decode((String, Int).self) else { return .jsonError("no item \(id)", status: .notFound) }
-                return .json(["id": .number(Double(id)), "name": .string(name), "yearly_cents": .number(Double(yearly)), "seconds": .number(seconds)])
+                guard let (name, yearly) = try rows.first?.decode((String, Int).self) else {
+                    return .jsonError("no item \(id)", status: .notFound)
+                }
+                return .json([
+                    "id": .number(Double(id)), "name": .string(name), "yearly_cents": .number(Double(yearly)), "seconds": .number(seconds),
+                ])
             }
         }
     }

@@ -40,8 +40,18 @@ final class ExportsInFlight: Sendable {
     }
 
     func counting<R>(_ body: () throws -> R) rethrows -> R {
-        gauge.record(count.withLock { $0 += 1; return $0 })
-        defer { gauge.record(count.withLock { $0 -= 1; return $0 }) }
+        gauge.record(
+            count.withLock {
+                $0 += 1
+                return $0
+            })
+        defer {
+            gauge.record(
+                count.withLock {
+                    $0 -= 1
+                    return $0
+                })
+        }
         return try body()
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import LabKit
-import ServiceLifecycle
 
 /// KEY IDEA: a bulkhead is drawn around a *resource*, and a service has more than one kind. Size each
 /// by Little's law — what a pool holds on average = arrivals per second × seconds each one holds it
@@ -26,7 +25,7 @@ enum Storefront {
         }
         let (catalog, reports) = try DependencyClients.make(service, settings)
         let exports = try ExportRunner(settings, reportsURL: reports.baseURL)
-        service.addService(ShutDownWithService(pools: [catalog.pool, reports.pool], executor: exports.executor))
+        if let executor = exports.executor { service.onShutdown { try? await executor.shutdown() } }
 
         service.router.get("/catalog/:id") { _, context -> Response in
             guard let id = itemID(context.parameters.get("id")) else { return badID }
@@ -43,7 +42,9 @@ enum Storefront {
             guard let id = itemID(context.parameters.get("id")) else { return badID }
             do {
                 let reply = try await exports.export(id: id)
-                return .json(["id": .number(Double(id)), "report_status": .number(Double(reply.status)), "bytes": .number(Double(reply.bytes))])
+                return .json([
+                    "id": .number(Double(id)), "report_status": .number(Double(reply.status)), "bytes": .number(Double(reply.bytes)),
+                ])
             } catch let full as BulkheadFullError {
                 return .json(["error": .string("\(full)"), "reason": "executor_full"], status: .serviceUnavailable)
             } catch {
@@ -88,31 +89,14 @@ enum DependencyClients {
         switch settings.pools {
         case .shared:
             // One pool for every dependency: whoever holds its connections longest ends up holding them all.
-            let shared = ConnectionPool(name: "shared", size: settings.sharedPoolSize, maxWait: settings.sharedPoolWait)
+            let shared = service.connectionPool(name: "shared", size: settings.sharedPoolSize, maxWait: settings.sharedPoolWait)
             catalog.pool = shared
             reports.pool = shared
         case .perDependency:
             // A pool per dependency, each sized for its own L = λ × W.
-            catalog.pool = ConnectionPool(name: "catalog", size: settings.catalogPoolSize, maxWait: settings.catalogPoolWait)
-            reports.pool = ConnectionPool(name: "reports", size: settings.reportsPoolSize, maxWait: settings.reportsPoolWait)
+            catalog.pool = service.connectionPool(name: "catalog", size: settings.catalogPoolSize, maxWait: settings.catalogPoolWait)
+            reports.pool = service.connectionPool(name: "reports", size: settings.reportsPoolSize, maxWait: settings.reportsPoolWait)
         }
         return (catalog, reports)
-    }
-}
-
-/// Stops the api's connection pools and export executor when the service shuts down (an
-/// AsyncHTTPClient must be shut down before it is dropped).
-struct ShutDownWithService: Service {
-    let pools: [ConnectionPool?]
-    let executor: BlockingExecutor?
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        var stopped: [ObjectIdentifier] = []
-        for pool in pools.compactMap({ $0 }) where !stopped.contains(ObjectIdentifier(pool)) {
-            stopped.append(ObjectIdentifier(pool))
-            try? await pool.shutdown()
-        }
-        try? await executor?.shutdown()
     }
 }

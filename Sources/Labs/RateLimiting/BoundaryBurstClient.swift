@@ -20,7 +20,7 @@ enum BoundaryBurstClient {
         guard let redis = try service.redis() else { throw LabStartupError("REDIS_URL is not set: the bursts are timed by Redis's clock") }
         var limiter = try service.context.peer("limiter", timeout: .seconds(15))
         // Its own connections: a leaky bucket holds dozens of requests open for seconds.
-        limiter.pool = ConnectionPool(name: "limiter", size: 256, maxWait: .seconds(5))
+        limiter.pool = service.connectionPool(name: "limiter", size: 256, maxWait: .seconds(5))
         let metrics = BurstMetrics()
         let runner = BurstRoundRunner(plan: plan, redis: redis, limiter: limiter, metrics: metrics, logger: service.context.logger)
 

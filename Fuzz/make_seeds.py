@@ -145,6 +145,9 @@ def main():
         "kind": "SPAN_KIND_SERVER", "start_time_unix_nano": 1795237200000000000, "end_time_unix_nano": "1795237200000000001",
         "status": {"code": "STATUS_CODE_ERROR"},
         "attributes": [{"key": "d", "value": {"double_value": "NaN"}}, {"key": "i", "value": {"int_value": -5}}]}]}]}]}).encode())
+    # FuzzOTLPJSON's first finding: a NaN with its sign written out; it reads as the canonical NaN.
+    write("FuzzOTLPJSON", "signed-nan.json", json.dumps({"resourceSpans": [{"resource": {"attributes": [
+        {"key": "d", "value": {"doubleValue": "-NaN"}}]}}]}).encode())
     write("FuzzOTLPJSON", "response.json", b'{"partialSuccess":{"rejectedSpans":"1","errorMessage":"x"}}')
 
     one, three = reqs["one-span"].SerializeToString(), reqs["three-spans-events-links"].SerializeToString()

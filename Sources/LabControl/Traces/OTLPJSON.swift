@@ -403,7 +403,9 @@ private struct OTLPJSONObject {
             case "-Infinity": return -.infinity
             default:
                 guard let d = Double(s) else { throw fail(key, "expected a number, got \"\(s)\"") }
-                return d
+                // "-NaN" or "nan(0x5)" carry sign or payload bits that protobuf would keep and its
+                // decoder drops: every NaN reads as the canonical one, as in the protobuf decoder.
+                return d.isNaN ? .nan : d
             }
         }
         guard !OTLPJSONNumber.isBool(v), let n = v as? NSNumber else { throw fail(key, "expected a number") }

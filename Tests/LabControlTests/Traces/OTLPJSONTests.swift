@@ -144,6 +144,20 @@ final class OTLPJSONTests: XCTestCase {
         }
     }
 
+    /// A NaN written with a sign or a payload reads as the canonical NaN, so the request's protobuf
+    /// round-trips (found by fuzzing: `"doubleValue": "-NaN"` kept its sign bit through protobuf, whose
+    /// decoder then read the canonical NaN, and the trace store's bytes changed).
+    func testEveryNaNReadsAsTheCanonicalNaN() throws {
+        for text in ["NaN", "-NaN", "nan(0x5)", "-nan"] {
+            let json = #"{"resourceSpans":[{"resource":{"attributes":[{"key":"d","value":{"doubleValue":""# + text + #""}}]}}]}"#
+            let request = try OTLPJSON.decodeRequest(Array(json.utf8))
+            guard case .double(let d) = request.resourceSpans[0].resource.attributes[0].value else { return XCTFail(text) }
+            XCTAssertEqual(d.bitPattern, Double.nan.bitPattern, text)
+            let protobuf = request.protobufBytes()
+            XCTAssertEqual(try OTLP.ExportTraceServiceRequest(protobuf: protobuf).protobufBytes(), protobuf, text)
+        }
+    }
+
     /// A key with no value at the deepest level protobuf allows goes through OTLP/JSON and back (found by
     /// fuzzing: the encoder wrote `"value": {}`, one level past the limit, which the decoder refused).
     func testAnEmptyValueAtTheDepthLimitRoundTrips() throws {

@@ -15,7 +15,7 @@ import Synchronization
 ///
 /// Each pool has its own AsyncHTTPClient, so no two pools ever share a connection. A service makes
 /// its pools with `LabService.connectionPool(name:size:maxWait:)`, which shuts them down when it
-/// stops; a pool made directly needs ``shutdown()`` before it is dropped.
+/// stops; a pool dropped without ``shutdown()`` closes its client from `deinit`.
 ///
 /// Metrics (labelled `pool`): `connection_pool_size`, `connection_pool_in_use`,
 /// `connection_pool_waiting` (gauges), `connection_pool_rejected_total{reason="wait_timeout|full"}`.
@@ -87,6 +87,13 @@ public final class ConnectionPool: Sendable {
 
     public func shutdown() async throws {
         try await client.shutdown()
+    }
+
+    deinit {
+        // A pool dropped unshut (a service built but never run, as the knob tests do) still closes its
+        // client: AsyncHTTPClient traps in debug builds when it is dropped running. After `shutdown()`
+        // this is a no-op that reports "already shut down" to nobody.
+        client.shutdown { _ in }
     }
 
     private func update(_ change: (inout (inUse: Int, waiting: Int)) -> Void) {

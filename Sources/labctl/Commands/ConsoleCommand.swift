@@ -8,8 +8,9 @@ struct ConsoleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "console", abstract: "Serve the lab console over the stored traces and comparisons (no lab started).",
         discussion: """
-            Serves the console on 127.0.0.1 (and the OTLP receiver that feeds its trace store) until
-            Ctrl-C. Start a lab from its page, or use `labctl up <lab>`, which serves the console too.
+            Serves the console on 127.0.0.1 (and the OTLP receiver that feeds its
+            trace store) until Ctrl-C. Start a lab from its page, or use
+            `labctl up <lab>`, which serves the console too.
             """)
     @Option(name: .customLong("console-port"), help: "Port of the lab console on 127.0.0.1 (a free one if taken).") var consolePort: Int =
         7474

@@ -12,11 +12,12 @@ struct UpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up", abstract: "Start a lab and stay up (Ctrl-C stops everything).",
         discussion: """
-            Starts the lab's infrastructure (redis-server, PostgreSQL, Prometheus) and services
-            (labsvc) on free 127.0.0.1 ports, serves the lab console (live dashboards, traces,
-            fault controls, the latest comparison, Jaeger's query API), prints where everything
-            answers and writes .lab/endpoints.json and a Grafana provisioning file under
-            .lab/grafana/. In another terminal: labctl logs <service> -f,
+            Starts the lab's infrastructure (redis-server, PostgreSQL, Prometheus)
+            and services (labsvc) on free 127.0.0.1 ports, serves the lab console
+            (live dashboards, traces, fault controls, the latest comparison,
+            Jaeger's query API), prints where everything answers and writes
+            .lab/endpoints.json and a Grafana provisioning file under .lab/grafana/.
+            In another terminal: labctl logs <service> -f,
             labctl kill|stop|cont|restart <service>, labctl traces, labctl down.
             """)
     @Argument(help: "The lab: week number (7, week07) or slug.") var lab: String

@@ -75,4 +75,18 @@ final class ConnectionPoolTests: XCTestCase {
         XCTAssertEqual(other.text, "fast", "the other pool has its own connection")
         _ = try await slow.value
     }
+
+    /// A pool that was used and then dropped without `shutdown()` (a service built but never run)
+    /// closes its client instead of trapping in AsyncHTTPClient's debug check.
+    func testAPoolDroppedWithoutShutdownClosesItsClient() async throws {
+        let peer = try await startPeer()
+        addTeardownBlock { await peer.stop() }
+        var pool: ConnectionPool? = ConnectionPool(name: "dropped", size: 1, maxWait: .zero, metricsFactory: ResilienceTestMetrics())
+        var client = PeerClient(name: "peer", baseURL: peer.baseURL)
+        client.pool = pool
+        _ = try await client.get("/fast")
+        client.pool = nil
+        pool = nil
+        try await Task.sleep(for: .milliseconds(200)) // the client shuts down on its own queue
+    }
 }

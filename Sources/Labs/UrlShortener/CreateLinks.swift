@@ -26,10 +26,11 @@ struct CreateLinks: Sendable {
 
     /// One code per URL, in order.
     func create(_ urls: [String]) async throws -> [Link] {
-        let links = switch strategy {
-        case .hashUnchecked: try await createUnchecked(urls)
-        case .hashRekeyed: try await createRekeyed(urls)
-        }
+        let links =
+            switch strategy {
+            case .hashUnchecked: try await createUnchecked(urls)
+            case .hashRekeyed: try await createRekeyed(urls)
+            }
         // Warm the cache with what was handed out, so the first redirects do not reach the database.
         try await cache?.store(links)
         Self.created.increment(by: links.count)

@@ -55,7 +55,8 @@ enum ShortenerService {
         service.router.get("/r/:code") { request, context -> Response in
             let code = context.parameters.get("code") ?? ""
             guard codes.isWellFormed(code) else {
-                return .jsonError("'\(code)' is not a short code: expected \(codes.length) characters of 0-9, A-Z, a-z", status: .badRequest)
+                return .jsonError(
+                    "'\(code)' is not a short code: expected \(codes.length) characters of 0-9, A-Z, a-z", status: .badRequest)
             }
             let bypass = request.headers[.cacheControl]?.contains("no-cache") ?? false
             let started = ContinuousClock.now
@@ -87,7 +88,8 @@ enum ShortenerService {
         }
         guard !urls.isEmpty, urls.count <= maxBatch else { throw JSONFieldError(field: "urls", "expected 1 to \(maxBatch) URLs") }
         for url in urls {
-            guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.utf8.count <= maxURLLength, !url.contains(where: \.isWhitespace)
+            guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.utf8.count <= maxURLLength,
+                !url.contains(where: \.isWhitespace)
             else { throw JSONFieldError("not an http(s) URL of at most \(maxURLLength) bytes without spaces: \(url.prefix(80))") }
         }
         return urls

@@ -20,7 +20,8 @@ struct ShortenerSettings: Sendable {
 
     static let strategyKnob = Knob.choice(
         "CODES", default: CodeStrategy.hashRekeyed,
-        "hash-unchecked: insert the truncated hash ON CONFLICT DO NOTHING and hand the code out anyway; hash-rekeyed: detect a code held by another URL and re-key")
+        "hash-unchecked: insert the truncated hash ON CONFLICT DO NOTHING and hand the code out anyway; hash-rekeyed: detect a code held by another URL and re-key"
+    )
     static let bitsKnob = Knob.wholeNumber(
         "CODE_BITS", default: 24, in: 8...64, "bits of the URL's hash kept in its code (2^bits codes; written in base62)")
     static let maxRekeysKnob = Knob.wholeNumber(

@@ -14,7 +14,8 @@ import Synchronization
 ///
 /// `redirects_followed_total{result="correct|wrong|missing"}` counts the follows.
 enum Visitors {
-    static let batchSizeKnob = Knob.wholeNumber("BATCH_SIZE", default: 100, in: 1...ShortenerService.maxBatch, "new URLs shortened per POST /links")
+    static let batchSizeKnob = Knob.wholeNumber(
+        "BATCH_SIZE", default: 100, in: 1...ShortenerService.maxBatch, "new URLs shortened per POST /links")
     static let knobs: [any LabKnob] = [batchSizeKnob]
 
     static func build(_ service: LabService) async throws {
@@ -36,7 +37,8 @@ enum Visitors {
             let reply = try await shortener.post(
                 "/urls", route: "/urls", headers: ["content-type": "application/json"],
                 body: ByteBuffer(bytes: try JSONEncoder().encode(ShortenerMessages.CreateRequest(urls: urls))))
-            guard reply.isSuccess, let created = try? reply.decode(ShortenerMessages.CreatedLinks.self), created.links.count == urls.count else {
+            guard reply.isSuccess, let created = try? reply.decode(ShortenerMessages.CreatedLinks.self), created.links.count == urls.count
+            else {
                 return .jsonError("the shortener answered \(reply.status): \(reply.text.prefix(200))", status: .badGateway)
             }
             // What WE submitted, with the code we were given for it.
@@ -56,7 +58,10 @@ enum Visitors {
             let location = reply.headers.first(name: "location")
             let result = location == nil ? "missing" : location == link.url ? "correct" : "wrong"
             followed(result).increment()
-            return .json(["code": .string(link.code), "submitted": .string(link.url), "redirected_to": location.map(JSONValue.string) ?? .null, "result": .string(result)])
+            return .json([
+                "code": .string(link.code), "submitted": .string(link.url), "redirected_to": location.map(JSONValue.string) ?? .null,
+                "result": .string(result),
+            ])
         }
 
         // The audit runs in the background (a large ledger takes longer than a caller wants to wait):

@@ -10,6 +10,7 @@ enum LabCatalogServices {
         LabServiceRegistry.Lab(week: 2, slug: "cache-dies", title: "Cache dies: what the cache was protecting", roles: CacheDiesLab.roles).declaringKnobs(CacheDiesLab.knobs),
         LabServiceRegistry.Lab(week: 3, slug: "write-through-cache", title: "Write-through cache: no read older than the last acknowledged write", roles: WriteThroughCacheLab.roles).declaringKnobs(WriteThroughCacheLab.knobs),
         LabServiceRegistry.Lab(week: 4, slug: "connection-pool-exhaustion", title: "Connection pool exhaustion: a slow query starves the fast ones", roles: ConnectionPoolExhaustionLab.roles).declaringKnobs(ConnectionPoolExhaustionLab.knobs),
+        LabServiceRegistry.Lab(week: 5, slug: "url-shortener", title: "URL shortener: truncated-hash collisions and cache-aside redirects", roles: UrlShortenerLab.roles).declaringKnobs(UrlShortenerLab.knobs),
         LabServiceRegistry.Lab(week: 6, slug: "retry-storms", title: "Retry storms: retries that multiply across layers", roles: RetryStormsLab.roles).declaringKnobs(RetryStormsLab.knobs),
         LabServiceRegistry.Lab(week: 7, slug: "circuit-breakers", title: "Circuit breakers: fail fast while a dependency is down", roles: CircuitBreakersLab.roles).declaringKnobs(CircuitBreakersLab.knobs),
         LabServiceRegistry.Lab(week: 8, slug: "cache-aside", title: "Cache-aside: lazy loading with a TTL and invalidation on update", roles: CacheAsideLab.roles).declaringKnobs(CacheAsideLab.knobs),

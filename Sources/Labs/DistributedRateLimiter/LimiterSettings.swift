@@ -38,7 +38,7 @@ struct LimiterSettings: Sendable {
 
     static let kindKnob = Knob<LimiterKind>.choice(
         "LIMITER", default: .atomic, "where the per-API-key limit lives: local (each instance alone), naive (Redis, check then add), atomic (Redis, one Lua script)")
-    static let limitKnob = Knob.wholeNumber("LIMIT", default: 60, in: 1...100_000, "requests admitted per API key per WINDOW_MS, across all instances")
+    static let limitKnob = Knob.wholeNumber("LIMIT", default: 30, in: 1...100_000, "requests admitted per API key per WINDOW_MS, across all instances")
     static let windowKnob = Knob.milliseconds("WINDOW_MS", default: 60_000, in: 100...3_600_000, "the sliding window of the limit")
     static let nodesKnob = Knob.wholeNumber(
         "NODES", default: 3, in: 1...32, "instances sharing the limit; the local fallback admits LIMIT / NODES per instance")

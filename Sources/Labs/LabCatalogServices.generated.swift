@@ -25,6 +25,7 @@ enum LabCatalogServices {
         LabServiceRegistry.Lab(week: 17, slug: "dead-letter-queues", title: "Dead-letter queues: a poison message that stops blocking everyone else", roles: DeadLetterQueuesLab.roles).declaringKnobs(DeadLetterQueuesLab.knobs),
         LabServiceRegistry.Lab(week: 18, slug: "backpressure", title: "Backpressure: a bounded queue that says no instead of a backlog that grows", roles: BackpressureLab.roles).declaringKnobs(BackpressureLab.knobs),
         LabServiceRegistry.Lab(week: 19, slug: "canary-releases", title: "Canary releases: a bad release meets 5 % of the traffic, then none", roles: CanaryReleasesLab.roles).declaringKnobs(CanaryReleasesLab.knobs),
+        LabServiceRegistry.Lab(week: 20, slug: "distributed-rate-limiter", title: "Distributed rate limiter: one limit per API key across three instances", roles: DistributedRateLimiterLab.roles).declaringKnobs(DistributedRateLimiterLab.knobs),
         LabServiceRegistry.Lab(week: 21, slug: "race-conditions", title: "Race conditions: lost updates and overselling", roles: RaceConditionsLab.roles).declaringKnobs(RaceConditionsLab.knobs),
         LabServiceRegistry.Lab(week: 22, slug: "bloom-filters", title: "Bloom filters: skip the database for names nobody has", roles: BloomFiltersLab.roles).declaringKnobs(BloomFiltersLab.knobs),
         LabServiceRegistry.Lab(week: 23, slug: "graceful-degradation", title: "Graceful degradation: a hanging dependency costs a block, not the page", roles: GracefulDegradationLab.roles).declaringKnobs(GracefulDegradationLab.knobs),

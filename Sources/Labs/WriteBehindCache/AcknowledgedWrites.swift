@@ -4,6 +4,12 @@ import Synchronization
 /// This is the truth the audit holds the database to.
 final class AcknowledgedWrites: Sendable {
     private let versions = Mutex<[String: [Int]]>([:])
+    private let sent = Atomic(0)
+
+    /// Writes sent to the api and not answered yet: the audit waits until there are none.
+    var inFlight: Int { sent.load(ordering: .relaxed) }
+    func sending() { sent.add(1, ordering: .relaxed) }
+    func answered() { sent.subtract(1, ordering: .relaxed) }
 
     func record(key: String, version: Int) {
         versions.withLock { $0[key, default: []].append(version) }

@@ -52,10 +52,23 @@ struct StreamFlushQueue: FlushQueue {
         return entries.compactMap(QueuedWrite.init(streamEntry:))
     }
 
+    /// XACK and XDEL in one script, so that no kill can fall between them (an acknowledged entry left
+    /// in the stream would be nobody's and never leave).
+    static let acknowledgeAndDelete = RedisScript(
+        """
+        local acknowledged = redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 2))
+        redis.call('XDEL', KEYS[1], unpack(ARGV, 2))
+        return acknowledged
+        """)
+
     func committed(_ writes: [QueuedWrite]) async throws {
         let ids = writes.compactMap(\.streamID)
-        try await redis.xack(CacheKeys.stream, group: CacheKeys.group, ids) // only now: the commit came first
-        try await redis.xdel(CacheKeys.stream, ids)
+        guard !ids.isEmpty else { return }
+        // Only now, after the commit: until this, every entry of the batch stays pending in Redis.
+        for start in stride(from: 0, to: ids.count, by: 1_000) {
+            let chunk = ids[start..<min(start + 1_000, ids.count)].map { RedisArgument($0.description) }
+            try await redis.run(Self.acknowledgeAndDelete, keys: [CacheKeys.stream], args: [RedisArgument(CacheKeys.group)] + chunk)
+        }
     }
 
     func claimAbandoned(max: Int) async throws -> [QueuedWrite] {

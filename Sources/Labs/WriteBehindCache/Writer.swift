@@ -1,18 +1,20 @@
 import LabKit
+import Logging
 import Metrics
 import NIOCore
 
 /// The client whose log of acknowledgements is the truth. Each `POST /writes/{key}` (the load
 /// generator's request) writes a fresh value to the key through the api and records the version the
 /// api acknowledged. `POST /audit` (the scenario calls it once the load has stopped) waits until the
-/// queue has drained — no entry waiting in Redis, none held by the flusher — then reads every
+/// last writes in flight were answered and the queue has drained — no entry waiting or pending in
+/// Redis, none held by the flusher — then reads every
 /// acknowledged key from PostgreSQL and from the cache, and counts:
 ///
 /// - `audit_lost_acknowledged_writes`: acknowledged writes PostgreSQL does not hold (it holds an
 ///   older version of the key, or none); `audit_keys_losing_writes`: the keys they belong to;
 /// - `audit_divergent_keys`: keys whose version in the cache and in PostgreSQL differ;
 /// - `audit_acknowledged_writes`: how many acknowledged writes were checked;
-///   `audit_drain_seconds`: how long the queue took to drain (`audit_drained` 0: it did not, within 8 s).
+///   `audit_drain_seconds`: how long the queue took to drain (`audit_drained` 0: it did not, within 5 s).
 ///
 /// It reads the stores itself (REDIS_URL, DATABASE_URL): the audit does not trust the api.
 enum Writer {
@@ -38,6 +40,8 @@ enum Writer {
                 return .jsonError("the key must be 1 to 64 letters, digits, '-' or '_'", status: .badRequest)
             }
             let value = randomValue(valueBytes)
+            log.sending()
+            defer { log.answered() }
             do {
                 let reply = try await api.send(.PUT, "/items/\(key)", route: "/items/{key}", body: ByteBuffer(string: value))
                 guard reply.isSuccess, case .number(let version)? = reply.json["version"] else {
@@ -54,7 +58,8 @@ enum Writer {
 
         service.router.post("/audit") { _, _ -> Response in
             let start = ContinuousClock.now
-            let drained = try await waitUntilDrained(flusher: flusher, timeout: .seconds(8))
+            let drained = try await waitUntilDrained(
+                flusher: flusher, writesInFlight: { log.inFlight }, timeout: .seconds(5), logger: logger)
             let drainSeconds = Double((ContinuousClock.now - start).components.seconds)
                 + Double((ContinuousClock.now - start).components.attoseconds) / 1e18
             let keys = log.keys
@@ -83,17 +88,25 @@ enum Writer {
         }
     }
 
-    /// Until the flusher reports an empty queue (nothing waiting or pending in Redis) and nothing held
-    /// in its memory, twice in a row; false if that did not happen within `timeout`.
-    static func waitUntilDrained(flusher: PeerClient, timeout: Duration) async throws -> Bool {
+    /// Until no write is in flight and the flusher reports an empty queue (nothing waiting or pending
+    /// in Redis) and nothing held in its memory, twice in a row; false if that did not happen within
+    /// `timeout`. (A write still in flight could be committed after the audit read its key.)
+    static func waitUntilDrained(
+        flusher: PeerClient, writesInFlight: () -> Int, timeout: Duration, logger: Logger
+    ) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         var emptyInARow = 0
+        var last = ""
+        defer { if emptyInARow < 2 { logger.warning("not drained after \(timeout): \(writesInFlight()) writes in flight, flusher \(last)") } }
         while ContinuousClock.now < deadline {
-            if let reply = try? await flusher.get("/status", route: "/status", timeout: .seconds(1)), reply.isSuccess,
+            let reply = try? await flusher.get("/status", route: "/status", timeout: .seconds(1))
+            last = reply.map { "\($0.status) \($0.text)" } ?? "did not answer"
+            if let reply, reply.isSuccess,
                 case .number(let held)? = reply.json["held"], case .number(let length)? = reply.json["queue_length"],
                 case .number(let pending)? = reply.json["pending"]
             {
-                emptyInARow = held == 0 && length == 0 && pending == 0 ? emptyInARow + 1 : 0
+                let empty = writesInFlight() == 0 && held == 0 && length == 0 && pending == 0
+                emptyInARow = empty ? emptyInARow + 1 : 0
                 if emptyInARow >= 2 { return true }
             }
             try await Task.sleep(for: .milliseconds(250))

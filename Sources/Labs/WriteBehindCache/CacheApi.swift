@@ -11,7 +11,8 @@ import Metrics
 ///     GET /items/{key}                    → the cached {value, version}, or 404
 ///
 /// `WRITE_MODE=write-through` commits to PostgreSQL before answering instead (the baseline).
-/// `cache_write_duration_seconds{mode}`: the time the write path took, without HTTP.
+/// `cache_write_duration_seconds{mode}`: the time the write path took, without HTTP;
+/// `database_commits_total`: PostgreSQL commits the write path made (write-through: one per write).
 enum CacheApi {
     static let knobs: [any LabKnob] = [WriteMode.knob] + LabService.redisKnobs + LabPostgres.knobs
     static let maxValueBytes = 1_024
@@ -48,7 +49,9 @@ enum CacheApi {
         service.telemetry.registry.configureBuckets(forMetric: "cache_write_duration_seconds", RedisClient.durationBuckets)
         let duration = Timer(label: "cache_write_duration_seconds", dimensions: [("mode", mode.rawValue)])
         let writes = Counter(label: "cache_writes_total", dimensions: [("mode", mode.rawValue)])
+        let commits = Counter(label: "database_commits_total") // PostgreSQL commits on the write path
         writes.increment(by: 0)
+        commits.increment(by: 0)
 
         service.router.put("/items/:key") { request, context -> Response in
             guard let key = context.parameters.get("key"), isValidKey(key) else {
@@ -70,6 +73,7 @@ enum CacheApi {
                     redis.run(queueOnStream, keys: [CacheKeys.item(key), CacheKeys.stream], args: [RedisArgument(key), RedisArgument(value)]))
             case .writeThrough:
                 version = try await items.writeThrough(key: key, value: value)
+                commits.increment()
                 try await redis.run(setIfNewer, keys: [CacheKeys.item(key)], args: [RedisArgument(version), RedisArgument(value)])
             }
             duration.recordInterval(since: start)

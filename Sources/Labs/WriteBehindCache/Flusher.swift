@@ -136,6 +136,7 @@ final class FlushLoop: Service, Sendable {
         let start = ContinuousClock.now
         let kept = QueuedWrite.coalesce(batch, keeping: coalescing)
         let changed = try await items.upsert(kept) // one statement: committed when it returns
+        metrics.commits.increment()
         try await queue.committed(batch) // behind-stream: XACK + XDEL, after the commit
         metrics.flushDuration.recordInterval(since: start)
         metrics.entries("flushed").increment(by: kept.count)
@@ -160,6 +161,8 @@ struct FlusherMetrics: Sendable {
     /// batch for another write of the same key), claimed (taken over from a crashed flusher).
     let entries: @Sendable (String) -> Counter = { Counter(label: "write_behind_entries_total", dimensions: [("outcome", $0)]) }
     let rowsChanged = Counter(label: "write_behind_rows_changed_total")
+    /// PostgreSQL commits: one per batch.
+    let commits = Counter(label: "database_commits_total")
     let failures = Counter(label: "write_behind_flush_failures_total")
     let held = Gauge(label: "write_behind_held_entries")
     let queueLength = Gauge(label: "write_behind_queue_length")
@@ -169,6 +172,7 @@ struct FlusherMetrics: Sendable {
     init() {
         for outcome in ["flushed", "coalesced", "claimed"] { entries(outcome).increment(by: 0) }
         rowsChanged.increment(by: 0)
+        commits.increment(by: 0)
         failures.increment(by: 0)
         held.record(0)
         queueLength.record(0)

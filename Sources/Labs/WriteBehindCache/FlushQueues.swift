@@ -80,6 +80,8 @@ struct StreamFlushQueue: FlushQueue {
             claimed += round.claimed.compactMap(QueuedWrite.init(streamEntry:))
             start = round.nextStart
         } while start != .zero && claimed.count < max
+        // Counted in Redis too: the flusher that claimed may itself be killed before a scrape.
+        if !claimed.isEmpty { try await redis.hincrBy(CacheKeys.stats, "claimed", claimed.count) }
         // A consumer whose entries were all claimed and that has not read since: a dead flusher. Forget it
         // (only with 0 pending: deleting a consumer drops its pending entries with it).
         for other in try await redis.xinfoConsumers(CacheKeys.stream, group: CacheKeys.group)

@@ -33,6 +33,8 @@ enum CacheKeys {
     static let list = "writes:list"
     static let stream = "writes:stream"
     static let group = "flushers"
+    /// Counts that must outlive a killed flusher (`claimed`: entries taken over from dead ones).
+    static let stats = "writes:stats"
 }
 
 /// One acknowledged write waiting for PostgreSQL: a key's value at a version (versions rise by one

@@ -14,7 +14,9 @@ import NIOCore
 ///   older version of the key, or none); `audit_keys_losing_writes`: the keys they belong to;
 /// - `audit_divergent_keys`: keys whose version in the cache and in PostgreSQL differ;
 /// - `audit_acknowledged_writes`: how many acknowledged writes were checked;
-///   `audit_drain_seconds`: how long the queue took to drain (`audit_drained` 0: it did not, within 5 s).
+///   `audit_drain_seconds`: how long the queue took to drain (`audit_drained` 0: it did not, within 5 s);
+/// - `audit_claimed_entries`: entries the flushers claimed from dead ones in the whole run (counted in
+///   Redis by the claimers, `writes:stats`, since a claimer may be killed before it is scraped).
 ///
 /// It reads the stores itself (REDIS_URL, DATABASE_URL): the audit does not trust the api.
 enum Writer {
@@ -71,7 +73,9 @@ enum Writer {
                 for (key, reply) in zip(chunk, replies) { if let version = reply.string.flatMap({ Int($0) }) { cache[key] = version } }
             }
             let audit = log.audit(database: database, cache: cache)
+            let claimed = try await redis.hget(CacheKeys.stats, "claimed").flatMap { Int($0) } ?? 0
             gauges.record(audit, drained: drained, drainSeconds: drainSeconds)
+            gauges.claimed.record(claimed)
             logger.info(
                 "audit",
                 metadata: [
@@ -83,7 +87,7 @@ enum Writer {
                 "lost_acknowledged_writes": .number(Double(audit.lostWrites)),
                 "keys_losing_writes": .number(Double(audit.keysLosingWrites)),
                 "divergent_keys": .number(Double(audit.divergentKeys)), "drained": .bool(drained),
-                "drain_seconds": .number(drainSeconds),
+                "drain_seconds": .number(drainSeconds), "claimed_entries": .number(Double(claimed)),
             ])
         }
     }
@@ -127,9 +131,11 @@ struct DivergenceAuditGauges: Sendable {
     let checked = Gauge(label: "audit_acknowledged_writes")
     let drained = Gauge(label: "audit_drained")
     let drainSeconds = Gauge(label: "audit_drain_seconds")
+    let claimed = Gauge(label: "audit_claimed_entries")
 
     init() {
         record(AcknowledgedWrites.Audit(), drained: false, drainSeconds: 0)
+        claimed.record(0)
     }
 
     func record(_ audit: AcknowledgedWrites.Audit, drained isDrained: Bool, drainSeconds seconds: Double) {

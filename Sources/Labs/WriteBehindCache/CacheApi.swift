@@ -57,11 +57,11 @@ enum CacheApi {
             guard let key = context.parameters.get("key"), isValidKey(key) else {
                 return .jsonError("the key must be 1 to 64 letters, digits, '-' or '_'", status: .badRequest)
             }
-            let body = try await request.body.collect(upTo: maxValueBytes + 1)
-            let value = String(buffer: body)
-            guard !value.isEmpty, body.readableBytes <= maxValueBytes else {
-                return .jsonError("the body is the value: 1 to \(maxValueBytes) bytes", status: .badRequest)
+            guard let body = try? await request.body.collect(upTo: maxValueBytes) else {
+                return .jsonError("the value is longer than \(maxValueBytes) bytes", status: .contentTooLarge)
             }
+            let value = String(buffer: body)
+            guard !value.isEmpty else { return .jsonError("the body is the value: 1 to \(maxValueBytes) bytes", status: .badRequest) }
             let start = ContinuousClock.now
             let version: Int
             switch mode {

@@ -70,7 +70,8 @@ enum CacheApi {
                     redis.run(queueOnList, keys: [CacheKeys.item(key), CacheKeys.list], args: [RedisArgument(key), RedisArgument(value)]))
             case .behindStream:
                 version = try await expectVersion(
-                    redis.run(queueOnStream, keys: [CacheKeys.item(key), CacheKeys.stream], args: [RedisArgument(key), RedisArgument(value)]))
+                    redis.run(
+                        queueOnStream, keys: [CacheKeys.item(key), CacheKeys.stream], args: [RedisArgument(key), RedisArgument(value)]))
             case .writeThrough:
                 version = try await items.writeThrough(key: key, value: value)
                 commits.increment()
@@ -94,9 +95,10 @@ enum CacheApi {
     }
 
     static func isValidKey(_ key: String) -> Bool {
-        (1...64).contains(key.utf8.count) && key.utf8.allSatisfy { byte in
-            (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 45 || byte == 95
-        }
+        (1...64).contains(key.utf8.count)
+            && key.utf8.allSatisfy { byte in
+                (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 45 || byte == 95
+            }
     }
 
     static func expectVersion(_ reply: RESPValue) throws -> Int {

@@ -11,7 +11,8 @@ import LabKit
 enum WriteBehindCacheLab {
     static let roles: [LabServiceRegistry.Role] = [
         .init(
-            "writer", "POST /writes/{key}: a fresh value through the api, the acknowledged version logged; POST /audit: lost writes, divergence",
+            "writer",
+            "POST /writes/{key}: a fresh value through the api, the acknowledged version logged; POST /audit: lost writes, divergence",
             build: Writer.build),
         .init("api", "PUT/GET /items/{key}: the cache in Redis and the flush queue (WRITE_MODE), or write-through", build: CacheApi.build),
         .init("flusher", "the queue → PostgreSQL every FLUSH_INTERVAL_MS, coalesced (COALESCE); GET /status", build: Flusher.build),

@@ -14,7 +14,8 @@ enum WriteMode: String, Sendable, CaseIterable {
 
     static let knob = Knob.choice(
         "WRITE_MODE", default: WriteMode.behindStream,
-        "write-through: PostgreSQL before the answer; behind-list / behind-stream: the answer after Redis, PostgreSQL later through a list / a stream with a consumer group")
+        "write-through: PostgreSQL before the answer; behind-list / behind-stream: the answer after Redis, PostgreSQL later through a list / a stream with a consumer group"
+    )
 }
 
 /// Which write of a key the flusher keeps when a batch holds several.

@@ -62,7 +62,8 @@ enum Writer {
             let start = ContinuousClock.now
             let drained = try await waitUntilDrained(
                 flusher: flusher, writesInFlight: { log.inFlight }, timeout: .seconds(5), logger: logger)
-            let drainSeconds = Double((ContinuousClock.now - start).components.seconds)
+            let drainSeconds =
+                Double((ContinuousClock.now - start).components.seconds)
                 + Double((ContinuousClock.now - start).components.attoseconds) / 1e18
             let keys = log.keys
             let database = try await items.read(keys)
@@ -79,7 +80,8 @@ enum Writer {
             logger.info(
                 "audit",
                 metadata: [
-                    "acknowledged": "\(audit.acknowledgedWrites)", "lost": "\(audit.lostWrites)", "keys_losing": "\(audit.keysLosingWrites)",
+                    "acknowledged": "\(audit.acknowledgedWrites)", "lost": "\(audit.lostWrites)",
+                    "keys_losing": "\(audit.keysLosingWrites)",
                     "divergent_keys": "\(audit.divergentKeys)", "drained": "\(drained)",
                 ])
             return .json([
@@ -101,7 +103,9 @@ enum Writer {
         let deadline = ContinuousClock.now + timeout
         var emptyInARow = 0
         var last = ""
-        defer { if emptyInARow < 2 { logger.warning("not drained after \(timeout): \(writesInFlight()) writes in flight, flusher \(last)") } }
+        defer {
+            if emptyInARow < 2 { logger.warning("not drained after \(timeout): \(writesInFlight()) writes in flight, flusher \(last)") }
+        }
         while ContinuousClock.now < deadline {
             let reply = try? await flusher.get("/status", route: "/status", timeout: .seconds(1))
             last = reply.map { "\($0.status) \($0.text)" } ?? "did not answer"

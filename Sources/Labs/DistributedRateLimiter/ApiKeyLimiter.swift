@@ -40,7 +40,9 @@ final class ApiKeyLimiter: Sendable {
             naive = nil
             atomic = nil
         case .naive, .atomic:
-            guard let redis else { throw LabStartupError("LIMITER=\(settings.kind.rawValue) keeps the limit in Redis: REDIS_URL is not set") }
+            guard let redis else {
+                throw LabStartupError("LIMITER=\(settings.kind.rawValue) keeps the limit in Redis: REDIS_URL is not set")
+            }
             local = nil
             naive = settings.kind == .naive ? NaiveSharedLimiter(redis: redis, limit: settings.limit, window: settings.window) : nil
             atomic =
@@ -51,7 +53,7 @@ final class ApiKeyLimiter: Sendable {
         for path in DecisionPath.allCases {
             for decision in ["admitted", "refused"] {
                 let counter = Counter(label: "ratelimit_decisions_total", dimensions: [("limiter", path.rawValue), ("decision", decision)])
-                counter.increment(by: 0)  // every series exists from the start (rates and increases see the first ones)
+                counter.increment(by: 0) // every series exists from the start (rates and increases see the first ones)
                 decisions["\(path.rawValue)/\(decision)"] = counter
             }
         }

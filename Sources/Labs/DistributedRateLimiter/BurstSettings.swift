@@ -9,7 +9,8 @@ struct BurstSettings: Sendable {
     static let burstKnob = Knob.wholeNumber(
         "BURST", default: 150, in: 1...2_000, "requests of one round, all sent at once with one new API key (through the balancer)")
     static let roundEveryKnob = Knob.milliseconds("ROUND_EVERY_MS", default: 1_000, in: 100...60_000, "a new round starts this often")
-    static let timeoutKnob = Knob.milliseconds("BURST_TIMEOUT_MS", default: 5_000, in: 100...60_000, "how long one request of a burst may take")
+    static let timeoutKnob = Knob.milliseconds(
+        "BURST_TIMEOUT_MS", default: 5_000, in: 100...60_000, "how long one request of a burst may take")
 
     static let knobs: [any LabKnob] = [burstKnob, roundEveryKnob, timeoutKnob]
 

@@ -1,5 +1,5 @@
-import HTTPTypes
 import Foundation
+import HTTPTypes
 import LabKit
 
 /// KEY IDEA: a limit "per API key" is a promise about the whole service, not about one process.
@@ -46,8 +46,10 @@ enum LimitedApi {
                 if let retrySeconds { response.headers[.retryAfter] = "\(retrySeconds)" }
                 return response
             }
+            // The price is a stand-in, the same on every instance.
+            let price = Double(symbol.utf8.reduce(0) { ($0 * 31 + Int($1)) % 10_000 }) / 100
             return .json([
-                "symbol": .string(symbol), "price": .number(Double(symbol.utf8.reduce(0) { ($0 * 31 + Int($1)) % 10_000 }) / 100),  // a stand-in, the same on every instance
+                "symbol": .string(symbol), "price": .number(price),
                 "limiter": .string(decision.path.rawValue), "served_by": .string(instance),
             ])
         }

@@ -37,17 +37,22 @@ struct LimiterSettings: Sendable {
     var nodeShare: Int { max(1, limit / nodes) }
 
     static let kindKnob = Knob<LimiterKind>.choice(
-        "LIMITER", default: .atomic, "where the per-API-key limit lives: local (each instance alone), naive (Redis, check then add), atomic (Redis, one Lua script)")
-    static let limitKnob = Knob.wholeNumber("LIMIT", default: 30, in: 1...100_000, "requests admitted per API key per WINDOW_MS, across all instances")
+        "LIMITER", default: .atomic,
+        "where the per-API-key limit lives: local (each instance alone), naive (Redis, check then add), atomic (Redis, one Lua script)")
+    static let limitKnob = Knob.wholeNumber(
+        "LIMIT", default: 30, in: 1...100_000, "requests admitted per API key per WINDOW_MS, across all instances")
     static let windowKnob = Knob.milliseconds("WINDOW_MS", default: 60_000, in: 100...3_600_000, "the sliding window of the limit")
     static let nodesKnob = Knob.wholeNumber(
         "NODES", default: 3, in: 1...32, "instances sharing the limit; the local fallback admits LIMIT / NODES per instance")
     static let onRedisDownKnob = Knob<RedisDownPolicy>.choice(
-        "ON_REDIS_DOWN", default: .localShare, "a shared limiter when Redis does not answer: fail-open (admit) or local-share (LIMIT / NODES here)")
+        "ON_REDIS_DOWN", default: .localShare,
+        "a shared limiter when Redis does not answer: fail-open (admit) or local-share (LIMIT / NODES here)")
     static let redisTimeoutKnob = Knob.milliseconds(
-        "REDIS_TIMEOUT_MS", default: 250, in: 10...10_000, "how long a limiter call to Redis may take (connect or reply) before it counts as down")
+        "REDIS_TIMEOUT_MS", default: 250, in: 10...10_000,
+        "how long a limiter call to Redis may take (connect or reply) before it counts as down")
 
-    static let knobs: [any LabKnob] = [kindKnob, limitKnob, windowKnob, nodesKnob, onRedisDownKnob, redisTimeoutKnob] + LabService.redisKnobs
+    static let knobs: [any LabKnob] =
+        [kindKnob, limitKnob, windowKnob, nodesKnob, onRedisDownKnob, redisTimeoutKnob] + LabService.redisKnobs
 
     init(_ knobs: KnobReader) throws {
         kind = try knobs.read(Self.kindKnob)

@@ -20,13 +20,15 @@ struct NaiveSharedLimiter: Sendable {
         let now = Int(Date().timeIntervalSince1970 * 1000)
         // 1. CHECK: forget what left the window, count the rest.
         let counted = try await redis.pipeline([
-            ["ZREMRANGEBYSCORE", log, "-inf", RedisArgument(now - windowMilliseconds)] as [RedisArgument], ["ZCARD", log] as [RedisArgument],
+            ["ZREMRANGEBYSCORE", log, "-inf", RedisArgument(now - windowMilliseconds)] as [RedisArgument],
+            ["ZCARD", log] as [RedisArgument],
         ])
         guard let used = counted[1].int else { throw RedisError.protocolError("ZCARD answered \(counted[1])") }
         guard used < limit else { return false }
         // 2. INCREMENT: log this request. Other requests have checked in the meantime and saw `used` too.
         let added = try await redis.pipeline([
-            ["ZADD", log, RedisArgument(now), RedisArgument(UUID().uuidString)] as [RedisArgument], ["PEXPIRE", log, RedisArgument(windowMilliseconds)],
+            ["ZADD", log, RedisArgument(now), RedisArgument(UUID().uuidString)] as [RedisArgument],
+            ["PEXPIRE", log, RedisArgument(windowMilliseconds)],
         ])
         if case .error(let message) = added[0] { throw RedisError.server(message) }
         return true

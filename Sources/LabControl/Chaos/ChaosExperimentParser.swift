@@ -42,15 +42,7 @@ public enum ChaosExperimentParser {
     }
 
     public static func parse(yaml: String, file: String, defaultName: String, targets: ChaosTargets) throws -> ChaosExperiment {
-        let root: Node
-        do {
-            guard let node = try Yams.compose(yaml: yaml) else {
-                throw ManifestError(file: file, line: 1, field: "", message: "the file is empty")
-            }
-            root = node
-        } catch let error as YamlError {
-            throw ManifestParser.syntaxError(error, file: file)
-        }
+        let root = try ManifestParser.rootNode(yaml: yaml, file: file)
         let top = try NodeReader(node: root, path: "", file: file).mapping(allowed: topLevelKeys)
         var expressions: [PromQLExpression] = []
 

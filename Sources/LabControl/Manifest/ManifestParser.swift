@@ -9,17 +9,21 @@ public enum ManifestParser {
     /// Parses a manifest. `file` is the name used in error messages; `labDirectory`, when given,
     /// is where referenced files (init SQL, rules) must exist.
     public static func parse(yaml: String, file: String = "lab.yaml", labDirectory: URL? = nil) throws -> LabManifest {
-        let root: Node
+        let root = try rootNode(yaml: yaml, file: file)
+        var context = Context(file: file, labDirectory: labDirectory)
+        return try context.manifest(NodeReader(node: root, path: "", file: file))
+    }
+
+    /// The YAML document's root node; an empty file or a syntax error is a `ManifestError` naming `file`.
+    static func rootNode(yaml: String, file: String) throws -> Node {
         do {
             guard let node = try Yams.compose(yaml: yaml) else {
                 throw ManifestError(file: file, line: 1, field: "", message: "the file is empty")
             }
-            root = node
+            return node
         } catch let error as YamlError {
             throw syntaxError(error, file: file)
         }
-        var context = Context(file: file, labDirectory: labDirectory)
-        return try context.manifest(NodeReader(node: root, path: "", file: file))
     }
 
     public static func load(_ url: URL, displayName: String? = nil) throws -> LabManifest {

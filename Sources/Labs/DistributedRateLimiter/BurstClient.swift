@@ -1,7 +1,6 @@
 import Foundation
 import LabKit
 import NIOHTTP1
-import ServiceLifecycle
 import Synchronization
 
 /// The synchronised burst: each round, one NEW API key (so every round starts from an empty limit)
@@ -17,10 +16,10 @@ enum BurstClient {
         let settings = try BurstSettings(service.knobs)
         var lb = try service.context.peer("lb", timeout: settings.timeout)
         // Its own connections, one per request of a burst: they all leave at once.
-        let pool = ConnectionPool(name: "burst", size: settings.burst, maxWait: settings.timeout)
-        lb.pool = pool
+        lb.pool = service.connectionPool(name: "burst", size: settings.burst, maxWait: settings.timeout)
         let runner = BurstRunner(settings: settings, lb: lb, logger: service.context.logger)
-        service.addService(StopRoundsOnShutdown(runner: runner, pool: pool))
+        // Registered after the pool, so stopped before it: the round under way finishes, then the pool closes.
+        service.onShutdown { await runner.stop() }
 
         service.router.post("/rounds/start") { request, _ -> Response in
             var request = request
@@ -153,18 +152,5 @@ final class BurstRunner: Sendable {
             span.attributes["ratelimit.admitted"] = result.admitted
             return result
         }
-    }
-}
-
-/// On shutdown: no new round, the one under way finished, then the connection pool closed (an
-/// AsyncHTTPClient must be shut down before it is dropped).
-struct StopRoundsOnShutdown: Service {
-    let runner: BurstRunner
-    let pool: ConnectionPool
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        await runner.stop()
-        try? await pool.shutdown()
     }
 }

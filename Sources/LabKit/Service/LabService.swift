@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import UnixSignals
 
 /// Builds and runs one lab service: a Hummingbird app with the standard routes and middleware
 /// already installed; the lab adds its own routes to `router`.
@@ -16,7 +17,7 @@ import ServiceLifecycle
 /// Installed for you: `/healthz`, `/readyz`, `/metrics`, `/admin/faults`, `/admin/config` (these are not
 /// traced and not faulted), then for every lab route a server span + duration histogram and the
 /// fault middleware. Listens on `HOST`:`PORT` (default 127.0.0.1:8080); SIGTERM/SIGINT drain in-flight
-/// requests, stop added services (database pools…), then flush spans.
+/// requests (for at most `shutdownGrace`), stop added services (database pools…), then flush spans.
 public final class LabService {
     public let context: LabContext
     public let router: Router<LabRequestContext>
@@ -91,17 +92,36 @@ public final class LabService {
         )
     }
 
-    /// Runs until SIGTERM/SIGINT; in-flight requests finish first.
+    /// Runs until SIGTERM/SIGINT; in-flight requests get `shutdownGrace` to finish, then are cancelled.
     public func run() async throws {
         let app = makeApplication()
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [app],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: context.logger
-            )
+        var configuration = ServiceGroupConfiguration(
+            services: [app],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: context.logger
         )
-        try await group.run()
+        configuration.maximumGracefulShutdownDuration = Self.shutdownGrace
+        let deadline = Self.exitWhenShutdownOutlives(Self.shutdownGrace + .seconds(1), logger: context.logger)
+        defer { deadline.cancel() }
+        try await ServiceGroup(configuration: configuration).run()
+    }
+
+    /// How long in-flight requests may run after SIGTERM before they are cancelled. Without a bound, a
+    /// request hung on a dependency that has no timeout (week 0's naive api waiting on a dead database
+    /// connection) keeps the process alive until whoever stops it gives up and kills it.
+    public static let shutdownGrace: Duration = .seconds(3)
+
+    /// Cancellation cannot interrupt a call that ignores it (a query on a connection that will never
+    /// answer), so a shutdown still running `limit` after the signal ends the process here.
+    private static func exitWhenShutdownOutlives(_ limit: Duration, logger: Logger) -> Task<Void, Never> {
+        Task {
+            for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+                try? await Task.sleep(for: limit)
+                guard !Task.isCancelled else { return }
+                logger.warning("requests still in flight \(limit) after \(signal): exiting without them")
+                exit(0)
+            }
+        }
     }
 }
 

@@ -22,6 +22,13 @@ enum SelfTestBackend {
             }
             return .object(reply)
         }
+
+        // Never answers and ignores cancellation, like a query on a connection that will never reply:
+        // the platform's tests use it to check that SIGTERM still ends the process (LabService.shutdownGrace).
+        service.router.get("/hang") { _, _ -> JSONValue in
+            await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in }
+            return .object([:])
+        }
     }
 }
 

@@ -149,4 +149,21 @@ final class SelfTestTracingTests: XCTestCase {
         let spans = try store.trace(traceID)?.spans ?? []
         XCTAssertEqual(spans.map(\.span.name), ["GET /work"], "flushed on the way out")
     }
+
+    func testSIGTERMEndsTheProcessEvenWhenARequestNeverFinishes() async throws {
+        let backend = try await LabsvcProcess.start("selftest", "backend", port: try FreePort.next())
+        addTeardownBlock { await backend.stop() }
+        let hung = Task { try? await backend.get("/hang", timeout: 30) }
+        defer { hung.cancel() }
+        try await Task.sleep(for: .milliseconds(300))
+
+        let start = Date()
+        backend.sigterm()
+        let exit = await backend.waitForExit(timeout: 20)
+        let took = Date().timeIntervalSince(start)
+        XCTAssertEqual(exit.reason, .exit, "ended by itself, not killed by the test after 20 s")
+        XCTAssertEqual(exit.status, 0)
+        // shutdownGrace (3 s) for the request, 1 s for cancellation, then the process exits without it.
+        XCTAssertLessThan(took, 15, "a hung request must not hold the process until it is killed")
+    }
 }

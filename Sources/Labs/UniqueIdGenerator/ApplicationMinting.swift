@@ -21,16 +21,16 @@ struct ApplicationMinting: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            var lastRefusal = ""
+            var refusing = false // log a refusal when it starts and when it ends, not at every tick
             while !Task.isCancelled {
                 if outbox.hasRoom {
                     do {
                         outbox.append(try await generator.issue(idsPerTick))
-                        lastRefusal = ""
+                        if refusing { logger.info("minting again") }
+                        refusing = false
                     } catch let refusal as IssueRefusal {
-                        let text = refusal.description
-                        if text != lastRefusal { logger.warning("not minting: \(text)") }
-                        lastRefusal = text
+                        if !refusing { logger.warning("not minting: \(refusal)") }
+                        refusing = true
                     } catch {
                         return
                     }

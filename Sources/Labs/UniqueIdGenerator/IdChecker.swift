@@ -9,8 +9,8 @@ import NIOCore
 ///     GET  /ledger    received, distinct, duplicates by cause, and the first duplicates taken apart
 ///     POST /bench     ids per second: each generator minting alone, then PostgreSQL's nextval
 ///
-/// A generator that refuses (503) or does not answer is counted
-/// (`generator_calls_failed_total{generator, reason}`) and skipped for this call: the others answer.
+/// A generator that does not answer (down while it restarts) is counted
+/// (`generator_calls_failed_total{generator, reason}`) and skipped for this drain: the others answer.
 enum IdChecker {
     static func build(_ service: LabService) async throws {
         let settings = try IdCheckerSettings(service.knobs)

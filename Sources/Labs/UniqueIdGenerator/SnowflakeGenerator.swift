@@ -157,10 +157,10 @@ final class SnowflakeGenerator: Sendable {
     }
 }
 
-/// `id_generator_clock_backwards_total{action=ignored|waited|refused}`: requests that found the clock
-/// earlier than the last millisecond used, by what the generator did (ignored: once per step, the
-/// generator moved back with the clock; waited / refused: every request that met it);
-/// `id_generator_no_worker_id_total`: requests refused because no worker id was held.
+/// `id_generator_clock_backwards_total{action=ignored|waited|refused}`: mint attempts (an application
+/// tick or a `GET /ids`) that found the clock earlier than the last millisecond used, by what the
+/// generator did (ignored: once per step, the generator moved back with the clock; waited / refused:
+/// every attempt that met it); `id_generator_no_worker_id_total`: attempts refused for want of a worker id.
 struct GeneratorMetrics: Sendable {
     enum BackwardsAction: String, CaseIterable { case ignored, waited, refused }
 

@@ -25,14 +25,17 @@ struct CallerDecision: Sendable {
 ///
 /// Metrics: `ratelimit_caller_decisions_total{client, source, decision}` (the first 16 clients by name,
 /// the rest as `other`), `ratelimit_limiter_failures_total{reason="timeout|unavailable|answer"}`,
-/// `ratelimit_limiter_skipped` (1 while requests do not wait for the limiter); the calls themselves
-/// are `http_client_request_duration_seconds` (LabKit's `PeerClient`).
+/// `ratelimit_limiter_skipped` (1 while requests do not wait for the limiter), the histogram
+/// `ratelimit_decision_duration_seconds` (what deciding added to each request, whoever decided); the
+/// calls themselves are `http_client_request_duration_seconds` (LabKit's `PeerClient`).
 final class LimiterCheck: Sendable {
     let settings: CallerSettings
     private let limiter: PeerClient
     private let fallback: LocalFallbackBuckets
     private let bypass: LimiterBypass
     private let labels = ClientLabels(maximum: 16)
+    /// What deciding added to the request: the limiter's round trip, its timeout, or a local decision.
+    private let decisionTime = Timer(label: "ratelimit_decision_duration_seconds", preferredDisplayUnit: .seconds)
 
     init(settings: CallerSettings, limiter: PeerClient) {
         self.settings = settings
@@ -50,7 +53,9 @@ final class LimiterCheck: Sendable {
     }
 
     func decide(_ client: String) async -> CallerDecision {
+        let start = ContinuousClock.now
         let decision = await decideUncounted(client)
+        decisionTime.recordInterval(since: start)
         let label = labels.label(for: client) { label in
             for source in DecisionSource.allCases {
                 for outcome in ["admitted", "refused"] { Self.decisions(label, source, outcome).increment(by: 0) }

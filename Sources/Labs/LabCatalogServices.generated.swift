@@ -36,6 +36,7 @@ enum LabCatalogServices {
         LabServiceRegistry.Lab(week: 28, slug: "chaos-engineering", title: "Chaos engineering: a steady-state hypothesis, a real fault, and an abort", roles: ChaosEngineeringLab.roles).declaringKnobs(ChaosEngineeringLab.knobs),
         LabServiceRegistry.Lab(week: 29, slug: "saga", title: "Saga: compensations, a crashed orchestrator and the step that timed out after it succeeded", roles: SagaLab.roles).declaringKnobs(SagaLab.knobs),
         LabServiceRegistry.Lab(week: 30, slug: "failover", title: "Failover: promotion, fencing, and the writes a failover loses", roles: FailoverLab.roles).declaringKnobs(FailoverLab.knobs),
+        LabServiceRegistry.Lab(week: 31, slug: "rate-limiter-service", title: "Rate limiter service: the limiter as a dependency, its latency budget and its outage", roles: RateLimiterServiceLab.roles).declaringKnobs(RateLimiterServiceLab.knobs),
         LabServiceRegistry.Lab(week: 32, slug: "hyperloglog", title: "HyperLogLog: counting a million unique visitors in 12 KB", roles: HyperloglogLab.roles).declaringKnobs(HyperloglogLab.knobs),
         LabServiceRegistry.Lab(week: 33, slug: "webhook-delivery", title: "Webhook delivery: a durable outbox, per-endpoint breakers and jittered retries", roles: WebhookDeliveryLab.roles).declaringKnobs(WebhookDeliveryLab.knobs),
         LabServiceRegistry.Lab(week: 34, slug: "distributed-counter", title: "Distributed counter: lost increments and hot keys", roles: DistributedCounterLab.roles).declaringKnobs(DistributedCounterLab.knobs),

@@ -30,7 +30,7 @@ FROM generate_series(1, 1000) AS g;
 
 -- Rows 1,000 apart belong to one product; its 100 reviews have 100 different authors.
 INSERT INTO reviews (id, product_id, author, stars, helpful, body)
-SELECT g, 1 + (g::bigint * 7919) % 1000, 1 + (g::bigint * 31) % 1999, 1 + g % 5, (g::bigint * 104729) % 1000, 'review ' || g || ': ' || repeat('fine. ', 6)
+SELECT g, 1 + (g::bigint * 7919) % 1000, 1 + (g::bigint * 31) % 1999, 1 + (g / 1000 + g % 7) % 5, (g::bigint * 104729) % 1000, 'review ' || g || ': ' || repeat('fine. ', 6)
 FROM generate_series(1, 100000) AS g;
 
 CREATE INDEX reviews_by_product ON reviews (product_id);

@@ -4,8 +4,8 @@ import PostgresNIO
 import Synchronization
 
 /// What the catalog shows for one product: the product and its rating, each review weighted by how
-/// helpful its author's reviews are across the catalog. Building it takes three statements, one of
-/// them over about 5,000 rows (the product's 100 reviews, then every review of each of their authors).
+/// helpful its author's reviews are across the catalog. Building it takes a transaction of three
+/// statements, one of them over about 5,000 rows (the product's 100 reviews, then every review of each of their authors).
 struct CatalogPage: Sendable {
     let id: Int
     let name: String

@@ -43,6 +43,7 @@ enum LabCatalogServices {
         LabServiceRegistry.Lab(week: 35, slug: "load-shedding", title: "Load shedding: serve what you can, fast, and refuse the rest", roles: LoadSheddingLab.roles).declaringKnobs(LoadSheddingLab.knobs),
         LabServiceRegistry.Lab(week: 36, slug: "ticket-booking", title: "Ticket booking: holds, expiry and double bookings", roles: TicketBookingLab.roles).declaringKnobs(TicketBookingLab.knobs),
         LabServiceRegistry.Lab(week: 37, slug: "distributed-locks", title: "Distributed locks: a lock with a TTL, a paused holder, fencing tokens", roles: DistributedLocksLab.roles).declaringKnobs(DistributedLocksLab.knobs),
+        LabServiceRegistry.Lab(week: 40, slug: "cold-start", title: "Cold start: a new replica joins warm, not on its users' time", roles: ColdStartLab.roles).declaringKnobs(ColdStartLab.knobs),
         LabServiceRegistry.Lab(week: 41, slug: "two-phase-commit", title: "Two-phase commit: atomic transfers across two databases, and the coordinator that dies", roles: TwoPhaseCommitLab.roles).declaringKnobs(TwoPhaseCommitLab.knobs),
         LabServiceRegistry.Lab(week: 42, slug: "write-behind-cache", title: "Write-behind cache: acknowledged from Redis, flushed later — without losing a write", roles: WriteBehindCacheLab.roles).declaringKnobs(WriteBehindCacheLab.knobs),
         LabServiceRegistry.Lab(week: 44, slug: "federated-graph", title: "Federated graph: one call per subgraph instead of one per item, and partial answers", roles: FederatedGraphLab.roles).declaringKnobs(FederatedGraphLab.knobs),

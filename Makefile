@@ -3,10 +3,6 @@ SHELL := /bin/bash
 WEEK ?=
 SWIFT ?= swift
 DEBUG_BIN := .build/debug
-# SwiftPM recompiles Hummingbird when the environment differs from the previous build's (its manifest
-# reads the environment), and make adds MAKEFLAGS, WEEK, LAB_PYTHON…: so every build here runs with
-# the same small environment, and `make lab WEEK=n` after `make test` (or the reverse) builds nothing.
-SWIFT_BUILD := env -i PATH="$(PATH)" HOME="$(HOME)" $(SWIFT) build
 export LAB_PYTHON := $(CURDIR)/.venv/bin/python
 
 .PHONY: help setup build test lab down clean bench
@@ -25,12 +21,12 @@ setup:
 # way), so `make lab` after `make test` (or before it) builds nothing twice. Only the benchmarks
 # build in release (Benchmarks/).
 build: setup
-	$(SWIFT_BUILD)
+	$(SWIFT) build
 
 # The build (tests included), the static checks, the unit and integration tests, then every lab's
 # comparison at its test scale, two labs at a time (`labctl verify --all`).
 test: setup
-	$(SWIFT_BUILD) --build-tests
+	$(SWIFT) build --build-tests
 	@bash scripts/checks.sh
 	$(SWIFT) test --skip-build
 	$(DEBUG_BIN)/labctl verify --all

@@ -46,9 +46,9 @@ enum KeyValueStoreService {
         // The replay runs when the service starts; `/readyz` answers 503 until it is done, and so do
         // the routes: the store is not ready until its map is what the log says.
         let opened = OpenedStore()
+        let flushes = FlushSchedule(every: try service.knobs.read(flushKnob))
         service.addService(
-            LogRecovery(
-                directory: directory, settings: settings, flushEvery: try service.knobs.read(flushKnob), opened: opened, logger: logger))
+            LogRecovery(directory: directory, settings: settings, flushes: flushes, opened: opened, logger: logger))
         service.addReadinessCheck("log replayed") {
             guard opened.store != nil else { throw LabStartupError("replaying the log") }
         }
@@ -61,6 +61,14 @@ enum KeyValueStoreService {
             let body = try await request.body.collect(upTo: 64 * 1024)
             try await store.put(key, String(buffer: body))
             acknowledged.increment()
+            return Response(status: .noContent)
+        }
+        // buffered: write the buffer out now and start the next interval from now (the scenario calls
+        // it half an interval before its kill); the other modes have no buffer, so nothing happens.
+        service.router.post("/flush") { _, _ -> Response in
+            guard let store = opened.store else { return .jsonError("replaying the log", status: .serviceUnavailable) }
+            flushes.restart()
+            try await store.flush()
             return Response(status: .noContent)
         }
         service.router.get("/kv/:key") { _, context -> Response in
@@ -184,11 +192,12 @@ final class OpenedStore: Sendable {
 
 /// Replay on start: the snapshot, then the log's tail (`Recovery`); then the store opens the last
 /// segment for appending and starts answering. In `buffered` mode it then flushes the userspace
-/// buffer every FLUSH_MS; a graceful stop (SIGTERM) flushes once more — kill -9 leaves no chance to.
+/// buffer every FLUSH_MS (or FLUSH_MS after a `POST /flush`); a graceful stop (SIGTERM) flushes once
+/// more — kill -9 leaves no chance to.
 struct LogRecovery: Service {
     let directory: WALDirectory
     let settings: LoggedKVStore.Settings
-    let flushEvery: Duration
+    let flushes: FlushSchedule
     let opened: OpenedStore
     let logger: Logger
 
@@ -216,7 +225,8 @@ struct LogRecovery: Service {
         }
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                try? await Task.sleep(for: flushEvery)
+                try? await Task.sleep(until: flushes.next, clock: .continuous)
+                guard flushes.claimIfDue() else { continue }
                 do { try await store.flush() } catch { logger.error("flush: \(error)") }
             }
         }

@@ -15,7 +15,8 @@ enum WriteAheadLogLab {
             "writer", "POST /writes: writes a key through the store and records the acknowledgement; POST /audit: counts lost ones",
             build: DurabilityWriter.build),
         .init(
-            "store", "the key-value service: PUT/GET /kv/{key}, POST /kv/mget; its log (COMMIT, FLUSH_MS), checkpoints, replay on start",
+            "store",
+            "the key-value service: PUT/GET /kv/{key}, POST /kv/mget, POST /flush; its log (COMMIT, FLUSH_MS), checkpoints, replay on start",
             build: KeyValueStoreService.build),
     ]
 

@@ -72,15 +72,21 @@ final class DistributedLocksTests: XCTestCase {
         XCTAssertEqual(before["stale_writes"], 1, "token 1 applied after token 3")
         XCTAssertEqual(before["lost_updates"], 2, "3 writes applied, the counter says 1")
 
-        // With fencing the same late write is refused, and counted as refused.
+        // With fencing the same late write is refused, and so is a stalled holder's write that would
+        // still be in token order: holder 4 read, its lock expired, holder 5 read (registering token 5)
+        // — holder 4's write must not land between holder 5's read and write.
         let fenced = SharedResource(db: db, fencing: .on)
-        let state = try await fenced.read()
-        let next = try await fenced.write(value: state.value + 1, token: 4, holder: "worker-2")
-        let late = try await fenced.write(value: state.value + 1, token: 3, holder: "worker-3")
-        let same = try await fenced.write(value: state.value + 2, token: 4, holder: "worker-2")
-        XCTAssertEqual([next, late, same], [true, false, false], "applied only with a token above the last applied one")
+        let stalled = try await fenced.read(holding: 4)
+        let successor = try await fenced.read(holding: 5)
+        let stalledWrite = try await fenced.write(value: stalled.value + 1, token: 4, holder: "worker-1")
+        let successorWrite = try await fenced.write(value: successor.value + 1, token: 5, holder: "worker-2")
+        let late = try await fenced.write(value: successor.value + 1, token: 3, holder: "worker-3")
+        XCTAssertEqual(
+            [stalledWrite, successorWrite, late], [false, true, false],
+            "applied only with a token at least as high as any the storage has seen, on a read or a write")
         let after = await audit.checkAll()
         XCTAssertEqual(after["stale_writes"], 1, "no new stale write")
+        XCTAssertEqual(after["lost_updates"], 2, "no new lost update: the successor's write counted from what it read")
         let counts = try await WriteAudit(db: db).counts()
         XCTAssertEqual(counts["writes_applied"], 4)
         XCTAssertEqual(counts["writes_rejected"], 2)

@@ -4,10 +4,11 @@ CREATE TABLE resource (
     id      int PRIMARY KEY,
     value   bigint NOT NULL,   -- a counter: each update reads it and writes it + 1
     token   bigint NOT NULL,   -- the fencing token of the last applied write
+    fence   bigint NOT NULL,   -- the highest token the storage has seen, on a read or a write (after)
     version bigint NOT NULL,   -- applied writes so far (each applied write adds one)
     holder  text               -- the worker of the last applied write
 );
-INSERT INTO resource (id, value, token, version) VALUES (1, 0, 0, 0);
+INSERT INTO resource (id, value, token, fence, version) VALUES (1, 0, 0, 0, 0);
 
 CREATE TABLE writes (
     seq     bigserial PRIMARY KEY,

@@ -7,7 +7,8 @@ import LabKit
 ///                  POST /tasks/long: one long update, answered as soon as the lock is taken
 ///     api          GET /resource; the audit (stale writes, lost updates, writes refused)
 ///
-/// `FENCING=off`: the storage applies every write. `FENCING=on`: only `WHERE token < $new`.
+/// `FENCING=off`: the storage applies every write. `FENCING=on`: reads register their token and a write
+/// is applied only `WHERE fence <= $token`.
 enum DistributedLocksLab {
     /// The lab's services; its week, slug and title are in its lab.yaml.
     static let roles: [LabServiceRegistry.Role] = [

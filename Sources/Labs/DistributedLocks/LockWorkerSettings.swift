@@ -11,7 +11,7 @@ struct LockWorkerSettings {
 
     static let fencingKnob = Knob<Fencing>.choice(
         "FENCING", default: .off,
-        "`off`: the storage applies every write (the lock alone); `on`: it applies a write only if its token is higher than the last applied (`UPDATE … WHERE token < $new`)"
+        "`off`: the storage applies every write (the lock alone); `on`: a read under the lock registers its token, and a write is applied only if no higher token has been seen (`UPDATE … WHERE fence <= $token`)"
     )
     static let ttlKnob = Knob.milliseconds("LOCK_TTL_MS", default: 1_000, in: 100...60_000, "the lock's time to live in Redis (SET NX PX)")
     static let workKnob = Knob.milliseconds(

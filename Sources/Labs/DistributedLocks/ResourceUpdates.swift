@@ -27,7 +27,7 @@ struct ResourceUpdates: Sendable {
         let started = ContinuousClock.now
         metrics.granted(token: grant.token)
         do {
-            return Section(grant: grant, read: try await resource.read(), started: started)
+            return Section(grant: grant, read: try await resource.read(holding: grant.token), started: started)
         } catch {
             try? await lock.release(grant)
             throw error

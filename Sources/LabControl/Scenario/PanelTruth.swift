@@ -12,7 +12,8 @@ import Foundation
 /// - the exact quantile of the service's server spans in the trace store (the durations the histogram
 ///   counted, unbinned, from the spans that ended between the window's first and last scrape): they must
 ///   agree within `tolerance` (10 %) or `floorSeconds` (1 ms), allowing the rank to move by `rankSlack`
-///   requests. This is the check; it holds on any machine, because it compares one measurement of the
+///   requests and either edge of the window to move later by the phase's longest scrape (see
+///   `windows(from:to:renderSlack:)`). This is the check; it holds on any machine, because it compares one measurement of the
 ///   same requests with itself.
 /// - the load generator's percentile over the whole phase: it also counts time outside the server
 ///   (loopback, the generator's own client and scheduling), a few milliseconds on a quiet machine and
@@ -45,7 +46,8 @@ public enum PanelTruth {
         /// The exact quantile of the entry service's server spans that ended in the phase (nil without traces).
         public var serverSeconds: Double?
         public var serverSpans: Int
-        /// The exact quantiles two ranks below and above (see `rankSlack`), the range the panel may fall in.
+        /// The exact quantiles two ranks below and above (see `rankSlack`), over the windows the
+        /// histogram's counts may stand for (see `windows(from:to:renderSlack:)`): the range the panel may fall in.
         public var serverRange: ClosedRange<Double>?
         /// The load generator's percentile over the phase (seconds), nil when it answered nothing.
         public var measuredSeconds: Double?
@@ -183,15 +185,28 @@ public enum PanelTruth {
             // it, and a counter that starts inside a window is counted from its first scrape on, bucket
             // by bucket, so the panel's quantile there describes a different set of requests.
             for window in run.phases.dropFirst() {
-                let query = overPhase(panel.promql, seconds: window.seconds)
-                guard let samples = try? await prometheus.instant(query, at: window.end), !samples.isEmpty else { continue }
                 // The histogram counts what was observed between the first and the last scrape inside
                 // the window: take the spans that ended in that same interval.
                 let seconds = max(1, Int(window.seconds.rounded()))
                 let scrapes = (try? await prometheus.sampleTimes("up{job=\"\(role)\"}", seconds: seconds, at: window.end)) ?? []
                 let (from, to) = scrapes.count >= 2 ? (scrapes.first!, scrapes.last!) : (window.start, window.end)
-                let start = UInt64(from * 1e9)
-                let end = UInt64(to * 1e9)
+                // The panel over exactly those requests: its buckets' increase from the first scrape to the
+                // last, not `rate` over the phase, which extrapolates each bucket series on its own to the
+                // window's edges — a young series (a status first seen in the phase) then leans to the
+                // tail (week 23 before, as pricing goes down: p99 41 ms, its spans 16–19 ms).
+                let exact = scrapes.count >= 2 ? betweenScrapes(panel.promql, seconds: to - from) : nil
+                guard
+                    let samples = try? await prometheus.instant(
+                        exact ?? overPhase(panel.promql, seconds: window.seconds), at: exact == nil ? window.end : to),
+                    !samples.isEmpty
+                else { continue }
+                // A scrape is stamped when it starts and the service renders its counts a moment later
+                // (tens of ms on a loaded machine): requests that end in between are on the other side
+                // of that scrape in the histogram than in the spans. Bound: the phase's longest scrape.
+                let longestScrape =
+                    (try? await prometheus.instant(
+                        "max(max_over_time(scrape_duration_seconds{job=\"\(role)\"}[\(seconds)s]))", at: window.end))?.first?.value ?? 0
+                let windows = Self.windows(from: from, to: to, renderSlack: longestScrape.isFinite ? longestScrape : 0)
                 let phase = run.load.phase(named: window.name)
                 for sample in samples where sample.value.isFinite {
                     // A panel `by (le, http_route)` draws one line per route: each is judged on its own.
@@ -200,23 +215,59 @@ public enum PanelTruth {
                     let request = panel.request ?? perRoute.flatMap { route in requests.first { $0.path == route }?.name }
                     let route = panel.request.flatMap { name in requests.first { $0.name == name }?.path } ?? perRoute
                     let stats = phase.flatMap { phase in request.map { phase.stats(forKind: $0) } ?? (perRoute == nil ? phase.stats : nil) }
-                    let durations = serverSpans.filter { d in
-                        let ended = d.startNanos + d.durationNanos
-                        return ended > start && ended <= end && (route == nil || d.tag("http.route") == route)
-                    }.map(\.durationNanos)
+                    let routeSpans = serverSpans.filter { route == nil || $0.tag("http.route") == route }
+                    let perWindow = windows.map { window in
+                        routeSpans.filter { d in window.contains(d.startNanos + d.durationNanos) }.map(\.durationNanos)
+                    }
+                    let durations = perWindow.first ?? []
                     out.append(
                         Reading(
                             panel: panel.title + (perRoute.map { " [\($0)]" } ?? ""), quantile: panel.quantile, phase: window.name,
                             panelSeconds: sample.value,
                             serverSeconds: traces == nil ? nil : exactQuantile(durations, panel.quantile).map { Double($0) / 1e9 },
                             serverSpans: durations.count,
-                            serverRange: exactRange(durations, panel.quantile),
+                            serverRange: perWindow.compactMap { exactRange($0, panel.quantile) }.reduce(nil, Self.union),
                             measuredSeconds: stats?.latency(atPercentile: panel.quantile * 100)?.seconds,
                             responses: Int(stats?.latency.totalCount ?? 0)))
                 }
             }
         }
         return out
+    }
+
+    /// The panel's query with each `rate`/`irate`/`increase` of a `_bucket` selector replaced by the
+    /// selector's increase over the last `seconds` (`sel - (sel offset Nms or sel * 0)`: a series born in
+    /// between counts from 0). Nil when the query has no such range function.
+    static func betweenScrapes(_ promql: String, seconds: Double) -> String? {
+        let pattern = try! NSRegularExpression(
+            pattern:
+                #"\b(?:rate|irate|increase)\(\s*([A-Za-z_:][A-Za-z0-9_:]*_bucket(?:\{(?:[^}"]|"(?:[^"\\]|\\.)*")*\})?)\s*\[[^\]]+\]\s*\)"#)
+        let text = promql as NSString
+        let matches = pattern.matches(in: promql, range: NSRange(location: 0, length: text.length))
+        guard !matches.isEmpty else { return nil }
+        let offset = "\(max(1, Int((seconds * 1000).rounded())))ms"
+        var out = promql
+        for match in matches.reversed() {
+            let selector = text.substring(with: match.range(at: 1))
+            let whole = Range(match.range, in: out)!
+            out.replaceSubrange(whole, with: "(\(selector) - (\(selector) offset \(offset) or \(selector) * 0))")
+        }
+        return out
+    }
+
+    /// The span windows the histogram's counts may stand for: the spans that ended between the first and
+    /// the last scrape (the first window, the reading's own), and the same with either edge moved later
+    /// by `renderSlack` seconds, because each scrape counts what had ended when the service rendered it,
+    /// up to `renderSlack` after the scrape's timestamp. Each window is (start, end] in nanoseconds.
+    static func windows(from: Double, to: Double, renderSlack: Double) -> [ClosedRange<UInt64>] {
+        let starts = [from, from + renderSlack].map { UInt64($0 * 1e9) + 1 }
+        let ends = [to, to + renderSlack].map { UInt64($0 * 1e9) }
+        return starts.flatMap { start in ends.compactMap { end in start <= end ? start...end : nil } }
+    }
+
+    static func union(_ a: ClosedRange<Double>?, _ b: ClosedRange<Double>) -> ClosedRange<Double> {
+        guard let a else { return b }
+        return min(a.lowerBound, b.lowerBound)...max(a.upperBound, b.upperBound)
     }
 
     /// The service's server spans (OTLP kind SERVER) in the store.

@@ -67,4 +67,35 @@ final class PanelTruthTests: XCTestCase {
         XCTAssertTrue(artefact.judged)
         XCTAssertFalse(artefact.agrees)
     }
+
+    func testEitherEdgeOfTheWindowMayMoveLaterByTheLongestScrape() {
+        let windows = PanelTruth.windows(from: 10, to: 20, renderSlack: 0.05)
+        XCTAssertEqual(windows.count, 4)
+        XCTAssertEqual(windows[0], 10_000_000_001...20_000_000_000, "the reading's own window: (first scrape, last scrape]")
+        XCTAssertTrue(windows.contains(10_050_000_001...20_050_000_000))
+        // Week 23 at a busy moment: the slowest request of the phase ended 20 ms after the last scrape's
+        // timestamp, before that scrape rendered; the histogram counted it, the spans' window did not.
+        let inside: [(ended: Double, duration: UInt64)] = (0..<119).map { (10.5 + Double($0) * 0.08, 20_000_000) } + [(19.9, 26_700_000)]
+        let slow = (ended: 20.02, duration: UInt64(31_000_000))
+        let ranges = windows.compactMap { window in
+            PanelTruth.exactRange((inside + [slow]).filter { window.contains(UInt64($0.ended * 1e9)) }.map(\.duration), 0.99)
+        }
+        XCTAssertEqual(ranges[0].upperBound, 0.0267, accuracy: 1e-9, "the spans between the scrapes stop at 26.7 ms")
+        let range = ranges.reduce(nil, PanelTruth.union)
+        XCTAssertEqual(range?.upperBound ?? 0, 0.031, accuracy: 1e-9, "moved 50 ms later, the window holds the 31 ms request")
+        XCTAssertEqual(PanelTruth.windows(from: 10, to: 20, renderSlack: 0).count, 4, "no slack: the same window four times")
+    }
+
+    func testThePanelIsReadAsItsBucketsIncreaseBetweenTheTwoScrapes() {
+        let query =
+            #"histogram_quantile(0.99, sum by (le) (rate(http_server_request_duration_seconds_bucket{job="client", http_route="/quote/{id}"}[5s])))"#
+        let selector = #"http_server_request_duration_seconds_bucket{job="client", http_route="/quote/{id}"}"#
+        XCTAssertEqual(
+            PanelTruth.betweenScrapes(query, seconds: 3.75),
+            "histogram_quantile(0.99, sum by (le) ((\(selector) - (\(selector) offset 3750ms or \(selector) * 0))))")
+        XCTAssertEqual(
+            PanelTruth.betweenScrapes(#"histogram_quantile(0.5, sum by (le) (increase(x_bucket[1m])))"#, seconds: 2),
+            "histogram_quantile(0.5, sum by (le) ((x_bucket - (x_bucket offset 2000ms or x_bucket * 0))))")
+        XCTAssertNil(PanelTruth.betweenScrapes("histogram_quantile(0.5, x_bucket)", seconds: 2), "no range function: the panel as it is")
+    }
 }

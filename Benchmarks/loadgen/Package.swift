@@ -1,11 +1,13 @@
 // swift-tools-version:6.1
 // Benchmark package for the load generator engine (see README.md).
 //
-// It compiles the engine's own sources — `Sources/LabControl` is a symlink to the main package's
-// `Sources/LabControl/Load` — as a small module named `LabControl`, so the benchmark runs the exact
-// engine code in a release build without building the whole lab platform, and without adding a
-// library product to the main package. `Tests/LoadEngineTests` links the engine's tests the same
-// way, so they can also run here.
+// It compiles the engine's own sources as a small module named `LabControl`: `Sources/LabControl/Load`
+// is a symlink to the main package's `Sources/LabControl/Load`, and `Sources/LabControl/LabLimits.swift`
+// to the manifest's bounds the engine checks its plan against; the engine's one LabKit dependency,
+// the seeded random number generator, is compiled the same way (`Sources/LabKit` holds a symlink to
+// its file). So the benchmark runs the exact engine code in a release build without building the
+// whole lab platform, and without adding a library product to the main package.
+// `Tests/LoadEngineTests` links the engine's tests the same way, so they can also run here.
 import PackageDescription
 
 let package = Package(
@@ -21,9 +23,11 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
+        .target(name: "LabKit"),
         .target(
             name: "LabControl",
             dependencies: [
+                "LabKit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Metrics", package: "swift-metrics"),

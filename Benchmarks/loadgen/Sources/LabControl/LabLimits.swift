@@ -1,0 +1,1 @@
+../../../../Sources/LabControl/Manifest/LabLimits.swift

@@ -1,0 +1,1 @@
+../../../../Sources/LabKit/Resilience/Support/SeededRandomNumberGenerator.swift

@@ -46,6 +46,7 @@ final class CacheTier: Sendable {
 
     /// Every node the api can reach, members or not, by name (cache-1, cache-2, ..., cache-new).
     let clients: [String: PeerClient]
+    private let logger: Logger
     private let state: Mutex<State>
     private let lookups: [String: Counter]
     private let firstLookups: [String: Counter]
@@ -53,8 +54,9 @@ final class CacheTier: Sendable {
     private let reassigned = Gauge(label: "cache_tier_keys_reassigned")
     private let held = Gauge(label: "cache_tier_keys_held")
 
-    init(clients: [String: PeerClient], placement: KeyPlacement) {
+    init(clients: [String: PeerClient], placement: KeyPlacement, logger: Logger) {
         self.clients = clients
+        self.logger = logger
         self.state = Mutex(State(placement: placement))
         var lookups: [String: Counter] = [:]
         for node in clients.keys {
@@ -125,14 +127,7 @@ final class CacheTier: Sendable {
     func add(_ node: String) async throws -> (held: Int, reassigned: Int) {
         guard let client = clients[node] else { throw ChangeError.unknown(node, standby: standby) }
         guard !placement.nodes.contains(node) else { throw ChangeError.alreadyMember(node) }
-        do {
-            let ready = try await client.get("/readyz", timeout: .seconds(2))
-            guard ready.isSuccess else { throw ChangeError.notAnswering(node, reason: "HTTP \(ready.status)") }
-        } catch let error as ChangeError {
-            throw error
-        } catch {
-            throw ChangeError.notAnswering(node, reason: "\(error)")
-        }
+        try await waitUntilReady(node, client)
         let (next, counts) = try state.withLock { state -> (KeyPlacement, (Int, Int)) in
             guard !state.placement.nodes.contains(node) else { throw ChangeError.alreadyMember(node) }
             let before = state.placement
@@ -146,6 +141,25 @@ final class CacheTier: Sendable {
         reassigned.record(counts.1)
         recordShares(next)
         return counts
+    }
+
+    /// A node that is not running is refused at once; one that is slow to answer (a stall of the
+    /// machine) is asked again for up to 8 s, within the 10 s a scenario's call waits.
+    private func waitUntilReady(_ node: String, _ client: PeerClient) async throws {
+        let deadline = ContinuousClock.now + .seconds(8)
+        while true {
+            do {
+                let ready = try await client.get("/readyz", timeout: .seconds(2))
+                guard ready.isSuccess else { throw ChangeError.notAnswering(node, reason: "HTTP \(ready.status)") }
+                return
+            } catch PeerError.timeout(_, let after) where ContinuousClock.now < deadline {
+                logger.warning("\(node) did not answer /readyz within \(after); asking again")
+            } catch let error as ChangeError {
+                throw error
+            } catch {
+                throw ChangeError.notAnswering(node, reason: "\(error)")
+            }
+        }
     }
 
     private func remember(_ keys: [String]) {

@@ -36,7 +36,8 @@ enum ItemApi {
             return (name, PeerClient(name: name, baseURL: client.baseURL, defaultTimeout: .seconds(1)))
         }
         let tier = CacheTier(
-            clients: Dictionary(uniqueKeysWithValues: members + joining), placement: settings.placement(of: members.map(\.0)))
+            clients: Dictionary(uniqueKeysWithValues: members + joining), placement: settings.placement(of: members.map(\.0)),
+            logger: service.context.logger)
 
         service.addSetup("warm the cache tier") { progress in
             progress.report("reading every item")

@@ -49,15 +49,18 @@ extension ExactlyOnceProcessingLab {
                         status: .badRequest)
                 }
                 if outbox {
-                    // AFTER: the payment and its message commit together, or neither does.
-                    let payment = try await db.transaction { tx in
-                        let rows = try await tx.query(
-                            "INSERT INTO payments (account, amount_cents) VALUES (\(account), \(amount)) RETURNING id")
-                        guard let id = try rows.first?.decode(Int.self) else { throw LabStartupError("INSERT … RETURNING gave no id") }
-                        let message = try PaymentMessage(paymentID: id, account: account, amountCents: amount).encoded()
-                        try await tx.query("INSERT INTO outbox (payment_id, body) VALUES (\(id), \(message))")
-                        return id
-                    }
+                    // AFTER: the payment and its message commit together, or neither does. One statement
+                    // is one transaction: the same as BEGIN; INSERT INTO payments …; INSERT INTO outbox …;
+                    // COMMIT, in one round trip (the message is built from the payment's new id).
+                    let rows = try await db.query(
+                        """
+                        WITH payment AS (
+                            INSERT INTO payments (account, amount_cents) VALUES (\(account), \(amount)) RETURNING id, account, amount_cents)
+                        INSERT INTO outbox (payment_id, body)
+                        SELECT id, json_build_object('payment_id', id, 'account', account, 'amount_cents', amount_cents)::text FROM payment
+                        RETURNING payment_id
+                        """)
+                    guard let payment = try rows.first?.decode(Int.self) else { throw LabStartupError("INSERT … RETURNING gave no id") }
                     context.span?.attributes["payment.id"] = payment
                     accepted.increment()
                     return .json(["payment_id": .number(Double(payment)), "sent": "outbox"], status: .accepted)

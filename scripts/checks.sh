@@ -38,7 +38,7 @@ if command -v promtool >/dev/null 2>&1; then
   # The config names the container's paths; point them at the repository's files.
   sed "s|/etc/prometheus/|$PWD/prometheus/|g" prometheus/prometheus.compose.yml >"$tmp/prometheus.yml"
   promtool check config "$tmp/prometheus.yml" >/dev/null
-  promtool check rules prometheus/rules/*.yml >/dev/null
+  find prometheus/rules -name '*.yml' -print0 | xargs -0 promtool check rules >/dev/null
   echo "checks: promtool config, targets and rules ok"
 else
   echo "checks: promtool not installed (apt install prometheus): Prometheus configuration not validated"

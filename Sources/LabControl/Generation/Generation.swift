@@ -32,7 +32,7 @@ public struct Generation: Sendable {
 
     /// Every generator labctl knows. Add new ones here.
     public static let standard = Generation(generators: [
-        PrometheusTargetsGenerator(), ComposeGenerator(), DashboardGenerator(), HomeDashboardGenerator(),
+        PrometheusTargetsGenerator(), PrometheusRulesGenerator(), ComposeGenerator(), DashboardGenerator(), HomeDashboardGenerator(),
         LabRegistryGenerator(), ReadmeLabTableGenerator(), LabReadmeResultsGenerator(),
     ])
 

@@ -12,7 +12,9 @@ enum ConsumerLagLab {
         .init(
             "consumer", "a member of group billing: heartbeats, round-robin partitions, WORK_MS per message, ledger, XACK",
             build: GroupConsumer.build),
-        .init("lag-monitor", "consumer_group_lag{partition} from XINFO GROUPS; POST /marks/{surge|drain}: the drain time", build: LagMonitor.build),
+        .init(
+            "lag-monitor", "consumer_group_lag{partition} from XINFO GROUPS; POST /marks/{surge|drain}: the drain time",
+            build: LagMonitor.build),
     ]
 
     /// Each role's knobs (its environment variables), checked strictly when the service starts.

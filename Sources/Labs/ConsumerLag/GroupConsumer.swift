@@ -87,7 +87,10 @@ final class GroupMember: Service, Sendable {
     var owned: [Int] { ownedPartitions.withLock { $0 } }
 
     func run() async throws {
-        guard joins else { return } // a standby replica: alive, not in the group
+        guard joins else { // a standby replica: alive, not in the group, until it is stopped
+            try? await gracefulShutdown()
+            return
+        }
         await cancelWhenGracefulShutdown { [self] in
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.heartbeatLoop() }

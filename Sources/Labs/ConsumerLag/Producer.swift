@@ -21,7 +21,10 @@ enum Producer {
             let ids = (last - batch + 1)...last
             let replies = try await redis.pipeline(
                 ids.map { id in
-                    ["XADD", RedisArgument(Topic.partitionKey(Topic.partition(of: id, partitions: partitions))), "*", "id", RedisArgument(id)]
+                    [
+                        "XADD", RedisArgument(Topic.partitionKey(Topic.partition(of: id, partitions: partitions))), "*", "id",
+                        RedisArgument(id),
+                    ]
                 })
             if let failed = replies.first(where: { if case .error = $0 { true } else { false } }) {
                 throw PublishFailed(reply: "\(failed)")

@@ -52,6 +52,10 @@ final class LagWatch: Service, Sendable {
     private let drainSeconds = Gauge(label: "consumer_lag_drain_seconds")
     private let drained = Gauge(label: "consumer_lag_drained")
     private let backlogAtDrain = Gauge(label: "consumer_lag_backlog_at_drain")
+    /// The highest total lag since the surge mark: the backlog the drain works off (requests of the
+    /// surge that land after the drain mark still add to it).
+    private let peak = Mutex<Int?>(nil)
+    private let peakGauge = Gauge(label: "consumer_lag_peak")
 
     init(redis: RedisClient, partitions: Int, poll: Duration, sessionTimeout: Duration, logger: Logger) {
         self.redis = redis
@@ -62,6 +66,7 @@ final class LagWatch: Service, Sendable {
         drained.record(0)
         drainSeconds.record(0)
         backlogAtDrain.record(0)
+        peakGauge.record(0)
         for name in ["surge", "drain"] { Self.markGauge(name).record(0) }
     }
 
@@ -78,6 +83,7 @@ final class LagWatch: Service, Sendable {
     func mark(_ name: String) -> JSONValue {
         let now = Date()
         Self.markGauge(name).record(now.timeIntervalSince1970)
+        if name == "surge" { peak.withLock { $0 = 0 } }
         if name == "drain" {
             let backlog = totalLag
             drain.withLock { $0 = Drain(startedAt: now, backlog: backlog) }
@@ -112,6 +118,12 @@ final class LagWatch: Service, Sendable {
         lastLag.withLock { $0 = lags }
         let total = lags.reduce(0, +)
         let now = Date()
+        if let highest = peak.withLock({ peak -> Int? in
+            if let old = peak { peak = max(old, total) }
+            return peak
+        }) {
+            peakGauge.record(highest)
+        }
         let state = drain.withLock { drain -> Drain? in
             if drain != nil, drain?.finishedAt == nil, total == 0 { drain?.finishedAt = now }
             return drain

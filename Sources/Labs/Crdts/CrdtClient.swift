@@ -23,6 +23,8 @@ enum CrdtClient {
             service.router.post("/counters/:id/\(path)") { _, context -> Response in
                 let id = abs(context.parameters.get("id", as: Int.self) ?? 0)
                 let name = "likes-\(id / replicas.count % counters)"
+                ledger.inFlight.wrappingAdd(1, ordering: .relaxed)
+                defer { ledger.inFlight.wrappingSubtract(1, ordering: .relaxed) }
                 let reply = try await replicas[id % replicas.count].post(
                     "/counters/\(name)/add/\(delta)", route: "/counters/{name}/add/{delta}")
                 guard reply.isSuccess else { return .jsonError("replica answered \(reply.status)", status: .badGateway) }
@@ -39,11 +41,16 @@ enum CrdtClient {
             return .json(["step": .string(step.rawValue)])
         }
         service.router.post("/heal") { _, _ -> JSONValue in
+            // Heal once the load has drained, so the time to agree measures the sync, not late requests.
+            try await ledger.waitUntilQuiet()
             try await cluster.heal()
             checker.startTiming()
             return ["healed": true]
         }
-        service.router.post("/audit") { _, _ -> JSONValue in try await Audit.run(cluster: cluster, ledger: ledger) }
+        service.router.post("/audit") { _, _ -> JSONValue in
+            try await ledger.waitUntilQuiet()
+            return try await Audit.run(cluster: cluster, ledger: ledger)
+        }
     }
 }
 
@@ -135,6 +142,21 @@ final class Ledger: Sendable {
     }
 
     var expectedValues: [String: Int] { expected.withLock { $0 } }
+
+    /// Operations sent to a replica and not answered yet.
+    let inFlight = Atomic(0)
+
+    /// Until no operation is in flight (two reads 100 ms apart), so that every operation a replica
+    /// applied has been counted here, or not at all.
+    func waitUntilQuiet(timeout: Duration = .seconds(10)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        var quietReads = 0
+        while quietReads < 2 {
+            quietReads = inFlight.load(ordering: .relaxed) == 0 ? quietReads + 1 : 0
+            guard ContinuousClock.now < deadline else { throw LabStartupError("operations still in flight after \(timeout)") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
 }
 
 /// After the heal: polls every replica every 20 ms until all show the same digest;

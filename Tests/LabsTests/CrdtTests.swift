@@ -32,7 +32,9 @@ final class CrdtTests: XCTestCase {
     func testPNCounterMergeIsCommutativeAssociativeAndIdempotent() {
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<200 {
-            let a = randomCounter(&generator), b = randomCounter(&generator), c = randomCounter(&generator)
+            let a = randomCounter(&generator)
+            let b = randomCounter(&generator)
+            let c = randomCounter(&generator)
             XCTAssertEqual(a.merged(with: b), b.merged(with: a))
             XCTAssertEqual(a.merged(with: b).merged(with: c), a.merged(with: b.merged(with: c)))
             XCTAssertEqual(a.merged(with: a), a)
@@ -43,7 +45,9 @@ final class CrdtTests: XCTestCase {
         var generator = SystemRandomNumberGenerator()
         var seq = 0
         for _ in 0..<200 {
-            let a = randomSet(&generator, seq: &seq), b = randomSet(&generator, seq: &seq), c = randomSet(&generator, seq: &seq)
+            let a = randomSet(&generator, seq: &seq)
+            let b = randomSet(&generator, seq: &seq)
+            let c = randomSet(&generator, seq: &seq)
             XCTAssertEqual(a.merged(with: b), b.merged(with: a))
             XCTAssertEqual(a.merged(with: b).merged(with: c), a.merged(with: b.merged(with: c)))
             XCTAssertEqual(a.merged(with: a), a)
@@ -61,7 +65,8 @@ final class CrdtTests: XCTestCase {
 
     /// Two replicas count concurrently; after they exchange states both hold the sum.
     func testPNCounterKeepsEveryReplicasIncrements() {
-        var one = PNCounter(), two = PNCounter()
+        var one = PNCounter()
+        var two = PNCounter()
         for _ in 0..<5 { one.add(1, on: "replica-1") }
         for _ in 0..<3 { two.add(1, on: "replica-2") }
         two.add(-1, on: "replica-2")
@@ -71,9 +76,14 @@ final class CrdtTests: XCTestCase {
 
     /// The same two histories in whole-value last-writer-wins registers: the later writer's count wins.
     func testLWWCounterLosesTheOtherSidesIncrements() {
-        var one = LastWriterWinsState(), two = LastWriterWinsState()
-        for i in 0..<5 { one.apply(.add(counter: "x", delta: 1), on: "replica-1", now: 100 + Int64(i), tag: Tag(replica: "replica-1", seq: i)) }
-        for i in 0..<3 { two.apply(.add(counter: "x", delta: 1), on: "replica-2", now: 200 + Int64(i), tag: Tag(replica: "replica-2", seq: i)) }
+        var one = LastWriterWinsState()
+        var two = LastWriterWinsState()
+        for i in 0..<5 {
+            one.apply(.add(counter: "x", delta: 1), on: "replica-1", now: 100 + Int64(i), tag: Tag(replica: "replica-1", seq: i))
+        }
+        for i in 0..<3 {
+            two.apply(.add(counter: "x", delta: 1), on: "replica-2", now: 200 + Int64(i), tag: Tag(replica: "replica-2", seq: i))
+        }
         one.merge(two)
         XCTAssertEqual(one.counter("x"), 3)
     }
@@ -84,7 +94,8 @@ final class CrdtTests: XCTestCase {
         var seed = ORSet()
         seed.add("c", tag: Tag(replica: "replica-1", seq: 1))
         seed.add("a", tag: Tag(replica: "replica-1", seq: 2))
-        var sideA = seed, sideB = seed
+        var sideA = seed
+        var sideB = seed
         sideA.add("c", tag: Tag(replica: "replica-1", seq: 3))
         sideA.remove("a")
         sideB.remove("c")

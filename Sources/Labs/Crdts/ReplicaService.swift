@@ -48,12 +48,14 @@ enum ReplicaService {
             return .json(["counter": .string(name), "delta": .number(Double(delta))])
         }
         router.post("/sets/:name/add/:element") { _, context -> JSONValue in
-            let name = context.parameters.get("name") ?? "", element = context.parameters.get("element") ?? ""
+            let name = context.parameters.get("name") ?? ""
+            let element = context.parameters.get("element") ?? ""
             replica.apply(.insert(set: name, element: element))
             return ["set": .string(name), "added": .string(element)]
         }
         router.post("/sets/:name/remove/:element") { _, context -> JSONValue in
-            let name = context.parameters.get("name") ?? "", element = context.parameters.get("element") ?? ""
+            let name = context.parameters.get("name") ?? ""
+            let element = context.parameters.get("element") ?? ""
             replica.apply(.remove(set: name, element: element))
             return ["set": .string(name), "removed": .string(element)]
         }
@@ -131,7 +133,7 @@ final class Replica<State: ReplicaState>: Sendable {
         for name in current.setNames {
             Gauge(label: "replica_set_size", dimensions: [("set", name)]).record(current.elements(of: name).count)
         }
-        var hash: UInt32 = 2_166_136_261  // FNV-1a
+        var hash: UInt32 = 2_166_136_261 // FNV-1a
         for byte in current.digest.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
         metrics.digest.record(Double(hash))
     }

@@ -20,10 +20,10 @@ enum Audit {
     private static let equalGauge = Gauge(label: "audit_replicas_equal")
 
     static func run(cluster: Cluster, ledger: Ledger) async throws -> JSONValue {
-        // The last operations reach every replica within a sync interval or two; give them up to 3 s
+        // The last operations reach every replica within a sync interval or two; give them up to 1.5 s
         // to agree (the timing itself is `convergence_seconds`), then judge what each replica holds.
         var states = try await cluster.states()
-        let deadline = ContinuousClock.now + .seconds(3)
+        let deadline = ContinuousClock.now + .milliseconds(1500)
         while Set(states.map { $0["digest"]?.stringValue ?? "" }).count > 1, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(100))
             states = try await cluster.states()

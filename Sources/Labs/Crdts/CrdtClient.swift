@@ -160,7 +160,8 @@ final class Ledger: Sendable {
 }
 
 /// After the heal: polls every replica every 20 ms until all show the same digest;
-/// `convergence_seconds` is the time from the heal to that moment.
+/// `convergence_seconds` is the time from the heal to that moment. Until then it reads the time
+/// since the heal, so replicas that never agree show a time that keeps growing, not a zero.
 final class ConvergenceChecker: Sendable {
     let cluster: Cluster
     private let gauge = Gauge(label: "convergence_seconds")
@@ -169,16 +170,17 @@ final class ConvergenceChecker: Sendable {
 
     func startTiming() {
         let healedAt = ContinuousClock.now
+        let seconds: @Sendable () -> Double = {
+            let elapsed = ContinuousClock.now - healedAt
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        }
         Task {
-            while ContinuousClock.now - healedAt < .seconds(30) {
-                if let states = try? await cluster.states(), Set(states.map { $0["digest"]?.stringValue ?? "" }).count == 1 {
-                    let elapsed = ContinuousClock.now - healedAt
-                    gauge.record(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-                    return
-                }
+            while ContinuousClock.now - healedAt < .seconds(60) {
+                let states = try? await cluster.states()
+                gauge.record(seconds())
+                if let states, Set(states.map { $0["digest"]?.stringValue ?? "" }).count == 1 { return }
                 try? await Task.sleep(for: .milliseconds(20))
             }
-            gauge.record(30)
         }
     }
 }

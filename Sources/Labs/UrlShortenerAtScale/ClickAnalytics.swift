@@ -15,7 +15,8 @@ import ServiceLifecycle
 ///   `IO:WALSync` / `LWLock:WALWrite` (the commit's flush), `CPU` (running).
 enum ClickAnalytics {
     static let prefetchKnob = Knob.wholeNumber(
-        "PREFETCH", default: 200, in: 1...10_000, "click batches delivered and not yet acknowledged, at most (also how many one transaction takes)")
+        "PREFETCH", default: 200, in: 1...10_000,
+        "click batches delivered and not yet acknowledged, at most (also how many one transaction takes)")
     static let ledgerEveryKnob = Knob.milliseconds(
         "LEDGER_EVERY_MS", default: 500, in: 50...60_000, "how often clicks_in_database is read from PostgreSQL")
     static let knobs: [any LabKnob] = [prefetchKnob, ledgerEveryKnob]

@@ -19,7 +19,8 @@ struct ScaleSettings: Sendable {
 
     static let clicksKnob = Knob.choice(
         "CLICKS", default: ClickPath.broker,
-        "sync-db: each redirect commits its click to PostgreSQL before answering; broker: it publishes the click (batched, confirmed) and the analytics consumer writes it")
+        "sync-db: each redirect commits its click to PostgreSQL before answering; broker: it publishes the click (batched, confirmed) and the analytics consumer writes it"
+    )
     static let rateLimitKnob = Knob.wholeNumber(
         "RATE_LIMIT", default: 20, in: 1...100_000, "redirects one client (x-client-id) may make per RATE_WINDOW_MS; more get 429")
     static let rateWindowKnob = Knob.milliseconds(

@@ -35,7 +35,9 @@ enum ScaledShortener {
         let limiter = RedisSlidingLogRateLimiter(
             redis: try redis("limits", limitsURL), limit: settings.rateLimit, window: settings.rateWindow, keyPrefix: "clicks-per-client")
         let shardURLs = ShardedLinkCache.shardURLs(service.context.environment)
-        guard !shardURLs.isEmpty else { throw LabStartupError("no CACHE_<n>_URL: the link cache needs Redis shards named cache-1, cache-2, …") }
+        guard !shardURLs.isEmpty else {
+            throw LabStartupError("no CACHE_<n>_URL: the link cache needs Redis shards named cache-1, cache-2, …")
+        }
         var shards: [String: LinkCache] = [:]
         for (name, url) in shardURLs { shards[name] = LinkCache(redis: try redis(name, url), ttlMilliseconds: 3_600_000) }
         let cache = ShardedLinkCache(shards: shards)

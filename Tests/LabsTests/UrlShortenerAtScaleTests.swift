@@ -29,7 +29,7 @@ final class UrlShortenerAtScaleTests: XCTestCase {
         let one = ConsistentHashRing<String>(virtualNodes: 150, nodes: names.sorted())
         let other = ConsistentHashRing<String>(virtualNodes: 150, nodes: names.sorted())
         var perShard: [String: Int] = [:]
-        for code in (0...2_000).map(String.init) {
+        for code in (0...2_000).map({ String($0) }) {
             XCTAssertEqual(one.node(for: code), other.node(for: code))
             perShard[one.node(for: code)!, default: 0] += 1
         }

@@ -53,6 +53,7 @@ enum LabCatalogServices {
         LabServiceRegistry.Lab(week: 47, slug: "bulkhead-isolation", title: "Bulkhead isolation: a pool per dependency, sized by Little's law, and an executor for blocking work", roles: BulkheadIsolationLab.roles).declaringKnobs(BulkheadIsolationLab.knobs),
         LabServiceRegistry.Lab(week: 48, slug: "unique-id-generator", title: "Unique ID generator: Snowflake ids, leased worker ids, a clock that steps back", roles: UniqueIdGeneratorLab.roles).declaringKnobs(UniqueIdGeneratorLab.knobs),
         LabServiceRegistry.Lab(week: 49, slug: "crdts", title: "CRDTs: merging replicas that wrote on both sides of a partition", roles: CrdtsLab.roles).declaringKnobs(CrdtsLab.knobs),
+        LabServiceRegistry.Lab(week: 50, slug: "url-shortener-at-scale", title: "URL shortener at scale: clicks off the redirect path, counted to the last one", roles: UrlShortenerAtScaleLab.roles).declaringKnobs(UrlShortenerAtScaleLab.knobs),
         LabServiceRegistry.Lab(week: 51, slug: "timeout-budgets", title: "Timeout budgets: a deadline that travels, and work that stops when nobody waits", roles: TimeoutBudgetsLab.roles).declaringKnobs(TimeoutBudgetsLab.knobs),
         LabServiceRegistry.Lab(week: 52, slug: "speculative-execution", title: "Speculative execution: hedged requests cut the tail, until they are the load", roles: SpeculativeExecutionLab.roles).declaringKnobs(SpeculativeExecutionLab.knobs),
     ]

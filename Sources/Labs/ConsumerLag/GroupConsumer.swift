@@ -149,7 +149,7 @@ final class GroupMember: Service, Sendable {
         guard !entries.isEmpty else { return 0 }
         try await Task.sleep(for: work * entries.count) // the work: a fixed cost per message
         let ids = entries.compactMap { $0["id"].flatMap(Int.init) }
-        let twice = try await Ledger.markProcessed(redis, ids: ids)
+        let twice = try await ProcessedLedger.markProcessed(redis, ids: ids)
         try await redis.xack(key, group: Topic.group, entries.map(\.id)) // the committed offset moves only now
         processed.increment(by: ids.count)
         if twice > 0 { processedTwice.increment(by: twice) }

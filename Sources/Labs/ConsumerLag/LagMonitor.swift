@@ -141,7 +141,7 @@ final class LagWatch: Service, Sendable {
         Gauge(label: "consumer_group_members").record(live.count)
         Gauge(label: "consumer_group_idle_members").record(PartitionAssignment.idleMembers(partitions: partitions, members: live).count)
 
-        let counts = try await Ledger.counts(redis)
+        let counts = try await ProcessedLedger.counts(redis)
         let ledger = { (state: String) in Gauge(label: "ledger_messages", dimensions: [("state", state)]) }
         ledger("produced").record(counts.produced)
         ledger("processed").record(counts.processed)

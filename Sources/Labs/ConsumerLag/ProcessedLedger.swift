@@ -4,7 +4,7 @@ import LabKit
 /// sets the id's bit in `ledger:processed` when it has processed the message; if the bit was set
 /// already, the message was processed a second time and its bit in `ledger:processed-twice` is set.
 /// At the end: lost = produced − BITCOUNT(processed), twice = BITCOUNT(processed-twice).
-enum Ledger {
+enum ProcessedLedger {
     static let mark = RedisScript(
         """
         local twice = 0

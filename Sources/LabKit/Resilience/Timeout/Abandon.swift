@@ -76,8 +76,10 @@ private final class OnceOutcome<R: Sendable>: Sendable {
             s.continuation = nil
             return (true, c, s.cancelWork)
         }
-        continuation?.resume(with: result)
+        // Cancel the abandoned work before the caller resumes, so that by the time the caller sees
+        // the deadline (or its own cancellation) the work has been told to stop.
         if won, case .failure = result { cancel?() }
+        continuation?.resume(with: result)
         return won
     }
 }

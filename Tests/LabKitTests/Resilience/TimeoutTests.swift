@@ -149,6 +149,27 @@ final class AbandonmentTests: XCTestCase {
         XCTAssertEqual(sawCancellation.value, true, "the abandoned operation finished and saw that it was cancelled")
     }
 
+    /// With a timeout of zero the deadline can come before the work has started; the caller must
+    /// still hear of it only after the work was cancelled: work that starts after its caller moved
+    /// on always finds itself cancelled.
+    func testAZeroTimeoutCancelsTheWorkBeforeTheCallerMovesOn() async throws {
+        let uncancelledAfterTheCallerMovedOn = ResilienceBox(0)
+        let finished = ResilienceBox(0)
+        let rounds = 200
+        for _ in 0..<rounds {
+            let callerMovedOn = ResilienceBox(false)
+            _ = try? await withAbandonment(after: .zero) { () -> Int in
+                if callerMovedOn.value && !Task.isCancelled { uncancelledAfterTheCallerMovedOn.update { $0 += 1 } }
+                finished.update { $0 += 1 }
+                return 1
+            }
+            callerMovedOn.update { $0 = true }
+        }
+        for _ in 0..<250 where finished.value < rounds { try await Task.sleep(for: .milliseconds(20)) }
+        XCTAssertEqual(finished.value, rounds)
+        XCTAssertEqual(uncancelledAfterTheCallerMovedOn.value, 0)
+    }
+
     func testTheCallersCancellationEndsTheWaitAtOnce() async throws {
         let call = Task {
             try await withAbandonment(after: .seconds(30)) { () -> Int in

@@ -20,15 +20,18 @@ public func withAbandonment<R: Sendable>(
     return try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<R, any Error>) in
             outcome.install(continuation)
+            // The work is registered for cancellation before the timer can fire, and a failure (the
+            // deadline, the caller's cancellation) reaches the caller only after the work was
+            // cancelled — even with a timeout of zero.
+            let work = Task {
+                do { outcome.resolve(.success(try await operation())) } catch { outcome.resolve(.failure(error)) }
+            }
+            outcome.onCancel { work.cancel() }
             let timer = Task {
                 try await Task.sleep(for: timeout)
                 outcome.resolve(.failure(DeadlineExceededError(timeout: timeout)))
             }
-            let work = Task {
-                do { outcome.resolve(.success(try await operation())) } catch { outcome.resolve(.failure(error)) }
-                timer.cancel()
-            }
-            outcome.onCancel { work.cancel() } // a timeout or the caller's cancellation cancels the work
+            outcome.onResolved { timer.cancel() }
         }
     } onCancel: {
         outcome.resolve(.failure(CancellationError()))
@@ -36,50 +39,73 @@ public func withAbandonment<R: Sendable>(
 }
 
 /// The first of several racing outcomes, delivered once to a continuation installed before or after it.
+/// A failure is held back until the work's cancellation is registered (``onCancel(_:)``), so the
+/// work is always told to stop before the caller hears that it was abandoned.
 private final class OnceOutcome<R: Sendable>: Sendable {
     private struct State {
         var continuation: CheckedContinuation<R, any Error>?
         var result: Result<R, any Error>?
         var delivered = false
         var cancelWork: (@Sendable () -> Void)?
+        var workRegistered = false
+        var onResolved: (@Sendable () -> Void)?
     }
     private let state = Mutex(State())
 
     func install(_ continuation: CheckedContinuation<R, any Error>) {
-        let ready: Result<R, any Error>? = state.withLock { s in
-            if let result = s.result, !s.delivered {
-                s.delivered = true
-                return result
-            }
-            s.continuation = continuation
-            return nil
-        }
-        if let ready { continuation.resume(with: ready) }
+        state.withLock { $0.continuation = continuation }
+        deliverIfReady()
     }
 
+    /// Registers how to cancel the work; cancels it at once if a failure already came.
     func onCancel(_ cancel: @escaping @Sendable () -> Void) {
         let cancelNow = state.withLock { s in
             s.cancelWork = cancel
-            return s.result != nil
+            s.workRegistered = true
+            if case .failure = s.result { return true }
+            return false
         }
         if cancelNow { cancel() }
+        deliverIfReady()
     }
 
-    /// Records `result` if none came first and resumes the caller; true if this one won.
+    /// Runs `action` once a result is in (at once if it already is): the timer's cleanup.
+    func onResolved(_ action: @escaping @Sendable () -> Void) {
+        let runNow = state.withLock { s in
+            if s.result != nil { return true }
+            s.onResolved = action
+            return false
+        }
+        if runNow { action() }
+    }
+
+    /// Records `result` if none came first; true if this one won.
     @discardableResult
     func resolve(_ result: Result<R, any Error>) -> Bool {
-        let (won, continuation, cancel): (Bool, CheckedContinuation<R, any Error>?, (@Sendable () -> Void)?) = state.withLock { s in
+        let (won, cancel, resolved): (Bool, (@Sendable () -> Void)?, (@Sendable () -> Void)?) = state.withLock { s in
             guard s.result == nil else { return (false, nil, nil) }
             s.result = result
-            guard let c = s.continuation else { return (true, nil, s.cancelWork) }
+            let resolved = s.onResolved
+            s.onResolved = nil
+            if case .failure = result { return (true, s.cancelWork, resolved) }
+            return (true, nil, resolved)
+        }
+        resolved?()
+        cancel?() // the abandoned work is told to stop before the caller resumes
+        if won { deliverIfReady() }
+        return won
+    }
+
+    /// Resumes the caller once there is a continuation and a result, and — for a failure — once the
+    /// work's cancellation is registered (and so was called).
+    private func deliverIfReady() {
+        let ready: (CheckedContinuation<R, any Error>, Result<R, any Error>)? = state.withLock { s in
+            guard !s.delivered, let c = s.continuation, let result = s.result else { return nil }
+            if case .failure = result, !s.workRegistered { return nil }
             s.delivered = true
             s.continuation = nil
-            return (true, c, s.cancelWork)
+            return (c, result)
         }
-        // Cancel the abandoned work before the caller resumes, so that by the time the caller sees
-        // the deadline (or its own cancellation) the work has been told to stop.
-        if won, case .failure = result { cancel?() }
-        continuation?.resume(with: result)
-        return won
+        if let (continuation, result) = ready { continuation.resume(with: result) }
     }
 }

@@ -11,7 +11,9 @@ enum HotPartitionsLab {
         .init(
             "router", "GET/PUT /kv/{key} to the key's shard; detects hot keys (GET /admin/top-keys) and salts or caches them",
             build: ShardRouter.build),
-        .init("shard", "GET/PUT /kv/{key} from memory with SLOTS slots of WORK_MS; 503 after QUEUE_TIMEOUT_MS in the queue", build: ShardServer.build),
+        .init(
+            "shard", "GET/PUT /kv/{key} from memory with SLOTS slots of WORK_MS; 503 after QUEUE_TIMEOUT_MS in the queue",
+            build: ShardServer.build),
     ]
 
     /// Each role's knobs (its environment variables), checked strictly when the service starts.

@@ -64,7 +64,9 @@ enum ShardRouter {
             detector.record(key)
             let home = table.shard(of: key)
             if settings.mitigation == .salt, let copy = salting.readCopy(of: key) {
-                return answer(await table.get(copy.key, on: copy.shard), shard: table.names[copy.shard], servedBy: copy.shard == home ? "home" : "copy")
+                return answer(
+                    await table.get(copy.key, on: copy.shard), shard: table.names[copy.shard],
+                    servedBy: copy.shard == home ? "home" : "copy")
             }
             if settings.mitigation == .cache, watch.isMitigated(key) {
                 return answer(await cache.get(key) { await table.get(key, on: home) }, shard: table.names[home], servedBy: "cache")
@@ -91,7 +93,8 @@ enum ShardRouter {
                 return await group.reduce(into: []) { $0.append($1) }
             }
             cache.invalidate(key)
-            return answer(replies.first { !$0.succeeded } ?? .written, shard: table.names[home], servedBy: targets.count > 1 ? "copies" : "home")
+            return answer(
+                replies.first { !$0.succeeded } ?? .written, shard: table.names[home], servedBy: targets.count > 1 ? "copies" : "home")
         }
 
         service.router.get("/admin/top-keys") { _, _ -> JSONValue in
@@ -124,7 +127,8 @@ enum ShardRouter {
         var response: Response
         switch reply {
         case .value(let value, _):
-            response = Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: value)))
+            response = Response(
+                status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: value)))
         case .notFound: response = .jsonError("no such key", status: .notFound)
         case .written: response = Response(status: .noContent)
         case .timeout(let why): response = .jsonError(why, status: .serviceUnavailable)
@@ -150,7 +154,8 @@ final class HotKeyWatch: Service, Sendable {
     private let mitigated = Mutex<Set<String>>([])
 
     init(
-        settings: ShardRouterSettings, detector: HotKeyDetector, salting: HotKeySalting, cache: HotKeyCache, table: ShardTable, logger: Logger
+        settings: ShardRouterSettings, detector: HotKeyDetector, salting: HotKeySalting, cache: HotKeyCache, table: ShardTable,
+        logger: Logger
     ) {
         self.settings = settings
         self.detector = detector
@@ -178,7 +183,8 @@ final class HotKeyWatch: Service, Sendable {
             let shard = table.names[table.shard(of: key)]
             switch settings.mitigation {
             case .none:
-                logger.info("hot key \(key) on \(shard): \(Int(share * 100)) % of the last window's \(window.total) requests (MITIGATION=none)")
+                logger.info(
+                    "hot key \(key) on \(shard): \(Int(share * 100)) % of the last window's \(window.total) requests (MITIGATION=none)")
                 continue
             case .salt:
                 guard await salting.salt(key) else {
@@ -194,7 +200,9 @@ final class HotKeyWatch: Service, Sendable {
         // Cooled down: below half the threshold (or out of the sketch's top) for a whole window.
         for key in mitigatedKeys {
             let guaranteed = window.top.first { $0.key == key }?.guaranteed ?? 0
-            guard Double(guaranteed) < settings.hotShare / 2 * Double(window.total), window.total >= detector.minimumRequests else { continue }
+            guard Double(guaranteed) < settings.hotShare / 2 * Double(window.total), window.total >= detector.minimumRequests else {
+                continue
+            }
             salting.unsalt(key)
             cache.invalidate(key)
             mitigated.withLock { _ = $0.remove(key) }

@@ -67,7 +67,8 @@ final class HotKeySalting: Sendable {
             return true
         }
         guard started else { return true }
-        guard case .value(let value, let version) = await table.get(key, on: placement[0].shard) else { return false }
+        // The home shard may be the overloaded one: the fill read goes ahead of its queue.
+        guard case .value(let value, let version) = await table.get(key, on: placement[0].shard, urgent: true) else { return false }
         let filled = await withTaskGroup(of: Bool.self) { group in
             for copy in placement.dropFirst() {
                 group.addTask { await self.table.put(copy.key, value, version: version, on: copy.shard).succeeded }

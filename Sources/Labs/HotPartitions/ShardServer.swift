@@ -11,7 +11,8 @@ import Synchronization
 /// (LabKit's `WorkerPool`, a CoDel queue with a fixed timeout). So a shard sent more than its capacity
 /// really queues, then really times out, and every key on it suffers, not only the hot one.
 ///
-///     GET /kv/{key}  → 200 the value (`x-version`), 404 no such key, 503 waited too long for a slot
+///     GET /kv/{key}  → 200 the value (`x-version`), 404 no such key, 503 waited too long for a slot;
+///                    `x-priority: critical` is served before the queue (the router filling copies)
 ///     PUT /kv/{key}  (body: the value; `x-version`: the router's stamp) → 204; an older version than
 ///                    the one held is ignored, so copies written in any order end on the newest value
 ///     POST /kv       {"key": "value", ...}: the seed, many keys in one call (before traffic, no slot)
@@ -27,6 +28,7 @@ enum ShardServer {
     static let knobs: [any LabKnob] = [slotsKnob, workKnob, queueTimeoutKnob]
 
     static let versionHeader = HTTPField.Name("x-version")!
+    static let priorityHeader = HTTPField.Name("x-priority")!
     static let maxValueBytes = 4_096
 
     struct Entry: Sendable {
@@ -42,8 +44,11 @@ enum ShardServer {
             service.telemetry.registry.configureBuckets(forMetric: metric, LatencyBuckets.wide)
         }
         // The bounded capacity: SLOTS at once, FIFO, and a queue timeout (CoDel with target = interval).
+        // `x-priority: critical` (the router's copy fill) goes to the head of the queue.
         let pool = WorkerPool(
-            name: "shard", configuration: .init(workers: slots, order: .fifo, codel: .init(target: queueTimeout, interval: queueTimeout)))
+            name: "shard",
+            configuration: .init(
+                workers: slots, order: .fifo, codel: .init(target: queueTimeout, interval: queueTimeout), usesPriorities: true))
         let entries = Mutex<[String: Entry]>([:])
         let size = Gauge(label: "shard_keys")
         size.record(0)
@@ -58,9 +63,10 @@ enum ShardServer {
         }
 
         /// The request's work: hold a slot for WORK_MS (a shard's CPU and disk time), then run `body`.
-        @Sendable func withSlot(_ body: @Sendable () -> Response) async throws -> Response {
+        @Sendable func withSlot(_ request: Request, _ body: @Sendable () -> Response) async throws -> Response {
+            let priority = request.headers[priorityHeader].flatMap { RequestPriority(label: $0) } ?? .normal
             do {
-                return try await pool.execute { _ in
+                return try await pool.execute(priority: priority) { _ in
                     try await Task.sleep(for: work)
                     return body()
                 }
@@ -69,9 +75,9 @@ enum ShardServer {
             }
         }
 
-        service.router.get("/kv/:key") { _, context -> Response in
+        service.router.get("/kv/:key") { request, context -> Response in
             let key = context.parameters.get("key") ?? ""
-            return try await withSlot {
+            return try await withSlot(request) {
                 guard let entry = entries.withLock({ $0[key] }) else { return .jsonError("no key \(key)", status: .notFound) }
                 var response = Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: entry.value)))
                 response.headers[versionHeader] = String(entry.version)
@@ -86,7 +92,7 @@ enum ShardServer {
             }
             let version = request.headers[versionHeader].flatMap { UInt64($0) } ?? 0
             let value = String(buffer: body)
-            return try await withSlot {
+            return try await withSlot(request) {
                 store(key, Entry(value: value, version: version))
                 return Response(status: .noContent)
             }

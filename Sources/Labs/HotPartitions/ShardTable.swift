@@ -58,8 +58,9 @@ struct ShardTable: Sendable {
     /// The shard that owns `key`: hash mod N.
     func shard(of key: String) -> Int { Int(StableHash.hash64(key) % UInt64(clients.count)) }
 
-    func get(_ key: String, on shard: Int) async -> Reply {
-        await call(.GET, key, on: shard, body: nil, version: nil)
+    /// `urgent`: ahead of the shard's queue (`x-priority: critical`), for the router's own reads.
+    func get(_ key: String, on shard: Int, urgent: Bool = false) async -> Reply {
+        await call(.GET, key, on: shard, body: nil, version: nil, urgent: urgent)
     }
 
     func put(_ key: String, _ value: String, version: UInt64, on shard: Int) async -> Reply {
@@ -76,9 +77,12 @@ struct ShardTable: Sendable {
         }
     }
 
-    private func call(_ method: HTTPMethod, _ key: String, on shard: Int, body: String?, version: UInt64?) async -> Reply {
+    private func call(
+        _ method: HTTPMethod, _ key: String, on shard: Int, body: String?, version: UInt64?, urgent: Bool = false
+    ) async -> Reply {
         let start = ContinuousClock.now
         var headers: HTTPHeaders = [:]
+        if urgent { headers.add(name: "x-priority", value: "critical") }
         if let version { headers.add(name: "x-version", value: String(version)) }
         let reply: Reply
         do {

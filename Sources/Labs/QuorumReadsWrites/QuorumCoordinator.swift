@@ -29,7 +29,7 @@ enum QuorumCoordinator {
     static let knobs: [any LabKnob] = [readQuorumKnob, writeQuorumKnob, propagationDelayKnob, readRepairKnob]
 
     static func build(_ service: LabService) async throws {
-        let replicas = try service.context.peers("replica", timeout: .seconds(2))
+        let replicas = try service.context.peers("replica", timeout: .seconds(5))
         let r = try service.knobs.read(readQuorumKnob)
         let w = try service.knobs.read(writeQuorumKnob)
         guard r <= replicas.count, w <= replicas.count else {

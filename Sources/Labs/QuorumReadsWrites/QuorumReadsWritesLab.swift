@@ -7,7 +7,7 @@ import LabKit
 ///     coordinator  PUT /items/{id} → W replicas (the rest ~200 ms later); GET /items/{id} → R replicas,
 ///                  newest version wins, read repair; counts stale reads exactly
 ///     replica      GET/PUT /store/{key} (versioned, newer version wins), one request at a time with
-///                  a long-tailed service time (median 8 ms, p99 108 ms)
+///                  a long-tailed service time (median 13 ms, p99 172 ms)
 enum QuorumReadsWritesLab {
     /// The lab's services; its week, slug and title are in its lab.yaml.
     static let roles: [LabServiceRegistry.Role] = [

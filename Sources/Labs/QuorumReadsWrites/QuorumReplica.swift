@@ -13,14 +13,14 @@ import Synchronization
 ///
 /// Every request on `/store` takes the replica's one worker (a FIFO queue, like a single-threaded
 /// storage engine) for a long-tailed service time: SERVICE_MIN_MS × a Pareto draw of shape
-/// SERVICE_TAIL, at most SERVICE_MAX_MS (5 ms, 1.5, 500 ms: median 8 ms, 1 in 10 over 23 ms, 1 in 100
-/// over 108 ms; a disk seek, a compaction, a pause). So waiting for more replicas costs twice: the
+/// SERVICE_TAIL, at most SERVICE_MAX_MS (8 ms, 1.5, 400 ms: median 13 ms, 1 in 10 over 37 ms, 1 in 100
+/// over 172 ms; a disk seek, a compaction, a pause). So waiting for more replicas costs twice: the
 /// slowest of R draws, whose tail is R times as likely, and R times the replica work, which queues.
 /// `x-background: 1` marks the coordinator's asynchronous propagation and read repair: applied
 /// without the service time (a replication stream applies in batches, off the request path).
 enum QuorumReplica {
-    static let serviceMinKnob = Knob.milliseconds("SERVICE_MIN_MS", default: 5, in: 0...10_000, "shortest service time of one request")
-    static let serviceMaxKnob = Knob.milliseconds("SERVICE_MAX_MS", default: 500, in: 0...60_000, "longest service time of one request")
+    static let serviceMinKnob = Knob.milliseconds("SERVICE_MIN_MS", default: 8, in: 0...10_000, "shortest service time of one request")
+    static let serviceMaxKnob = Knob.milliseconds("SERVICE_MAX_MS", default: 400, in: 0...60_000, "longest service time of one request")
     static let serviceTailKnob = Knob.number(
         "SERVICE_TAIL", default: 1.5, in: 0.5...10, "Pareto shape of the service time: smaller, a longer tail")
     static let workersKnob = Knob.wholeNumber(

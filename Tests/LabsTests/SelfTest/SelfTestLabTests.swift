@@ -96,10 +96,16 @@ final class SelfTestTracingTests: XCTestCase {
         let reply = try await frontend.send("GET", "/hello", headers: [("traceparent", "00-\(traceID.hex)-\(callerSpan.hex)-01")])
         XCTAssertEqual(reply.status, 200, reply.body)
 
+        // Each process exports on its own schedule: wait for both services' spans (the backend's five
+        // can arrive before the frontend's two).
         var spans: [TraceSpan] = []
         for _ in 0..<100 {
             spans = try store.trace(traceID)?.spans ?? []
-            if spans.count >= 5 { break }
+            if spans.filter({ $0.serviceName == "selftest-frontend" }).count >= 2
+                && spans.filter({ $0.serviceName == "selftest-backend" }).count >= 5
+            {
+                break
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
         func find(_ name: String, _ service: String, kind: Int32) throws -> TraceSpan {
